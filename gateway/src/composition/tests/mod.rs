@@ -1,0 +1,3 @@
+//! Composition tests: Atrium-shaped subgraphs as SDL text and as real
+//! async-graphql schemas, supergraph snapshots, query planning over the
+//! result, and one test per composition error rule.

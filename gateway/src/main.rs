@@ -1,0 +1,2 @@
+//! `atrium-gateway` binary entry point.
+fn main() {}

@@ -1,0 +1,95 @@
+//! Catalog schema: root fields, federation entity resolvers, and the per-request data
+//! (tenant transaction + DataLoaders) the subgraph handler installs.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader,
+};
+use atrium_kit::{TenantContext, TenantTransaction, errors::ErrorCode};
+use uuid::Uuid;
+
+use super::{
+    loaders::{BlueprintLoader, ServicePackageLoader},
+    types::{self, Blueprint, BlueprintConnection, ServicePackage, ServicePackageConnection, Tenant},
+};
+use crate::repository;
+
+pub type CatalogSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The calling tenant.
+    async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
+        let tx = request_transaction(ctx)?;
+        repository::current_tenant(&tx)
+            .await?
+            .map(Into::into)
+            .ok_or_else(|| ErrorCode::NotFound.graphql_error("the tenant is not registered"))
+    }
+
+    /// The tenant's service packages.
+    async fn service_packages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ServicePackageConnection> {
+        types::service_packages_connection(ctx, first, after.as_deref()).await
+    }
+
+    /// The tenant's blueprints (delivery playbooks).
+    async fn blueprints(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<BlueprintConnection> {
+        types::blueprints_connection(ctx, first, after.as_deref()).await
+    }
+
+    /// Resolves a Tenant reference; another tenant's id resolves to null.
+    #[graphql(entity)]
+    async fn find_tenant_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tenant>> {
+        let context = ctx.data::<TenantContext>()?;
+        if uuid_of(&id) != Some(context.tenant_id) {
+            return Ok(None);
+        }
+        let tx = request_transaction(ctx)?;
+        Ok(repository::current_tenant(&tx).await?.map(Into::into))
+    }
+
+    #[graphql(entity)]
+    async fn find_service_package_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ServicePackage>> {
+        let Some(id) = types::key(&id) else { return Ok(None) };
+        let loader = ctx.data::<DataLoader<ServicePackageLoader>>()?;
+        Ok(loader.load_one(id).await.map_err(|error| async_graphql::Error::from(error.to_string()))?.map(Into::into))
+    }
+
+    #[graphql(entity)]
+    async fn find_blueprint_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Blueprint>> {
+        let Some(id) = types::key(&id) else { return Ok(None) };
+        let loader = ctx.data::<DataLoader<BlueprintLoader>>()?;
+        Ok(loader.load_one(id).await.map_err(|error| async_graphql::Error::from(error.to_string()))?.map(Into::into))
+    }
+}
+
+pub fn build_schema() -> CatalogSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .extension(atrium_kit::masking::MaskInternalErrors)
+        .finish()
+}
+
+/// Installs the request's tenant transaction and DataLoaders bound to it.
+pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTransaction>) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(ServicePackageLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(BlueprintLoader(tx.clone()), tokio::spawn))
+        .data(tx)
+}
+
+pub fn request_transaction(ctx: &Context<'_>) -> Result<Arc<TenantTransaction>> {
+    Ok(ctx.data::<Arc<TenantTransaction>>()?.clone())
+}
+
+pub fn uuid_of(id: &ID) -> Option<Uuid> {
+    Uuid::parse_str(id.as_str()).ok()
+}

@@ -1,0 +1,119 @@
+//! Database connections and the tenant-scoped transaction.
+//!
+//! Repositories accept only a [`TenantTransaction`]: it is the single way to reach a
+//! service's tables, it always knows its tenant, and on PostgreSQL it has set the
+//! transaction-local `app.tenant_id` that row-level security policies read. On SQLite (the
+//! embedded default) there is no RLS, so the explicit `tenant_id` filter every repository
+//! adds is the only guard; that is why no other door to the tables exists.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::tenant::TenantContext;
+
+/// Where a service's data lives, parsed from its configured URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseTarget {
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(DatabaseTarget::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(DatabaseTarget::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Opens a pool. SQLite files are created on first use and run in WAL mode so readers
+/// never wait for the writer; `busy_timeout` turns writer contention into waiting
+/// instead of an error.
+/// Called with every SQL statement a connection runs (tests count statements with it).
+pub type StatementObserver = std::sync::Arc<dyn Fn(&sea_orm::metric::Info<'_>) + Send + Sync>;
+
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    observer: Option<StatementObserver>,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if DatabaseTarget::of_url(url) == Some(DatabaseTarget::Sqlite) {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    }
+    let mut connection = Database::connect(options).await?;
+    if let Some(observer) = observer {
+        connection.set_metric_callback(move |info| observer(info));
+    }
+    Ok(connection)
+}
+
+/// A database transaction bound to one tenant. Dropping it without `commit` rolls back,
+/// which is what read-only requests rely on.
+pub struct TenantTransaction {
+    transaction: DatabaseTransaction,
+    context: TenantContext,
+}
+
+impl TenantTransaction {
+    /// Opens a transaction and, on PostgreSQL, sets the tenant (and second-level scopes)
+    /// for this transaction only. `set_config(..., true)` is transaction-local, unlike a
+    /// session `SET`, so nothing survives on a pooled connection after commit/rollback.
+    pub async fn begin(db: &DatabaseConnection, context: &TenantContext) -> Result<Self, DbErr> {
+        let transaction = db.begin().await?;
+        if transaction.get_database_backend() == DatabaseBackend::Postgres {
+            let optional = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+            transaction
+                .execute_raw(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT set_config('app.tenant_id', $1, true), \
+                            set_config('app.channel_partner_id', $2, true), \
+                            set_config('app.customer_account_id', $3, true)",
+                    [
+                        context.tenant_id.to_string().into(),
+                        optional(context.channel_partner_id).into(),
+                        optional(context.customer_account_id).into(),
+                    ],
+                ))
+                .await?;
+        }
+        Ok(TenantTransaction { transaction, context: context.clone() })
+    }
+
+    pub fn tenant_id(&self) -> Uuid {
+        self.context.tenant_id
+    }
+
+    pub fn context(&self) -> &TenantContext {
+        &self.context
+    }
+
+    /// The connection repositories run their statements on.
+    pub fn connection(&self) -> &DatabaseTransaction {
+        &self.transaction
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.transaction.commit().await
+    }
+}

@@ -1,0 +1,26 @@
+//! The one small crate Atrium's five services share. It owns exactly the pieces that must
+//! behave identically in every service: the tenant context and its gateway signature, the
+//! tenant-scoped database transaction (and PostgreSQL row-level security helpers for
+//! migrations), the GraphQL-over-HTTP handler for subgraphs, cursor pagination, the closed
+//! set of client-visible error codes, telemetry initialisation and the demo tenant registry.
+//! Entities, domain types, repositories and configuration stay in each service.
+
+pub mod config;
+pub mod context_token;
+pub mod db;
+pub mod demo;
+pub mod errors;
+pub mod masking;
+pub mod pagination;
+pub mod rls;
+pub mod startup;
+pub mod subgraph_http;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod tenant;
+
+pub use context_token::{CONTEXT_HEADER, ContextKey, ContextSigner, ContextVerifier};
+pub use db::{DatabaseTarget, TenantTransaction};
+pub use errors::ErrorCode;
+pub use tenant::{ClientKind, TenantContext};
