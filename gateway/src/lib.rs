@@ -1,5 +1,11 @@
-//! Atrium gateway library: configuration, startup, HTTP handling, authentication,
-//! the federation engine and supergraph composition.
+//! Atrium gateway library: configuration, startup, the GraphQL-over-HTTP endpoint,
+//! authentication, the federation engine, the subgraph client and supergraph composition.
 
+pub mod auth;
 pub mod composition;
+pub mod config;
 pub mod engine;
+mod graphiql;
+pub mod http;
+pub mod startup;
+pub mod subgraph_client;

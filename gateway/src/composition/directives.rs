@@ -47,10 +47,7 @@ pub(crate) struct ComposedDirective {
 pub(crate) const COMPOSED_DIRECTIVES: &[ComposedDirective] = &[
     ComposedDirective {
         name: "inaccessible",
-        link: Some(LinkSpec {
-            url: "https://specs.apollo.dev/inaccessible/v0.2",
-            purpose: "SECURITY",
-        }),
+        link: Some(LinkSpec { url: "https://specs.apollo.dev/inaccessible/v0.2", purpose: "SECURITY" }),
         definitions: &[
             "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION",
         ],
@@ -99,12 +96,8 @@ pub(crate) fn merge_applied<'a>(
 ) -> Vec<AppliedDirective> {
     let mut merged = Vec::new();
     for spec in COMPOSED_DIRECTIVES {
-        let applied: Vec<AppliedDirective> = sources
-            .clone()
-            .flat_map(|s| s.iter())
-            .filter(|d| d.name == spec.name)
-            .cloned()
-            .collect();
+        let applied: Vec<AppliedDirective> =
+            sources.clone().flat_map(|s| s.iter()).filter(|d| d.name == spec.name).cloned().collect();
         if !applied.is_empty() {
             merged.extend((spec.merge)(applied));
         }

@@ -14,8 +14,7 @@ pub(crate) enum Selection {
 
 /// Parses `fields` the way routers do: as the body of a selection set.
 pub(crate) fn parse(fields: &str) -> Result<Vec<Selection>, String> {
-    let document = async_graphql_parser::parse_query(format!("{{{fields}}}"))
-        .map_err(|error| error.to_string())?;
+    let document = async_graphql_parser::parse_query(format!("{{{fields}}}")).map_err(|error| error.to_string())?;
     if !document.fragments.is_empty() {
         return Err("named fragments are not allowed".to_string());
     }
@@ -34,11 +33,7 @@ fn convert(set: &SelectionSet) -> Vec<Selection> {
                 children: convert(&field.node.selection_set.node),
             }),
             AstSelection::InlineFragment(fragment) => Some(Selection::Fragment {
-                on: fragment
-                    .node
-                    .type_condition
-                    .as_ref()
-                    .map(|c| c.node.on.node.to_string()),
+                on: fragment.node.type_condition.as_ref().map(|c| c.node.on.node.to_string()),
                 children: convert(&fragment.node.selection_set.node),
             }),
             AstSelection::FragmentSpread(_) => None,

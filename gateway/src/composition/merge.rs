@@ -10,9 +10,7 @@ use super::fieldset::top_level_fields;
 use super::names::compare_names;
 use super::rules;
 use super::subgraph::{FieldDef, InputValue, QUERY, Subgraph, TypeDef, TypeKind, TypeRef};
-use super::supergraph::{
-    Graph, JoinField, JoinType, MergedArg, MergedEnumValue, MergedField, MergedType, Supergraph,
-};
+use super::supergraph::{Graph, JoinField, JoinType, MergedArg, MergedEnumValue, MergedField, MergedType, Supergraph};
 
 /// The definitions of one type, as `(subgraph index, definition)` in subgraph order.
 pub(crate) type Sources<'a> = Vec<(usize, &'a TypeDef)>;
@@ -20,17 +18,12 @@ pub(crate) type Sources<'a> = Vec<(usize, &'a TypeDef)>;
 pub(crate) fn merge(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionError> {
     let by_type = collect_types(subgraphs);
     let usages = enum_usages(subgraphs);
-    let provided = rules::provided_fields(subgraphs);
+    let implicit = rules::ImplicitlyShareable::compute(subgraphs);
 
     let mut types = Vec::with_capacity(by_type.len());
     for (name, sources) in &by_type {
         let kind = rules::check_kinds(subgraphs, name, sources)?;
-        let merger = Merger {
-            subgraphs,
-            name,
-            sources,
-            provided: &provided,
-        };
+        let merger = Merger { subgraphs, name, sources, implicit: &implicit };
         let merged = match kind {
             TypeKind::Object | TypeKind::Interface => merger.object_like(kind)?,
             TypeKind::Union => merger.union(),
@@ -42,10 +35,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionErr
     }
     add_interface_object_fields(subgraphs, &mut types);
 
-    if !types
-        .iter()
-        .any(|t| t.name == QUERY && !t.fields.is_empty())
-    {
+    if !types.iter().any(|t| t.name == QUERY && !t.fields.is_empty()) {
         return Err(CompositionError::NoQueries);
     }
     types.sort_by(|a, b| compare_names(&a.name, &b.name));
@@ -53,11 +43,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionErr
     Ok(Supergraph {
         graphs: subgraphs
             .iter()
-            .map(|s| Graph {
-                value: s.graph.clone(),
-                name: s.name.clone(),
-                url: s.url.clone(),
-            })
+            .map(|s| Graph { value: s.graph.clone(), name: s.name.clone(), url: s.url.clone() })
             .collect(),
         types,
     })
@@ -99,7 +85,7 @@ struct Merger<'a> {
     subgraphs: &'a [Subgraph],
     name: &'a str,
     sources: &'a Sources<'a>,
-    provided: &'a rules::ProvidedFields,
+    implicit: &'a rules::ImplicitlyShareable,
 }
 
 impl Merger<'_> {
@@ -113,9 +99,7 @@ impl Merger<'_> {
 
     /// Subgraph indexes that have this type, counting `Query` everywhere.
     fn present(&self) -> Vec<usize> {
-        (0..self.subgraphs.len())
-            .filter(|&i| self.subgraphs[i].has_type(self.name))
-            .collect()
+        (0..self.subgraphs.len()).filter(|&i| self.subgraphs[i].has_type(self.name)).collect()
     }
 
     /// The parts every kind shares: description, `@join__type`s, composed directives.
@@ -163,9 +147,7 @@ impl Merger<'_> {
         let mut merged = self.base(kind);
         for (index, def) in self.sources {
             for interface in &def.implements {
-                merged
-                    .join_implements
-                    .push((self.graph(*index), interface.clone()));
+                merged.join_implements.push((self.graph(*index), interface.clone()));
                 if !merged.implements.contains(interface) {
                     merged.implements.push(interface.clone());
                 }
@@ -173,11 +155,8 @@ impl Merger<'_> {
         }
 
         for field_name in first_appearance(self.sources.iter().map(|(_, d)| d.fields.iter().map(|f| &f.name))) {
-            let field_sources: Vec<(usize, &TypeDef, &FieldDef)> = self
-                .sources
-                .iter()
-                .filter_map(|(i, d)| d.field(&field_name).map(|f| (*i, *d, f)))
-                .collect();
+            let field_sources: Vec<(usize, &TypeDef, &FieldDef)> =
+                self.sources.iter().filter_map(|(i, d)| d.field(&field_name).map(|f| (*i, *d, f))).collect();
             merged.fields.push(self.output_field(kind, &field_name, &field_sources)?);
         }
         Ok(merged)
@@ -195,18 +174,18 @@ impl Merger<'_> {
         let mut overridden: HashMap<usize, bool> = HashMap::new();
         for (_, _, field) in sources {
             let Some(from) = &field.override_from else { continue };
-            if let Some((index, def, _)) = sources
-                .iter()
-                .find(|(i, _, _)| self.subgraphs[*i].name == *from)
-            {
-                let used = def.keys.iter().map(|k| k.fields.as_str()).chain(def.fields.iter().filter_map(|f| f.requires.as_deref()))
+            if let Some((index, def, _)) = sources.iter().find(|(i, _, _)| self.subgraphs[*i].name == *from) {
+                let used = def
+                    .keys
+                    .iter()
+                    .map(|k| k.fields.as_str())
+                    .chain(def.fields.iter().filter_map(|f| f.requires.as_deref()))
                     .any(|fields| top_level_fields(fields).iter().any(|f| f == field_name));
                 overridden.insert(*index, used);
             }
         }
 
-        let resolving: Vec<&(usize, &TypeDef, &FieldDef)> =
-            sources.iter().filter(|(_, _, f)| !f.external).collect();
+        let resolving: Vec<&(usize, &TypeDef, &FieldDef)> = sources.iter().filter(|(_, _, f)| !f.external).collect();
         if resolving.is_empty() {
             rules::check_external_resolved(self.subgraphs, self.name, field_name, sources)?;
         }
@@ -218,14 +197,7 @@ impl Merger<'_> {
         let (ty, all_types_equal) = self.merge_output_type(field_name, &typed, sources)?;
 
         if kind == TypeKind::Object {
-            rules::check_field_sharing(
-                self.subgraphs,
-                self.provided,
-                self.name,
-                field_name,
-                sources,
-                &overridden,
-            )?;
+            rules::check_field_sharing(self.subgraphs, self.implicit, self.name, field_name, sources, &overridden)?;
         }
 
         let arg_sources: Vec<&[InputValue]> = resolving.iter().map(|(_, _, f)| f.args.as_slice()).collect();
@@ -384,10 +356,7 @@ impl Merger<'_> {
     }
 
     fn enumeration(&self, usage: Option<EnumUsage>) -> Result<MergedType, CompositionError> {
-        let usage = usage.unwrap_or(EnumUsage {
-            input: false,
-            output: true,
-        });
+        let usage = usage.unwrap_or(EnumUsage { input: false, output: true });
         let mut merged = self.base(TypeKind::Enum);
         for value in first_appearance(self.sources.iter().map(|(_, d)| d.values.iter().map(|v| &v.name))) {
             let defining: Vec<(usize, &super::subgraph::EnumValueDef)> = self
@@ -492,13 +461,16 @@ fn add_interface_object_fields(subgraphs: &[Subgraph], types: &mut [MergedType])
         .iter()
         .filter(|t| t.kind == TypeKind::Interface)
         .flat_map(|interface| {
-            interface.fields.iter().filter(|field| {
-                subgraphs.iter().any(|s| {
-                    s.type_def(&interface.name).is_some_and(|d| {
-                        d.interface_object && d.field(&field.name).is_some_and(|f| !f.external)
+            interface
+                .fields
+                .iter()
+                .filter(|field| {
+                    subgraphs.iter().any(|s| {
+                        s.type_def(&interface.name)
+                            .is_some_and(|d| d.interface_object && d.field(&field.name).is_some_and(|f| !f.external))
                     })
                 })
-            }).map(|field| (interface.name.clone(), field.clone()))
+                .map(|field| (interface.name.clone(), field.clone()))
         })
         .collect();
     for ty in types.iter_mut().filter(|t| t.kind == TypeKind::Object) {
@@ -526,10 +498,7 @@ fn merge_input_type<'t>(mut types: impl Iterator<Item = &'t TypeRef>) -> Option<
 }
 
 fn describe_types<'t>(subgraphs: &[Subgraph], types: impl Iterator<Item = (usize, &'t TypeRef)>) -> String {
-    types
-        .map(|(i, ty)| format!("{:?}: {ty}", subgraphs[i].name))
-        .collect::<Vec<_>>()
-        .join(", ")
+    types.map(|(i, ty)| format!("{:?}: {ty}", subgraphs[i].name)).collect::<Vec<_>>().join(", ")
 }
 
 /// Names in order of first appearance, walking subgraphs in order.

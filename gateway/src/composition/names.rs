@@ -10,16 +10,8 @@ pub(crate) fn graph_enum_value(subgraph: &str) -> Option<String> {
     if !subgraph.chars().any(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
-    let mut value: String = subgraph
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut value: String =
+        subgraph.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
     if value.starts_with(|c: char| c.is_ascii_digit()) {
         value.insert(0, '_');
     }
@@ -43,9 +35,7 @@ pub(crate) fn compare_names(a: &str, b: &str) -> Ordering {
     let by_primary = a.chars().map(primary).cmp(b.chars().map(primary));
     by_primary.then_with(|| {
         // Tertiary level: at the first case difference, lower case wins.
-        a.chars()
-            .map(|c| c.is_ascii_uppercase())
-            .cmp(b.chars().map(|c| c.is_ascii_uppercase()))
+        a.chars().map(|c| c.is_ascii_uppercase()).cmp(b.chars().map(|c| c.is_ascii_uppercase()))
     })
 }
 
@@ -65,9 +55,6 @@ mod tests {
     fn names_sort_like_apollo_locale_compare() {
         let mut names = vec!["Query", "join__Graph", "E", "link__Import", "join__FieldSet", "Agency"];
         names.sort_by(|a, b| compare_names(a, b));
-        assert_eq!(
-            names,
-            ["Agency", "E", "join__FieldSet", "join__Graph", "link__Import", "Query"]
-        );
+        assert_eq!(names, ["Agency", "E", "join__FieldSet", "join__Graph", "link__Import", "Query"]);
     }
 }

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_graphql_parser::Positioned;
 use async_graphql_parser::types::{
-    BaseType, ConstDirective, FieldDefinition, InputValueDefinition, Type, TypeDefinition,
-    TypeKind as AstKind, TypeSystemDefinition,
+    BaseType, ConstDirective, FieldDefinition, InputValueDefinition, Type, TypeDefinition, TypeKind as AstKind,
+    TypeSystemDefinition,
 };
 use async_graphql_value::ConstValue;
 
@@ -18,8 +18,7 @@ use super::directives::{AppliedDirective, composed};
 use super::error::CompositionError;
 use super::names::graph_enum_value;
 use super::subgraph::{
-    EnumValueDef, FieldDef, InputValue, Key, MUTATION, QUERY, SUBSCRIPTION, Subgraph, TypeDef,
-    TypeKind, TypeRef,
+    EnumValueDef, FieldDef, InputValue, Key, MUTATION, QUERY, SUBSCRIPTION, Subgraph, TypeDef, TypeKind, TypeRef,
 };
 
 const FEDERATION_SPEC_PREFIX: &str = "https://specs.apollo.dev/federation/v2";
@@ -43,20 +42,20 @@ const FEDERATION_DIRECTIVES: &[&str] = &[
 ];
 
 /// Types that exist only to serve the federation protocol to the router.
-fn is_plumbing_type(name: &str) -> bool {
-    matches!(
-        name,
-        "_Any" | "_Entity" | "_Service" | "FieldSet" | "_FieldSet" | "Any"
-    ) || name.starts_with("federation__")
+/// `FieldSet` is only plumbing as a scalar: an object of that name is the
+/// subgraph's own.
+fn is_plumbing_type(ty: &TypeDefinition) -> bool {
+    let name = ty.name.node.as_str();
+    matches!(name, "_Any" | "_Entity" | "_Service")
+        || (matches!(name, "FieldSet" | "_FieldSet") && matches!(ty.kind, AstKind::Scalar))
+        || name.starts_with("federation__")
         || name.starts_with("link__")
         || name.starts_with("join__")
         || name.starts_with("__")
 }
 
 /// Parses and validates the subgraph list; the result is ordered by subgraph name.
-pub(crate) fn parse_subgraphs(
-    definitions: &[SubgraphDefinition],
-) -> Result<Vec<Subgraph>, CompositionError> {
+pub(crate) fn parse_subgraphs(definitions: &[SubgraphDefinition]) -> Result<Vec<Subgraph>, CompositionError> {
     if definitions.is_empty() {
         return Err(CompositionError::NoSubgraphs);
     }
@@ -67,14 +66,10 @@ pub(crate) fn parse_subgraphs(
     let mut subgraphs = Vec::with_capacity(sorted.len());
     for (index, definition) in sorted.iter().enumerate() {
         if index > 0 && sorted[index - 1].name == definition.name {
-            return Err(CompositionError::DuplicateSubgraph {
-                name: definition.name.clone(),
-            });
+            return Err(CompositionError::DuplicateSubgraph { name: definition.name.clone() });
         }
-        let graph =
-            graph_enum_value(&definition.name).ok_or_else(|| CompositionError::InvalidSubgraphName {
-                name: definition.name.clone(),
-            })?;
+        let graph = graph_enum_value(&definition.name)
+            .ok_or_else(|| CompositionError::InvalidSubgraphName { name: definition.name.clone() })?;
         if let Some(first) = graphs.insert(graph.clone(), &definition.name) {
             return Err(CompositionError::GraphNameCollision {
                 first: first.to_string(),
@@ -87,17 +82,10 @@ pub(crate) fn parse_subgraphs(
     Ok(subgraphs)
 }
 
-fn parse_subgraph(
-    definition: &SubgraphDefinition,
-    graph: String,
-) -> Result<Subgraph, CompositionError> {
+fn parse_subgraph(definition: &SubgraphDefinition, graph: String) -> Result<Subgraph, CompositionError> {
     let subgraph = definition.name.as_str();
-    let document = async_graphql_parser::parse_schema(&definition.sdl).map_err(|error| {
-        CompositionError::InvalidSdl {
-            subgraph: subgraph.to_string(),
-            message: error.to_string(),
-        }
-    })?;
+    let document = async_graphql_parser::parse_schema(&definition.sdl)
+        .map_err(|error| CompositionError::InvalidSdl { subgraph: subgraph.to_string(), message: error.to_string() })?;
 
     let mut names = None;
     for item in &document.definitions {
@@ -125,9 +113,7 @@ fn parse_subgraph(
             }
         }
     }
-    let names = names.ok_or_else(|| CompositionError::NotFederationV2 {
-        subgraph: subgraph.to_string(),
-    })?;
+    let names = names.ok_or_else(|| CompositionError::NotFederationV2 { subgraph: subgraph.to_string() })?;
 
     let reader = Reader { subgraph, names };
     let mut types: BTreeMap<String, TypeDef> = BTreeMap::new();
@@ -136,7 +122,7 @@ fn parse_subgraph(
             continue;
         };
         let ty = &ty.node;
-        if is_plumbing_type(&ty.name.node) {
+        if is_plumbing_type(ty) {
             continue;
         }
         let parsed = reader.type_def(ty)?;
@@ -148,12 +134,7 @@ fn parse_subgraph(
         }
     }
 
-    Ok(Subgraph {
-        name: subgraph.to_string(),
-        url: definition.url.clone(),
-        graph,
-        types,
-    })
+    Ok(Subgraph { name: subgraph.to_string(), url: definition.url.clone(), graph, types })
 }
 
 /// Maps directive names as written in one subgraph to canonical federation names.
@@ -179,8 +160,7 @@ impl DirectiveNames {
             _ => "federation".to_string(),
         };
         let mut imported = HashMap::new();
-        if let Some(ConstValue::List(imports)) = directive.get_argument("import").map(|v| &v.node)
-        {
+        if let Some(ConstValue::List(imports)) = directive.get_argument("import").map(|v| &v.node) {
             for import in imports {
                 let (name, alias) = match import {
                     ConstValue::String(name) => (name.clone(), name.clone()),
@@ -196,8 +176,7 @@ impl DirectiveNames {
                     }
                     _ => continue,
                 };
-                if let (Some(name), Some(alias)) = (name.strip_prefix('@'), alias.strip_prefix('@'))
-                {
+                if let (Some(name), Some(alias)) = (name.strip_prefix('@'), alias.strip_prefix('@')) {
                     imported.insert(alias.to_string(), name.to_string());
                 }
             }
@@ -209,19 +188,13 @@ impl DirectiveNames {
     /// neither a federation directive nor a composed built-in.
     fn canonical(&self, written: &str) -> Option<String> {
         if let Some(name) = self.imported.get(written) {
-            return FEDERATION_DIRECTIVES
-                .contains(&name.as_str())
-                .then(|| name.clone());
+            return FEDERATION_DIRECTIVES.contains(&name.as_str()).then(|| name.clone());
         }
-        if let Some(name) = written
-            .strip_prefix(self.prefix.as_str())
-            .and_then(|rest| rest.strip_prefix("__"))
-        {
+        if let Some(name) = written.strip_prefix(self.prefix.as_str()).and_then(|rest| rest.strip_prefix("__")) {
             return FEDERATION_DIRECTIVES.contains(&name).then(|| name.to_string());
         }
         // Built-ins such as @deprecated are never renamed.
-        (!FEDERATION_DIRECTIVES.contains(&written) && composed(written).is_some())
-            .then(|| written.to_string())
+        (!FEDERATION_DIRECTIVES.contains(&written) && composed(written).is_some()).then(|| written.to_string())
     }
 }
 
@@ -242,10 +215,7 @@ impl<'d> Directives<'d> {
     }
 
     fn all(&self, name: &'d str) -> impl Iterator<Item = &'d ConstDirective> + '_ {
-        self.found
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, d)| *d)
+        self.found.iter().filter(move |(n, _)| n == name).map(|(_, d)| *d)
     }
 
     fn composed(&self) -> Vec<AppliedDirective> {
@@ -269,21 +239,12 @@ impl Reader<'_> {
         Directives {
             found: applied
                 .iter()
-                .filter_map(|d| {
-                    self.names
-                        .canonical(&d.node.name.node)
-                        .map(|name| (name, &d.node))
-                })
+                .filter_map(|d| self.names.canonical(&d.node.name.node).map(|name| (name, &d.node)))
                 .collect(),
         }
     }
 
-    fn string_arg(
-        &self,
-        directive: &ConstDirective,
-        arg: &str,
-        coordinate: &str,
-    ) -> Result<String, CompositionError> {
+    fn string_arg(&self, directive: &ConstDirective, arg: &str, coordinate: &str) -> Result<String, CompositionError> {
         match directive.get_argument(arg).map(|v| &v.node) {
             Some(ConstValue::String(value)) => Ok(value.clone()),
             _ => Err(CompositionError::InvalidDirective {
@@ -305,11 +266,7 @@ impl Reader<'_> {
                 Some(ConstValue::Boolean(value)) => Some(*value),
                 _ => None,
             };
-            keys.push(Key {
-                fields: self.string_arg(key, "fields", &name)?,
-                resolvable,
-                extension,
-            });
+            keys.push(Key { fields: self.string_arg(key, "fields", &name)?, resolvable, extension });
         }
         let interface_object = directives.has("interfaceObject");
         // A type-level @external makes every field of that definition external.
@@ -332,21 +289,13 @@ impl Reader<'_> {
         match &ty.kind {
             AstKind::Scalar => {}
             AstKind::Object(object) => {
-                def.kind = if interface_object {
-                    TypeKind::Interface
-                } else {
-                    TypeKind::Object
-                };
+                def.kind = if interface_object { TypeKind::Interface } else { TypeKind::Object };
                 def.implements = object.implements.iter().map(|i| i.node.to_string()).collect();
                 def.fields = self.fields(&name, &object.fields, all_external)?;
             }
             AstKind::Interface(interface) => {
                 def.kind = TypeKind::Interface;
-                def.implements = interface
-                    .implements
-                    .iter()
-                    .map(|i| i.node.to_string())
-                    .collect();
+                def.implements = interface.implements.iter().map(|i| i.node.to_string()).collect();
                 def.fields = self.fields(&name, &interface.fields, all_external)?;
             }
             AstKind::Union(union) => {
@@ -367,11 +316,7 @@ impl Reader<'_> {
             }
             AstKind::InputObject(input) => {
                 def.kind = TypeKind::InputObject;
-                def.input_fields = input
-                    .fields
-                    .iter()
-                    .map(|field| self.input_value(&field.node))
-                    .collect();
+                def.input_fields = input.fields.iter().map(|field| self.input_value(&field.node)).collect();
             }
         }
         Ok(def)
@@ -394,24 +339,13 @@ impl Reader<'_> {
             let coordinate = format!("{type_name}.{name}");
             let directives = self.directives(&field.directives);
             let fieldset = |directive: &str| -> Result<Option<String>, CompositionError> {
-                directives
-                    .all(directive)
-                    .next()
-                    .map(|d| self.string_arg(d, "fields", &coordinate))
-                    .transpose()
+                directives.all(directive).next().map(|d| self.string_arg(d, "fields", &coordinate)).transpose()
             };
-            let override_from = directives
-                .all("override")
-                .next()
-                .map(|d| self.string_arg(d, "from", &coordinate))
-                .transpose()?;
+            let override_from =
+                directives.all("override").next().map(|d| self.string_arg(d, "from", &coordinate)).transpose()?;
             parsed.push(FieldDef {
                 description: field.description.as_ref().map(|d| d.node.clone()),
-                args: field
-                    .arguments
-                    .iter()
-                    .map(|arg| self.input_value(&arg.node))
-                    .collect(),
+                args: field.arguments.iter().map(|arg| self.input_value(&arg.node)).collect(),
                 ty: type_ref(&field.ty.node),
                 external: all_external || directives.has("external"),
                 shareable: directives.has("shareable"),
@@ -477,9 +411,5 @@ fn type_ref(ty: &Type) -> TypeRef {
         BaseType::Named(name) => TypeRef::Named(name.to_string()),
         BaseType::List(inner) => TypeRef::List(Box::new(type_ref(inner))),
     };
-    if ty.nullable {
-        base
-    } else {
-        TypeRef::NonNull(Box::new(base))
-    }
+    if ty.nullable { base } else { TypeRef::NonNull(Box::new(base)) }
 }

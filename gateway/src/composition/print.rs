@@ -27,10 +27,7 @@ const JOIN_DIRECTIVES: &[(&str, &str)] = &[
         "join__type",
         "directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR",
     ),
-    (
-        "join__unionMember",
-        "directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION",
-    ),
+    ("join__unionMember", "directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION"),
     (
         "link",
         "directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA",
@@ -54,10 +51,8 @@ pub(crate) fn print(supergraph: &Supergraph) -> String {
 
     let mut blocks = vec![schema_block(supergraph, &used)];
 
-    let mut directive_defs: Vec<(&str, String)> = JOIN_DIRECTIVES
-        .iter()
-        .map(|(name, def)| (*name, def.to_string()))
-        .collect();
+    let mut directive_defs: Vec<(&str, String)> =
+        JOIN_DIRECTIVES.iter().map(|(name, def)| (*name, def.to_string())).collect();
     let mut type_defs: Vec<(String, String)> = vec![
         ("join__FieldSet".into(), "scalar join__FieldSet".into()),
         ("join__Graph".into(), graph_enum(supergraph)),
@@ -187,12 +182,9 @@ fn type_block(ty: &MergedType) -> String {
                 line
             })
             .collect(),
-        TypeKind::Object | TypeKind::Interface | TypeKind::InputObject => ty
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, field)| field_line(field, i == 0))
-            .collect(),
+        TypeKind::Object | TypeKind::Interface | TypeKind::InputObject => {
+            ty.fields.iter().enumerate().map(|(i, field)| field_line(field, i == 0)).collect()
+        }
     };
 
     for directive in &directives {
@@ -201,6 +193,10 @@ fn type_block(ty: &MergedType) -> String {
     let has_body = !body.is_empty();
     if ty.kind == TypeKind::Union {
         if !ty.members.is_empty() {
+            // Apollo ends the directive list with a newline, leaving ` = ` on its own line.
+            if !directives.is_empty() {
+                out.push('\n');
+            }
             let _ = write!(out, " = {}", ty.members.join(" | "));
         }
         return out;
@@ -311,11 +307,7 @@ fn join_field(join: &JoinField) -> String {
     if join.used_overridden {
         args.push("usedOverridden: true".into());
     }
-    if args.is_empty() {
-        "@join__field".to_string()
-    } else {
-        format!("@join__field({})", args.join(", "))
-    }
+    if args.is_empty() { "@join__field".to_string() } else { format!("@join__field({})", args.join(", ")) }
 }
 
 /// A description as Apollo prints it: a block string, on its own lines when
@@ -327,7 +319,9 @@ fn description(text: Option<&str>, indent: &str, first: bool) -> String {
     let multi_line = text.contains('\n') || text.len() > 70 || text.ends_with('"') || text.ends_with('\\');
     let leading_space = text.starts_with([' ', '\t']);
     let mut block = String::new();
-    if multi_line && !(!text.contains('\n') && leading_space) {
+    // A single line starting with whitespace cannot start on a fresh line:
+    // the block string would strip that whitespace.
+    if multi_line && (text.contains('\n') || !leading_space) {
         block.push('\n');
     }
     block.push_str(text);

@@ -82,8 +82,7 @@ fn walk_field_set(
             directive,
             coordinate: coordinate.to_string(),
             fields: fields.to_string(),
-            type_name,
-            field,
+            missing: format!("{type_name}.{field}"),
         }
     })?;
     Ok(selections)
@@ -180,30 +179,69 @@ pub(crate) fn check_kinds(
     })
 }
 
-/// `(subgraph index, type, field)` reached through some `@provides` in that subgraph.
-pub(crate) type ProvidedFields = HashSet<(usize, String, String)>;
+/// Fields that are shareable without saying so, as Apollo computes them:
+/// every field a `@key` selects (nested ones too), and every `@external`
+/// field a `@provides` in the same subgraph selects.
+#[derive(Debug, Default)]
+pub(crate) struct ImplicitlyShareable {
+    /// `(subgraph index, type, field)`.
+    fields: HashSet<(usize, String, String)>,
+    /// The `@provides` subset: these also count as resolved by that subgraph.
+    provided: HashSet<(usize, String, String)>,
+}
 
-pub(crate) fn provided_fields(subgraphs: &[Subgraph]) -> ProvidedFields {
-    let mut provided = ProvidedFields::new();
-    for (index, subgraph) in subgraphs.iter().enumerate() {
-        for field in subgraph.types.values().flat_map(|d| &d.fields) {
-            let Some(provides) = &field.provides else { continue };
-            let Ok(selections) = fieldset::parse(provides) else { continue };
-            // Field sets were validated before merging; a failed walk only
-            // means fewer fields are recorded here.
-            let _ = fieldset::walk(subgraph, field.ty.named(), &selections, &mut |ty, f| {
-                provided.insert((index, ty.to_string(), f.to_string()));
-            });
+impl ImplicitlyShareable {
+    pub(crate) fn compute(subgraphs: &[Subgraph]) -> Self {
+        let mut facts = Self::default();
+        for (index, subgraph) in subgraphs.iter().enumerate() {
+            for def in subgraph.types.values() {
+                for key in &def.keys {
+                    facts.collect(subgraph, index, &def.name, &key.fields, false);
+                }
+                for field in &def.fields {
+                    if let Some(provides) = &field.provides {
+                        facts.collect(subgraph, index, field.ty.named(), provides, true);
+                    }
+                }
+            }
+        }
+        facts
+    }
+
+    fn collect(&mut self, subgraph: &Subgraph, index: usize, type_name: &str, fields: &str, provides: bool) {
+        let Ok(selections) = fieldset::parse(fields) else { return };
+        let mut found = Vec::new();
+        // Field sets were validated before merging; a failed walk only means
+        // fewer fields are recorded here.
+        let _ = fieldset::walk(subgraph, type_name, &selections, &mut |ty, f| {
+            found.push((index, ty.to_string(), f.to_string()));
+        });
+        for (index, ty, field) in found {
+            let external = subgraph.type_def(&ty).and_then(|d| d.field(&field)).is_some_and(|f| f.external);
+            if provides && !external {
+                continue;
+            }
+            if provides {
+                self.provided.insert((index, ty.clone(), field.clone()));
+            }
+            self.fields.insert((index, ty, field));
         }
     }
-    provided
+
+    fn contains(&self, index: usize, type_name: &str, field: &str) -> bool {
+        self.fields.contains(&(index, type_name.to_string(), field.to_string()))
+    }
+
+    fn is_provided(&self, index: usize, type_name: &str, field: &str) -> bool {
+        self.provided.contains(&(index, type_name.to_string(), field.to_string()))
+    }
 }
 
 /// Fields resolved by several subgraphs must be shareable in each of them;
 /// key fields count as shareable, and overridden definitions do not resolve.
 pub(crate) fn check_field_sharing(
     subgraphs: &[Subgraph],
-    provided: &ProvidedFields,
+    implicit: &ImplicitlyShareable,
     type_name: &str,
     field_name: &str,
     sources: &[(usize, &TypeDef, &FieldDef)],
@@ -212,16 +250,14 @@ pub(crate) fn check_field_sharing(
     let resolving: Vec<&(usize, &TypeDef, &FieldDef)> = sources
         .iter()
         .filter(|(i, _, _)| !overridden.contains_key(i))
-        .filter(|(i, _, f)| {
-            !f.external || provided.contains(&(*i, type_name.to_string(), field_name.to_string()))
-        })
+        .filter(|(i, _, f)| !f.external || implicit.is_provided(*i, type_name, field_name))
         .collect();
     if resolving.len() < 2 {
         return Ok(());
     }
     let non_shareable: Vec<String> = resolving
         .iter()
-        .filter(|(_, def, field)| !(field.shareable || def.shareable || is_key_field(def, field_name)))
+        .filter(|(i, def, field)| !(field.shareable || def.shareable || implicit.contains(*i, type_name, field_name)))
         .map(|(i, _, _)| subgraphs[*i].name.clone())
         .collect();
     if non_shareable.is_empty() {
@@ -246,12 +282,6 @@ pub(crate) fn check_field_sharing(
     })
 }
 
-fn is_key_field(def: &TypeDef, field_name: &str) -> bool {
-    def.keys
-        .iter()
-        .any(|key| fieldset::top_level_fields(&key.fields).iter().any(|f| f == field_name))
-}
-
 /// Called when every definition of a field is `@external`: that is only
 /// fine when an `@interfaceObject` elsewhere resolves it for the interface.
 pub(crate) fn check_external_resolved(
@@ -263,9 +293,8 @@ pub(crate) fn check_external_resolved(
     let through_interface_object = sources.iter().any(|(_, def, _)| {
         def.implements.iter().any(|interface| {
             subgraphs.iter().any(|s| {
-                s.type_def(interface).is_some_and(|d| {
-                    d.interface_object && d.field(field_name).is_some_and(|f| !f.external)
-                })
+                s.type_def(interface)
+                    .is_some_and(|d| d.interface_object && d.field(field_name).is_some_and(|f| !f.external))
             })
         })
     });

@@ -8,6 +8,8 @@ use serde_json::{Map, Value, json};
 pub mod codes {
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The document nests selections or values deeper than the engine accepts.
+    pub const MAX_DEPTH_EXCEEDED: &str = "MAX_DEPTH_EXCEEDED";
     pub const OPERATION_NAME_INVALID: &str = "OPERATION_NAME_INVALID";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
@@ -47,11 +49,7 @@ pub struct RequestError {
 
 impl RequestError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            locations: Vec::new(),
-        }
+        Self { code, message: message.into(), locations: Vec::new() }
     }
 
     pub fn with_location(mut self, line: usize, column: usize) -> Self {
@@ -61,10 +59,7 @@ impl RequestError {
 
     /// False for the few rejections that are the gateway's fault (planning).
     pub fn is_client_error(&self) -> bool {
-        !matches!(
-            self.code,
-            codes::QUERY_PLANNING_FAILED | codes::INTERNAL_SERVER_ERROR
-        )
+        !matches!(self.code, codes::QUERY_PLANNING_FAILED | codes::INTERNAL_SERVER_ERROR)
     }
 
     /// The error as one entry of a GraphQL `errors` array.
@@ -75,10 +70,7 @@ impl RequestError {
             error.insert(
                 "locations".into(),
                 Value::Array(
-                    self.locations
-                        .iter()
-                        .map(|(line, column)| json!({ "line": line, "column": column }))
-                        .collect(),
+                    self.locations.iter().map(|(line, column)| json!({ "line": line, "column": column })).collect(),
                 ),
             );
         }
@@ -103,9 +95,7 @@ pub struct TransportError {
 
 impl TransportError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
+        Self { message: message.into() }
     }
 }
 
@@ -125,10 +115,7 @@ pub(crate) fn graphql_error(message: impl Into<String>, code: &str, path: Option
 /// Like [`graphql_error`], naming the subgraph the error is about.
 pub(crate) fn subgraph_error(message: impl Into<String>, code: &str, service: &str) -> Value {
     let mut error = graphql_error(message, code, None);
-    if let Some(extensions) = error
-        .get_mut("extensions")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(extensions) = error.get_mut("extensions").and_then(Value::as_object_mut) {
         extensions.insert("serviceName".into(), Value::String(service.to_owned()));
     }
     error

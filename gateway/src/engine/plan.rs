@@ -94,10 +94,7 @@ pub(crate) enum PathSegment {
 
 impl ResponsePath {
     pub(crate) fn list_depth(&self) -> usize {
-        self.0
-            .iter()
-            .filter(|segment| matches!(segment, PathSegment::List))
-            .count()
+        self.0.iter().filter(|segment| matches!(segment, PathSegment::List)).count()
     }
 
     /// The concrete response path of one position (`indices` fill the list markers).
@@ -178,11 +175,7 @@ impl std::fmt::Display for InputSelection {
                 f.write_char(' ')?;
             }
             match item {
-                InputItem::Field {
-                    source_key,
-                    output_key,
-                    selection,
-                } => {
+                InputItem::Field { source_key, output_key, selection } => {
                     if source_key != output_key {
                         write!(f, "{output_key}: ")?;
                     }
@@ -191,10 +184,7 @@ impl std::fmt::Display for InputSelection {
                         write!(f, " {selection}")?;
                     }
                 }
-                InputItem::Fragment {
-                    type_condition,
-                    selection,
-                } => write!(f, "... on {type_condition} {selection}")?,
+                InputItem::Fragment { type_condition, selection } => write!(f, "... on {type_condition} {selection}")?,
             }
         }
         f.write_char('}')
@@ -204,14 +194,8 @@ impl std::fmt::Display for InputSelection {
 /// Input/output rewrites of entity representations and results.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Rewrite {
-    SetValue {
-        path: Vec<RewriteSegment>,
-        value: Box<str>,
-    },
-    RenameKey {
-        path: Vec<RewriteSegment>,
-        to: Box<str>,
-    },
+    SetValue { path: Vec<RewriteSegment>, value: Box<str> },
+    RenameKey { path: Vec<RewriteSegment>, to: Box<str> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,9 +210,7 @@ fn rewrite_json(rewrite: &Rewrite) -> Value {
             path.iter()
                 .map(|segment| match segment {
                     RewriteSegment::Key(key) => Value::String(key.to_string()),
-                    RewriteSegment::TypenameEquals(types) => {
-                        Value::String(format!("... on {}", types.join("|")))
-                    }
+                    RewriteSegment::TypenameEquals(types) => Value::String(format!("... on {}", types.join("|"))),
                 })
                 .collect(),
         )
@@ -245,20 +227,12 @@ fn rewrite_json(rewrite: &Rewrite) -> Value {
 
 fn put_rewrites(object: &mut Map<String, Value>, key: &str, rewrites: &[Rewrite]) {
     if !rewrites.is_empty() {
-        object.insert(
-            key.to_owned(),
-            Value::Array(rewrites.iter().map(rewrite_json).collect()),
-        );
+        object.insert(key.to_owned(), Value::Array(rewrites.iter().map(rewrite_json).collect()));
     }
 }
 
 fn usages_json(usages: &[Box<str>]) -> Value {
-    Value::Array(
-        usages
-            .iter()
-            .map(|usage| Value::String(usage.to_string()))
-            .collect(),
-    )
+    Value::Array(usages.iter().map(|usage| Value::String(usage.to_string())).collect())
 }
 
 impl PlanNode {
@@ -270,10 +244,7 @@ impl PlanNode {
                 node.insert("kind".into(), "Fetch".into());
                 node.insert("serviceName".into(), fetch.service_name.as_ref().into());
                 if !fetch.variable_usages.is_empty() {
-                    node.insert(
-                        "variableUsages".into(),
-                        usages_json(&fetch.variable_usages),
-                    );
+                    node.insert("variableUsages".into(), usages_json(&fetch.variable_usages));
                 }
                 node.insert("operation".into(), fetch.operation.as_ref().into());
                 put_rewrites(&mut node, "outputRewrites", &fetch.output_rewrites);
@@ -292,20 +263,13 @@ impl PlanNode {
                 node.insert("kind".into(), "Fetch".into());
                 node.insert("serviceName".into(), entities.service_name.as_ref().into());
                 if !entities.variable_usages.is_empty() {
-                    node.insert(
-                        "variableUsages".into(),
-                        usages_json(&entities.variable_usages),
-                    );
+                    node.insert("variableUsages".into(), usages_json(&entities.variable_usages));
                 }
                 node.insert("requires".into(), group.requires.to_string().into());
                 node.insert("operation".into(), entities.operation.as_ref().into());
                 put_rewrites(&mut node, "inputRewrites", &group.input_rewrites);
                 put_rewrites(&mut node, "outputRewrites", &group.output_rewrites);
-                let path = group
-                    .paths
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
+                let path = group.paths.first().map(ToString::to_string).unwrap_or_default();
                 json!({ "kind": "Flatten", "path": path, "node": Value::Object(node) })
             }
             PlanNode::Entities(entities) => {
@@ -315,19 +279,10 @@ impl PlanNode {
                     .map(|group| {
                         let mut alias = Map::new();
                         alias.insert("alias".into(), group.response_key.as_ref().into());
-                        alias.insert(
-                            "representationsVariable".into(),
-                            group.variable.as_ref().into(),
-                        );
+                        alias.insert("representationsVariable".into(), group.variable.as_ref().into());
                         alias.insert(
                             "paths".into(),
-                            Value::Array(
-                                group
-                                    .paths
-                                    .iter()
-                                    .map(|path| Value::String(path.to_string()))
-                                    .collect(),
-                            ),
+                            Value::Array(group.paths.iter().map(|path| Value::String(path.to_string())).collect()),
                         );
                         alias.insert("requires".into(), group.requires.to_string().into());
                         put_rewrites(&mut alias, "inputRewrites", &group.input_rewrites);
@@ -339,10 +294,7 @@ impl PlanNode {
                 node.insert("kind".into(), "BatchFetch".into());
                 node.insert("serviceName".into(), entities.service_name.as_ref().into());
                 if !entities.variable_usages.is_empty() {
-                    node.insert(
-                        "variableUsages".into(),
-                        usages_json(&entities.variable_usages),
-                    );
+                    node.insert("variableUsages".into(), usages_json(&entities.variable_usages));
                 }
                 node.insert("entityBatch".into(), Value::Array(batch));
                 node.insert("operation".into(), entities.operation.as_ref().into());

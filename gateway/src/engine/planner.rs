@@ -20,8 +20,8 @@ use hive_router_query_planner::utils::cancellation::CancellationToken;
 
 use super::errors::EngineError;
 use super::plan::{
-    ConditionNode, EntitiesNode, EntityGroup, FetchNode, InputItem, InputSelection, PathSegment,
-    PlanNode, ResponsePath, Rewrite, RewriteSegment,
+    ConditionNode, EntitiesNode, EntityGroup, FetchNode, InputItem, InputSelection, PathSegment, PlanNode,
+    ResponsePath, Rewrite, RewriteSegment,
 };
 
 /// Planning a single operation never takes longer than this; pathological
@@ -47,11 +47,8 @@ pub(crate) trait QueryPlanner: Send + Sync {
     /// Plans the selected operation of a validated document. Root introspection
     /// fields are the engine's business and are left out of the plan; `None`
     /// means no subgraph has to be called.
-    fn plan(
-        &self,
-        document: &query::Document,
-        operation_name: Option<&str>,
-    ) -> Result<Option<PlanNode>, PlanningError>;
+    fn plan(&self, document: &query::Document, operation_name: Option<&str>)
+    -> Result<Option<PlanNode>, PlanningError>;
 }
 
 pub(crate) struct HivePlanner {
@@ -61,11 +58,10 @@ pub(crate) struct HivePlanner {
 impl HivePlanner {
     pub(crate) fn new(supergraph: &schema::Document) -> Result<Self, EngineError> {
         // The crate panics on some malformed supergraphs instead of erroring.
-        let planner = catch_unwind(AssertUnwindSafe(|| {
-            Planner::new_from_supergraph(supergraph, QueryPlannerOptions::default())
-        }))
-        .map_err(|_| EngineError::InvalidSupergraph("query planner panicked".into()))?
-        .map_err(|error| EngineError::Planner(error.to_string()))?;
+        let planner =
+            catch_unwind(AssertUnwindSafe(|| Planner::new_from_supergraph(supergraph, QueryPlannerOptions::default())))
+                .map_err(|_| EngineError::InvalidSupergraph("query planner panicked".into()))?
+                .map_err(|error| EngineError::Planner(error.to_string()))?;
         Ok(Self { planner })
     }
 }
@@ -91,11 +87,7 @@ impl QueryPlanner for HivePlanner {
             }
             let token = CancellationToken::with_timeout(PLANNING_TIMEOUT);
             planner
-                .plan_from_normalized_operation(
-                    &operation,
-                    PlannerOverrideContext::default(),
-                    &token,
-                )
+                .plan_from_normalized_operation(&operation, PlannerOverrideContext::default(), &token)
                 .map(Some)
                 .map_err(|error| PlanningError::Planner(error.to_string()))
         }))
@@ -129,10 +121,7 @@ fn convert(node: hive::PlanNode) -> Result<PlanNode, PlanningError> {
             match *flatten.node {
                 hive::PlanNode::Fetch(fetch) => convert_fetch(fetch, Some(path))?,
                 other => {
-                    return Err(PlanningError::UnsupportedPlan(format!(
-                        "Flatten over {}",
-                        kind_name(&other)
-                    )));
+                    return Err(PlanningError::UnsupportedPlan(format!("Flatten over {}", kind_name(&other))));
                 }
             }
         }
@@ -160,30 +149,16 @@ fn convert(node: hive::PlanNode) -> Result<PlanNode, PlanningError> {
                 batched: true,
             })
         }
-        hive::PlanNode::Sequence(sequence) => PlanNode::Sequence(
-            sequence
-                .nodes
-                .into_iter()
-                .map(convert)
-                .collect::<Result<_, _>>()?,
-        ),
-        hive::PlanNode::Parallel(parallel) => PlanNode::Parallel(
-            parallel
-                .nodes
-                .into_iter()
-                .map(convert)
-                .collect::<Result<_, _>>()?,
-        ),
+        hive::PlanNode::Sequence(sequence) => {
+            PlanNode::Sequence(sequence.nodes.into_iter().map(convert).collect::<Result<_, _>>()?)
+        }
+        hive::PlanNode::Parallel(parallel) => {
+            PlanNode::Parallel(parallel.nodes.into_iter().map(convert).collect::<Result<_, _>>()?)
+        }
         hive::PlanNode::Condition(condition) => PlanNode::Condition(ConditionNode {
             variable: condition.condition.into(),
-            if_clause: condition
-                .if_clause
-                .map(|node| convert(*node).map(Box::new))
-                .transpose()?,
-            else_clause: condition
-                .else_clause
-                .map(|node| convert(*node).map(Box::new))
-                .transpose()?,
+            if_clause: condition.if_clause.map(|node| convert(*node).map(Box::new)).transpose()?,
+            else_clause: condition.else_clause.map(|node| convert(*node).map(Box::new)).transpose()?,
         }),
         hive::PlanNode::Subscription(_) => PlanNode::Unsupported("Subscription"),
         hive::PlanNode::Defer(_) => PlanNode::Unsupported("Defer"),
@@ -203,17 +178,13 @@ fn kind_name(node: &hive::PlanNode) -> &'static str {
     }
 }
 
-fn convert_fetch(
-    fetch: hive::FetchNode,
-    path: Option<ResponsePath>,
-) -> Result<PlanNode, PlanningError> {
+fn convert_fetch(fetch: hive::FetchNode, path: Option<ResponsePath>) -> Result<PlanNode, PlanningError> {
     let operation = fetch.operation.document_str;
     let operation_json = json_string(&operation);
     match fetch.requires {
         Some(requires) => {
-            let path = path.ok_or_else(|| {
-                PlanningError::UnsupportedPlan("entity fetch outside of a Flatten".into())
-            })?;
+            let path =
+                path.ok_or_else(|| PlanningError::UnsupportedPlan("entity fetch outside of a Flatten".into()))?;
             let groups = vec![EntityGroup {
                 response_key: "_entities".into(),
                 variable: "representations".into(),
@@ -243,10 +214,7 @@ fn convert_fetch(
 }
 
 /// Client variables a fetch forwards; representation variables are the executor's own.
-fn usages(
-    usages: Option<std::collections::BTreeSet<String>>,
-    groups: &[EntityGroup],
-) -> Vec<Box<str>> {
+fn usages(usages: Option<std::collections::BTreeSet<String>>, groups: &[EntityGroup]) -> Vec<Box<str>> {
     usages
         .unwrap_or_default()
         .into_iter()
@@ -257,9 +225,7 @@ fn usages(
 
 fn json_string(text: &str) -> Box<str> {
     // Serializing a &str into JSON cannot fail.
-    serde_json::to_string(text)
-        .unwrap_or_else(|_| "\"\"".to_owned())
-        .into_boxed_str()
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()).into_boxed_str()
 }
 
 fn convert_path(path: &FlattenNodePath) -> ResponsePath {
@@ -286,8 +252,7 @@ fn convert_input(selection_set: &SelectionSet) -> InputSelection {
                 SelectionItem::Field(field) => Some(InputItem::Field {
                     source_key: field.name.as_str().into(),
                     output_key: field.alias.as_deref().unwrap_or(&field.name).into(),
-                    selection: (!field.selections.items.is_empty())
-                        .then(|| convert_input(&field.selections)),
+                    selection: (!field.selections.items.is_empty()).then(|| convert_input(&field.selections)),
                 }),
                 SelectionItem::InlineFragment(fragment) => Some(InputItem::Fragment {
                     type_condition: fragment.type_condition.as_str().into(),
@@ -314,14 +279,12 @@ fn convert_rewrites(rewrites: Option<Vec<FetchRewrite>>) -> Vec<Rewrite> {
         .unwrap_or_default()
         .into_iter()
         .map(|rewrite| match rewrite {
-            FetchRewrite::ValueSetter(setter) => Rewrite::SetValue {
-                path: path(setter.path),
-                value: setter.set_value_to.into(),
-            },
-            FetchRewrite::KeyRenamer(renamer) => Rewrite::RenameKey {
-                path: path(renamer.path),
-                to: renamer.rename_key_to.into(),
-            },
+            FetchRewrite::ValueSetter(setter) => {
+                Rewrite::SetValue { path: path(setter.path), value: setter.set_value_to.into() }
+            }
+            FetchRewrite::KeyRenamer(renamer) => {
+                Rewrite::RenameKey { path: path(renamer.path), to: renamer.rename_key_to.into() }
+            }
         })
         .collect()
 }

@@ -41,9 +41,7 @@ impl Inclusion {
     pub(crate) fn holds(&self, variables: &Map<String, Value>) -> bool {
         match self {
             Inclusion::Always => true,
-            Inclusion::AnyOf(alternatives) => alternatives
-                .iter()
-                .any(|conds| conds_hold(conds, variables)),
+            Inclusion::AnyOf(alternatives) => alternatives.iter().any(|conds| conds_hold(conds, variables)),
         }
     }
 }
@@ -104,10 +102,7 @@ pub(crate) struct Projection {
 impl Projection {
     /// Whether the operation selects `__schema` or `__type` (directly or through fragments).
     pub(crate) fn uses_introspection(&self) -> bool {
-        self.root
-            .fields
-            .iter()
-            .any(|field| matches!(field.kind, FieldKind::Schema | FieldKind::Type))
+        self.root.fields.iter().any(|field| matches!(field.kind, FieldKind::Schema | FieldKind::Type))
     }
 }
 
@@ -135,10 +130,7 @@ pub(crate) fn compile_operation(
         .collect();
     let compiler = Compiler { schema, fragments };
     let root = compiler.compile_selection(root_type, &[(selection_set, Vec::new())], 0)?;
-    Ok(Projection {
-        root_type: root_type.into(),
-        root,
-    })
+    Ok(Projection { root_type: root_type.into(), root })
 }
 
 fn invalid(message: String) -> RequestError {
@@ -154,22 +146,11 @@ fn directive_conds(directives: &[query::Directive], base: &[Cond]) -> Option<Vec
             "include" => true,
             _ => continue,
         };
-        let argument = directive
-            .arguments
-            .iter()
-            .find(|(name, _)| name == "if")
-            .map(|(_, value)| value);
+        let argument = directive.arguments.iter().find(|(name, _)| name == "if").map(|(_, value)| value);
         match argument {
-            Some(query::Value::Boolean(value)) => {
-                if *value != include_when {
-                    return None;
-                }
-            }
+            Some(query::Value::Boolean(value)) if *value != include_when => return None,
             Some(query::Value::Variable(variable)) => {
-                let cond = Cond {
-                    variable: variable.as_str().into(),
-                    include_when,
-                };
+                let cond = Cond { variable: variable.as_str().into(), include_when };
                 if !conds.contains(&cond) {
                     conds.push(cond);
                 }
@@ -217,21 +198,13 @@ impl<'a> Compiler<'a> {
                     let Some(conds) = directive_conds(&fragment.directives, guard) else {
                         continue;
                     };
-                    self.collect(
-                        object_type,
-                        &fragment.selection_set,
-                        &conds,
-                        entries,
-                        depth + 1,
-                    )?;
+                    self.collect(object_type, &fragment.selection_set, &conds, entries, depth + 1)?;
                 }
                 Selection::FragmentSpread(spread) => {
                     let fragment = self
                         .fragments
                         .get(spread.fragment_name.as_str())
-                        .ok_or_else(|| {
-                            invalid(format!("Unknown fragment \"{}\".", spread.fragment_name))
-                        })?;
+                        .ok_or_else(|| invalid(format!("Unknown fragment \"{}\".", spread.fragment_name)))?;
                     let TypeCondition::On(condition) = &fragment.type_condition;
                     if !self.applies(condition, object_type) {
                         continue;
@@ -239,13 +212,7 @@ impl<'a> Compiler<'a> {
                     let Some(conds) = directive_conds(&spread.directives, guard) else {
                         continue;
                     };
-                    self.collect(
-                        object_type,
-                        &fragment.selection_set,
-                        &conds,
-                        entries,
-                        depth + 1,
-                    )?;
+                    self.collect(object_type, &fragment.selection_set, &conds, entries, depth + 1)?;
                 }
             }
         }
@@ -283,23 +250,16 @@ impl<'a> Compiler<'a> {
         let string = || TypeRef::NonNull(Box::new(TypeRef::Named("String".into())));
         let (kind, ty) = match name {
             "__typename" => (FieldKind::Typename, string()),
-            "__schema" if object_type == self.schema.query_type => (
-                FieldKind::Schema,
-                TypeRef::NonNull(Box::new(TypeRef::Named("__Schema".into()))),
-            ),
-            "__type" if object_type == self.schema.query_type => {
-                (FieldKind::Type, TypeRef::Named("__Type".into()))
+            "__schema" if object_type == self.schema.query_type => {
+                (FieldKind::Schema, TypeRef::NonNull(Box::new(TypeRef::Named("__Schema".into()))))
             }
+            "__type" if object_type == self.schema.query_type => (FieldKind::Type, TypeRef::Named("__Type".into())),
             _ => {
                 let field = self
                     .schema
                     .get(object_type)
                     .and_then(|t| t.field(name))
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "Cannot query field \"{name}\" on type \"{object_type}\"."
-                        ))
-                    })?;
+                    .ok_or_else(|| invalid(format!("Cannot query field \"{name}\" on type \"{object_type}\".")))?;
                 (FieldKind::Data, field.ty.clone())
             }
         };
@@ -312,10 +272,8 @@ impl<'a> Compiler<'a> {
         let named = ty.named();
         let children = match self.schema.kind_of(named) {
             Some(kind) if kind.is_composite() => {
-                let sets: Vec<(&'a query::SelectionSet, Vec<Cond>)> = occurrences
-                    .iter()
-                    .map(|(field, conds)| (&field.selection_set, conds.clone()))
-                    .collect();
+                let sets: Vec<(&'a query::SelectionSet, Vec<Cond>)> =
+                    occurrences.iter().map(|(field, conds)| (&field.selection_set, conds.clone())).collect();
                 if kind == TypeKind::Object {
                     Children::Object(Arc::new(self.compile_selection(named, &sets, depth)?))
                 } else {
@@ -327,24 +285,12 @@ impl<'a> Compiler<'a> {
 
         let keep_arguments = matches!(kind, FieldKind::Type) || object_type.starts_with("__");
         let arguments = if keep_arguments {
-            first
-                .arguments
-                .iter()
-                .map(|(name, value)| (name.as_str().into(), value.clone()))
-                .collect()
+            first.arguments.iter().map(|(name, value)| (name.as_str().into(), value.clone())).collect()
         } else {
             Vec::new()
         };
 
-        Ok(FieldPlan {
-            response_key: key.into(),
-            name: name.into(),
-            kind,
-            ty,
-            inclusion,
-            children,
-            arguments,
-        })
+        Ok(FieldPlan { response_key: key.into(), name: name.into(), kind, ty, inclusion, children, arguments })
     }
 
     /// Plans an abstract-typed selection per possible object type. Types to
@@ -359,18 +305,11 @@ impl<'a> Compiler<'a> {
         for (set, _) in sets {
             self.type_conditions(set, &mut conditions, 0);
         }
-        let possible = self
-            .schema
-            .get(abstract_type)
-            .map(|t| t.possible_types.as_slice())
-            .unwrap_or_default();
+        let possible = self.schema.get(abstract_type).map(|t| t.possible_types.as_slice()).unwrap_or_default();
         let mut by_mask: HashMap<Vec<bool>, Arc<SelectionPlan>> = HashMap::new();
         let mut by_type = HashMap::with_capacity(possible.len());
         for object_type in possible {
-            let mask: Vec<bool> = conditions
-                .iter()
-                .map(|condition| self.applies(condition, object_type))
-                .collect();
+            let mask: Vec<bool> = conditions.iter().map(|condition| self.applies(condition, object_type)).collect();
             let plan = match by_mask.get(&mask) {
                 // Objects to which the same fragments apply get the same fields;
                 // only covariant field types could still differ.
@@ -392,10 +331,7 @@ impl<'a> Compiler<'a> {
             return false;
         };
         plan.fields.iter().all(|field| {
-            field.kind != FieldKind::Data
-                || object
-                    .field(&field.name)
-                    .is_some_and(|def| def.ty == field.ty)
+            field.kind != FieldKind::Data || object.field(&field.name).is_some_and(|def| def.ty == field.ty)
         })
     }
 
@@ -456,17 +392,9 @@ pub(crate) fn project(
     schema: &SchemaIndex,
     errors: &mut Vec<Value>,
 ) -> Value {
-    let known_error_paths = errors
-        .iter()
-        .filter_map(|error| error.get("path").and_then(Value::as_array).cloned())
-        .collect();
-    let mut projector = Projector {
-        variables,
-        schema,
-        errors,
-        known_error_paths,
-        path: Vec::with_capacity(16),
-    };
+    let known_error_paths =
+        errors.iter().filter_map(|error| error.get("path").and_then(Value::as_array).cloned()).collect();
+    let mut projector = Projector { variables, schema, errors, known_error_paths, path: Vec::with_capacity(16) };
     let mut source = match data {
         Value::Object(map) => map,
         _ => Map::new(),
@@ -493,15 +421,11 @@ impl<'a> Projector<'a, '_> {
             let result = match field.kind {
                 FieldKind::Typename => Ok(Value::String(typename.to_owned())),
                 FieldKind::Schema | FieldKind::Type => {
-                    let value =
-                        introspection::resolve_root_field(self.schema, field, self.variables);
+                    let value = introspection::resolve_root_field(self.schema, field, self.variables);
                     self.complete_resolved(value, field, typename)
                 }
                 FieldKind::Data => {
-                    let value = source
-                        .get_mut(&*field.response_key)
-                        .map(Value::take)
-                        .unwrap_or(Value::Null);
+                    let value = source.get_mut(&*field.response_key).map(Value::take).unwrap_or(Value::Null);
                     self.complete(value, &field.ty, field, typename)
                 }
             };
@@ -512,12 +436,7 @@ impl<'a> Projector<'a, '_> {
     }
 
     /// Introspection values are already shaped; only the root's nullability applies.
-    fn complete_resolved(
-        &mut self,
-        value: Value,
-        field: &'a FieldPlan,
-        parent: &str,
-    ) -> Result<Value, Bubble> {
+    fn complete_resolved(&mut self, value: Value, field: &'a FieldPlan, parent: &str) -> Result<Value, Bubble> {
         if value.is_null() && field.ty.is_non_null() {
             self.violation(field, parent);
             return Err(Bubble);
@@ -525,13 +444,7 @@ impl<'a> Projector<'a, '_> {
         Ok(value)
     }
 
-    fn complete(
-        &mut self,
-        value: Value,
-        ty: &'a TypeRef,
-        field: &'a FieldPlan,
-        parent: &str,
-    ) -> Result<Value, Bubble> {
+    fn complete(&mut self, value: Value, ty: &'a TypeRef, field: &'a FieldPlan, parent: &str) -> Result<Value, Bubble> {
         match ty {
             TypeRef::NonNull(inner) => match self.complete_nullable(value, inner, field, parent)? {
                 Value::Null => {
@@ -540,9 +453,7 @@ impl<'a> Projector<'a, '_> {
                 }
                 value => Ok(value),
             },
-            nullable => Ok(self
-                .complete_nullable(value, nullable, field, parent)
-                .unwrap_or(Value::Null)),
+            nullable => Ok(self.complete_nullable(value, nullable, field, parent).unwrap_or(Value::Null)),
         }
     }
 
@@ -577,8 +488,7 @@ impl<'a> Projector<'a, '_> {
                     let Value::Object(mut source) = value else {
                         return Ok(Value::Null);
                     };
-                    self.project_object(&mut source, plan, type_name)
-                        .map(Value::Object)
+                    self.project_object(&mut source, plan, type_name).map(Value::Object)
                 }
                 Children::Abstract(children) => {
                     let Value::Object(mut source) = value else {
@@ -592,19 +502,14 @@ impl<'a> Projector<'a, '_> {
                         Some((name, plan)) => (plan, name),
                         None => (&children.fallback, type_name),
                     };
-                    self.project_object(&mut source, plan, typename)
-                        .map(Value::Object)
+                    self.project_object(&mut source, plan, typename).map(Value::Object)
                 }
             },
         }
     }
 
     fn violation(&mut self, field: &FieldPlan, parent: &str) {
-        if self
-            .known_error_paths
-            .iter()
-            .any(|known| paths_related(&self.path, known))
-        {
+        if self.known_error_paths.iter().any(|known| paths_related(&self.path, known)) {
             return;
         }
         let path = self
@@ -616,10 +521,7 @@ impl<'a> Projector<'a, '_> {
             })
             .collect();
         self.errors.push(graphql_error(
-            format!(
-                "Cannot return null for non-nullable field {parent}.{}.",
-                field.name
-            ),
+            format!("Cannot return null for non-nullable field {parent}.{}.", field.name),
             codes::NON_NULL_VIOLATION,
             Some(Value::Array(path)),
         ));

@@ -31,11 +31,7 @@ fn select_into(
     let typename = source.get("__typename").and_then(Value::as_str);
     for item in &selection.0 {
         match item {
-            InputItem::Field {
-                source_key,
-                output_key,
-                selection,
-            } => {
+            InputItem::Field { source_key, output_key, selection } => {
                 let value = source.get(&**source_key)?;
                 let value = match selection {
                     None => value.clone(),
@@ -56,12 +52,8 @@ fn select_into(
                     }
                 }
             }
-            InputItem::Fragment {
-                type_condition,
-                selection,
-            } => {
-                let applies =
-                    typename.is_none_or(|name| types.type_condition_matches(type_condition, name));
+            InputItem::Fragment { type_condition, selection } => {
+                let applies = typename.is_none_or(|name| types.type_condition_matches(type_condition, name));
                 if applies {
                     select_into(source, selection, types, out)?;
                 }
@@ -78,11 +70,9 @@ fn select_value(value: &Value, selection: &InputSelection, types: &SchemaIndex) 
             select_into(object, selection, types, &mut out)?;
             Some(Value::Object(out))
         }
-        Value::Array(items) => items
-            .iter()
-            .map(|item| select_value(item, selection, types))
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array),
+        Value::Array(items) => {
+            items.iter().map(|item| select_value(item, selection, types)).collect::<Option<Vec<_>>>().map(Value::Array)
+        }
         other => Some(other.clone()),
     }
 }
@@ -99,9 +89,7 @@ pub(crate) fn apply_rewrites(value: &mut Value, rewrites: &[Rewrite], types: &Sc
 
 fn typename_matches(value: &Value, expected: &[Box<str>], types: &SchemaIndex) -> bool {
     match value.get("__typename").and_then(Value::as_str) {
-        Some(name) => expected
-            .iter()
-            .any(|condition| types.type_condition_matches(condition, name)),
+        Some(name) => expected.iter().any(|condition| types.type_condition_matches(condition, name)),
         // Without a typename there is nothing to tell the types apart with.
         None => true,
     }
@@ -194,10 +182,6 @@ impl RepresentationSet {
         self.seen.insert(bytes, index);
         self.count += 1;
         index
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.count as usize
     }
 
     /// The JSON array (`[]` when empty).

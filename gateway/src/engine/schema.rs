@@ -155,20 +155,17 @@ pub(crate) struct SchemaIndex {
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
 
 fn deprecation_reason(directives: &[schema::Directive]) -> Option<String> {
-    directives
-        .iter()
-        .find(|directive| directive.name == "deprecated")
-        .map(|directive| {
-            directive
-                .arguments
-                .iter()
-                .find(|(name, _)| name == "reason")
-                .and_then(|(_, value)| match value {
-                    schema::Value::String(reason) => Some(reason.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "No longer supported".to_owned())
-        })
+    directives.iter().find(|directive| directive.name == "deprecated").map(|directive| {
+        directive
+            .arguments
+            .iter()
+            .find(|(name, _)| name == "reason")
+            .and_then(|(_, value)| match value {
+                schema::Value::String(reason) => Some(reason.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "No longer supported".to_owned())
+    })
 }
 
 fn input_value(value: &schema::InputValue) -> InputValueDef {
@@ -217,20 +214,12 @@ impl SchemaIndex {
         for definition in &document.definitions {
             match definition {
                 Definition::SchemaDefinition(def) => {
-                    roots = (
-                        def.query.clone(),
-                        def.mutation.clone(),
-                        def.subscription.clone(),
-                    );
+                    roots = (def.query.clone(), def.mutation.clone(), def.subscription.clone());
                 }
                 Definition::TypeDefinition(def) => {
                     let type_def = match def {
                         TypeDefinition::Scalar(scalar) => {
-                            let mut t = empty_type(
-                                &scalar.name,
-                                TypeKind::Scalar,
-                                scalar.description.clone(),
-                            );
+                            let mut t = empty_type(&scalar.name, TypeKind::Scalar, scalar.description.clone());
                             t.specified_by_url = scalar
                                 .directives
                                 .iter()
@@ -243,40 +232,24 @@ impl SchemaIndex {
                             t
                         }
                         TypeDefinition::Object(object) => {
-                            let mut t = empty_type(
-                                &object.name,
-                                TypeKind::Object,
-                                object.description.clone(),
-                            );
+                            let mut t = empty_type(&object.name, TypeKind::Object, object.description.clone());
                             t.fields = object.fields.iter().map(field_def).collect();
                             t.interfaces = object.implements_interfaces.clone();
                             t
                         }
                         TypeDefinition::Interface(interface) => {
-                            let mut t = empty_type(
-                                &interface.name,
-                                TypeKind::Interface,
-                                interface.description.clone(),
-                            );
+                            let mut t = empty_type(&interface.name, TypeKind::Interface, interface.description.clone());
                             t.fields = interface.fields.iter().map(field_def).collect();
                             t.interfaces = interface.implements_interfaces.clone();
                             t
                         }
                         TypeDefinition::Union(union) => {
-                            let mut t = empty_type(
-                                &union.name,
-                                TypeKind::Union,
-                                union.description.clone(),
-                            );
+                            let mut t = empty_type(&union.name, TypeKind::Union, union.description.clone());
                             t.possible_types = union.types.clone();
                             t
                         }
                         TypeDefinition::Enum(enum_type) => {
-                            let mut t = empty_type(
-                                &enum_type.name,
-                                TypeKind::Enum,
-                                enum_type.description.clone(),
-                            );
+                            let mut t = empty_type(&enum_type.name, TypeKind::Enum, enum_type.description.clone());
                             t.enum_values = enum_type
                                 .values
                                 .iter()
@@ -289,11 +262,7 @@ impl SchemaIndex {
                             t
                         }
                         TypeDefinition::InputObject(input) => {
-                            let mut t = empty_type(
-                                &input.name,
-                                TypeKind::InputObject,
-                                input.description.clone(),
-                            );
+                            let mut t = empty_type(&input.name, TypeKind::InputObject, input.description.clone());
                             t.input_fields = input.fields.iter().map(input_value).collect();
                             t.one_of = input.directives.iter().any(|d| d.name == "oneOf");
                             t
@@ -318,10 +287,7 @@ impl SchemaIndex {
         for scalar in BUILTIN_SCALARS {
             if !types.contains_key(scalar) {
                 type_order.push(scalar.to_owned());
-                types.insert(
-                    scalar.to_owned(),
-                    empty_type(scalar, TypeKind::Scalar, None),
-                );
+                types.insert(scalar.to_owned(), empty_type(scalar, TypeKind::Scalar, None));
             }
         }
 
@@ -329,11 +295,7 @@ impl SchemaIndex {
         let implementations: Vec<(String, String)> = types
             .values()
             .filter(|t| t.kind == TypeKind::Object)
-            .flat_map(|t| {
-                t.interfaces
-                    .iter()
-                    .map(move |interface| (interface.clone(), t.name.clone()))
-            })
+            .flat_map(|t| t.interfaces.iter().map(move |interface| (interface.clone(), t.name.clone())))
             .collect();
         for (interface, object) in implementations {
             if let Some(t) = types.get_mut(&interface) {
@@ -345,10 +307,7 @@ impl SchemaIndex {
             t.possible_types.sort();
             t.possible_types.dedup();
             if !t.possible_types.is_empty() {
-                possible.insert(
-                    t.name.clone(),
-                    t.possible_types.iter().cloned().collect::<HashSet<_>>(),
-                );
+                possible.insert(t.name.clone(), t.possible_types.iter().cloned().collect::<HashSet<_>>());
             }
         }
 
@@ -359,15 +318,7 @@ impl SchemaIndex {
         let mutation_type = pick(roots.1, "Mutation");
         let subscription_type = pick(roots.2, "Subscription");
 
-        Self {
-            types,
-            type_order,
-            possible,
-            query_type,
-            mutation_type,
-            subscription_type,
-            directives,
-        }
+        Self { types, type_order, possible, query_type, mutation_type, subscription_type, directives }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&TypeDef> {
@@ -385,10 +336,6 @@ impl SchemaIndex {
 
     /// Whether an object of type `object_type` matches the type condition `condition`.
     pub(crate) fn type_condition_matches(&self, condition: &str, object_type: &str) -> bool {
-        condition == object_type
-            || self
-                .possible
-                .get(condition)
-                .is_some_and(|objects| objects.contains(object_type))
+        condition == object_type || self.possible.get(condition).is_some_and(|objects| objects.contains(object_type))
     }
 }

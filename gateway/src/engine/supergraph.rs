@@ -41,9 +41,7 @@ impl Supergraph {
             matches!(definition, Definition::TypeDefinition(TypeDefinition::Object(object)) if object.name == "Query")
                 || matches!(definition, Definition::SchemaDefinition(def) if def.query.is_some())
         }) {
-            return Err(EngineError::InvalidSupergraph(
-                "the supergraph has no query root type".into(),
-            ));
+            return Err(EngineError::InvalidSupergraph("the supergraph has no query root type".into()));
         }
         let planner = HivePlanner::new(&document)?;
         let api = SchemaIndex::new(planner.api_schema());
@@ -52,20 +50,12 @@ impl Supergraph {
         let mut hasher = DefaultHasher::new();
         sdl.hash(&mut hasher);
 
-        Ok(Self {
-            planner: Box::new(planner),
-            api,
-            all_types,
-            subgraphs,
-            hash: hasher.finish(),
-        })
+        Ok(Self { planner: Box::new(planner), api, all_types, subgraphs, hash: hasher.finish() })
     }
 
     /// `(name, url)` of every subgraph, in declaration order.
     pub fn subgraphs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.subgraphs
-            .iter()
-            .map(|(name, url)| (name.as_str(), url.as_str()))
+        self.subgraphs.iter().map(|(name, url)| (name.as_str(), url.as_str()))
     }
 
     /// The API schema as SDL, without the built-in scalars, directives and
@@ -107,11 +97,9 @@ impl Supergraph {
 const BUILTIN_DIRECTIVES: [&str; 5] = ["skip", "include", "deprecated", "specifiedBy", "oneOf"];
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
 
-fn printable_definition(definition: &Definition) -> Option<Definition> {
+fn printable_definition(definition: &Definition<'static, String>) -> Option<Definition<'static, String>> {
     match definition {
-        Definition::DirectiveDefinition(def) if BUILTIN_DIRECTIVES.contains(&def.name.as_str()) => {
-            None
-        }
+        Definition::DirectiveDefinition(def) if BUILTIN_DIRECTIVES.contains(&def.name.as_str()) => None,
         Definition::TypeDefinition(TypeDefinition::Scalar(scalar))
             if BUILTIN_SCALARS.contains(&scalar.name.as_str()) =>
         {
@@ -127,7 +115,7 @@ fn printable_definition(definition: &Definition) -> Option<Definition> {
     }
 }
 
-fn type_name<'a>(definition: &'a TypeDefinition) -> &'a str {
+fn type_name(definition: &TypeDefinition) -> &str {
     match definition {
         TypeDefinition::Scalar(t) => &t.name,
         TypeDefinition::Object(t) => &t.name,
@@ -143,9 +131,7 @@ fn extract_subgraphs(document: &schema::Document) -> Result<Vec<(String, String)
         .definitions
         .iter()
         .find_map(|definition| match definition {
-            Definition::TypeDefinition(TypeDefinition::Enum(e)) if e.name == "join__Graph" => {
-                Some(e)
-            }
+            Definition::TypeDefinition(TypeDefinition::Enum(e)) if e.name == "join__Graph" => Some(e),
             _ => None,
         })
         .ok_or_else(|| EngineError::InvalidSupergraph("no `enum join__Graph`".into()))?;
@@ -154,15 +140,9 @@ fn extract_subgraphs(document: &schema::Document) -> Result<Vec<(String, String)
         .values
         .iter()
         .map(|value| {
-            let directive = value
-                .directives
-                .iter()
-                .find(|directive| directive.name == "join__graph")
-                .ok_or_else(|| {
-                    EngineError::InvalidSupergraph(format!(
-                        "join__Graph.{} has no @join__graph",
-                        value.name
-                    ))
+            let directive =
+                value.directives.iter().find(|directive| directive.name == "join__graph").ok_or_else(|| {
+                    EngineError::InvalidSupergraph(format!("join__Graph.{} has no @join__graph", value.name))
                 })?;
             let argument = |name: &str| {
                 directive
@@ -173,10 +153,7 @@ fn extract_subgraphs(document: &schema::Document) -> Result<Vec<(String, String)
                         _ => None,
                     })
                     .ok_or_else(|| {
-                        EngineError::InvalidSupergraph(format!(
-                            "join__Graph.{} has no `{name}`",
-                            value.name
-                        ))
+                        EngineError::InvalidSupergraph(format!("join__Graph.{} has no `{name}`", value.name))
                     })
             };
             Ok((argument("name")?, argument("url")?))

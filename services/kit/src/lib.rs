@@ -10,6 +10,7 @@ pub mod context_token;
 pub mod db;
 pub mod demo;
 pub mod errors;
+pub mod graphql_http;
 pub mod masking;
 pub mod pagination;
 pub mod rls;

@@ -25,14 +25,13 @@ use crate::{
     context_token::{CONTEXT_HEADER, ContextVerifier},
     db::TenantTransaction,
     errors::ErrorCode,
+    graphql_http::{APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, has_json_content_type, negotiate},
     tenant::TenantContext,
 };
 
 /// Largest request body a subgraph accepts (the gateway's own limit is the same).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-const APPLICATION_JSON: &str = "application/json";
 
 /// Puts per-request data (the tenant transaction, DataLoaders over it) into a request.
 pub type RequestDataInstaller = Arc<dyn Fn(async_graphql::Request, Arc<TenantTransaction>) -> async_graphql::Request + Send + Sync>;
@@ -107,11 +106,7 @@ async fn graphql_get<E: Executor>(State(state): State<Arc<SubgraphState<E>>>, he
 
 async fn graphql_post<E: Executor>(State(state): State<Arc<SubgraphState<E>>>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case(APPLICATION_JSON)));
-    if !is_json {
+    if !has_json_content_type(&headers) {
         return reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::BadUserInput, "POST bodies must be application/json");
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
@@ -172,22 +167,6 @@ fn selected_operation_type(request: &async_graphql::Request) -> Option<Operation
             operations.values().map(|op| op.node.ty).find(|ty| *ty == OperationType::Mutation).or(Some(OperationType::Query))
         }
     }
-}
-
-/// Picks the response media type from `Accept`; `None` means nothing we can produce.
-fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()) else {
-        return Some(GRAPHQL_RESPONSE_JSON);
-    };
-    let mut fallback = None;
-    for media in accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
-        match media.as_str() {
-            GRAPHQL_RESPONSE_JSON | "*/*" | "application/*" => return Some(GRAPHQL_RESPONSE_JSON),
-            APPLICATION_JSON => fallback = Some(APPLICATION_JSON),
-            _ => {}
-        }
-    }
-    fallback
 }
 
 fn not_acceptable() -> Response {

@@ -1,0 +1,52 @@
+# Atrium — the two commands first: `make run` starts the platform, `make test` runs every test.
+# Everything else is a thin wrapper over cargo; see `make help`.
+
+CARGO ?= cargo
+SERVICES := catalog delivery finance support analytics
+TENANT ?= ridgeline
+ROLE ?= csm
+CLIENT ?= dashboard
+# Test parallelism: each system test starts six servers, two cores share them.
+TEST_THREADS ?= 2
+
+.PHONY: help run token test test-rust lint fmt schema schema-check clean-data
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+run: ## Build and start gateway + five services on SQLite (Ctrl-C stops everything)
+	$(CARGO) build --bins
+	./deploy/run-local.sh
+
+token: ## Print a dev bearer token: make token TENANT=ridgeline ROLE=csm [CLIENT=dashboard]
+	@$(CARGO) run -q -p atrium-gateway -- token --tenant $(TENANT) --role $(ROLE) --client $(CLIENT)
+
+test: lint test-rust ## Lint, then every test (PostgreSQL tests run when it is reachable; required when CI=true)
+
+test-rust: ## Every Rust test of the workspace
+	@if command -v cargo-nextest >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --test-threads $(TEST_THREADS) --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast -- --test-threads $(TEST_THREADS); \
+	fi
+
+lint: ## rustfmt check and clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the workspace
+	$(CARGO) fmt --all
+
+schema: ## Export each subgraph's SDL to schema/ and compose schema/supergraph.graphql
+	$(CARGO) build -q $(foreach s,$(SERVICES),-p atrium-$(s)) -p atrium-gateway
+	@for s in $(SERVICES); do ./target/debug/atrium-$$s print-schema > schema/$$s.graphql; echo "wrote schema/$$s.graphql"; done
+	./target/debug/atrium-gateway compose \
+		--subgraph catalog=http://127.0.0.1:4001/graphql=schema/catalog.graphql \
+		--subgraph delivery=http://127.0.0.1:4002/graphql=schema/delivery.graphql \
+		--subgraph finance=http://127.0.0.1:4003/graphql=schema/finance.graphql \
+		--subgraph support=http://127.0.0.1:4004/graphql=schema/support.graphql \
+		--subgraph analytics=http://127.0.0.1:4005/graphql=schema/analytics.graphql \
+		--output schema/supergraph.graphql
+
+clean-data: ## Delete the local SQLite data and dev signing key under .atrium/
+	rm -rf .atrium

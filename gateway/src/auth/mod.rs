@@ -1,0 +1,105 @@
+//! Authentication: turns a request's bearer token into a [`TenantContext`], from verified
+//! claims only. Tokens are JWTs signed by the identity provider (keys from its JWKS URL,
+//! cached and refreshed for rotation) or, in the dev profile, by a local Ed25519 key.
+
+mod claims;
+pub mod dev_key;
+mod jwks;
+
+use std::time::Duration;
+
+use atrium_kit::TenantContext;
+use axum::http::{HeaderMap, header};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+pub use claims::{Claims, ClaimsError};
+pub use dev_key::DevSigningKey;
+use jwks::JwksCache;
+
+use crate::config::AuthConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("a bearer token is required")]
+    MissingToken,
+    #[error("the bearer token is invalid")]
+    InvalidToken(#[source] jsonwebtoken::errors::Error),
+    #[error("the bearer token is signed with an unknown key")]
+    UnknownKey,
+    #[error("the bearer token's claims are not acceptable: {0}")]
+    Claims(#[from] ClaimsError),
+    #[error("the identity provider's keys are unavailable")]
+    KeysUnavailable,
+}
+
+enum KeySource {
+    Local(DecodingKey),
+    Jwks(JwksCache),
+}
+
+pub struct Authenticator {
+    keys: KeySource,
+    issuer: String,
+    audience: String,
+    leeway_seconds: u64,
+    allow_anonymous: bool,
+}
+
+impl Authenticator {
+    /// JWKS when configured, else the dev key at `dev_key_path` (created when missing).
+    pub fn from_config(config: &AuthConfig) -> Result<Self, dev_key::DevKeyError> {
+        let keys = match &config.jwks_url {
+            Some(url) => KeySource::Jwks(JwksCache::new(url.clone(), Duration::from_secs(config.jwks_refresh_seconds))),
+            None => KeySource::Local(DevSigningKey::load_or_create(&config.dev_key_path)?.decoding_key()),
+        };
+        Ok(Authenticator {
+            keys,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            leeway_seconds: config.leeway_seconds,
+            allow_anonymous: config.allow_anonymous,
+        })
+    }
+
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<TenantContext, AuthError> {
+        let Some(token) = bearer_token(headers) else {
+            return if self.allow_anonymous { Ok(anonymous_context()) } else { Err(AuthError::MissingToken) };
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(AuthError::InvalidToken)?;
+        let (key, algorithm) = match &self.keys {
+            KeySource::Local(key) => (key.clone(), Algorithm::EdDSA),
+            KeySource::Jwks(cache) => cache.key_for(header.kid.as_deref(), header.alg).await?,
+        };
+        // The algorithm comes from our key, never from the token header alone, so a token
+        // cannot downgrade itself (e.g. to HS256 with the public key as secret).
+        if header.alg != algorithm {
+            return Err(AuthError::UnknownKey);
+        }
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = self.leeway_seconds;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(AuthError::InvalidToken)?;
+        Ok(data.claims.into_context()?)
+    }
+}
+
+/// The caller of `allow_anonymous`: the nil tenant, no roles, so tenant-scoped subgraphs
+/// return nothing.
+fn anonymous_context() -> TenantContext {
+    TenantContext {
+        tenant_id: uuid::Uuid::nil(),
+        subject: "anonymous".to_owned(),
+        roles: Vec::new(),
+        client_kind: atrium_kit::ClientKind::Service,
+        channel_partner_id: None,
+        customer_account_id: None,
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|token| !token.is_empty())
+}

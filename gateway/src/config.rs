@@ -1,0 +1,166 @@
+//! Gateway configuration: optional TOML file plus `ATRIUM_GATEWAY__*` overrides. The
+//! commented example is `deploy/config/gateway.example.toml`.
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+
+use atrium_kit::ContextKey;
+use serde::Deserialize;
+
+/// `dev` turns on GraphiQL, introspection and the local signing key; `production` refuses
+/// development keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    #[default]
+    Dev,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `dev` (default) or `production`.
+    #[serde(default)]
+    pub profile: Profile,
+    /// Address to serve on. Default `127.0.0.1:4000`; tests use port 0.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Supergraph SDL composed by `make schema`. Default `schema/supergraph.graphql`.
+    #[serde(default = "default_supergraph_path")]
+    pub supergraph_path: PathBuf,
+    /// Per-subgraph URL overrides (name -> URL); otherwise the supergraph's URLs are used.
+    #[serde(default)]
+    pub subgraph_urls: BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub tenant_context: TenantContextConfig,
+    /// Per-subgraph request timeout in milliseconds. Default 10,000.
+    #[serde(default = "default_subgraph_timeout_ms")]
+    pub subgraph_timeout_ms: u64,
+    /// `pretty` (default) or `json`.
+    #[serde(default)]
+    pub log_format: atrium_kit::telemetry::LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Accepted `iss` claim. Default `atrium-dev`.
+    #[serde(default = "default_issuer")]
+    pub issuer: String,
+    /// Accepted `aud` claim. Default `atrium`.
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// Identity provider's JWKS URL (production). When unset, the dev signing key is used.
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// How long fetched JWKS keys are trusted before a refresh, in seconds. Default 300.
+    #[serde(default = "default_jwks_refresh_seconds")]
+    pub jwks_refresh_seconds: u64,
+    /// Local Ed25519 signing key for the dev profile (created on first use). Default
+    /// `.atrium/dev-signing-key.pem`.
+    #[serde(default = "default_dev_key_path")]
+    pub dev_key_path: PathBuf,
+    /// Allowed clock skew when checking `exp`/`nbf`, in seconds. Default 30.
+    #[serde(default = "default_leeway_seconds")]
+    pub leeway_seconds: u64,
+    /// Dev profile only: serve requests without a token as an anonymous caller of the nil
+    /// tenant with no roles. For running third-party conformance suites against subgraphs
+    /// that know no tenants. Default false; the production profile refuses it.
+    #[serde(default)]
+    pub allow_anonymous: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            issuer: default_issuer(),
+            audience: default_audience(),
+            jwks_url: None,
+            jwks_refresh_seconds: default_jwks_refresh_seconds(),
+            dev_key_path: default_dev_key_path(),
+            leeway_seconds: default_leeway_seconds(),
+            allow_anonymous: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantContextConfig {
+    /// Key the gateway signs subgraph contexts with. Default: the development key.
+    #[serde(default = "ContextKey::development")]
+    pub signing_key: ContextKey,
+    /// Lifetime of a signed context, in seconds. Default 60.
+    #[serde(default = "default_context_ttl_seconds")]
+    pub ttl_seconds: i64,
+}
+
+impl Default for TenantContextConfig {
+    fn default() -> Self {
+        TenantContextConfig { signing_key: ContextKey::development(), ttl_seconds: default_context_ttl_seconds() }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 4000))
+}
+fn default_supergraph_path() -> PathBuf {
+    PathBuf::from("schema/supergraph.graphql")
+}
+fn default_subgraph_timeout_ms() -> u64 {
+    10_000
+}
+fn default_issuer() -> String {
+    "atrium-dev".to_owned()
+}
+fn default_audience() -> String {
+    "atrium".to_owned()
+}
+fn default_jwks_refresh_seconds() -> u64 {
+    300
+}
+fn default_dev_key_path() -> PathBuf {
+    PathBuf::from(".atrium/dev-signing-key.pem")
+}
+fn default_leeway_seconds() -> u64 {
+    30
+}
+fn default_context_ttl_seconds() -> i64 {
+    60
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigCheckError {
+    #[error("the production profile refuses the development tenant-context key; configure tenant_context.signing_key")]
+    DevelopmentContextKey,
+    #[error("the production profile needs auth.jwks_url (the dev signing key is for the dev profile only)")]
+    MissingJwks,
+    #[error("auth.allow_anonymous is only accepted in the dev profile")]
+    AnonymousOutsideDev,
+}
+
+impl Config {
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, atrium_kit::config::ConfigError> {
+        atrium_kit::config::load(file, "ATRIUM_GATEWAY")
+    }
+
+    /// Refuses development secrets outside the dev profile.
+    pub fn check(&self) -> Result<(), ConfigCheckError> {
+        if self.profile == Profile::Production {
+            if self.tenant_context.signing_key.id == ContextKey::development().id
+                || self.tenant_context.signing_key.secret == ContextKey::development().secret
+            {
+                return Err(ConfigCheckError::DevelopmentContextKey);
+            }
+            if self.auth.jwks_url.is_none() {
+                return Err(ConfigCheckError::MissingJwks);
+            }
+            if self.auth.allow_anonymous {
+                return Err(ConfigCheckError::AnonymousOutsideDev);
+            }
+        }
+        Ok(())
+    }
+}

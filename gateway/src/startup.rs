@@ -1,0 +1,77 @@
+//! Builds the gateway: loads the supergraph, creates the engine, the authenticator, the
+//! context signer and the subgraph client, and binds the listener (port 0 in tests).
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use atrium_kit::{ContextSigner, startup::BoundServer};
+
+use crate::{
+    auth::{Authenticator, dev_key::DevKeyError},
+    config::{ConfigCheckError, Config, Profile},
+    engine::{Engine, EngineError, EngineOptions, Supergraph},
+    http::{self, GatewayState},
+    subgraph_client::SubgraphClient,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayStartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigCheckError),
+    #[error("cannot read the supergraph at {path}: {source}")]
+    SupergraphFile { path: String, source: std::io::Error },
+    #[error("the supergraph is not usable: {0}")]
+    Supergraph(#[from] EngineError),
+    #[error("subgraph `{name}` has an invalid URL `{url}`")]
+    SubgraphUrl { name: String, url: String },
+    #[error(transparent)]
+    DevKey(#[from] DevKeyError),
+    #[error(transparent)]
+    Server(#[from] atrium_kit::startup::StartupError),
+}
+
+pub struct Application {
+    server: BoundServer,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, GatewayStartupError> {
+        config.check()?;
+        let sdl = std::fs::read_to_string(&config.supergraph_path).map_err(|source| {
+            GatewayStartupError::SupergraphFile { path: config.supergraph_path.display().to_string(), source }
+        })?;
+        let supergraph = Arc::new(Supergraph::from_sdl(&sdl)?);
+        let mut urls = HashMap::new();
+        for (name, url) in supergraph.subgraphs() {
+            let url = config.subgraph_urls.get(name).map_or(url, String::as_str);
+            let uri = url
+                .parse::<hyper::Uri>()
+                .map_err(|_| GatewayStartupError::SubgraphUrl { name: name.to_owned(), url: url.to_owned() })?;
+            urls.insert(name.to_owned(), uri);
+        }
+        let engine = Engine::new(
+            supergraph,
+            EngineOptions { allow_introspection: config.profile == Profile::Dev, plan_cache_capacity: 10_000 },
+        );
+        let state = Arc::new(GatewayState {
+            engine,
+            authenticator: Authenticator::from_config(&config.auth)?,
+            signer: ContextSigner::new(&config.tenant_context.signing_key, config.tenant_context.ttl_seconds),
+            subgraphs: Arc::new(SubgraphClient::new(urls, Duration::from_millis(config.subgraph_timeout_ms))),
+            profile: config.profile,
+        });
+        let server = BoundServer::bind(config.listen, http::router(state)).await?;
+        Ok(Application { server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.run_until_stopped().await
+    }
+
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        self.server.run_until(stop).await
+    }
+}

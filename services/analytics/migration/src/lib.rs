@@ -1,0 +1,19 @@
+//! Schema migrations of the analytics database (health models and the customer signals
+//! analytics owns). One migration per file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_health_models;
+mod m20261128_000002_create_customer_signals;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_health_models::Migration),
+            Box::new(m20261128_000002_create_customer_signals::Migration),
+        ]
+    }
+}

@@ -1,0 +1,46 @@
+//! Per-request DataLoaders over the request's tenant transaction: health for many
+//! customers costs one statement for the model and one for all their signals.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::Loader;
+use atrium_kit::TenantTransaction;
+use uuid::Uuid;
+
+use crate::{
+    domain::{CustomerSignals, HealthModelVersion},
+    error::AnalyticsError,
+    repository,
+};
+
+/// The only key of [`ActiveModelLoader`]: a tenant has one active model, and the
+/// transaction already fixes the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ActiveModelKey;
+
+/// The tenant's active health model version, loaded once per request however many
+/// customers are scored.
+pub struct ActiveModelLoader(pub Arc<TenantTransaction>);
+
+impl Loader<ActiveModelKey> for ActiveModelLoader {
+    type Value = HealthModelVersion;
+    type Error = Arc<AnalyticsError>;
+
+    async fn load(&self, _keys: &[ActiveModelKey]) -> Result<HashMap<ActiveModelKey, Self::Value>, Self::Error> {
+        let model = repository::active_health_model(&self.0).await.map_err(Arc::new)?;
+        Ok(model.map(|model| (ActiveModelKey, model)).into_iter().collect())
+    }
+}
+
+/// Analytics-owned signals by customer account.
+pub struct CustomerSignalsLoader(pub Arc<TenantTransaction>);
+
+impl Loader<Uuid> for CustomerSignalsLoader {
+    type Value = CustomerSignals;
+    type Error = Arc<AnalyticsError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = repository::signals_of_customers(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|row| (row.customer_account_id, row)).collect())
+    }
+}

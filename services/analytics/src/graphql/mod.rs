@@ -1,0 +1,8 @@
+//! The analytics subgraph's GraphQL layer: schema construction, object types, the
+//! `CustomerAccount` entity extension with `@requires`, and per-request DataLoaders.
+
+mod loaders;
+mod schema;
+mod types;
+
+pub use schema::{AnalyticsSchema, build_schema, install_request_data};

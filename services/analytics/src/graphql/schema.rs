@@ -1,0 +1,55 @@
+//! Analytics schema: the health model root field, the `CustomerAccount` entity resolver
+//! (which receives the `@requires` inputs from the representation), and the per-request
+//! data (tenant transaction + DataLoaders) the subgraph handler installs.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use atrium_kit::TenantTransaction;
+
+use super::{
+    loaders::{ActiveModelLoader, CustomerSignalsLoader},
+    types::{self, CustomerAccount, HealthModel},
+};
+
+pub type AnalyticsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The tenant's active customer-health model: version, bands and measures.
+    async fn health_model(&self, ctx: &Context<'_>) -> Result<HealthModel> {
+        types::active_health_model(ctx).await
+    }
+
+    /// `CustomerAccount` is owned by finance; analytics contributes `health`. The router
+    /// passes the `@requires` inputs (support's open urgent/high ticket count, finance's
+    /// AR-over-60 share) in the representation; they are `None` when `health` was not
+    /// selected. No lookup here: analytics' own signals load under the tenant filter, so
+    /// another tenant's id scores from the provided inputs only.
+    #[graphql(entity)]
+    async fn find_customer_account_by_id(
+        &self,
+        #[graphql(key)] id: ID,
+        open_urgent_high_ticket_count: Option<i32>,
+        #[graphql(name = "arOver60Share")] ar_over60_share: Option<f64>,
+    ) -> CustomerAccount {
+        CustomerAccount::from_representation(id, open_urgent_high_ticket_count, ar_over60_share)
+    }
+}
+
+pub fn build_schema() -> AnalyticsSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .extension(atrium_kit::masking::MaskInternalErrors)
+        .finish()
+}
+
+/// Installs the request's tenant transaction and DataLoaders bound to it.
+pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTransaction>) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(ActiveModelLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(CustomerSignalsLoader(tx.clone()), tokio::spawn))
+        .data(tx)
+}

@@ -1,0 +1,16 @@
+//! Analytics subgraph: customer health (DOMAIN.md §7, §10), computed at read time from
+//! inputs owned by support and finance (delivered by Federation `@requires`) and from
+//! analytics' own signals. Contributes `health` to `CustomerAccount` (owned by finance).
+
+pub mod config;
+pub mod domain;
+mod entities;
+pub mod error;
+pub mod graphql;
+pub mod repository;
+pub mod startup;
+
+/// The subgraph's Federation v2 SDL, as committed under `schema/analytics.graphql`.
+pub fn sdl() -> String {
+    graphql::build_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}

@@ -1,0 +1,94 @@
+//! Demo data of DOMAIN.md §12 for analytics: the active `standard_v1` health model and a
+//! signals row for every demo customer, chosen so the health stories hold with realistic
+//! support/finance inputs (Prairie Foods and Rheinwerk red, Lakeshore yellow, Summit Ag
+//! and Thames Mutual green; Blue Heron, brand new, has no pulse yet). Deterministic and
+//! idempotent: a tenant with a health model is left alone; one tenant transaction each.
+
+use atrium_kit::{
+    TenantTransaction,
+    demo::{self, DemoTenant, SeedRng, Story},
+};
+use chrono::{Duration, NaiveDate, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::{
+    domain::health::ModelStatus,
+    entities::{customer_signal, health_model},
+    error::AnalyticsError,
+};
+
+/// The default model every tenant starts with (DOMAIN.md §12).
+pub const STANDARD_MODEL_NAME: &str = "standard_v1";
+
+/// `(csm pulse, days since the last executive touch)` of a story account.
+fn story_signals(story: Story) -> (Option<i32>, Option<i64>) {
+    match story {
+        Story::PrairieFoods => (Some(1), Some(110)),
+        Story::LakeshoreDental => (Some(3), Some(40)),
+        Story::CedarValley => (Some(3), Some(95)),
+        Story::SummitAg => (Some(4), Some(60)),
+        // Signed two days ago: no pulse or executive touch recorded yet.
+        Story::BlueHeron => (None, None),
+        Story::Rheinwerk => (Some(2), Some(75)),
+        Story::Harborview => (Some(3), Some(50)),
+        Story::LumenPay => (Some(4), Some(35)),
+        Story::ThamesMutual => (Some(5), Some(20)),
+    }
+}
+
+pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), AnalyticsError> {
+    let today = Utc::now().date_naive();
+    for demo_tenant in demo::TENANTS {
+        let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        let seeded = health_model::Entity::find()
+            .filter(health_model::Column::TenantId.eq(tx.tenant_id()))
+            .one(tx.connection())
+            .await?
+            .is_some();
+        if seeded {
+            continue;
+        }
+        seed_tenant(&tx, demo_tenant, today).await?;
+        tx.commit().await?;
+        tracing::info!(tenant = demo_tenant.slug, "seeded analytics demo data");
+    }
+    Ok(())
+}
+
+async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: NaiveDate) -> Result<(), AnalyticsError> {
+    let connection = tx.connection();
+    let now = Utc::now();
+    health_model::Entity::insert(health_model::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(demo::id("health_model", 0, &format!("{}/{STANDARD_MODEL_NAME}/1", demo_tenant.slug))),
+        name: Set(STANDARD_MODEL_NAME.to_owned()),
+        version: Set(1),
+        status: Set(ModelStatus::Active.as_str().to_owned()),
+        created_at: Set(now),
+    })
+    .exec(connection)
+    .await?;
+
+    let mut rng = SeedRng::new(&format!("analytics/{}", demo_tenant.slug));
+    let signals: Vec<customer_signal::ActiveModel> = demo_tenant
+        .customers
+        .iter()
+        .enumerate()
+        .map(|(ordinal, customer)| {
+            let (pulse, days) = match customer.story {
+                Some(story) => story_signals(story),
+                None => (Some(rng.between(3, 5) as i32), Some(rng.between(10, 90))),
+            };
+            customer_signal::ActiveModel {
+                tenant_id: Set(tx.tenant_id()),
+                id: Set(demo::id("customer_signal", ordinal as u64, &format!("{}/{}", demo_tenant.slug, customer.name))),
+                customer_account_id: Set(demo::customer_id(demo_tenant, ordinal)),
+                csm_pulse: Set(pulse),
+                last_exec_touch_on: Set(days.map(|days| today - Duration::days(days))),
+                updated_at: Set(now),
+            }
+        })
+        .collect();
+    customer_signal::Entity::insert_many(signals).exec(connection).await?;
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! Schema migrations of the delivery database (engagements and their milestones). One
+//! migration per file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_engagements;
+mod m20261128_000002_create_milestones;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_engagements::Migration),
+            Box::new(m20261128_000002_create_milestones::Migration),
+        ]
+    }
+}

@@ -1,0 +1,63 @@
+//! Delivery domain: engagements and milestones as plain Rust values, the engagement state
+//! machine and the derived schedule values (no ORM, no GraphQL).
+
+mod enums;
+pub mod lifecycle;
+pub mod schedule;
+
+use chrono::{DateTime, NaiveDate, Utc};
+pub use enums::{EngagementStatus, EngagementType, MilestonePhase, MilestoneStatus, Rag};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct Engagement {
+    pub id: Uuid,
+    pub number: String,
+    pub name: String,
+    pub customer_account_id: Uuid,
+    pub blueprint_id: Option<Uuid>,
+    pub engagement_type: EngagementType,
+    pub status: EngagementStatus,
+    pub paused_from_status: Option<EngagementStatus>,
+    pub rag: Rag,
+    pub start_date: Option<NaiveDate>,
+    pub go_live_target_date: Option<NaiveDate>,
+    pub go_live_forecast_date: Option<NaiveDate>,
+    pub go_live_actual_date: Option<NaiveDate>,
+    /// Fraction 0–1 (weighted milestones).
+    pub percent_complete: Decimal,
+}
+
+impl Engagement {
+    pub fn go_live_variance_days(&self) -> Option<i64> {
+        schedule::go_live_variance_days(self.go_live_target_date, self.go_live_forecast_date, self.go_live_actual_date)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Milestone {
+    pub id: Uuid,
+    pub engagement_id: Uuid,
+    pub seq: i32,
+    pub name: String,
+    pub phase: MilestonePhase,
+    pub status: MilestoneStatus,
+    pub due_date: Option<NaiveDate>,
+    pub forecast_date: Option<NaiveDate>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub is_go_live: bool,
+    pub is_billing: bool,
+    /// Fraction 0–1.
+    pub percent_complete: Decimal,
+}
+
+impl Milestone {
+    pub fn late(&self, today: NaiveDate) -> bool {
+        schedule::milestone_late(today, self.due_date, self.status)
+    }
+
+    pub fn at_risk(&self, today: NaiveDate) -> bool {
+        schedule::milestone_at_risk(today, self.due_date, self.forecast_date, self.percent_complete, self.status)
+    }
+}

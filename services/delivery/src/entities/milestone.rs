@@ -1,0 +1,28 @@
+//! `milestones`: an engagement's ordered checkpoints (go-live and billing ones flagged).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "milestones")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub engagement_id: Uuid,
+    pub seq: i32,
+    pub name: String,
+    pub phase: String,
+    pub status: String,
+    pub due_date: Option<Date>,
+    pub forecast_date: Option<Date>,
+    pub completed_at: Option<DateTimeUtc>,
+    pub is_go_live: bool,
+    pub is_billing: bool,
+    pub percent_complete: Decimal,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,90 @@
+//! Delivery schema: root fields, federation entity resolvers, and the per-request data
+//! (tenant transaction + DataLoaders) the subgraph handler installs.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use atrium_kit::TenantTransaction;
+use uuid::Uuid;
+
+use super::{
+    loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, MilestoneLoader},
+    types::{self, CustomerAccount, Engagement, EngagementConnection, EngagementStatus, Milestone, loader_error},
+};
+
+pub type DeliverySchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The tenant's engagements, ordered by creation, optionally only some statuses.
+    async fn engagements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<Vec<EngagementStatus>>,
+    ) -> Result<EngagementConnection> {
+        types::engagements_connection(ctx, first, after.as_deref(), status).await
+    }
+
+    /// One engagement of the tenant; another tenant's id yields null.
+    async fn engagement(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Engagement>> {
+        load_engagement(ctx, &id).await
+    }
+
+    /// `CustomerAccount` is owned by finance; delivery contributes `engagements`. The stub
+    /// needs no lookup: its fields load under the tenant filter, so another tenant's id
+    /// sees empty lists, never data.
+    #[graphql(entity)]
+    async fn find_customer_account_by_id(&self, id: ID) -> CustomerAccount {
+        CustomerAccount { id }
+    }
+
+    /// Resolves an Engagement reference; another tenant's id resolves to null.
+    #[graphql(entity)]
+    async fn find_engagement_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Engagement>> {
+        load_engagement(ctx, &id).await
+    }
+
+    /// Resolves a Milestone reference; another tenant's id resolves to null.
+    #[graphql(entity)]
+    async fn find_milestone_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Milestone>> {
+        let Some(id) = uuid_of(&id) else { return Ok(None) };
+        let loader = ctx.data::<DataLoader<MilestoneLoader>>()?;
+        Ok(loader.load_one(id).await.map_err(loader_error)?.map(Milestone::from))
+    }
+}
+
+async fn load_engagement(ctx: &Context<'_>, id: &ID) -> Result<Option<Engagement>> {
+    let Some(id) = uuid_of(id) else { return Ok(None) };
+    let loader = ctx.data::<DataLoader<EngagementLoader>>()?;
+    Ok(loader.load_one(id).await.map_err(loader_error)?.map(Engagement::from))
+}
+
+pub fn build_schema() -> DeliverySchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .extension(atrium_kit::masking::MaskInternalErrors)
+        .finish()
+}
+
+/// Installs the request's tenant transaction and DataLoaders bound to it.
+pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTransaction>) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(EngagementLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(CustomerEngagementsLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(EngagementMilestonesLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(MilestoneLoader(tx.clone()), tokio::spawn))
+        .data(tx)
+}
+
+pub fn request_transaction(ctx: &Context<'_>) -> Result<Arc<TenantTransaction>> {
+    Ok(ctx.data::<Arc<TenantTransaction>>()?.clone())
+}
+
+/// Parses an id argument or key; a malformed id simply matches nothing.
+pub fn uuid_of(id: &ID) -> Option<Uuid> {
+    Uuid::parse_str(id.as_str()).ok()
+}

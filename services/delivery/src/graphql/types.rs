@@ -1,0 +1,301 @@
+//! Delivery GraphQL object types and enums, mapped from domain values. Derived values
+//! (go-live variance, milestone `late`/`atRisk`) come from `domain`, never from here.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject, dataloader::DataLoader};
+use atrium_kit::pagination::{PageInfo, PageRequest};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::prelude::ToPrimitive;
+
+use super::{
+    loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader},
+    schema::{request_transaction, uuid_of},
+};
+use crate::{domain, error::DeliveryError, repository};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::EngagementStatus")]
+pub enum EngagementStatus {
+    Draft,
+    Onboarding,
+    Delivering,
+    Live,
+    OnHold,
+    Closed,
+    Cancelled,
+}
+
+/// Same name and values as catalog's enum (Blueprint.engagementType): composition merges them.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::EngagementType")]
+pub enum EngagementType {
+    Implementation,
+    Onboarding,
+    ManagedServiceTransition,
+    ComplianceProgram,
+    Optimization,
+}
+
+/// The delivery manager's red/amber/green status (latest status report).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::Rag")]
+pub enum Rag {
+    Green,
+    Amber,
+    Red,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::MilestonePhase")]
+pub enum MilestonePhase {
+    Onboarding,
+    Design,
+    Build,
+    Test,
+    Deploy,
+    Hypercare,
+    Run,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::MilestoneStatus")]
+pub enum MilestoneStatus {
+    NotStarted,
+    InProgress,
+    Completed,
+    Accepted,
+    Waived,
+    Cancelled,
+}
+
+/// A customer account (owned by finance); delivery contributes its engagements.
+pub struct CustomerAccount {
+    pub id: ID,
+}
+
+#[Object]
+impl CustomerAccount {
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    /// The customer's engagements, ordered by creation, optionally only some statuses.
+    /// Loaded for every customer of the request in one statement.
+    async fn engagements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<Vec<EngagementStatus>>,
+    ) -> Result<EngagementConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let Some(customer_id) = uuid_of(&self.id) else {
+            let page_info = PageInfo { has_next_page: false, end_cursor: None };
+            return Ok(EngagementConnection { nodes: Vec::new(), page_info });
+        };
+        let loader = ctx.data::<DataLoader<CustomerEngagementsLoader>>()?;
+        let engagements = loader.load_one(customer_id).await.map_err(loader_error)?.unwrap_or_default();
+        let wanted =
+            status.map(|statuses| statuses.into_iter().map(domain::EngagementStatus::from).collect::<Vec<_>>());
+        let matching: Vec<domain::Engagement> = engagements
+            .into_iter()
+            .filter(|engagement| wanted.as_ref().is_none_or(|wanted| wanted.contains(&engagement.status)))
+            .collect();
+        let (nodes, page_info) = page.slice(&matching, |engagement| engagement.id);
+        Ok(EngagementConnection { nodes: nodes.into_iter().map(Engagement::from).collect(), page_info })
+    }
+}
+
+/// A project delivering one or more contract lines to a customer.
+pub struct Engagement(domain::Engagement);
+
+impl From<domain::Engagement> for Engagement {
+    fn from(engagement: domain::Engagement) -> Self {
+        Engagement(engagement)
+    }
+}
+
+#[Object]
+impl Engagement {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Human number, unique per tenant.
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    #[graphql(name = "type")]
+    async fn engagement_type(&self) -> EngagementType {
+        self.0.engagement_type.into()
+    }
+
+    async fn status(&self) -> EngagementStatus {
+        self.0.status.into()
+    }
+
+    async fn rag(&self) -> Rag {
+        self.0.rag.into()
+    }
+
+    /// Activation date.
+    async fn start_date(&self) -> Option<NaiveDate> {
+        self.0.start_date
+    }
+
+    /// Current go-live baseline (moves only with an approved change request).
+    async fn go_live_target_date(&self) -> Option<NaiveDate> {
+        self.0.go_live_target_date
+    }
+
+    async fn go_live_forecast_date(&self) -> Option<NaiveDate> {
+        self.0.go_live_forecast_date
+    }
+
+    async fn go_live_actual_date(&self) -> Option<NaiveDate> {
+        self.0.go_live_actual_date
+    }
+
+    /// `(actual ?? forecast) − target` in days (DOMAIN.md §9.1); positive is late; null
+    /// without a target.
+    async fn go_live_variance_days(&self) -> Option<i32> {
+        self.0.go_live_variance_days().and_then(|days| i32::try_from(days).ok())
+    }
+
+    /// Fraction 0–1, weighted over milestones.
+    async fn percent_complete(&self) -> f64 {
+        self.0.percent_complete.to_f64().unwrap_or_default()
+    }
+
+    /// Milestones ordered by `seq`; loaded for every engagement of the request at once.
+    async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
+        let loader = ctx.data::<DataLoader<EngagementMilestonesLoader>>()?;
+        let milestones = loader.load_one(self.0.id).await.map_err(loader_error)?.unwrap_or_default();
+        Ok(milestones.into_iter().map(Milestone::from).collect())
+    }
+
+    /// The customer (resolved by finance).
+    async fn customer_account(&self) -> CustomerAccount {
+        CustomerAccount { id: ID(self.0.customer_account_id.to_string()) }
+    }
+
+    /// The playbook the engagement was instantiated from (resolved by catalog).
+    async fn blueprint(&self) -> Option<Blueprint> {
+        self.0.blueprint_id.map(|id| Blueprint { id: ID(id.to_string()) })
+    }
+}
+
+/// A checkpoint of an engagement.
+pub struct Milestone(domain::Milestone);
+
+impl From<domain::Milestone> for Milestone {
+    fn from(milestone: domain::Milestone) -> Self {
+        Milestone(milestone)
+    }
+}
+
+#[Object]
+impl Milestone {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Position within the engagement, from 1.
+    async fn seq(&self) -> i32 {
+        self.0.seq
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn phase(&self) -> MilestonePhase {
+        self.0.phase.into()
+    }
+
+    async fn status(&self) -> MilestoneStatus {
+        self.0.status.into()
+    }
+
+    /// Baseline due date.
+    async fn due_date(&self) -> Option<NaiveDate> {
+        self.0.due_date
+    }
+
+    async fn forecast_date(&self) -> Option<NaiveDate> {
+        self.0.forecast_date
+    }
+
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+
+    async fn is_go_live(&self) -> bool {
+        self.0.is_go_live
+    }
+
+    async fn is_billing(&self) -> bool {
+        self.0.is_billing
+    }
+
+    /// Past its due date and not done (DOMAIN.md §5).
+    async fn late(&self) -> bool {
+        self.0.late(today())
+    }
+
+    /// Forecast beyond due, or due within 14 days with under 60 % complete (DOMAIN.md §5).
+    async fn at_risk(&self) -> bool {
+        self.0.at_risk(today())
+    }
+
+    async fn engagement(&self, ctx: &Context<'_>) -> Result<Engagement> {
+        let loader = ctx.data::<DataLoader<EngagementLoader>>()?;
+        let engagement = loader.load_one(self.0.engagement_id).await.map_err(loader_error)?;
+        // The milestone came from this tenant, so its engagement must exist: a gap is a defect.
+        engagement.map(Engagement::from).ok_or_else(|| "milestone without its engagement".into())
+    }
+}
+
+/// A catalog blueprint, referenced by id only (catalog resolves it).
+#[derive(SimpleObject)]
+#[graphql(unresolvable)]
+pub struct Blueprint {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct EngagementConnection {
+    pub nodes: Vec<Engagement>,
+    pub page_info: PageInfo,
+}
+
+pub async fn engagements_connection(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<&str>,
+    status: Option<Vec<EngagementStatus>>,
+) -> Result<EngagementConnection> {
+    let page = PageRequest::parse(first, after)?;
+    let statuses = status.map(|statuses| statuses.into_iter().map(domain::EngagementStatus::from).collect::<Vec<_>>());
+    let tx = request_transaction(ctx)?;
+    let rows = repository::engagements_page(&tx, statuses.as_deref(), page.after, page.first + 1).await?;
+    let (rows, page_info) = page.finish(rows, |row| row.id);
+    Ok(EngagementConnection { nodes: rows.into_iter().map(Engagement::from).collect(), page_info })
+}
+
+/// Business "today" for derived flags. UTC for now: the tenant time zone lives in catalog
+/// and is not part of the signed context yet.
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A DataLoader failure: logged and masked as an internal error by the schema extension.
+pub fn loader_error(error: Arc<DeliveryError>) -> async_graphql::Error {
+    async_graphql::Error::new(error.to_string())
+}

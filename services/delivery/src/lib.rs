@@ -1,0 +1,16 @@
+//! Delivery subgraph: engagements and their milestones (DOMAIN.md §5). Federation owner of
+//! `Engagement` and `Milestone`; contributes `engagements` to `CustomerAccount` (owned by
+//! finance) and refers to catalog's `Blueprint` by id.
+
+pub mod config;
+pub mod domain;
+mod entities;
+pub mod error;
+pub mod graphql;
+pub mod repository;
+pub mod startup;
+
+/// The subgraph's Federation v2 SDL, as committed under `schema/delivery.graphql`.
+pub fn sdl() -> String {
+    graphql::build_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}

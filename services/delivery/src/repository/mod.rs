@@ -1,0 +1,119 @@
+//! Delivery repositories. Every function takes a [`TenantTransaction`] and filters by its
+//! tenant explicitly, so isolation holds on SQLite too; PostgreSQL RLS is the backstop.
+//! Functions that serve DataLoaders take many parent ids and run ONE statement.
+
+use atrium_kit::TenantTransaction;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::{
+    domain::{Engagement, EngagementStatus, EngagementType, Milestone, MilestonePhase, MilestoneStatus, Rag},
+    entities::{engagement, milestone},
+    error::DeliveryError,
+};
+
+pub mod seed;
+
+/// One page of the tenant's engagements ordered by id (`limit` = `first + 1`, so the
+/// caller knows whether more exist), optionally restricted to some statuses.
+pub async fn engagements_page(
+    tx: &TenantTransaction,
+    statuses: Option<&[EngagementStatus]>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Engagement>, DeliveryError> {
+    let mut query = engagement::Entity::find().filter(engagement::Column::TenantId.eq(tx.tenant_id()));
+    if let Some(statuses) = statuses {
+        query = query.filter(engagement::Column::Status.is_in(statuses.iter().map(|status| status.as_str())));
+    }
+    if let Some(after) = after {
+        query = query.filter(engagement::Column::Id.gt(after));
+    }
+    let rows = query.order_by_asc(engagement::Column::Id).limit(limit).all(tx.connection()).await?;
+    rows.into_iter().map(engagement_from_row).collect()
+}
+
+pub async fn engagements_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Engagement>, DeliveryError> {
+    let rows = engagement::Entity::find()
+        .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+        .filter(engagement::Column::Id.is_in(ids.iter().copied()))
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(engagement_from_row).collect()
+}
+
+/// Every engagement of the given customers, ordered by id. Status filters and paging are
+/// applied per customer by the caller: a customer has tens of engagements at most, and
+/// one statement then serves every mix of arguments in a request.
+pub async fn engagements_of_customers(
+    tx: &TenantTransaction,
+    customer_account_ids: &[Uuid],
+) -> Result<Vec<Engagement>, DeliveryError> {
+    let rows = engagement::Entity::find()
+        .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+        .filter(engagement::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
+        .order_by_asc(engagement::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(engagement_from_row).collect()
+}
+
+/// Every milestone of the given engagements, ordered by engagement then `seq`.
+pub async fn milestones_of_engagements(
+    tx: &TenantTransaction,
+    engagement_ids: &[Uuid],
+) -> Result<Vec<Milestone>, DeliveryError> {
+    let rows = milestone::Entity::find()
+        .filter(milestone::Column::TenantId.eq(tx.tenant_id()))
+        .filter(milestone::Column::EngagementId.is_in(engagement_ids.iter().copied()))
+        .order_by_asc(milestone::Column::EngagementId)
+        .order_by_asc(milestone::Column::Seq)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(milestone_from_row).collect()
+}
+
+pub async fn milestones_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Milestone>, DeliveryError> {
+    let rows = milestone::Entity::find()
+        .filter(milestone::Column::TenantId.eq(tx.tenant_id()))
+        .filter(milestone::Column::Id.is_in(ids.iter().copied()))
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(milestone_from_row).collect()
+}
+
+fn engagement_from_row(row: engagement::Model) -> Result<Engagement, DeliveryError> {
+    Ok(Engagement {
+        id: row.id,
+        number: row.number,
+        name: row.name,
+        customer_account_id: row.customer_account_id,
+        blueprint_id: row.blueprint_id,
+        engagement_type: EngagementType::parse(&row.engagement_type)?,
+        status: EngagementStatus::parse(&row.status)?,
+        paused_from_status: row.paused_from_status.as_deref().map(EngagementStatus::parse).transpose()?,
+        rag: Rag::parse(&row.rag)?,
+        start_date: row.start_date,
+        go_live_target_date: row.go_live_target_date,
+        go_live_forecast_date: row.go_live_forecast_date,
+        go_live_actual_date: row.go_live_actual_date,
+        percent_complete: row.percent_complete,
+    })
+}
+
+fn milestone_from_row(row: milestone::Model) -> Result<Milestone, DeliveryError> {
+    Ok(Milestone {
+        id: row.id,
+        engagement_id: row.engagement_id,
+        seq: row.seq,
+        name: row.name,
+        phase: MilestonePhase::parse(&row.phase)?,
+        status: MilestoneStatus::parse(&row.status)?,
+        due_date: row.due_date,
+        forecast_date: row.forecast_date,
+        completed_at: row.completed_at,
+        is_go_live: row.is_go_live,
+        is_billing: row.is_billing,
+        percent_complete: row.percent_complete,
+    })
+}

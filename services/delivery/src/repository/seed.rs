@@ -1,0 +1,393 @@
+//! Demo data of DOMAIN.md §12 for delivery: engagements for most demo customers, each
+//! with its blueprint's milestones (due dates relative to today), including the story
+//! conditions (Prairie Foods' 35-day go-live slip with UAT at risk, Blue Heron's
+//! two-day-old onboarding, Harborview's control testing forecast 18 days late).
+//! Deterministic and idempotent: a tenant that has any engagement is left alone; each
+//! tenant is written in its own tenant transaction (so RLS applies on PostgreSQL).
+
+use atrium_kit::{
+    TenantTransaction,
+    demo::{self, DemoTenant, SeedRng, Story},
+};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::{
+    domain::{EngagementStatus, EngagementType, MilestonePhase, MilestoneStatus, Rag},
+    entities::{engagement, milestone},
+    error::DeliveryError,
+};
+
+/// A milestone of a blueprint: due `offset_days` after the engagement starts.
+struct MilestoneTemplate {
+    name: &'static str,
+    phase: MilestonePhase,
+    offset_days: i64,
+    is_go_live: bool,
+    is_billing: bool,
+}
+
+const fn step(name: &'static str, phase: MilestonePhase, offset_days: i64) -> MilestoneTemplate {
+    MilestoneTemplate { name, phase, offset_days, is_go_live: false, is_billing: false }
+}
+
+const fn billing(mut template: MilestoneTemplate) -> MilestoneTemplate {
+    template.is_billing = true;
+    template
+}
+
+const fn go_live(mut template: MilestoneTemplate) -> MilestoneTemplate {
+    template.is_go_live = true;
+    template
+}
+
+use MilestonePhase::{Build, Deploy, Design, Hypercare, Onboarding, Run, Test};
+
+const BC_ESSENTIALS: &[MilestoneTemplate] = &[
+    step("Kickoff & onboarding", Onboarding, 14),
+    billing(step("Design sign-off", Design, 30)),
+    step("Data migration", Build, 50),
+    step("Configuration", Build, 65),
+    billing(step("UAT", Test, 80)),
+    billing(go_live(step("Go-live", Deploy, 90))),
+    billing(step("Hypercare exit", Hypercare, 120)),
+];
+const NETSUITE_STANDARD: &[MilestoneTemplate] = &[
+    step("Kickoff & onboarding", Onboarding, 21),
+    billing(step("Requirements sign-off", Design, 40)),
+    step("Solution design", Design, 55),
+    step("Build & configuration", Build, 75),
+    billing(step("Data migration", Build, 90)),
+    billing(step("UAT", Test, 105)),
+    billing(go_live(step("Go-live", Deploy, 120))),
+];
+// Managed-service transitions have no go-live milestone: they close from delivering.
+const MANAGED_SERVICES_TRANSITION: &[MilestoneTemplate] = &[
+    step("Kickoff & onboarding", Onboarding, 7),
+    step("Knowledge transfer", Design, 20),
+    step("Runbooks & tooling", Build, 35),
+    billing(step("Service cutover", Run, 45)),
+];
+const HELIX_ONBOARDING: &[MilestoneTemplate] = &[
+    step("Kickoff & onboarding", Onboarding, 7),
+    step("Tenant provisioning", Build, 15),
+    billing(step("Data import", Build, 30)),
+    step("Training & UAT", Test, 45),
+    billing(go_live(step("Go-live", Deploy, 60))),
+];
+const SOX_READINESS: &[MilestoneTemplate] = &[
+    step("Kickoff & scoping", Onboarding, 21),
+    billing(step("Risk assessment", Design, 45)),
+    step("Control design", Design, 75),
+    billing(step("Control testing", Test, 110)),
+    step("Remediation", Build, 135),
+    billing(go_live(step("Readiness sign-off", Deploy, 150))),
+];
+const EINVOICING_READINESS: &[MilestoneTemplate] = &[
+    step("Kickoff & onboarding", Onboarding, 14),
+    billing(step("Mandate gap analysis", Design, 30)),
+    step("Integration build", Build, 60),
+    step("Test submissions", Test, 75),
+    billing(go_live(step("Go-live on mandate", Deploy, 90))),
+];
+
+/// Type and milestones of a demo blueprint (names as in `demo::TENANTS`).
+fn blueprint_template(name: &str) -> (EngagementType, &'static [MilestoneTemplate]) {
+    match name {
+        "BC Essentials 90-day" => (EngagementType::Implementation, BC_ESSENTIALS),
+        "NetSuite Standard 120-day" => (EngagementType::Implementation, NETSUITE_STANDARD),
+        "Managed Services Transition 45-day" => (EngagementType::ManagedServiceTransition, MANAGED_SERVICES_TRANSITION),
+        "Helix Cloud Onboarding 60-day" => (EngagementType::Onboarding, HELIX_ONBOARDING),
+        "SOX Readiness 150-day" => (EngagementType::ComplianceProgram, SOX_READINESS),
+        _ => (EngagementType::ComplianceProgram, EINVOICING_READINESS),
+    }
+}
+
+/// One engagement to seed: its blueprint, status, start relative to today, how many days
+/// every open milestone's forecast slips behind its due date, and the manager's RAG.
+struct EngagementPlan {
+    blueprint: usize,
+    status: EngagementStatus,
+    start_offset_days: i64,
+    slip_days: i64,
+    rag: Rag,
+}
+
+const fn plan(
+    blueprint: usize,
+    status: EngagementStatus,
+    start_offset_days: i64,
+    slip_days: i64,
+    rag: Rag,
+) -> EngagementPlan {
+    EngagementPlan { blueprint, status, start_offset_days, slip_days, rag }
+}
+
+fn story_plans(story: Story) -> Vec<EngagementPlan> {
+    use EngagementStatus::{Closed, Delivering, Onboarding};
+    match story {
+        // Go-live target today−10 (start + 90), forecast today+25: variance 35; UAT (due
+        // today−20) forecast today+15 ⇒ late and at risk.
+        Story::PrairieFoods => vec![plan(0, Delivering, -100, 35, Rag::Red)],
+        Story::LakeshoreDental => vec![plan(0, Closed, -420, 5, Rag::Green)],
+        Story::CedarValley => vec![plan(1, Closed, -380, 10, Rag::Green)],
+        Story::SummitAg => vec![plan(0, Closed, -300, 0, Rag::Green)],
+        // Contract signed two days ago; automation A1 started onboarding.
+        Story::BlueHeron => vec![plan(0, Onboarding, -2, 0, Rag::Green)],
+        Story::Rheinwerk => vec![plan(0, Closed, -500, 12, Rag::Green)],
+        // Control testing due today+5, forecast today+23 (18 days late).
+        Story::Harborview => vec![plan(0, Delivering, -105, 18, Rag::Amber)],
+        Story::LumenPay => vec![plan(1, Delivering, -40, 0, Rag::Green)],
+        Story::ThamesMutual => vec![plan(1, Closed, -400, -3, Rag::Green)],
+    }
+}
+
+/// A deterministic mix for the other customers: mostly one current engagement, sometimes
+/// an older closed one before it, occasionally none.
+fn generated_plans(tenant: &DemoTenant, rng: &mut SeedRng) -> Vec<EngagementPlan> {
+    use EngagementStatus::{Closed, Delivering, Live, OnHold, Onboarding};
+    let blueprint = rng.between(0, tenant.blueprints.len() as i64 - 1) as usize;
+    let (_, milestones) = blueprint_template(tenant.blueprints[blueprint]);
+    let has_go_live = milestones.iter().any(|milestone| milestone.is_go_live);
+    let go_live_offset = milestones.iter().find(|m| m.is_go_live).map_or(45, |m| m.offset_days);
+    let mut plans = Vec::new();
+    if rng.between(0, 2) == 0 {
+        plans.push(plan(blueprint, Closed, -rng.between(420, 600), rng.between(-5, 20), Rag::Green));
+    }
+    let current = match rng.between(0, 9) {
+        0 => None,
+        1 | 2 => Some(plan(blueprint, Closed, -rng.between(200, 380), rng.between(-5, 15), Rag::Green)),
+        3 | 4 if has_go_live => Some(plan(blueprint, Live, -(go_live_offset + rng.between(5, 20)), 0, Rag::Green)),
+        5 => Some(plan(blueprint, Onboarding, -rng.between(1, 6), 0, Rag::Green)),
+        6 => Some(plan(blueprint, OnHold, -rng.between(30, 60), rng.between(10, 25), Rag::Amber)),
+        _ => {
+            let slip = rng.between(-2, 12);
+            let rag = if slip > 7 { Rag::Amber } else { Rag::Green };
+            Some(plan(blueprint, Delivering, -rng.between(20, go_live_offset - 10), slip, rag))
+        }
+    };
+    plans.extend(current);
+    plans
+}
+
+pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), DeliveryError> {
+    let today = Utc::now().date_naive();
+    for demo_tenant in demo::TENANTS {
+        let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        let seeded = engagement::Entity::find()
+            .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+            .one(tx.connection())
+            .await?
+            .is_some();
+        if seeded {
+            continue;
+        }
+        seed_tenant(&tx, demo_tenant, today).await?;
+        tx.commit().await?;
+        tracing::info!(tenant = demo_tenant.slug, "seeded delivery demo data");
+    }
+    Ok(())
+}
+
+async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: NaiveDate) -> Result<(), DeliveryError> {
+    let mut rng = SeedRng::new(&format!("delivery/{}", demo_tenant.slug));
+    let mut engagements = Vec::new();
+    let mut milestones = Vec::new();
+    for (customer_ordinal, customer) in demo_tenant.customers.iter().enumerate() {
+        let plans = match customer.story {
+            Some(story) => story_plans(story),
+            None => generated_plans(demo_tenant, &mut rng),
+        };
+        for plan in plans {
+            let ordinal = engagements.len() as u64;
+            let number = format!("ENG-{:04}", ordinal + 1);
+            let id = demo::id("engagement", ordinal, &format!("{}/{number}", demo_tenant.slug));
+            let blueprint_name = demo_tenant.blueprints[plan.blueprint];
+            let (engagement_type, templates) = blueprint_template(blueprint_name);
+            let start = today + Duration::days(plan.start_offset_days);
+            let planned = plan_milestones(&plan, templates, start, today);
+
+            let go_live = planned.iter().zip(templates).find(|(_, template)| template.is_go_live);
+            let go_live_target = go_live.and_then(|(milestone, _)| milestone.due);
+            let go_live_forecast = go_live.and_then(|(milestone, _)| milestone.forecast);
+            let go_live_actual = go_live.and_then(|(milestone, _)| milestone.completed_on);
+            let percent_complete = (planned.iter().map(|milestone| milestone.percent_complete).sum::<Decimal>()
+                / Decimal::from(planned.len().max(1)))
+            .round_dp(4);
+
+            for (seq, (milestone, template)) in planned.iter().zip(templates).enumerate() {
+                milestones.push(milestone::ActiveModel {
+                    tenant_id: Set(tx.tenant_id()),
+                    id: Set(demo::id(
+                        "milestone",
+                        ordinal * 16 + seq as u64,
+                        &format!("{}/{number}/{seq}", demo_tenant.slug),
+                    )),
+                    engagement_id: Set(id),
+                    seq: Set(seq as i32 + 1),
+                    name: Set(template.name.to_owned()),
+                    phase: Set(template.phase.as_str().to_owned()),
+                    status: Set(milestone.status.as_str().to_owned()),
+                    due_date: Set(milestone.due),
+                    forecast_date: Set(milestone.forecast),
+                    completed_at: Set(milestone.completed_on.map(end_of_working_day)),
+                    is_go_live: Set(template.is_go_live),
+                    is_billing: Set(template.is_billing),
+                    percent_complete: Set(milestone.percent_complete),
+                });
+            }
+            engagements.push(engagement::ActiveModel {
+                tenant_id: Set(tx.tenant_id()),
+                id: Set(id),
+                number: Set(number),
+                name: Set(format!("{} – {blueprint_name}", customer.name)),
+                customer_account_id: Set(demo::customer_id(demo_tenant, customer_ordinal)),
+                blueprint_id: Set(Some(demo::blueprint_id(demo_tenant, plan.blueprint))),
+                engagement_type: Set(engagement_type.as_str().to_owned()),
+                status: Set(plan.status.as_str().to_owned()),
+                paused_from_status: Set(
+                    (plan.status == EngagementStatus::OnHold).then(|| EngagementStatus::Delivering.as_str().to_owned())
+                ),
+                rag: Set(plan.rag.as_str().to_owned()),
+                start_date: Set(Some(start)),
+                go_live_target_date: Set(go_live_target),
+                go_live_forecast_date: Set(go_live_forecast),
+                go_live_actual_date: Set(go_live_actual),
+                percent_complete: Set(percent_complete),
+                created_at: Set(end_of_working_day(start)),
+            });
+        }
+    }
+    let connection = tx.connection();
+    engagement::Entity::insert_many(engagements).exec(connection).await?;
+    milestone::Entity::insert_many(milestones).exec(connection).await?;
+    Ok(())
+}
+
+struct PlannedMilestone {
+    status: MilestoneStatus,
+    due: Option<NaiveDate>,
+    forecast: Option<NaiveDate>,
+    completed_on: Option<NaiveDate>,
+    percent_complete: Decimal,
+}
+
+/// Milestone states consistent with the engagement's status as of `today`: finished work
+/// completed on its forecast date, the first open milestone in progress, the rest not
+/// started.
+fn plan_milestones(
+    plan: &EngagementPlan,
+    templates: &[MilestoneTemplate],
+    start: NaiveDate,
+    today: NaiveDate,
+) -> Vec<PlannedMilestone> {
+    let go_live_seq = templates.iter().position(|template| template.is_go_live);
+    let mut previous_forecast = start;
+    let mut open_seen = false;
+    templates
+        .iter()
+        .enumerate()
+        .map(|(seq, template)| {
+            let due = start + Duration::days(template.offset_days);
+            let forecast = due + Duration::days(plan.slip_days);
+            let done = match plan.status {
+                EngagementStatus::Closed => true,
+                // Live: go-live reached; only hypercare after it is still running.
+                EngagementStatus::Live => go_live_seq.is_none_or(|go_live| seq <= go_live),
+                EngagementStatus::Draft | EngagementStatus::Cancelled => false,
+                _ => forecast < today,
+            };
+            let planned = if done {
+                PlannedMilestone {
+                    status: MilestoneStatus::Completed,
+                    due: Some(due),
+                    forecast: Some(forecast),
+                    completed_on: Some(forecast.min(today)),
+                    percent_complete: Decimal::ONE,
+                }
+            } else if !open_seen && plan.status != EngagementStatus::Draft {
+                open_seen = true;
+                let span = (forecast - previous_forecast).num_days().max(1);
+                let elapsed = (today - previous_forecast).num_days().clamp(0, span);
+                let progress = (Decimal::from(elapsed) / Decimal::from(span))
+                    .clamp(Decimal::new(5, 2), Decimal::new(95, 2))
+                    .round_dp(2);
+                PlannedMilestone {
+                    status: MilestoneStatus::InProgress,
+                    due: Some(due),
+                    forecast: Some(forecast),
+                    completed_on: None,
+                    percent_complete: progress,
+                }
+            } else {
+                PlannedMilestone {
+                    status: MilestoneStatus::NotStarted,
+                    due: Some(due),
+                    forecast: Some(forecast),
+                    completed_on: None,
+                    percent_complete: Decimal::ZERO,
+                }
+            };
+            previous_forecast = forecast;
+            planned
+        })
+        .collect()
+}
+
+fn end_of_working_day(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(NaiveTime::MIN).and_utc() + Duration::hours(17)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prairie_foods_slips_its_go_live_by_35_days_with_uat_at_risk() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let plans = story_plans(Story::PrairieFoods);
+        let start = today + Duration::days(plans[0].start_offset_days);
+        let planned = plan_milestones(&plans[0], BC_ESSENTIALS, start, today);
+        let go_live = &planned[5];
+        assert_eq!(go_live.due, Some(today - Duration::days(10)));
+        assert_eq!(go_live.forecast, Some(today + Duration::days(25)));
+        let uat = &planned[4];
+        assert!(crate::domain::schedule::milestone_at_risk(
+            today,
+            uat.due,
+            uat.forecast,
+            uat.percent_complete,
+            uat.status
+        ));
+    }
+
+    #[test]
+    fn harborview_control_testing_is_forecast_18_days_late() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let plans = story_plans(Story::Harborview);
+        let start = today + Duration::days(plans[0].start_offset_days);
+        let planned = plan_milestones(&plans[0], SOX_READINESS, start, today);
+        let control_testing = &planned[3];
+        assert_eq!(SOX_READINESS[3].name, "Control testing");
+        let slip = control_testing.forecast.unwrap() - control_testing.due.unwrap();
+        assert_eq!(slip.num_days(), 18);
+        assert_eq!(control_testing.status, MilestoneStatus::InProgress);
+    }
+
+    #[test]
+    fn every_blueprint_has_four_to_seven_milestones() {
+        for (_, milestones) in [
+            "BC Essentials 90-day",
+            "NetSuite Standard 120-day",
+            "Managed Services Transition 45-day",
+            "Helix Cloud Onboarding 60-day",
+            "SOX Readiness 150-day",
+            "E-invoicing Readiness 90-day",
+        ]
+        .map(blueprint_template)
+        {
+            assert!((4..=7).contains(&milestones.len()));
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The platform's proof of DataLoader batching: the number of SQL statements a request
+//! runs does not grow with the number of parents.
+
+use atrium_kit::testing;
+use serde_json::json;
+
+use crate::helpers::{StatementLog, TestDelivery, customer_representations, spawn_observed};
+
+const NESTED_QUERY: &str = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
+    ... on CustomerAccount { engagements { nodes { status milestones { name status } } } } } }";
+
+fn is_data_select(sql: &str) -> bool {
+    sql.trim_start().to_ascii_uppercase().starts_with("SELECT")
+        && (sql.contains("FROM \"engagements\"") || sql.contains("FROM \"milestones\""))
+}
+
+/// Runs the nested query over `customers` representations; returns (data selects, all statements).
+async fn statements_for(delivery: &TestDelivery, log: &StatementLog, customers: usize) -> (Vec<String>, usize) {
+    let representations = customer_representations("ridgeline", 0..customers);
+    log.clear();
+    let data = delivery.data("ridgeline", NESTED_QUERY, json!({ "representations": representations })).await;
+    let entities = data["_entities"].as_array().unwrap();
+    assert_eq!(entities.len(), customers);
+    let milestones: usize = entities
+        .iter()
+        .flat_map(|e| e["engagements"]["nodes"].as_array().unwrap())
+        .map(|n| n["milestones"].as_array().unwrap().len())
+        .sum();
+    assert!(milestones > 0, "the query must actually reach milestones: {data}");
+    let statements = log.statements();
+    (statements.iter().filter(|sql| is_data_select(sql)).cloned().collect(), statements.len())
+}
+
+#[tokio::test]
+async fn loads_engagements_and_milestones_of_many_customers_in_two_statements() {
+    let log = StatementLog::default();
+    let delivery = spawn_observed(testing::sqlite_url("delivery"), None, Some(log.observer())).await;
+    let (two, two_total) = statements_for(&delivery, &log, 2).await;
+    let (eight, eight_total) = statements_for(&delivery, &log, 8).await;
+    assert_eq!(two.len(), 2, "one engagements select + one milestones select: {two:#?}");
+    assert_eq!(eight.len(), 2, "still two for eight customers: {eight:#?}");
+    assert_eq!(two_total, eight_total, "transaction setup does not grow either");
+    assert!(eight.iter().any(|sql| sql.contains("FROM \"engagements\"")));
+    assert!(eight.iter().any(|sql| sql.contains("FROM \"milestones\"")));
+}

@@ -1,0 +1,15 @@
+//! Schema migrations of the finance database (customer accounts, contracts,
+//! subscriptions, invoices, disputes). One migration per file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_finance;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_finance::Migration)]
+    }
+}

@@ -1,0 +1,90 @@
+//! Finance domain types: customer accounts, contracts, subscriptions and invoices as plain
+//! Rust values with their invariants and derived values (no ORM, no GraphQL).
+
+mod enums;
+mod receivables;
+
+use chrono::NaiveDate;
+pub use enums::{
+    BillingInterval, ContractStatus, ContractType, CustomerStatus, DisputeReason, DisputeStatus, InvoiceStatus,
+    Segment, SubscriptionStatus,
+};
+pub use receivables::{
+    AgingBucket, AgingEdges, aging_bucket, ar_over_60_share, balance_due, days_past_due, is_overdue, open_balance,
+};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct CustomerAccount {
+    pub id: Uuid,
+    pub channel_partner_id: Option<Uuid>,
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub segment: Segment,
+    pub erp_platform: String,
+    pub data_region: String,
+    pub billing_currency: String,
+    pub payment_terms_days: i32,
+    pub named_users: i32,
+    pub status: CustomerStatus,
+    pub customer_since: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contract {
+    pub id: Uuid,
+    pub number: String,
+    pub customer_account_id: Uuid,
+    pub contract_type: ContractType,
+    pub status: ContractStatus,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub total_value: Decimal,
+    pub currency: String,
+    pub auto_renew: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub id: Uuid,
+    pub customer_account_id: Uuid,
+    pub service_package_id: Option<Uuid>,
+    pub status: SubscriptionStatus,
+    pub billing_interval: BillingInterval,
+    pub renewal_date: Option<NaiveDate>,
+    pub mrr: Decimal,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Invoice {
+    pub id: Uuid,
+    pub number: String,
+    pub customer_account_id: Uuid,
+    pub status: InvoiceStatus,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub total: Decimal,
+    pub amount_paid: Decimal,
+    pub amount_credited: Decimal,
+    pub balance_due: Decimal,
+    pub disputed_amount: Decimal,
+}
+
+impl Invoice {
+    pub fn days_past_due(&self, today: NaiveDate) -> i64 {
+        days_past_due(self.status, self.balance_due, self.due_date, today)
+    }
+
+    pub fn aging_bucket(&self, today: NaiveDate) -> AgingBucket {
+        aging_bucket(self.days_past_due(today), AgingEdges::default())
+    }
+}
+
+/// The business date requests are evaluated at. UTC for now: tenant time zones
+/// (DOMAIN.md §0) come with the tenant settings from catalog.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}

@@ -1,0 +1,8 @@
+//! The finance subgraph's GraphQL layer: schema construction, object types, federation
+//! entity resolvers and per-request DataLoaders.
+
+mod loaders;
+mod schema;
+mod types;
+
+pub use schema::{FinanceSchema, build_schema, install_request_data};

@@ -1,0 +1,127 @@
+//! Finance schema: root fields, federation entity resolvers (all through DataLoaders, so
+//! many representations cost one statement per type), and the per-request data (tenant
+//! transaction + DataLoaders) the subgraph handler installs.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use atrium_kit::{TenantTransaction, pagination::PageRequest};
+use uuid::Uuid;
+
+use super::{
+    loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
+    types::{
+        Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
+        InvoiceStatus, Segment, Subscription,
+    },
+};
+use crate::{
+    domain,
+    repository::{self, CustomerAccountFilter, InvoiceFilter},
+};
+
+pub type FinanceSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The tenant's customer accounts, ordered by id (roster order for the demo data).
+    async fn customer_accounts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        segment: Option<Segment>,
+        status: Option<CustomerStatus>,
+    ) -> Result<CustomerAccountConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let tx = request_transaction(ctx)?;
+        let filter = CustomerAccountFilter { segment: segment.map(Into::into), status: status.map(Into::into) };
+        let rows = repository::customer_accounts_page(&tx, filter, page.after, page.first + 1).await?;
+        let (rows, page_info) = page.finish(rows, |row| row.id);
+        Ok(CustomerAccountConnection { nodes: rows.into_iter().map(Into::into).collect(), page_info })
+    }
+
+    /// One customer account of the tenant; null for unknown ids and other tenants' ids.
+    async fn customer_account(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerAccount>> {
+        load_customer_account(ctx, &id).await
+    }
+
+    /// The tenant's invoices, ordered by id; `overdueOnly` keeps open invoices with a
+    /// balance past their due date.
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<Vec<InvoiceStatus>>,
+        overdue_only: Option<bool>,
+    ) -> Result<InvoiceConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let tx = request_transaction(ctx)?;
+        let today = domain::today();
+        let filter = InvoiceFilter {
+            statuses: status.unwrap_or_default().into_iter().map(Into::into).collect(),
+            overdue_as_of: overdue_only.unwrap_or(false).then_some(today),
+        };
+        let rows = repository::invoices_page(&tx, &filter, page.after, page.first + 1).await?;
+        let (rows, page_info) = page.finish(rows, |row| row.id);
+        Ok(InvoiceConnection { nodes: rows.into_iter().map(|row| Invoice::at(row, today)).collect(), page_info })
+    }
+
+    /// Resolves a CustomerAccount reference; another tenant's id resolves to null.
+    #[graphql(entity)]
+    async fn find_customer_account_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerAccount>> {
+        load_customer_account(ctx, &id).await
+    }
+
+    #[graphql(entity)]
+    async fn find_invoice_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Invoice>> {
+        let Some(id) = uuid_of(&id) else { return Ok(None) };
+        let loader = ctx.data::<DataLoader<InvoiceLoader>>()?;
+        let invoice = loader.load_one(id).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
+        Ok(invoice.map(|invoice| Invoice::at(invoice, domain::today())))
+    }
+
+    #[graphql(entity)]
+    async fn find_contract_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contract>> {
+        let Some(id) = uuid_of(&id) else { return Ok(None) };
+        let loader = ctx.data::<DataLoader<ContractLoader>>()?;
+        Ok(loader.load_one(id).await.map_err(|error| async_graphql::Error::new(error.to_string()))?.map(Into::into))
+    }
+
+    #[graphql(entity)]
+    async fn find_subscription_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Subscription>> {
+        let Some(id) = uuid_of(&id) else { return Ok(None) };
+        let loader = ctx.data::<DataLoader<SubscriptionLoader>>()?;
+        Ok(loader.load_one(id).await.map_err(|error| async_graphql::Error::new(error.to_string()))?.map(Into::into))
+    }
+}
+
+async fn load_customer_account(ctx: &Context<'_>, id: &ID) -> Result<Option<CustomerAccount>> {
+    let Some(id) = uuid_of(id) else { return Ok(None) };
+    let loader = ctx.data::<DataLoader<CustomerAccountLoader>>()?;
+    Ok(loader.load_one(id).await.map_err(|error| async_graphql::Error::new(error.to_string()))?.map(Into::into))
+}
+
+pub fn build_schema() -> FinanceSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .extension(atrium_kit::masking::MaskInternalErrors)
+        .finish()
+}
+
+/// Installs the request's tenant transaction and the DataLoaders bound to it.
+pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTransaction>) -> async_graphql::Request {
+    loaders::install(request, &tx).data(tx)
+}
+
+pub fn request_transaction(ctx: &Context<'_>) -> Result<Arc<TenantTransaction>> {
+    Ok(ctx.data::<Arc<TenantTransaction>>()?.clone())
+}
+
+/// Parses an id argument or entity key; a malformed id simply matches nothing.
+pub fn uuid_of(id: &ID) -> Option<Uuid> {
+    Uuid::parse_str(id.as_str()).ok()
+}

@@ -1,0 +1,399 @@
+//! Finance GraphQL object types and enums, mapped from domain values. Nested lists and
+//! references resolve through the per-request DataLoaders, never one statement per parent.
+
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
+use atrium_kit::pagination::{PageInfo, PageRequest};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::loaders::{
+    CachedLoader, ContractsByCustomerLoader, CustomerAccountLoader, InvoicesByCustomerLoader,
+    SubscriptionsByCustomerLoader,
+};
+use crate::{domain, error::FinanceError};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::Segment")]
+pub enum Segment {
+    Smb,
+    MidMarket,
+    Enterprise,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::CustomerStatus")]
+pub enum CustomerStatus {
+    Prospect,
+    Active,
+    Former,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::ContractType")]
+pub enum ContractType {
+    Msa,
+    Sow,
+    OrderForm,
+    Renewal,
+    Amendment,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::ContractStatus")]
+pub enum ContractStatus {
+    Draft,
+    PendingApproval,
+    Approved,
+    OutForSignature,
+    Signed,
+    Active,
+    Expired,
+    Terminated,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::SubscriptionStatus")]
+pub enum SubscriptionStatus {
+    Pending,
+    Active,
+    PastDue,
+    NonRenewing,
+    Cancelled,
+    Expired,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::BillingInterval")]
+pub enum BillingInterval {
+    Month,
+    Quarter,
+    Year,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::InvoiceStatus")]
+pub enum InvoiceStatus {
+    Draft,
+    Issued,
+    PartiallyPaid,
+    Paid,
+    Disputed,
+    Void,
+    Uncollectible,
+}
+
+/// Due-date-basis aging bucket of an invoice, edges 30/60/90 days past due.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::AgingBucket")]
+pub enum AgingBucket {
+    NotDue,
+    #[graphql(name = "DAYS_1_30")]
+    Days1To30,
+    #[graphql(name = "DAYS_31_60")]
+    Days31To60,
+    #[graphql(name = "DAYS_61_90")]
+    Days61To90,
+    #[graphql(name = "DAYS_90_PLUS")]
+    Days90Plus,
+}
+
+fn id_of(id: Uuid) -> ID {
+    ID(id.to_string())
+}
+
+/// A loader failure as a resolver error; the masking extension keeps its text internal.
+fn load_failed(error: Arc<FinanceError>) -> async_graphql::Error {
+    async_graphql::Error::new(error.to_string())
+}
+
+/// Money as served: two decimals on every backend and for computed sums.
+fn money(value: Decimal) -> Decimal {
+    let mut value = value.round_dp(2);
+    value.rescale(2);
+    value
+}
+
+/// A customer of the tenant (system of record: finance).
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CustomerAccount {
+    pub id: ID,
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub segment: Segment,
+    pub erp_platform: String,
+    pub data_region: String,
+    pub billing_currency: String,
+    pub payment_terms_days: i32,
+    pub named_users: i32,
+    pub status: CustomerStatus,
+    pub customer_since: Option<NaiveDate>,
+    /// Set when the customer was sold through a channel partner (catalog's `ChannelPartner`).
+    pub channel_partner_id: Option<ID>,
+    #[graphql(skip)]
+    pub key: Uuid,
+}
+
+impl From<domain::CustomerAccount> for CustomerAccount {
+    fn from(account: domain::CustomerAccount) -> Self {
+        CustomerAccount {
+            id: id_of(account.id),
+            name: account.name,
+            legal_name: account.legal_name,
+            segment: account.segment.into(),
+            erp_platform: account.erp_platform,
+            data_region: account.data_region,
+            billing_currency: account.billing_currency,
+            payment_terms_days: account.payment_terms_days,
+            named_users: account.named_users,
+            status: account.status.into(),
+            customer_since: account.customer_since,
+            channel_partner_id: account.channel_partner_id.map(id_of),
+            key: account.id,
+        }
+    }
+}
+
+impl CustomerAccount {
+    /// All invoices of this customer, from the request's shared per-parent loader.
+    async fn all_invoices(&self, ctx: &Context<'_>) -> Result<Arc<Vec<domain::Invoice>>> {
+        let loader = ctx.data::<CachedLoader<InvoicesByCustomerLoader>>()?;
+        Ok(loader.load_one(self.key).await.map_err(load_failed)?.unwrap_or_default())
+    }
+}
+
+#[ComplexObject]
+impl CustomerAccount {
+    /// The customer's invoices, oldest first, optionally only some statuses.
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<Vec<InvoiceStatus>>,
+    ) -> Result<InvoiceConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let statuses: Vec<domain::InvoiceStatus> = status.unwrap_or_default().into_iter().map(Into::into).collect();
+        let invoices = self.all_invoices(ctx).await?;
+        let matching: Vec<&domain::Invoice> =
+            invoices.iter().filter(|invoice| statuses.is_empty() || statuses.contains(&invoice.status)).collect();
+        let (nodes, page_info) = page.slice(&matching, |invoice| invoice.id);
+        let today = domain::today();
+        Ok(InvoiceConnection {
+            nodes: nodes.into_iter().map(|invoice| Invoice::at(invoice.clone(), today)).collect(),
+            page_info,
+        })
+    }
+
+    async fn contracts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ContractConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let loader = ctx.data::<CachedLoader<ContractsByCustomerLoader>>()?;
+        let contracts = loader.load_one(self.key).await.map_err(load_failed)?.unwrap_or_default();
+        let (nodes, page_info) = page.slice(&contracts, |contract| contract.id);
+        Ok(ContractConnection { nodes: nodes.into_iter().map(Into::into).collect(), page_info })
+    }
+
+    async fn subscriptions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SubscriptionConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let loader = ctx.data::<CachedLoader<SubscriptionsByCustomerLoader>>()?;
+        let subscriptions = loader.load_one(self.key).await.map_err(load_failed)?.unwrap_or_default();
+        let (nodes, page_info) = page.slice(&subscriptions, |subscription| subscription.id);
+        Ok(SubscriptionConnection { nodes: nodes.into_iter().map(Into::into).collect(), page_info })
+    }
+
+    /// Σ balance due of the customer's open (issued, partially paid, disputed) invoices.
+    async fn open_balance(&self, ctx: &Context<'_>) -> Result<Decimal> {
+        Ok(money(domain::open_balance(self.all_invoices(ctx).await?.iter())))
+    }
+
+    /// Open AR more than 60 days past due divided by open AR; null when nothing is open.
+    async fn ar_over_60_share(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(domain::ar_over_60_share(self.all_invoices(ctx).await?.iter(), domain::today()))
+    }
+}
+
+/// Loads the customer account a finance record belongs to.
+async fn customer_account_of(ctx: &Context<'_>, id: Uuid) -> Result<CustomerAccount> {
+    let loader = ctx.data::<async_graphql::dataloader::DataLoader<CustomerAccountLoader>>()?;
+    loader
+        .load_one(id)
+        .await
+        .map_err(load_failed)?
+        .map(Into::into)
+        .ok_or_else(|| async_graphql::Error::new(format!("customer account {id} of a finance record is missing")))
+}
+
+/// An invoice with its amounts and, derived as of today, its days past due and bucket.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Invoice {
+    pub id: ID,
+    pub number: String,
+    pub status: InvoiceStatus,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub total: Decimal,
+    pub amount_paid: Decimal,
+    pub balance_due: Decimal,
+    pub disputed_amount: Decimal,
+    /// Whole days past the due date as of today; 0 when not overdue.
+    pub days_past_due: i32,
+    pub aging_bucket: AgingBucket,
+    #[graphql(skip)]
+    pub customer_account_id: Uuid,
+}
+
+impl Invoice {
+    /// The invoice as seen on `today` (days past due and bucket are never stored).
+    pub fn at(invoice: domain::Invoice, today: NaiveDate) -> Self {
+        let days_past_due = invoice.days_past_due(today);
+        Invoice {
+            id: id_of(invoice.id),
+            number: invoice.number,
+            status: invoice.status.into(),
+            issue_date: invoice.issue_date,
+            due_date: invoice.due_date,
+            currency: invoice.currency,
+            total: invoice.total,
+            amount_paid: invoice.amount_paid,
+            balance_due: invoice.balance_due,
+            disputed_amount: invoice.disputed_amount,
+            days_past_due: i32::try_from(days_past_due).unwrap_or(i32::MAX),
+            aging_bucket: domain::aging_bucket(days_past_due, domain::AgingEdges::default()).into(),
+            customer_account_id: invoice.customer_account_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Invoice {
+    async fn customer_account(&self, ctx: &Context<'_>) -> Result<CustomerAccount> {
+        customer_account_of(ctx, self.customer_account_id).await
+    }
+}
+
+/// An MSA, SOW, order form, renewal or amendment.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Contract {
+    pub id: ID,
+    pub number: String,
+    #[graphql(name = "type")]
+    pub contract_type: ContractType,
+    pub status: ContractStatus,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub total_value: Decimal,
+    pub currency: String,
+    pub auto_renew: bool,
+    #[graphql(skip)]
+    pub customer_account_id: Uuid,
+}
+
+impl From<domain::Contract> for Contract {
+    fn from(contract: domain::Contract) -> Self {
+        Contract {
+            id: id_of(contract.id),
+            number: contract.number,
+            contract_type: contract.contract_type.into(),
+            status: contract.status.into(),
+            start_date: contract.start_date,
+            end_date: contract.end_date,
+            total_value: contract.total_value,
+            currency: contract.currency,
+            auto_renew: contract.auto_renew,
+            customer_account_id: contract.customer_account_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Contract {
+    async fn customer_account(&self, ctx: &Context<'_>) -> Result<CustomerAccount> {
+        customer_account_of(ctx, self.customer_account_id).await
+    }
+}
+
+/// A recurring service (managed support, retainer, hosting) billed per interval.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Subscription {
+    pub id: ID,
+    pub status: SubscriptionStatus,
+    pub billing_interval: BillingInterval,
+    /// Monthly recurring revenue, normalised to one month.
+    pub mrr: Decimal,
+    pub currency: String,
+    pub renewal_date: Option<NaiveDate>,
+    /// The catalog package subscribed to; resolved by the catalog subgraph.
+    pub service_package: Option<ServicePackage>,
+    #[graphql(skip)]
+    pub customer_account_id: Uuid,
+}
+
+impl From<domain::Subscription> for Subscription {
+    fn from(subscription: domain::Subscription) -> Self {
+        Subscription {
+            id: id_of(subscription.id),
+            status: subscription.status.into(),
+            billing_interval: subscription.billing_interval.into(),
+            mrr: subscription.mrr,
+            currency: subscription.currency,
+            renewal_date: subscription.renewal_date,
+            service_package: subscription.service_package_id.map(|id| ServicePackage { id: id_of(id) }),
+            customer_account_id: subscription.customer_account_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Subscription {
+    async fn customer_account(&self, ctx: &Context<'_>) -> Result<CustomerAccount> {
+        customer_account_of(ctx, self.customer_account_id).await
+    }
+}
+
+/// Reference to catalog's `ServicePackage`; finance never resolves it.
+#[derive(SimpleObject)]
+#[graphql(unresolvable)]
+pub struct ServicePackage {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct CustomerAccountConnection {
+    pub nodes: Vec<CustomerAccount>,
+    pub page_info: PageInfo,
+}
+
+#[derive(SimpleObject)]
+pub struct InvoiceConnection {
+    pub nodes: Vec<Invoice>,
+    pub page_info: PageInfo,
+}
+
+#[derive(SimpleObject)]
+pub struct ContractConnection {
+    pub nodes: Vec<Contract>,
+    pub page_info: PageInfo,
+}
+
+#[derive(SimpleObject)]
+pub struct SubscriptionConnection {
+    pub nodes: Vec<Subscription>,
+    pub page_info: PageInfo,
+}

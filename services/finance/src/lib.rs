@@ -1,0 +1,16 @@
+//! Finance subgraph: customer accounts, contracts, subscriptions, invoices and disputes
+//! (DOMAIN.md §4). Federation owner of `CustomerAccount`, `Contract`, `Subscription` and
+//! `Invoice`.
+
+pub mod config;
+pub mod domain;
+mod entities;
+pub mod error;
+pub mod graphql;
+pub mod repository;
+pub mod startup;
+
+/// The subgraph's Federation v2 SDL, as committed under `schema/finance.graphql`.
+pub fn sdl() -> String {
+    graphql::build_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}

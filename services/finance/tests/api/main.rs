@@ -1,0 +1,8 @@
+//! Finance subgraph API tests: the real application on port 0, called over HTTP with a
+//! gateway-signed tenant context, on SQLite and (when available) PostgreSQL.
+
+mod helpers;
+mod pagination;
+mod receivables;
+mod statements;
+mod tenancy;

@@ -1,0 +1,1 @@
+//! support migrations (under construction).

@@ -1,0 +1,1 @@
+//! support subgraph (under construction).

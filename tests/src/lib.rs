@@ -1,0 +1,162 @@
+//! Whole-system test harness: starts the five subgraph services and the gateway
+//! in-process on port 0 — on SQLite files or on fresh PostgreSQL databases — and talks to
+//! the gateway over HTTP like a portal would.
+
+use std::path::PathBuf;
+
+use atrium_gateway::auth::DevSigningKey;
+use atrium_kit::{ContextKey, testing::TestDatabase};
+use serde_json::{Value, json};
+
+/// Which database backend the services run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const SERVICES: [&str; 5] = ["catalog", "delivery", "finance", "support", "analytics"];
+
+/// The repository root (for `schema/`).
+pub fn repository_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Database URLs of one service: runtime and owner (migrations).
+struct DatabaseUrls {
+    runtime: String,
+    owner: Option<String>,
+}
+
+/// A running platform. Dropping it leaves the servers to die with the test runtime and
+/// drops the PostgreSQL databases.
+pub struct Stack {
+    pub gateway_url: String,
+    pub subgraph_urls: Vec<(&'static str, String)>,
+    signing_key: DevSigningKey,
+    client: reqwest::Client,
+    /// The PostgreSQL databases per service (empty on SQLite).
+    pub databases: Vec<(&'static str, TestDatabase)>,
+}
+
+impl Stack {
+    /// Starts everything; `None` when PostgreSQL is requested but unavailable outside CI.
+    pub async fn start(backend: Backend) -> Option<Stack> {
+        let mut databases = Vec::new();
+        let mut urls = Vec::new();
+        for service in SERVICES {
+            match backend {
+                Backend::Sqlite => {
+                    urls.push(DatabaseUrls { runtime: atrium_kit::testing::sqlite_url(service), owner: None })
+                }
+                Backend::Postgres => {
+                    let database = TestDatabase::create(service).await?;
+                    urls.push(DatabaseUrls {
+                        runtime: database.runtime_url.clone(),
+                        owner: Some(database.owner_url.clone()),
+                    });
+                    databases.push((service, database));
+                }
+            }
+        }
+        let [catalog, delivery, finance, support, analytics]: [DatabaseUrls; 5] =
+            urls.try_into().unwrap_or_else(|_| unreachable!("five services"));
+        let (catalog, delivery, finance, support, analytics) = tokio::join!(
+            start_catalog(catalog),
+            start_delivery(delivery),
+            start_finance(finance),
+            start_support(support),
+            start_analytics(analytics),
+        );
+        let subgraph_urls = vec![
+            ("catalog", catalog),
+            ("delivery", delivery),
+            ("finance", finance),
+            ("support", support),
+            ("analytics", analytics),
+        ];
+
+        let key_path = std::env::temp_dir().join(format!("atrium-test-key-{}.pem", uuid::Uuid::new_v4().simple()));
+        let signing_key = DevSigningKey::load_or_create(&key_path).expect("dev key");
+        let mut config: atrium_gateway::config::Config = serde_json::from_value(json!({
+            "listen": "127.0.0.1:0",
+            "supergraph_path": repository_root().join("schema/supergraph.graphql"),
+            "auth": { "dev_key_path": key_path },
+        }))
+        .expect("gateway config");
+        config.subgraph_urls = subgraph_urls.iter().map(|(name, url)| ((*name).to_owned(), url.clone())).collect();
+        let gateway = atrium_gateway::startup::Application::build(config).await.expect("gateway starts");
+        let gateway_url = format!("http://127.0.0.1:{}/graphql", gateway.port());
+        tokio::spawn(gateway.run_until_stopped());
+        Some(Stack { gateway_url, subgraph_urls, signing_key, client: reqwest::Client::new(), databases })
+    }
+
+    /// A dev token for a demo tenant and role(s).
+    pub fn token(&self, tenant: &str, roles: &[&str]) -> String {
+        self.token_with_ttl(tenant, roles, 600)
+    }
+
+    /// A dev token with a chosen lifetime (negative: already expired).
+    pub fn token_with_ttl(&self, tenant: &str, roles: &[&str], ttl_seconds: i64) -> String {
+        let roles: Vec<String> = roles.iter().map(|role| (*role).to_owned()).collect();
+        self.signing_key.issue_for_demo("atrium-dev", "atrium", tenant, &roles, "dashboard", ttl_seconds).expect("token")
+    }
+
+    /// POSTs a GraphQL request to the gateway with optional bearer token and extra headers.
+    pub async fn post(&self, token: Option<&str>, body: Value, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut request = self.client.post(&self.gateway_url).header("content-type", "application/json").json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("gateway answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body, got: {text}")))
+    }
+
+    pub async fn query(&self, token: &str, query: &str) -> Value {
+        let (status, body) = self.post(Some(token), json!({ "query": query }), &[]).await;
+        assert_eq!(status, 200, "{body:#}");
+        body
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+fn context_keys() -> Vec<ContextKey> {
+    vec![ContextKey::development()]
+}
+
+macro_rules! service_starter {
+    ($function:ident, $crate_name:ident) => {
+        async fn $function(urls: DatabaseUrls) -> String {
+            let config = $crate_name::config::Config {
+                listen: "127.0.0.1:0".parse().expect("address"),
+                database_url: urls.runtime,
+                migration_database_url: urls.owner,
+                max_connections: 5,
+                context_keys: context_keys(),
+                seed_demo_data: true,
+                log_format: Default::default(),
+            };
+            let application = $crate_name::startup::Application::build(config)
+                .await
+                .unwrap_or_else(|error| panic!("{} starts: {error}", stringify!($crate_name)));
+            let url = format!("http://127.0.0.1:{}/graphql", application.port());
+            tokio::spawn(application.run_until_stopped());
+            url
+        }
+    };
+}
+
+service_starter!(start_catalog, atrium_catalog);
+service_starter!(start_delivery, atrium_delivery);
+service_starter!(start_finance, atrium_finance);
+service_starter!(start_support, atrium_support);
+service_starter!(start_analytics, atrium_analytics);
+

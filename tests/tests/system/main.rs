@@ -1,0 +1,8 @@
+//! Whole-system tests through the gateway: the portal query across five services,
+//! authentication, tenant isolation, PostgreSQL row-level security and schema drift.
+
+mod authentication;
+mod isolation;
+mod portal_query;
+mod row_level_security;
+mod schema_drift;

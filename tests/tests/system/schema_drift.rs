@@ -1,0 +1,73 @@
+//! `schema/` must match the code: each subgraph's exported SDL and the supergraph composed
+//! from them. `make schema` regenerates the files; this test fails CI on drift.
+
+use atrium_gateway::composition::{SubgraphDefinition, compose};
+use atrium_system_tests::repository_root;
+
+/// The URLs `make schema` writes into the supergraph (the `make run` ports).
+pub const SUBGRAPH_URLS: [(&str, &str); 5] = [
+    ("catalog", "http://127.0.0.1:4001/graphql"),
+    ("delivery", "http://127.0.0.1:4002/graphql"),
+    ("finance", "http://127.0.0.1:4003/graphql"),
+    ("support", "http://127.0.0.1:4004/graphql"),
+    ("analytics", "http://127.0.0.1:4005/graphql"),
+];
+
+fn exported_sdl(service: &str) -> String {
+    match service {
+        "catalog" => atrium_catalog::sdl(),
+        "delivery" => atrium_delivery::sdl(),
+        "finance" => atrium_finance::sdl(),
+        "support" => atrium_support::sdl(),
+        _ => atrium_analytics::sdl(),
+    }
+}
+
+fn committed(path: &str) -> String {
+    std::fs::read_to_string(repository_root().join(path)).unwrap_or_else(|error| panic!("reading {path}: {error}"))
+}
+
+#[test]
+fn committed_subgraph_sdl_matches_the_code() {
+    for (service, _) in SUBGRAPH_URLS {
+        assert!(
+            committed(&format!("schema/{service}.graphql")) == exported_sdl(service),
+            "schema/{service}.graphql is stale: run `make schema`"
+        );
+    }
+}
+
+#[test]
+fn committed_supergraph_matches_the_composition_of_the_subgraphs() {
+    let definitions: Vec<SubgraphDefinition> = SUBGRAPH_URLS
+        .iter()
+        .map(|(name, url)| SubgraphDefinition {
+            name: (*name).to_owned(),
+            url: (*url).to_owned(),
+            sdl: committed(&format!("schema/{name}.graphql")),
+        })
+        .collect();
+    let composed = compose(&definitions).expect("the subgraphs compose");
+    assert!(composed == committed("schema/supergraph.graphql"), "schema/supergraph.graphql is stale: run `make schema`");
+}
+
+#[tokio::test]
+async fn the_engine_plans_the_portal_query_against_the_committed_supergraph() {
+    let supergraph =
+        atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql")).expect("supergraph loads");
+    let engine = atrium_gateway::engine::Engine::new(
+        std::sync::Arc::new(supergraph),
+        atrium_gateway::engine::EngineOptions { allow_introspection: false, plan_cache_capacity: 16 },
+    );
+    let request = atrium_gateway::engine::GraphQLRequest {
+        query: crate::portal_query::PORTAL_QUERY.to_owned(),
+        operation_name: None,
+        variables: Default::default(),
+        extensions: Default::default(),
+    };
+    let prepared = engine.prepare(&request).await.expect("the portal query plans");
+    let plan = prepared.plan_json().to_string();
+    for service in ["catalog", "delivery", "finance", "support", "analytics"] {
+        assert!(plan.contains(&format!("\"{service}\"")), "plan does not reach {service}: {plan}");
+    }
+}
