@@ -118,7 +118,10 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
             return response;
         }
         Ok(_) => {}
-        Err(error) => return graphql_response(media, Outcome::RequestError, error.to_response()),
+        Err(error) => {
+            let outcome = if error.is_client_error() { Outcome::RequestError } else { Outcome::InternalError };
+            return graphql_response(media, outcome, error.to_response());
+        }
     }
     execute(&state, media, &context, request).await
 }
@@ -201,6 +204,7 @@ fn graphql_response(media: &'static str, outcome: Outcome, body: serde_json::Val
     // media type uses 4xx for requests that never executed.
     let status = match outcome {
         Outcome::RequestError if media == GRAPHQL_RESPONSE_JSON => StatusCode::BAD_REQUEST,
+        Outcome::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::OK,
     };
     match serde_json::to_vec(&body) {

@@ -9,10 +9,9 @@
 //! data onto the client's selection (`projection`, `introspection`).
 
 mod cache;
-#[allow(clippy::module_inception)]
-mod engine;
 mod errors;
 mod executor;
+mod facade;
 mod introspection;
 mod merge;
 mod operation;
@@ -31,8 +30,8 @@ mod values;
 mod tests;
 
 pub use cache::PlanCacheKey;
-pub use engine::{Engine, EngineOptions};
 pub use errors::{EngineError, RequestError, TransportError, codes};
+pub use facade::{Engine, EngineOptions};
 pub use operation::PreparedOperation;
 pub use plan::OperationKind;
 pub use request::{ExecutionResponse, GraphQLRequest, Outcome};

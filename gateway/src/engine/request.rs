@@ -50,6 +50,8 @@ pub enum Outcome {
     PartialSuccess,
     /// Rejected before execution (parse, validation, variables): HTTP 400.
     RequestError,
+    /// Not executed because of the gateway's own failure (planning): HTTP 500.
+    InternalError,
 }
 
 /// A GraphQL response body: `{"data": ..., "errors": [...]}` ("errors" omitted
@@ -62,7 +64,8 @@ pub struct ExecutionResponse {
 
 impl ExecutionResponse {
     pub(crate) fn from_request_error(error: &RequestError) -> Self {
-        Self { body: error.to_response(), outcome: Outcome::RequestError }
+        let outcome = if error.is_client_error() { Outcome::RequestError } else { Outcome::InternalError };
+        Self { body: error.to_response(), outcome }
     }
 
     pub(crate) fn from_execution(data: Value, errors: Vec<Value>) -> Self {

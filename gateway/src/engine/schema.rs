@@ -311,8 +311,9 @@ impl SchemaIndex {
             }
         }
 
+        // A root named in `schema {}` counts only if the type exists.
         let pick = |explicit: Option<String>, conventional: &str| {
-            explicit.or_else(|| types.contains_key(conventional).then(|| conventional.to_owned()))
+            explicit.or_else(|| Some(conventional.to_owned())).filter(|name| types.contains_key(name))
         };
         let query_type = pick(roots.0, "Query").unwrap_or_else(|| "Query".to_owned());
         let mutation_type = pick(roots.1, "Mutation");

@@ -1,1 +1,15 @@
-//! support subgraph (under construction).
+//! Support subgraph: tickets (DOMAIN.md §6). Federation owner of `Ticket`; contributes
+//! `tickets` and `openUrgentHighTicketCount` to finance's `CustomerAccount`.
+
+pub mod config;
+pub mod domain;
+mod entities;
+pub mod error;
+pub mod graphql;
+pub mod repository;
+pub mod startup;
+
+/// The subgraph's Federation v2 SDL, as committed under `schema/support.graphql`.
+pub fn sdl() -> String {
+    graphql::build_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}

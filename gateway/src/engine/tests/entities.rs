@@ -261,3 +261,53 @@ async fn fetches_entities_only_for_union_members_matching_the_type_condition() {
     let plan = engine.prepare(&GraphQLRequest::new(query)).await.expect("plans").plan_json();
     assert_eq!(plan["nodes"][1]["path"], "search.@|[Book]");
 }
+
+#[tokio::test]
+async fn batches_one_entity_type_across_several_merge_paths() {
+    let engine = engine(&shop_supergraph());
+    let transport = MockTransport::new()
+        .on("accounts", |_| {
+            json!({ "data": {
+                "me": { "__typename": "User", "id": "u1" },
+                "users": [{ "__typename": "User", "id": "u1" }, { "__typename": "User", "id": "u2" }]
+            } })
+        })
+        .on("reviews", |request| {
+            let reps = representations_of(request, "__batch_reps_0");
+            let answers: Vec<serde_json::Value> = reps
+                .iter()
+                .map(|rep| json!({ "reviews": [{ "body": format!("by {}", rep["id"].as_str().unwrap_or_default()) }] }))
+                .collect();
+            json!({
+                "data": { "_e0": answers },
+                "errors": [{ "message": "partial", "path": ["_e0", 1, "reviews"] }]
+            })
+        });
+    let query = "{ me { reviews { body } } users { reviews { body } } }";
+
+    let response = run(&engine, &transport, query).await;
+
+    assert_eq!(
+        response.body,
+        json!({
+            "data": {
+                "me": { "reviews": [{ "body": "by u1" }] },
+                "users": [{ "reviews": [{ "body": "by u1" }] }, { "reviews": [{ "body": "by u2" }] }]
+            },
+            "errors": [{
+                "message": "partial",
+                "path": ["users", 1, "reviews"],
+                "extensions": { "code": "DOWNSTREAM_SERVICE_ERROR", "serviceName": "reviews" }
+            }]
+        })
+    );
+    let calls = transport.calls_to("reviews");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        representations_of(&calls[0], "__batch_reps_0"),
+        [json!({ "__typename": "User", "id": "u1" }), json!({ "__typename": "User", "id": "u2" })],
+        "`me` and `users[0]` are the same entity and are sent once"
+    );
+    let plan = engine.prepare(&GraphQLRequest::new(query)).await.expect("plans").plan_json();
+    assert_eq!(plan["nodes"][1]["kind"], "BatchFetch");
+}

@@ -136,14 +136,8 @@ pub(super) async fn run_with(
     engine.execute(&GraphQLRequest::new(query).with_variables(variables), transport).await
 }
 
+/// The join v0.3 definitions every fixture shares (each adds its `schema` block).
 const JOIN_HEADER: &str = r#"
-schema
-  @link(url: "https://specs.apollo.dev/link/v1.0")
-  @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) {
-  query: Query
-  mutation: Mutation
-  subscription: Subscription
-}
 
 directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
 directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -168,6 +162,14 @@ pub(super) fn shop_supergraph() -> String {
     format!(
         "{JOIN_HEADER}{}",
         r#"
+schema
+  @link(url: "https://specs.apollo.dev/link/v1.0")
+  @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) {
+  query: Query
+  mutation: Mutation
+  subscription: Subscription
+}
+
 enum join__Graph {
   ACCOUNTS @join__graph(name: "accounts", url: "http://accounts")
   INVENTORY @join__graph(name: "inventory", url: "http://inventory")
@@ -269,6 +271,12 @@ pub(super) fn pricing_supergraph() -> String {
     format!(
         "{JOIN_HEADER}{}",
         r#"
+schema
+  @link(url: "https://specs.apollo.dev/link/v1.0")
+  @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) {
+  query: Query
+}
+
 enum join__Graph {
   CATALOG @join__graph(name: "catalog", url: "http://catalog")
   PRICING @join__graph(name: "pricing", url: "http://pricing")
@@ -297,6 +305,12 @@ pub(super) fn directory_supergraph() -> String {
     format!(
         "{JOIN_HEADER}{}",
         r#"
+schema
+  @link(url: "https://specs.apollo.dev/link/v1.0")
+  @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) {
+  query: Query
+}
+
 enum join__Graph {
   BILLING @join__graph(name: "billing", url: "http://billing")
   PEOPLE @join__graph(name: "people", url: "http://people")

@@ -111,3 +111,11 @@ async fn plans_differently_required_entity_fields_as_a_batch_fetch() {
         .plan_json();
     insta::assert_json_snapshot!(plan);
 }
+
+#[test]
+fn prints_only_the_root_types_that_exist() {
+    let supergraph = Supergraph::from_sdl(&directory_supergraph()).expect("valid supergraph");
+    let sdl = supergraph.api_schema_sdl();
+    assert!(sdl.contains("interface Member"), "{sdl}");
+    assert!(!sdl.contains("Mutation"), "{sdl}");
+}

@@ -125,6 +125,26 @@ async fn skips_fetches_and_fields_excluded_by_variables() {
 }
 
 #[tokio::test]
+async fn runs_the_else_branch_of_a_skip_condition() {
+    let engine = engine(&shop_supergraph());
+    let transport = MockTransport::new()
+        .on(
+            "products",
+            |_| json!({ "data": { "topProducts": [{ "__typename": "Product", "upc": "p1", "name": "Table" }] } }),
+        )
+        .on("reviews", |request| entities(request, |_| json!({ "reviews": [] })));
+    let query = "query($brief: Boolean!) { topProducts { name reviews @skip(if: $brief) { body } } }";
+
+    let brief = run_with(&engine, &transport, query, json!({ "brief": true })).await;
+    assert_eq!(brief.body, json!({ "data": { "topProducts": [{ "name": "Table" }] } }));
+    assert!(transport.calls_to("reviews").is_empty());
+
+    let full = run_with(&engine, &transport, query, json!({ "brief": false })).await;
+    assert_eq!(full.body, json!({ "data": { "topProducts": [{ "name": "Table", "reviews": [] }] } }));
+    assert_eq!(transport.calls_to("reviews").len(), 1);
+}
+
+#[tokio::test]
 async fn answers_root_typename_without_calling_subgraphs() {
     let engine = engine(&shop_supergraph());
     let transport = MockTransport::new();

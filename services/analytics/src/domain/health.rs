@@ -83,14 +83,24 @@ impl HealthModelDefinition {
         let linear = |green_at, red_at| Scoring::Linear { green_at, red_at };
         HealthModelDefinition {
             measures: vec![
-                MeasureDefinition { code: OpenUrgentHigh, group: MeasureGroup::Support, scoring: linear(0.0, 3.0), weight: 5.0 },
+                MeasureDefinition {
+                    code: OpenUrgentHigh,
+                    group: MeasureGroup::Support,
+                    scoring: linear(0.0, 3.0),
+                    weight: 5.0,
+                },
                 MeasureDefinition {
                     code: ArOver60Share,
                     group: MeasureGroup::Financial,
                     scoring: linear(0.0, 0.25),
                     weight: 8.0,
                 },
-                MeasureDefinition { code: CsmPulse, group: MeasureGroup::Relationship, scoring: Scoring::Manual, weight: 8.0 },
+                MeasureDefinition {
+                    code: CsmPulse,
+                    group: MeasureGroup::Relationship,
+                    scoring: Scoring::Manual,
+                    weight: 8.0,
+                },
                 MeasureDefinition {
                     code: DaysSinceExecTouch,
                     group: MeasureGroup::Relationship,
@@ -169,7 +179,7 @@ pub fn linear_score(value: f64, green_at: f64, red_at: f64) -> Option<i32> {
 /// 1→0, 2→25, 3→50, 4→75, 5→100; anything else is not a valid entry (no score).
 pub fn manual_score(value: f64) -> Option<i32> {
     let allowed = (1.0..=5.0).contains(&value) && value.fract() == 0.0;
-    allowed.then(|| ((value - 1.0) * 25.0) as i32)
+    allowed.then_some(((value - 1.0) * 25.0) as i32)
 }
 
 pub fn measure_score(scoring: Scoring, value: f64) -> Option<i32> {
@@ -294,7 +304,8 @@ mod tests {
 
     #[test]
     fn a_healthy_customer_is_green() {
-        let assessment = assess(&HealthModelDefinition::standard_v1(), &inputs(Some(0.0), Some(0.0), Some(4), Some(60.0)));
+        let assessment =
+            assess(&HealthModelDefinition::standard_v1(), &inputs(Some(0.0), Some(0.0), Some(4), Some(60.0)));
         assert_eq!(assessment.score, Some(88));
         assert_eq!(assessment.band, HealthBand::Green);
     }
@@ -356,7 +367,8 @@ mod tests {
 
     #[test]
     fn an_invalid_manual_entry_counts_as_missing() {
-        let assessment = assess(&HealthModelDefinition::standard_v1(), &inputs(Some(0.0), Some(0.0), Some(9), Some(45.0)));
+        let assessment =
+            assess(&HealthModelDefinition::standard_v1(), &inputs(Some(0.0), Some(0.0), Some(9), Some(45.0)));
         assert_eq!(assessment.measures[2].score, None);
         assert!((assessment.coverage - 20.0 / 28.0).abs() < 1e-9);
         assert_eq!(assessment.score, Some(100));

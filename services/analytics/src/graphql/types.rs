@@ -73,7 +73,9 @@ impl CustomerAccount {
             open_urgent_high: self.provided_open_urgent_high.map(f64::from),
             ar_over_60_share: self.ar_over60_share,
             csm_pulse: signals.as_ref().and_then(|signals| signals.csm_pulse),
-            days_since_exec_touch: signals.as_ref().and_then(|signals| health::days_since(signals.last_exec_touch_on, today)),
+            days_since_exec_touch: signals
+                .as_ref()
+                .and_then(|signals| health::days_since(signals.last_exec_touch_on, today)),
         };
         let assessment = health::assess(&HealthModelDefinition::standard_v1(), &inputs);
         Ok(HealthScore {

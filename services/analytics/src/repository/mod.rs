@@ -23,7 +23,12 @@ pub async fn active_health_model(tx: &TenantTransaction) -> Result<Option<Health
         .one(tx.connection())
         .await?;
     row.map(|row| {
-        Ok(HealthModelVersion { id: row.id, name: row.name, version: row.version, status: ModelStatus::parse(&row.status)? })
+        Ok(HealthModelVersion {
+            id: row.id,
+            name: row.name,
+            version: row.version,
+            status: ModelStatus::parse(&row.status)?,
+        })
     })
     .transpose()
 }

@@ -81,7 +81,11 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
             };
             customer_signal::ActiveModel {
                 tenant_id: Set(tx.tenant_id()),
-                id: Set(demo::id("customer_signal", ordinal as u64, &format!("{}/{}", demo_tenant.slug, customer.name))),
+                id: Set(demo::id(
+                    "customer_signal",
+                    ordinal as u64,
+                    &format!("{}/{}", demo_tenant.slug, customer.name),
+                )),
                 customer_account_id: Set(demo::customer_id(demo_tenant, ordinal)),
                 csm_pulse: Set(pulse),
                 last_exec_touch_on: Set(days.map(|days| today - Duration::days(days))),

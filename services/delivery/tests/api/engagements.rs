@@ -177,3 +177,12 @@ async fn filters_a_customers_engagements_by_status() {
     assert_eq!(data["_entities"][0]["delivering"]["nodes"], json!([{ "status": "DELIVERING" }]));
     assert_eq!(data["_entities"][0]["closed"]["nodes"], json!([]));
 }
+
+#[tokio::test]
+async fn reseeding_a_seeded_database_changes_nothing() {
+    let url = testing::sqlite_url("delivery");
+    let query = "{ engagements(first: 100) { nodes { id number milestones { id } } } }";
+    let first = crate::helpers::spawn(url.clone(), None).await.data("ridgeline", query, json!({})).await;
+    let second = crate::helpers::spawn(url, None).await.data("ridgeline", query, json!({})).await;
+    assert_eq!(first, second);
+}

@@ -4,5 +4,6 @@
 mod helpers;
 mod pagination;
 mod receivables;
+mod seeding;
 mod statements;
 mod tenancy;

@@ -1,1 +1,14 @@
-//! support migrations (under construction).
+//! Schema migrations of the support database (tickets). One migration per file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_support;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_support::Migration)]
+    }
+}

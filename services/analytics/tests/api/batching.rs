@@ -1,0 +1,53 @@
+//! DataLoader batching for health: the model and the signals of N customers load in one
+//! statement each, however many representations a request carries.
+
+use atrium_kit::{demo, testing};
+use serde_json::{Value, json};
+
+use crate::helpers::{HEALTH_QUERY, StatementLog, TestAnalytics, spawn_observed};
+
+fn is_data_select(sql: &str) -> bool {
+    sql.trim_start().to_ascii_uppercase().starts_with("SELECT")
+        && (sql.contains("FROM \"customer_signals\"") || sql.contains("FROM \"health_models\""))
+}
+
+fn representations(customers: usize) -> Value {
+    let tenant = demo::tenant_by_slug("ridgeline").unwrap();
+    (0..customers)
+        .map(|ordinal| {
+            json!({
+                "__typename": "CustomerAccount",
+                "id": demo::customer_id(tenant, ordinal),
+                "openUrgentHighTicketCount": ordinal % 3,
+                "arOver60Share": 0.05,
+            })
+        })
+        .collect()
+}
+
+async fn statements_for(analytics: &TestAnalytics, log: &StatementLog, customers: usize) -> (Vec<String>, usize) {
+    log.clear();
+    let data =
+        analytics.data("ridgeline", HEALTH_QUERY, json!({ "representations": representations(customers) })).await;
+    let entities = data["_entities"].as_array().unwrap();
+    assert_eq!(entities.len(), customers);
+    // Every ridgeline customer has signals except brand-new Blue Heron; the loads must be real.
+    assert!(entities.iter().any(|e| e["health"]["measures"][2]["rawValue"].is_number()), "{data}");
+    let statements = log.statements();
+    (statements.iter().filter(|sql| is_data_select(sql)).cloned().collect(), statements.len())
+}
+
+#[tokio::test]
+async fn loads_the_model_and_the_signals_of_many_customers_in_two_statements() {
+    let log = StatementLog::default();
+    let analytics = spawn_observed(testing::sqlite_url("analytics"), None, Some(log.observer())).await;
+    let (two, two_total) = statements_for(&analytics, &log, 2).await;
+    let (eight, eight_total) = statements_for(&analytics, &log, 8).await;
+    assert_eq!(two.len(), 2, "one model select + one signals select: {two:#?}");
+    assert_eq!(eight.len(), 2, "still two for eight customers: {eight:#?}");
+    assert_eq!(two_total, eight_total, "transaction setup does not grow either");
+    // On SQLite BEGIN/COMMIT are not reported to the observer (on PostgreSQL the tenant's
+    // `set_config` would add one): the two data selects are the whole request.
+    assert_eq!(eight_total, 2, "{:#?}", log.statements());
+    assert_eq!(eight.iter().filter(|sql| sql.contains("FROM \"customer_signals\"")).count(), 1);
+}

@@ -1,0 +1,174 @@
+//! Support GraphQL object types and enums, mapped from domain values, and the fields
+//! support contributes to finance's `CustomerAccount`.
+
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
+use atrium_kit::pagination::{PageInfo, PageRequest};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::loaders::{CachedLoader, TicketsByCustomerLoader};
+use crate::{domain, repository::TicketFilter};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::TicketChannel")]
+pub enum TicketChannel {
+    Email,
+    Portal,
+    Phone,
+    Chat,
+    Api,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::TicketCategory")]
+pub enum TicketCategory {
+    HowTo,
+    Defect,
+    DataFix,
+    ConfigChange,
+    Outage,
+    BillingQuestion,
+    ComplianceRequest,
+    ChangeRequest,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::TicketPriority")]
+pub enum TicketPriority {
+    Urgent,
+    High,
+    Normal,
+    Low,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::TicketStatus")]
+pub enum TicketStatus {
+    New,
+    Open,
+    Pending,
+    OnHold,
+    Solved,
+    Closed,
+}
+
+/// Who works a ticket in two-tier support: the channel partner's first line, or the
+/// provider's second or third line. (Not catalog's `SupportTier`, which is a package level.)
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::SupportTierLevel")]
+pub enum SupportTierLevel {
+    #[graphql(name = "PARTNER_L1")]
+    PartnerL1,
+    #[graphql(name = "PROVIDER_L2")]
+    ProviderL2,
+    #[graphql(name = "PROVIDER_L3")]
+    ProviderL3,
+}
+
+fn id_of(id: Uuid) -> ID {
+    ID(id.to_string())
+}
+
+/// Ticket list filters from GraphQL arguments.
+pub fn ticket_filter(status: Option<Vec<TicketStatus>>, priority: Option<Vec<TicketPriority>>) -> TicketFilter {
+    TicketFilter {
+        statuses: status.unwrap_or_default().into_iter().map(Into::into).collect(),
+        priorities: priority.unwrap_or_default().into_iter().map(Into::into).collect(),
+    }
+}
+
+/// Finance's customer account, extended with its support tickets. Support stores only
+/// the id; every contributed field loads under the caller's tenant, so another tenant's
+/// id yields no tickets, never data.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CustomerAccount {
+    pub id: ID,
+    #[graphql(skip)]
+    pub key: Uuid,
+}
+
+impl CustomerAccount {
+    pub fn stub(key: Uuid) -> Self {
+        CustomerAccount { id: id_of(key), key }
+    }
+
+    /// All tickets of this customer, from the request's shared per-parent loader.
+    async fn all_tickets(&self, ctx: &Context<'_>) -> Result<Arc<Vec<domain::Ticket>>> {
+        let loader = ctx.data::<CachedLoader<TicketsByCustomerLoader>>()?;
+        let tickets = loader.load_one(self.key).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
+        Ok(tickets.unwrap_or_default())
+    }
+}
+
+#[ComplexObject]
+impl CustomerAccount {
+    /// The customer's tickets, oldest first, optionally only some statuses or priorities.
+    async fn tickets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<Vec<TicketStatus>>,
+        priority: Option<Vec<TicketPriority>>,
+    ) -> Result<TicketConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let filter = ticket_filter(status, priority);
+        let tickets = self.all_tickets(ctx).await?;
+        let matching: Vec<&domain::Ticket> = tickets.iter().filter(|ticket| filter.matches(ticket)).collect();
+        let (nodes, page_info) = page.slice(&matching, |ticket| ticket.id);
+        Ok(TicketConnection { nodes: nodes.into_iter().cloned().map(Into::into).collect(), page_info })
+    }
+
+    /// Open (new, open, pending, on hold) tickets of urgent or high priority: the
+    /// `open_urgent_high` health measure.
+    async fn open_urgent_high_ticket_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        let count = domain::open_urgent_high_count(self.all_tickets(ctx).await?.iter());
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+}
+
+/// A customer request or incident.
+#[derive(SimpleObject)]
+pub struct Ticket {
+    pub id: ID,
+    pub number: String,
+    pub subject: String,
+    pub channel: TicketChannel,
+    pub category: TicketCategory,
+    pub priority: TicketPriority,
+    pub status: TicketStatus,
+    pub tier: SupportTierLevel,
+    pub created_at: DateTime<Utc>,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub solved_at: Option<DateTime<Utc>>,
+    /// The customer the ticket belongs to; finance resolves the rest of it.
+    pub customer_account: CustomerAccount,
+}
+
+impl From<domain::Ticket> for Ticket {
+    fn from(ticket: domain::Ticket) -> Self {
+        Ticket {
+            id: id_of(ticket.id),
+            number: ticket.number,
+            subject: ticket.subject,
+            channel: ticket.channel.into(),
+            category: ticket.category.into(),
+            priority: ticket.priority.into(),
+            status: ticket.status.into(),
+            tier: ticket.tier.into(),
+            created_at: ticket.created_at,
+            first_responded_at: ticket.first_responded_at,
+            solved_at: ticket.solved_at,
+            customer_account: CustomerAccount::stub(ticket.customer_account_id),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TicketConnection {
+    pub nodes: Vec<Ticket>,
+    pub page_info: PageInfo,
+}

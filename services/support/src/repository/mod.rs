@@ -1,0 +1,96 @@
+//! Support repositories. Every function takes a [`TenantTransaction`] and filters by its
+//! tenant explicitly, so isolation holds on SQLite too; PostgreSQL RLS is the backstop.
+//! Lists come back ordered by id (UUIDv7, so creation order), which is the pagination order.
+
+use atrium_kit::TenantTransaction;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::{
+    domain::{SupportTierLevel, Ticket, TicketCategory, TicketChannel, TicketPriority, TicketStatus},
+    entities::ticket,
+    error::SupportError,
+};
+
+pub mod seed;
+
+/// Filters of ticket lists; an empty list means "any".
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub statuses: Vec<TicketStatus>,
+    pub priorities: Vec<TicketPriority>,
+}
+
+impl TicketFilter {
+    /// The in-memory twin of the SQL filter, for lists sliced from a per-parent loader.
+    pub fn matches(&self, ticket: &Ticket) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&ticket.status))
+            && (self.priorities.is_empty() || self.priorities.contains(&ticket.priority))
+    }
+}
+
+/// One page of tickets ordered by id, `limit` rows (callers ask for `first + 1`).
+pub async fn tickets_page(
+    tx: &TenantTransaction,
+    filter: &TicketFilter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Ticket>, SupportError> {
+    let mut query = ticket::Entity::find().filter(ticket::Column::TenantId.eq(tx.tenant_id()));
+    if !filter.statuses.is_empty() {
+        query = query.filter(ticket::Column::Status.is_in(filter.statuses.iter().map(|status| status.as_str())));
+    }
+    if !filter.priorities.is_empty() {
+        query =
+            query.filter(ticket::Column::Priority.is_in(filter.priorities.iter().map(|priority| priority.as_str())));
+    }
+    if let Some(after) = after {
+        query = query.filter(ticket::Column::Id.gt(after));
+    }
+    let rows = query.order_by_asc(ticket::Column::Id).limit(limit).all(tx.connection()).await?;
+    rows.into_iter().map(ticket_from_row).collect()
+}
+
+pub async fn tickets_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Ticket>, SupportError> {
+    let rows = ticket::Entity::find()
+        .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .filter(ticket::Column::Id.is_in(ids.iter().copied()))
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(ticket_from_row).collect()
+}
+
+/// Every ticket of the given customers in one statement, ordered by id.
+pub async fn tickets_of_customer_accounts(
+    tx: &TenantTransaction,
+    customer_account_ids: &[Uuid],
+) -> Result<Vec<Ticket>, SupportError> {
+    let rows = ticket::Entity::find()
+        .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .filter(ticket::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
+        .order_by_asc(ticket::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(ticket_from_row).collect()
+}
+
+fn ticket_from_row(row: ticket::Model) -> Result<Ticket, SupportError> {
+    let status = TicketStatus::parse(&row.status)?;
+    if !status.is_open() && row.solved_at.is_none() {
+        return Err(SupportError::InconsistentTicket { number: row.number, status: status.as_str() });
+    }
+    Ok(Ticket {
+        id: row.id,
+        number: row.number,
+        customer_account_id: row.customer_account_id,
+        subject: row.subject,
+        channel: TicketChannel::parse(&row.channel)?,
+        category: TicketCategory::parse(&row.category)?,
+        priority: TicketPriority::parse(&row.priority)?,
+        status,
+        tier: SupportTierLevel::parse(&row.tier)?,
+        created_at: row.created_at,
+        first_responded_at: row.first_responded_at,
+        solved_at: row.solved_at,
+    })
+}

@@ -1,0 +1,262 @@
+//! Demo data of DOMAIN.md §12 for support: 2–8 tickets per demo customer of every tenant,
+//! with the §12 category mix (how-to heavy; compliance requests at Veritas), two-tier
+//! support at Helix (partner L1, some escalated to provider L2), and the story conditions:
+//! Rheinwerk's run of high-priority tickets with some still open, Prairie Foods' two open
+//! urgent/high tickets, and no open urgent/high tickets at healthy Summit Ag and Thames
+//! Mutual. Timestamps are relative to the seed instant. Idempotent: a tenant with any
+//! ticket is left alone. Each tenant is written in its own tenant transaction, so on
+//! PostgreSQL the seed passes through the same RLS policies as requests.
+
+use atrium_kit::{
+    TenantTransaction,
+    demo::{self, DemoCustomer, DemoTenant, SeedRng, Story},
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    domain::{SupportTierLevel, TicketCategory, TicketChannel, TicketPriority, TicketStatus},
+    entities::ticket,
+    error::SupportError,
+};
+
+pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), SupportError> {
+    let now = Utc::now();
+    for demo_tenant in demo::TENANTS {
+        let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        let seeded = ticket::Entity::find()
+            .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+            .one(tx.connection())
+            .await?
+            .is_some();
+        if seeded {
+            continue;
+        }
+        let rows = plan_tenant(demo_tenant, tx.tenant_id(), now);
+        ticket::Entity::insert_many(rows).exec(tx.connection()).await?;
+        tx.commit().await?;
+        tracing::info!(tenant = demo_tenant.slug, "seeded support demo data");
+    }
+    Ok(())
+}
+
+/// A ticket to seed, created `days_ago` days before the seed instant.
+struct PlannedTicket {
+    days_ago: i64,
+    category: TicketCategory,
+    priority: TicketPriority,
+    status: TicketStatus,
+}
+
+impl PlannedTicket {
+    fn new(days_ago: i64, category: TicketCategory, priority: TicketPriority, status: TicketStatus) -> Self {
+        PlannedTicket { days_ago, category, priority, status }
+    }
+}
+
+/// Picks from `(weight, value)` pairs whose weights sum to 100.
+fn weighted<T: Copy>(rng: &mut SeedRng, choices: &[(i64, T)]) -> T {
+    let mut roll = rng.between(1, 100);
+    for (weight, value) in choices {
+        if roll <= *weight {
+            return *value;
+        }
+        roll -= weight;
+    }
+    choices[choices.len() - 1].1
+}
+
+/// DOMAIN.md §12 ticket mix: Ridgeline's (also used for Helix), and Veritas' with 35 %
+/// compliance requests.
+fn category_mix(tenant: &DemoTenant) -> &'static [(i64, TicketCategory)] {
+    use TicketCategory::{BillingQuestion, ComplianceRequest, ConfigChange, DataFix, Defect, HowTo, Outage};
+    match tenant.slug {
+        "veritas" => &[
+            (35, ComplianceRequest),
+            (30, HowTo),
+            (13, Defect),
+            (8, DataFix),
+            (7, ConfigChange),
+            (5, BillingQuestion),
+            (2, Outage),
+        ],
+        _ => &[(55, HowTo), (20, Defect), (10, DataFix), (8, ConfigChange), (5, BillingQuestion), (2, Outage)],
+    }
+}
+
+fn generated_tickets(tenant: &DemoTenant, count: i64, rng: &mut SeedRng) -> Vec<PlannedTicket> {
+    use TicketPriority::{High, Low, Normal, Urgent};
+    use TicketStatus::{New, OnHold, Open, Pending, Solved};
+    let mut tickets: Vec<PlannedTicket> = (0..count)
+        .map(|_| {
+            let days_ago = rng.between(1, 180);
+            let category = weighted(rng, category_mix(tenant));
+            let priority = if category == TicketCategory::Outage {
+                Urgent
+            } else {
+                weighted(rng, &[(5, Urgent), (20, High), (50, Normal), (25, Low)])
+            };
+            // Only recent tickets are still being worked on.
+            let status = if days_ago <= 14 {
+                weighted(rng, &[(15, New), (25, Open), (15, Pending), (7, OnHold), (38, Solved)])
+            } else {
+                Solved
+            };
+            PlannedTicket::new(days_ago, category, priority, status)
+        })
+        .collect();
+    tickets.sort_by_key(|ticket| std::cmp::Reverse(ticket.days_ago));
+    tickets
+}
+
+/// The story tickets of DOMAIN.md §12, or a generated mix for everyone else.
+fn tickets_of(tenant: &DemoTenant, customer: &DemoCustomer, rng: &mut SeedRng) -> Vec<PlannedTicket> {
+    use TicketCategory::{ComplianceRequest, ConfigChange, DataFix, Defect, HowTo, Outage};
+    use TicketPriority::{High, Normal, Urgent};
+    use TicketStatus::{OnHold, Open, Pending, Solved};
+    match customer.story {
+        Some(Story::Rheinwerk) => vec![
+            // Two months of high-priority trouble, three tickets still open.
+            PlannedTicket::new(58, ComplianceRequest, High, Solved),
+            PlannedTicket::new(51, Defect, High, Solved),
+            PlannedTicket::new(44, Outage, Urgent, Solved),
+            PlannedTicket::new(37, DataFix, High, Solved),
+            PlannedTicket::new(29, ComplianceRequest, Normal, Solved),
+            PlannedTicket::new(20, Defect, High, OnHold),
+            PlannedTicket::new(9, ComplianceRequest, High, Pending),
+            PlannedTicket::new(4, DataFix, High, Open),
+        ],
+        Some(Story::PrairieFoods) => {
+            let mut tickets = calm(generated_tickets(tenant, 4, rng));
+            tickets.push(PlannedTicket::new(6, DataFix, High, Pending));
+            tickets.push(PlannedTicket::new(3, Defect, Urgent, Open));
+            tickets
+        }
+        Some(Story::SummitAg | Story::ThamesMutual) => {
+            let count = rng.between(2, 5);
+            calm(generated_tickets(tenant, count, rng))
+        }
+        Some(Story::BlueHeron) => {
+            vec![PlannedTicket::new(2, HowTo, Normal, Solved), PlannedTicket::new(1, ConfigChange, Normal, Open)]
+        }
+        _ => {
+            let count = rng.between(2, 8);
+            generated_tickets(tenant, count, rng)
+        }
+    }
+}
+
+/// Healthy or scripted accounts keep generated tickets from adding open urgent/high work:
+/// such a ticket is recorded as normal priority instead.
+fn calm(mut tickets: Vec<PlannedTicket>) -> Vec<PlannedTicket> {
+    for ticket in &mut tickets {
+        if ticket.status.is_open() && ticket.priority.is_urgent_or_high() {
+            ticket.priority = TicketPriority::Normal;
+        }
+    }
+    tickets
+}
+
+fn subject(category: TicketCategory, rng: &mut SeedRng) -> &'static str {
+    let choices: &[&'static str] = match category {
+        TicketCategory::HowTo => &[
+            "How do I set up a recurring journal?",
+            "Where do I change the default payment terms?",
+            "How can I export the aged receivables report?",
+        ],
+        TicketCategory::Defect => &[
+            "Posting to the general ledger fails with an error",
+            "Sales invoice PDF shows the wrong tax total",
+            "Bank reconciliation skips imported lines",
+        ],
+        TicketCategory::DataFix => &[
+            "Opening balances are off after the migration",
+            "Duplicate vendor records need merging",
+            "Wrong currency on imported customer records",
+        ],
+        TicketCategory::ConfigChange => &[
+            "Add a new dimension for cost centres",
+            "Change the approval workflow for purchase orders",
+            "Enable a second company for the subsidiary",
+        ],
+        TicketCategory::Outage => &["Users cannot log in", "System unavailable since this morning"],
+        TicketCategory::BillingQuestion => &["Question about the latest invoice", "Please update our billing contact"],
+        TicketCategory::ComplianceRequest => &[
+            "Evidence request for the quarterly control review",
+            "Data subject access request needs a response",
+            "Update the records-of-processing register",
+        ],
+        TicketCategory::ChangeRequest => &["Extend the integration to the warehouse system"],
+    };
+    choices[rng.between(0, choices.len() as i64 - 1) as usize]
+}
+
+fn tier(tenant: &DemoTenant, priority: TicketPriority, rng: &mut SeedRng) -> SupportTierLevel {
+    let roll = rng.between(1, 100);
+    if tenant.kind == "oem_vendor" {
+        // Two-tier support: partners answer first, 18 % escalate to the provider.
+        if roll <= 18 { SupportTierLevel::ProviderL2 } else { SupportTierLevel::PartnerL1 }
+    } else if priority == TicketPriority::Urgent && roll <= 50 {
+        SupportTierLevel::ProviderL3
+    } else {
+        SupportTierLevel::ProviderL2
+    }
+}
+
+fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, now: DateTime<Utc>) -> Vec<ticket::ActiveModel> {
+    let mut rng = SeedRng::new(&format!("support/{}", tenant.slug));
+    let mut rows = Vec::new();
+    let mut sequence = 0u64;
+    for (ordinal, customer) in tenant.customers.iter().enumerate() {
+        let customer_id = demo::customer_id(tenant, ordinal);
+        let channel_partner_id = customer.partner.map(|partner| demo::partner_id(tenant, partner));
+        let mail_domain: String =
+            customer.name.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        for planned in tickets_of(tenant, customer, &mut rng) {
+            sequence += 1;
+            let number = format!("TCK-{sequence:06}");
+            let created_at =
+                now - TimeDelta::days(planned.days_ago) - TimeDelta::hours(rng.between(0, 20)) - TimeDelta::hours(1);
+            let responded =
+                (planned.status != TicketStatus::New).then(|| created_at + TimeDelta::minutes(rng.between(10, 240)));
+            let solved_at = (!planned.status.is_open())
+                .then(|| (created_at + TimeDelta::hours(rng.between(2, 96))).min(now - TimeDelta::minutes(30)));
+            // Solved tickets close automatically four days later (DOMAIN.md §6).
+            let closed_at = solved_at.map(|solved| solved + TimeDelta::days(4)).filter(|closed| *closed < now);
+            let status = if closed_at.is_some() { TicketStatus::Closed } else { planned.status };
+            let channel = weighted(
+                &mut rng,
+                &[
+                    (40, TicketChannel::Email),
+                    (35, TicketChannel::Portal),
+                    (15, TicketChannel::Phone),
+                    (8, TicketChannel::Chat),
+                    (2, TicketChannel::Api),
+                ],
+            );
+            rows.push(ticket::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(demo::id("ticket", sequence, &format!("{}/{number}", tenant.slug))),
+                number: Set(number),
+                customer_account_id: Set(customer_id),
+                subscription_id: Set(None),
+                channel_partner_id: Set(channel_partner_id),
+                requester_name: Set(format!("{} accounts team", customer.name)),
+                requester_email: Set(format!("accounts@{mail_domain}.example")),
+                subject: Set(subject(planned.category, &mut rng).to_owned()),
+                channel: Set(channel.as_str().to_owned()),
+                category: Set(planned.category.as_str().to_owned()),
+                priority: Set(planned.priority.as_str().to_owned()),
+                status: Set(status.as_str().to_owned()),
+                tier: Set(tier(tenant, planned.priority, &mut rng).as_str().to_owned()),
+                created_at: Set(created_at),
+                first_responded_at: Set(responded),
+                solved_at: Set(solved_at),
+                closed_at: Set(closed_at),
+                reopen_count: Set(0),
+            });
+        }
+    }
+    rows
+}

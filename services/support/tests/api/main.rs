@@ -1,0 +1,9 @@
+//! Support subgraph API tests: the real application on port 0, called over HTTP with a
+//! gateway-signed tenant context, on SQLite and (when available) PostgreSQL.
+
+mod helpers;
+mod pagination;
+mod seeding;
+mod statements;
+mod stories;
+mod tenancy;
