@@ -1,5 +1,5 @@
 //! Catalog service configuration: optional TOML file plus `ATRIUM_CATALOG__*` overrides.
-//! See `deploy/config/catalog.example.toml` for a commented example.
+//! See `deploy/config/service.example.toml` for a commented example.
 
 use std::net::SocketAddr;
 

@@ -1,5 +1,5 @@
 //! Finance service configuration: optional TOML file plus `ATRIUM_FINANCE__*` overrides.
-//! See `deploy/config/finance.example.toml` for a commented example.
+//! See `deploy/config/service.example.toml` for a commented example.
 
 use std::net::SocketAddr;
 

@@ -54,6 +54,7 @@ pub async fn connect(
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
     if DatabaseTarget::of_url(url) == Some(DatabaseTarget::Sqlite) {
+        create_sqlite_parent_directory(url);
         options.map_sqlx_sqlite_opts(|opts| {
             opts.create_if_missing(true)
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -66,6 +67,19 @@ pub async fn connect(
         connection.set_metric_callback(move |info| observer(info));
     }
     Ok(connection)
+}
+
+/// SQLite creates the file but not its directory; a fresh checkout has no data dir yet.
+fn create_sqlite_parent_directory(url: &str) {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return;
+    }
+    if let Some(parent) = std::path::Path::new(path).parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        // A failure here resurfaces, with a clearer message, when the pool opens the file.
+        let _ = std::fs::create_dir_all(parent);
+    }
 }
 
 /// A database transaction bound to one tenant. Dropping it without `commit` rolls back,

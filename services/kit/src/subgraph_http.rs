@@ -141,8 +141,12 @@ async fn execute<E: Executor>(state: &SubgraphState<E>, headers: &HeaderMap, med
     };
     let request = (state.install)(request.data(context), transaction);
     let response = state.executor.execute(request).await;
-    // A response with errors and no data is a request error (parse/validation).
-    let status = if media == GRAPHQL_RESPONSE_JSON && response.data == async_graphql::Value::Null && response.is_err() {
+    // Parse and validation errors carry no path; resolver errors always do. Only the
+    // former make the whole request a client error.
+    let is_request_error = response.data == async_graphql::Value::Null
+        && response.is_err()
+        && response.errors.iter().all(|error| error.path.is_empty());
+    let status = if media == GRAPHQL_RESPONSE_JSON && is_request_error {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK

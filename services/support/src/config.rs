@@ -1,5 +1,5 @@
 //! Support service configuration: optional TOML file plus `ATRIUM_SUPPORT__*` overrides.
-//! See `deploy/config/support.example.toml` for a commented example.
+//! See `deploy/config/service.example.toml` for a commented example.
 
 use std::net::SocketAddr;
 
