@@ -67,7 +67,12 @@ async fn graphql_post(State(state): State<Arc<GatewayState>>, headers: HeaderMap
         Err(error) => return unauthenticated(media, &error),
     };
     if !has_json_content_type(&headers) {
-        return reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", "POST bodies must be application/json");
+        return reject(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "POST bodies must be application/json",
+        );
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
@@ -108,12 +113,8 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
     // GET must be safe: find the operation kind before anything reaches a subgraph.
     match state.engine.prepare(&request).await {
         Ok(prepared) if prepared.kind() == OperationKind::Mutation => {
-            let mut response = reject(
-                media,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "BAD_REQUEST",
-                "mutations are only accepted over POST",
-            );
+            let mut response =
+                reject(media, StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations are only accepted over POST");
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
@@ -127,8 +128,12 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
 }
 
 fn parse_get_parameters(raw: &str) -> Result<GraphQLRequest, &'static str> {
-    let mut request =
-        GraphQLRequest { query: String::new(), operation_name: None, variables: Default::default(), extensions: Default::default() };
+    let mut request = GraphQLRequest {
+        query: String::new(),
+        operation_name: None,
+        variables: Default::default(),
+        extensions: Default::default(),
+    };
     let mut has_query = false;
     for (key, value) in form_urlencoded_pairs(raw) {
         match key.as_str() {
@@ -165,7 +170,9 @@ fn percent_decode(text: &str) -> String {
         match bytes[index] {
             b'+' => decoded.push(b' '),
             b'%' if index + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok());
+                let hex = std::str::from_utf8(&bytes[index + 1..index + 3])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok());
                 match hex {
                     Some(byte) => {
                         decoded.push(byte);
@@ -245,7 +252,8 @@ mod tests {
     #[test]
     fn decodes_get_parameters_with_percent_and_plus_encoding() {
         let request =
-            parse_get_parameters("query=%7B+tenant+%7B+name+%7D+%7D&operationName=&variables=%7B%22a%22%3A1%7D").unwrap();
+            parse_get_parameters("query=%7B+tenant+%7B+name+%7D+%7D&operationName=&variables=%7B%22a%22%3A1%7D")
+                .unwrap();
         assert_eq!(request.query, "{ tenant { name } }");
         assert_eq!(request.operation_name, None);
         assert_eq!(request.variables["a"], 1);

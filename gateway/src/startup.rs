@@ -7,7 +7,7 @@ use atrium_kit::{ContextSigner, startup::BoundServer};
 
 use crate::{
     auth::{Authenticator, dev_key::DevKeyError},
-    config::{ConfigCheckError, Config, Profile},
+    config::{Config, ConfigCheckError, Profile},
     engine::{Engine, EngineError, EngineOptions, Supergraph},
     http::{self, GatewayState},
     subgraph_client::SubgraphClient,

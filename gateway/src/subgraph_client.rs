@@ -53,7 +53,8 @@ impl SubgraphClient {
             .body(Full::new(body))
             .map_err(|error| failure(format!("building request to `{subgraph}`: {error}")))?;
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|error| failure(format!("`{subgraph}`: {error}")))?;
+            let response =
+                self.client.request(request).await.map_err(|error| failure(format!("`{subgraph}`: {error}")))?;
             let status = response.status();
             let body = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
                 .collect()

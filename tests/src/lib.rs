@@ -99,7 +99,9 @@ impl Stack {
     /// A dev token with a chosen lifetime (negative: already expired).
     pub fn token_with_ttl(&self, tenant: &str, roles: &[&str], ttl_seconds: i64) -> String {
         let roles: Vec<String> = roles.iter().map(|role| (*role).to_owned()).collect();
-        self.signing_key.issue_for_demo("atrium-dev", "atrium", tenant, &roles, "dashboard", ttl_seconds).expect("token")
+        self.signing_key
+            .issue_for_demo("atrium-dev", "atrium", tenant, &roles, "dashboard", ttl_seconds)
+            .expect("token")
     }
 
     /// POSTs a GraphQL request to the gateway with optional bearer token and extra headers.
@@ -159,4 +161,3 @@ service_starter!(start_delivery, atrium_delivery);
 service_starter!(start_finance, atrium_finance);
 service_starter!(start_support, atrium_support);
 service_starter!(start_analytics, atrium_analytics);
-

@@ -39,7 +39,8 @@ impl DevSigningKey {
                 std::fs::create_dir_all(parent).map_err(io)?;
             }
             let body = base64::engine::general_purpose::STANDARD.encode(document.as_ref());
-            std::fs::write(path, format!("-----BEGIN {PEM_LABEL}-----\n{body}\n-----END {PEM_LABEL}-----\n")).map_err(io)?;
+            std::fs::write(path, format!("-----BEGIN {PEM_LABEL}-----\n{body}\n-----END {PEM_LABEL}-----\n"))
+                .map_err(io)?;
         }
         let text = std::fs::read_to_string(path).map_err(io)?;
         let body: String = text.lines().filter(|line| !line.starts_with("-----")).collect();

@@ -22,6 +22,9 @@ pub mod codes {
     pub const DOWNSTREAM_SERVICE_ERROR: &str = "DOWNSTREAM_SERVICE_ERROR";
     /// A null (or missing) value at a non-null position of the response.
     pub const NON_NULL_VIOLATION: &str = "NON_NULL_VIOLATION";
+    /// A subgraph answered a value the API schema cannot represent: an enum
+    /// value or a runtime object type that is `@inaccessible` (or unknown).
+    pub const UNREPRESENTABLE_VALUE: &str = "UNREPRESENTABLE_VALUE";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 }
 

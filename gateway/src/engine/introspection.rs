@@ -91,7 +91,7 @@ impl<'s> Resolver<'s> {
         match &field.children {
             Children::Object(plan) => self.object(node, plan),
             Children::Abstract(children) => self.object(node, &children.fallback),
-            Children::Leaf => Value::Null,
+            Children::Leaf | Children::Enum => Value::Null,
         }
     }
 

@@ -81,6 +81,9 @@ pub(crate) struct FieldPlan {
 #[derive(Debug)]
 pub(crate) enum Children {
     Leaf,
+    /// An enum leaf: subgraphs may answer values the API schema does not have
+    /// (`@inaccessible` ones, or ones composition dropped), so values are checked.
+    Enum,
     Object(Arc<SelectionPlan>),
     Abstract(Box<AbstractChildren>),
 }
@@ -280,6 +283,7 @@ impl<'a> Compiler<'a> {
                     Children::Abstract(Box::new(self.compile_abstract(named, &sets, depth)?))
                 }
             }
+            Some(TypeKind::Enum) => Children::Enum,
             _ => Children::Leaf,
         };
 
@@ -484,6 +488,15 @@ impl<'a> Projector<'a, '_> {
             }
             TypeRef::Named(type_name) => match &field.children {
                 Children::Leaf => Ok(value),
+                Children::Enum => {
+                    if value.as_str().is_some_and(|name| self.schema.has_enum_value(type_name, name)) {
+                        return Ok(value);
+                    }
+                    // Like GraphQL's output coercion: the value cannot be
+                    // represented, so it is a field error (null, propagating).
+                    self.field_error(format!("Enum \"{type_name}\" cannot represent value: {value}"));
+                    Err(Bubble)
+                }
                 Children::Object(plan) => {
                     let Value::Object(mut source) = value else {
                         return Ok(Value::Null);
@@ -494,17 +507,43 @@ impl<'a> Projector<'a, '_> {
                     let Value::Object(mut source) = value else {
                         return Ok(Value::Null);
                     };
-                    let (plan, typename): (&'a SelectionPlan, &'a str) = match source
-                        .get("__typename")
-                        .and_then(Value::as_str)
-                        .and_then(|name| children.by_type.get_key_value(name))
-                    {
-                        Some((name, plan)) => (plan, name),
-                        None => (&children.fallback, type_name),
-                    };
+                    let (plan, typename): (&'a SelectionPlan, &'a str) =
+                        match source.get("__typename").and_then(Value::as_str) {
+                            Some(name) => match children.by_type.get_key_value(name) {
+                                Some((name, plan)) => (plan, name),
+                                // An `@interfaceObject` subgraph answers with the
+                                // interface's name; the planner only resolves the
+                                // concrete type when the selection needs it.
+                                None if self.schema.kind_of(name) == Some(TypeKind::Interface) => {
+                                    (&children.fallback, type_name)
+                                }
+                                // The runtime type is not one the client can see
+                                // (an `@inaccessible` object type, or one the API
+                                // schema does not relate to this abstract type):
+                                // answering it would leak it, so it is a field error.
+                                None => {
+                                    let message = self.unresolvable_type_message(type_name, name);
+                                    self.field_error(message);
+                                    return Err(Bubble);
+                                }
+                            },
+                            // Without a `__typename` only the abstract type's own fields can be answered.
+                            None => (&children.fallback, type_name),
+                        };
                     self.project_object(&mut source, plan, typename).map(Value::Object)
                 }
             },
+        }
+    }
+
+    fn unresolvable_type_message(&self, abstract_type: &str, runtime_type: &str) -> String {
+        if self.schema.get(runtime_type).is_some() {
+            format!("Runtime Object type \"{runtime_type}\" is not a possible type for \"{abstract_type}\".")
+        } else {
+            format!(
+                "Abstract type \"{abstract_type}\" was resolved to a type \"{runtime_type}\" that does not exist \
+                 inside the schema."
+            )
         }
     }
 
@@ -512,6 +551,18 @@ impl<'a> Projector<'a, '_> {
         if self.known_error_paths.iter().any(|known| paths_related(&self.path, known)) {
             return;
         }
+        self.push_error(
+            format!("Cannot return null for non-nullable field {parent}.{}.", field.name),
+            codes::NON_NULL_VIOLATION,
+        );
+    }
+
+    /// A value a subgraph answered that the API schema cannot represent.
+    fn field_error(&mut self, message: String) {
+        self.push_error(message, codes::UNREPRESENTABLE_VALUE);
+    }
+
+    fn push_error(&mut self, message: String, code: &str) {
         let path = self
             .path
             .iter()
@@ -520,11 +571,7 @@ impl<'a> Projector<'a, '_> {
                 PathElem::Index(index) => Value::from(*index),
             })
             .collect();
-        self.errors.push(graphql_error(
-            format!("Cannot return null for non-nullable field {parent}.{}.", field.name),
-            codes::NON_NULL_VIOLATION,
-            Some(Value::Array(path)),
-        ));
+        self.errors.push(graphql_error(message, code, Some(Value::Array(path))));
     }
 }
 

@@ -146,6 +146,8 @@ pub(crate) struct SchemaIndex {
     type_order: Vec<String>,
     /// Abstract type -> its object types, for O(1) type-condition checks.
     possible: HashMap<String, HashSet<String>>,
+    /// Enum type -> its values, for O(1) output coercion of enum values.
+    enum_values: HashMap<String, HashSet<String>>,
     pub query_type: String,
     pub mutation_type: Option<String>,
     pub subscription_type: Option<String>,
@@ -311,6 +313,12 @@ impl SchemaIndex {
             }
         }
 
+        let enum_values = types
+            .values()
+            .filter(|t| t.kind == TypeKind::Enum)
+            .map(|t| (t.name.clone(), t.enum_values.iter().map(|value| value.name.clone()).collect()))
+            .collect();
+
         // A root named in `schema {}` counts only if the type exists.
         let pick = |explicit: Option<String>, conventional: &str| {
             explicit.or_else(|| Some(conventional.to_owned())).filter(|name| types.contains_key(name))
@@ -319,7 +327,7 @@ impl SchemaIndex {
         let mutation_type = pick(roots.1, "Mutation");
         let subscription_type = pick(roots.2, "Subscription");
 
-        Self { types, type_order, possible, query_type, mutation_type, subscription_type, directives }
+        Self { types, type_order, possible, enum_values, query_type, mutation_type, subscription_type, directives }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&TypeDef> {
@@ -333,6 +341,12 @@ impl SchemaIndex {
 
     pub(crate) fn kind_of(&self, name: &str) -> Option<TypeKind> {
         self.types.get(name).map(|t| t.kind)
+    }
+
+    /// Whether `value` is a value of the enum `enum_type` in this schema. In the
+    /// API schema, `@inaccessible` values are not.
+    pub(crate) fn has_enum_value(&self, enum_type: &str, value: &str) -> bool {
+        self.enum_values.get(enum_type).is_some_and(|values| values.contains(value))
     }
 
     /// Whether an object of type `object_type` matches the type condition `condition`.

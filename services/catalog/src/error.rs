@@ -10,4 +10,3 @@ pub enum CatalogError {
     #[error(transparent)]
     CorruptValue(#[from] errors::UnknownStoredValue),
 }
-

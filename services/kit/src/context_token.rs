@@ -40,10 +40,7 @@ impl ContextKey {
     /// The key `make run` and the tests use when nothing is configured. Production
     /// configuration must replace it; the gateway refuses it outside the dev profile.
     pub fn development() -> Self {
-        ContextKey {
-            id: "dev-1".to_owned(),
-            secret: "atrium-development-context-key-not-for-production".to_owned(),
-        }
+        ContextKey { id: "dev-1".to_owned(), secret: "atrium-development-context-key-not-for-production".to_owned() }
     }
 }
 
@@ -76,11 +73,7 @@ pub struct ContextSigner {
 
 impl ContextSigner {
     pub fn new(key: &ContextKey, ttl_seconds: i64) -> Self {
-        ContextSigner {
-            key_id: key.id.clone(),
-            key: EncodingKey::from_secret(key.secret.as_bytes()),
-            ttl_seconds,
-        }
+        ContextSigner { key_id: key.id.clone(), key: EncodingKey::from_secret(key.secret.as_bytes()), ttl_seconds }
     }
 
     pub fn sign(&self, context: &TenantContext) -> Result<String, ContextTokenError> {
@@ -114,10 +107,7 @@ impl ContextVerifier {
         // Gateway and subgraphs share a clock source in practice; a small skew suffices.
         validation.leeway = 5;
         ContextVerifier {
-            keys: keys
-                .iter()
-                .map(|key| (key.id.clone(), DecodingKey::from_secret(key.secret.as_bytes())))
-                .collect(),
+            keys: keys.iter().map(|key| (key.id.clone(), DecodingKey::from_secret(key.secret.as_bytes()))).collect(),
             validation,
         }
     }
@@ -125,11 +115,7 @@ impl ContextVerifier {
     pub fn verify(&self, token: Option<&str>) -> Result<TenantContext, ContextTokenError> {
         let token = token.ok_or(ContextTokenError::Missing)?;
         let header = jsonwebtoken::decode_header(token)?;
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.keys.get(kid))
-            .ok_or(ContextTokenError::UnknownKey)?;
+        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(ContextTokenError::UnknownKey)?;
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)?;
         Ok(data.claims.ctx)
     }

@@ -78,7 +78,12 @@ pub enum Story {
     ThamesMutual,
 }
 
-const fn customer(name: &'static str, segment: &'static str, erp_platform: &'static str, data_region: &'static str) -> DemoCustomer {
+const fn customer(
+    name: &'static str,
+    segment: &'static str,
+    erp_platform: &'static str,
+    data_region: &'static str,
+) -> DemoCustomer {
     DemoCustomer { name, segment, erp_platform, data_region, partner: None, story: None }
 }
 
@@ -104,7 +109,18 @@ pub const TENANTS: &[DemoTenant] = &[
         primary_color: "#1F4E79",
         accent_color: "#F2A900",
         partners: &[],
-        packages: &["BC-IMPL-ESS", "NS-IMPL-STD", "MS-BRONZE", "MS-SILVER", "MS-GOLD", "OPT-8", "OPT-16", "OPT-24", "MST-TRANS", "YE-CLOSE"],
+        packages: &[
+            "BC-IMPL-ESS",
+            "NS-IMPL-STD",
+            "MS-BRONZE",
+            "MS-SILVER",
+            "MS-GOLD",
+            "OPT-8",
+            "OPT-16",
+            "OPT-24",
+            "MST-TRANS",
+            "YE-CLOSE",
+        ],
         blueprints: &["BC Essentials 90-day", "NetSuite Standard 120-day", "Managed Services Transition 45-day"],
         customers: &[
             story(customer("Prairie Foods Co.", "mid_market", "business_central", "us_east"), Story::PrairieFoods),

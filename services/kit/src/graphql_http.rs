@@ -49,7 +49,10 @@ mod tests {
     fn prefers_the_graphql_media_type_and_falls_back_to_json() {
         assert_eq!(negotiate(&HeaderMap::new()), Some(GRAPHQL_RESPONSE_JSON));
         assert_eq!(negotiate(&accept("application/json")), Some(APPLICATION_JSON));
-        assert_eq!(negotiate(&accept("application/json, application/graphql-response+json")), Some(GRAPHQL_RESPONSE_JSON));
+        assert_eq!(
+            negotiate(&accept("application/json, application/graphql-response+json")),
+            Some(GRAPHQL_RESPONSE_JSON)
+        );
         assert_eq!(negotiate(&accept("*/*")), Some(GRAPHQL_RESPONSE_JSON));
         assert_eq!(negotiate(&accept("text/html")), None);
     }

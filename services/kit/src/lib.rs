@@ -17,9 +17,9 @@ pub mod rls;
 pub mod startup;
 pub mod subgraph_http;
 pub mod telemetry;
+pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod tenant;
 
 pub use context_token::{CONTEXT_HEADER, ContextKey, ContextSigner, ContextVerifier};
 pub use db::{DatabaseTarget, TenantTransaction};

@@ -23,7 +23,12 @@ struct MaskInternalErrorsExtension;
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for MaskInternalErrorsExtension {
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         for error in &mut response.errors {
             mask(error);

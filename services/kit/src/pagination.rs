@@ -37,8 +37,9 @@ impl PageRequest {
             None => DEFAULT_PAGE_SIZE,
             Some(value) if value >= 1 && (value as u64) <= MAX_PAGE_SIZE => value as u64,
             Some(_) => {
-                return Err(ErrorCode::BadUserInput
-                    .graphql_error(format!("`first` must be between 1 and {MAX_PAGE_SIZE}")));
+                return Err(
+                    ErrorCode::BadUserInput.graphql_error(format!("`first` must be between 1 and {MAX_PAGE_SIZE}"))
+                );
             }
         };
         let after = after.map(decode_cursor).transpose()?;

@@ -32,9 +32,9 @@ use crate::{
 /// Largest request body a subgraph accepts (the gateway's own limit is the same).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-
 /// Puts per-request data (the tenant transaction, DataLoaders over it) into a request.
-pub type RequestDataInstaller = Arc<dyn Fn(async_graphql::Request, Arc<TenantTransaction>) -> async_graphql::Request + Send + Sync>;
+pub type RequestDataInstaller =
+    Arc<dyn Fn(async_graphql::Request, Arc<TenantTransaction>) -> async_graphql::Request + Send + Sync>;
 
 struct SubgraphState<E> {
     executor: E,
@@ -44,7 +44,12 @@ struct SubgraphState<E> {
 }
 
 /// Routes: `POST|GET /graphql`, `GET /health` (liveness) and `GET /ready` (database).
-pub fn router<E>(executor: E, verifier: ContextVerifier, database: DatabaseConnection, install: RequestDataInstaller) -> Router
+pub fn router<E>(
+    executor: E,
+    verifier: ContextVerifier,
+    database: DatabaseConnection,
+    install: RequestDataInstaller,
+) -> Router
 where
     E: Executor + Clone,
 {
@@ -76,7 +81,11 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-async fn graphql_get<E: Executor>(State(state): State<Arc<SubgraphState<E>>>, headers: HeaderMap, Query(params): Query<GetParams>) -> Response {
+async fn graphql_get<E: Executor>(
+    State(state): State<Arc<SubgraphState<E>>>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
     let Some(query) = params.query else {
         return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "missing `query` parameter");
@@ -92,22 +101,43 @@ async fn graphql_get<E: Executor>(State(state): State<Arc<SubgraphState<E>>>, he
                 request.variables = async_graphql::Variables::from_json(value);
             }
             Ok(serde_json::Value::Object(_)) => {}
-            _ => return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "`variables`/`extensions` must be JSON objects"),
+            _ => {
+                return reject(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    "`variables`/`extensions` must be JSON objects",
+                );
+            }
         }
     }
     // GET must never change state: a mutation over GET is refused before anything runs.
     if selected_operation_type(&request) == Some(OperationType::Mutation) {
-        let mut response = reject(media, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadUserInput, "mutations are only accepted over POST");
+        let mut response = reject(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "mutations are only accepted over POST",
+        );
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     execute(&state, &headers, media, request).await
 }
 
-async fn graphql_post<E: Executor>(State(state): State<Arc<SubgraphState<E>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post<E: Executor>(
+    State(state): State<Arc<SubgraphState<E>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
     if !has_json_content_type(&headers) {
-        return reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::BadUserInput, "POST bodies must be application/json");
+        return reject(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "POST bodies must be application/json",
+        );
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
@@ -118,25 +148,47 @@ async fn graphql_post<E: Executor>(State(state): State<Arc<SubgraphState<E>>>, h
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
-        Err(_) => return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "the body is not a GraphQL request"),
+        Err(_) => {
+            return reject(
+                media,
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the body is not a GraphQL request",
+            );
+        }
     };
     execute(&state, &headers, media, request).await
 }
 
-async fn execute<E: Executor>(state: &SubgraphState<E>, headers: &HeaderMap, media: &'static str, request: async_graphql::Request) -> Response {
+async fn execute<E: Executor>(
+    state: &SubgraphState<E>,
+    headers: &HeaderMap,
+    media: &'static str,
+    request: async_graphql::Request,
+) -> Response {
     let token = headers.get(CONTEXT_HEADER).and_then(|value| value.to_str().ok());
     let context: TenantContext = match state.verifier.verify(token) {
         Ok(context) => context,
         Err(error) => {
             tracing::warn!(%error, "rejected a subgraph request without a valid tenant context");
-            return reject(media, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "a valid gateway-signed tenant context is required");
+            return reject(
+                media,
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "a valid gateway-signed tenant context is required",
+            );
         }
     };
     let transaction = match TenantTransaction::begin(&state.database, &context).await {
         Ok(transaction) => Arc::new(transaction),
         Err(error) => {
             tracing::error!(%error, "could not open a tenant transaction");
-            return reject(media, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::InternalServerError, "the service is unavailable");
+            return reject(
+                media,
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::InternalServerError,
+                "the service is unavailable",
+            );
         }
     };
     let request = (state.install)(request.data(context), transaction);
@@ -146,11 +198,8 @@ async fn execute<E: Executor>(state: &SubgraphState<E>, headers: &HeaderMap, med
     let is_request_error = response.data == async_graphql::Value::Null
         && response.is_err()
         && response.errors.iter().all(|error| error.path.is_empty());
-    let status = if media == GRAPHQL_RESPONSE_JSON && is_request_error {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status =
+        if media == GRAPHQL_RESPONSE_JSON && is_request_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     match serde_json::to_vec(&response) {
         Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
         Err(error) => {
@@ -164,17 +213,31 @@ fn selected_operation_type(request: &async_graphql::Request) -> Option<Operation
     let document = async_graphql::parser::parse_query(&request.query).ok()?;
     match (&request.operation_name, document.operations) {
         (None, async_graphql::parser::types::DocumentOperations::Single(operation)) => Some(operation.node.ty),
-        (Some(name), operations) => operations.iter().find(|(op_name, _)| op_name.map(|n| n.as_str()) == Some(name.as_str())).map(|(_, op)| op.node.ty),
+        (Some(name), operations) => operations
+            .iter()
+            .find(|(op_name, _)| op_name.map(|n| n.as_str()) == Some(name.as_str()))
+            .map(|(_, op)| op.node.ty),
         (None, async_graphql::parser::types::DocumentOperations::Multiple(operations)) => {
             // An unnamed pick among several operations is a validation error later; refuse
             // GET if any of them mutates.
-            operations.values().map(|op| op.node.ty).find(|ty| *ty == OperationType::Mutation).or(Some(OperationType::Query))
+            operations
+                .values()
+                .map(|op| op.node.ty)
+                .find(|ty| *ty == OperationType::Mutation)
+                .or(Some(OperationType::Query))
         }
     }
 }
 
 fn not_acceptable() -> Response {
-    (StatusCode::NOT_ACCEPTABLE, [(header::CONTENT_TYPE, APPLICATION_JSON)], ErrorCode::BadUserInput.response_body("acceptable media types: application/graphql-response+json, application/json").to_string()).into_response()
+    (
+        StatusCode::NOT_ACCEPTABLE,
+        [(header::CONTENT_TYPE, APPLICATION_JSON)],
+        ErrorCode::BadUserInput
+            .response_body("acceptable media types: application/graphql-response+json, application/json")
+            .to_string(),
+    )
+        .into_response()
 }
 
 fn reject(media: &'static str, status: StatusCode, code: ErrorCode, message: &str) -> Response {
@@ -182,4 +245,3 @@ fn reject(media: &'static str, status: StatusCode, code: ErrorCode, message: &st
     // authentication, method and media-type failures are HTTP-level and keep their status.
     (status, [(header::CONTENT_TYPE, media)], code.response_body(message).to_string()).into_response()
 }
-

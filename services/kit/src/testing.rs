@@ -7,11 +7,7 @@
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
 
-use crate::{
-    ClientKind, ContextKey, ContextSigner, TenantContext,
-    context_token::CONTEXT_HEADER,
-    demo,
-};
+use crate::{ClientKind, ContextKey, ContextSigner, TenantContext, context_token::CONTEXT_HEADER, demo};
 
 /// Where the PostgreSQL server for tests is; `ATRIUM_TEST_POSTGRES_URL` overrides.
 pub fn postgres_admin_url() -> String {

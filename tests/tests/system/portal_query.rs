@@ -21,7 +21,10 @@ async fn portal_query_returns_each_tenant_only_its_own_data(backend: Backend) {
     assert!(ridgeline.get("errors").is_none(), "{ridgeline:#}");
     assert_eq!(ridgeline["data"]["tenant"]["name"], "Ridgeline Business Systems");
     assert_eq!(ridgeline["data"]["tenant"]["branding"]["productName"], "Ridgeline Success Hub");
-    assert_eq!(customer_names(&ridgeline), ["Prairie Foods Co.", "Lakeshore Dental Group", "Cedar Valley Manufacturing"]);
+    assert_eq!(
+        customer_names(&ridgeline),
+        ["Prairie Foods Co.", "Lakeshore Dental Group", "Cedar Valley Manufacturing"]
+    );
 
     // Every service contributed: delivery (engagements + milestones), finance (invoices),
     // support (tickets) and analytics (health computed from support and finance inputs).

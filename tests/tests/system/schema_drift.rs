@@ -48,13 +48,16 @@ fn committed_supergraph_matches_the_composition_of_the_subgraphs() {
         })
         .collect();
     let composed = compose(&definitions).expect("the subgraphs compose");
-    assert!(composed == committed("schema/supergraph.graphql"), "schema/supergraph.graphql is stale: run `make schema`");
+    assert!(
+        composed == committed("schema/supergraph.graphql"),
+        "schema/supergraph.graphql is stale: run `make schema`"
+    );
 }
 
 #[tokio::test]
 async fn the_engine_plans_the_portal_query_against_the_committed_supergraph() {
-    let supergraph =
-        atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql")).expect("supergraph loads");
+    let supergraph = atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql"))
+        .expect("supergraph loads");
     let engine = atrium_gateway::engine::Engine::new(
         std::sync::Arc::new(supergraph),
         atrium_gateway::engine::EngineOptions { allow_introspection: false, plan_cache_capacity: 16 },

@@ -3,7 +3,9 @@
 
 mod enums;
 
-pub use enums::{BillingModel, EngagementType, PackageCategory, PublicationStatus, SupportTier, TenantKind, TenantStatus};
+pub use enums::{
+    BillingModel, EngagementType, PackageCategory, PublicationStatus, SupportTier, TenantKind, TenantStatus,
+};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 

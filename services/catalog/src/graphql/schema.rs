@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader,
-};
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{TenantContext, TenantTransaction, errors::ErrorCode};
 use uuid::Uuid;
 
@@ -41,7 +39,12 @@ impl Query {
     }
 
     /// The tenant's blueprints (delivery playbooks).
-    async fn blueprints(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<BlueprintConnection> {
+    async fn blueprints(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<BlueprintConnection> {
         types::blueprints_connection(ctx, first, after.as_deref()).await
     }
 

@@ -138,7 +138,11 @@ pub async fn service_packages_connection(
     Ok(ServicePackageConnection { nodes: rows.into_iter().map(Into::into).collect(), page_info })
 }
 
-pub async fn blueprints_connection(ctx: &Context<'_>, first: Option<i32>, after: Option<&str>) -> Result<BlueprintConnection> {
+pub async fn blueprints_connection(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> Result<BlueprintConnection> {
     let page = PageRequest::parse(first, after)?;
     let tx = request_transaction(ctx)?;
     let rows = repository::blueprints_page(&tx, page.after, page.first + 1).await?;

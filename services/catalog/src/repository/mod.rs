@@ -46,7 +46,10 @@ pub async fn service_packages_page(
     rows.into_iter().map(package_from_row).collect()
 }
 
-pub async fn service_packages_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<ServicePackage>, CatalogError> {
+pub async fn service_packages_by_ids(
+    tx: &TenantTransaction,
+    ids: &[Uuid],
+) -> Result<Vec<ServicePackage>, CatalogError> {
     let rows = service_package::Entity::find()
         .filter(service_package::Column::TenantId.eq(tx.tenant_id()))
         .filter(service_package::Column::Id.is_in(ids.iter().copied()))
@@ -55,7 +58,11 @@ pub async fn service_packages_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Re
     rows.into_iter().map(package_from_row).collect()
 }
 
-pub async fn blueprints_page(tx: &TenantTransaction, after: Option<Uuid>, limit: u64) -> Result<Vec<Blueprint>, CatalogError> {
+pub async fn blueprints_page(
+    tx: &TenantTransaction,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Blueprint>, CatalogError> {
     let mut query = blueprint::Entity::find().filter(blueprint::Column::TenantId.eq(tx.tenant_id()));
     if let Some(after) = after {
         query = query.filter(blueprint::Column::Id.gt(after));

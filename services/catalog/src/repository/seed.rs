@@ -34,25 +34,56 @@ fn package_spec(code: &str) -> (&'static str, PackageSpec) {
         blueprint,
     };
     match code {
-        "BC-IMPL-ESS" => ("BC Implementation Essentials", spec("implementation", "milestone", "project", 45_000, "none", Some(0))),
-        "NS-IMPL-STD" => ("NetSuite Implementation", spec("implementation", "milestone", "project", 85_000, "none", Some(1))),
-        "MS-BRONZE" => ("Managed Support Bronze", spec("managed_support", "subscription", "month", 1_200, "bronze", None)),
-        "MS-SILVER" => ("Managed Support Silver", spec("managed_support", "subscription", "month", 2_500, "silver", None)),
+        "BC-IMPL-ESS" => {
+            ("BC Implementation Essentials", spec("implementation", "milestone", "project", 45_000, "none", Some(0)))
+        }
+        "NS-IMPL-STD" => {
+            ("NetSuite Implementation", spec("implementation", "milestone", "project", 85_000, "none", Some(1)))
+        }
+        "MS-BRONZE" => {
+            ("Managed Support Bronze", spec("managed_support", "subscription", "month", 1_200, "bronze", None))
+        }
+        "MS-SILVER" => {
+            ("Managed Support Silver", spec("managed_support", "subscription", "month", 2_500, "silver", None))
+        }
         "MS-GOLD" => ("Managed Support Gold", spec("managed_support", "subscription", "month", 5_500, "gold", None)),
-        "OPT-8" => ("Optimization Retainer 8h", spec("optimization_retainer", "retainer", "month", 1_600, "none", None)),
-        "OPT-16" => ("Optimization Retainer 16h", spec("optimization_retainer", "retainer", "month", 3_000, "none", None)),
-        "OPT-24" => ("Optimization Retainer 24h", spec("optimization_retainer", "retainer", "month", 4_200, "none", None)),
-        "MST-TRANS" => ("Managed-Services Transition", spec("implementation", "fixed_fee", "project", 12_000, "none", Some(2))),
+        "OPT-8" => {
+            ("Optimization Retainer 8h", spec("optimization_retainer", "retainer", "month", 1_600, "none", None))
+        }
+        "OPT-16" => {
+            ("Optimization Retainer 16h", spec("optimization_retainer", "retainer", "month", 3_000, "none", None))
+        }
+        "OPT-24" => {
+            ("Optimization Retainer 24h", spec("optimization_retainer", "retainer", "month", 4_200, "none", None))
+        }
+        "MST-TRANS" => {
+            ("Managed-Services Transition", spec("implementation", "fixed_fee", "project", 12_000, "none", Some(2)))
+        }
         "YE-CLOSE" => ("Year-end Close Assist", spec("advisory", "fixed_fee", "project", 6_000, "none", None)),
-        "HLX-ONB" => ("Helix Cloud Onboarding", spec("implementation", "fixed_fee", "project", 18_000, "none", Some(0))),
-        "HLX-HOST-STD" => ("Managed Hosting & Support Standard", spec("hosting", "subscription", "month", 900, "silver", None)),
-        "HLX-HOST-PRO" => ("Managed Hosting & Support Pro", spec("hosting", "subscription", "month", 2_100, "gold", None)),
+        "HLX-ONB" => {
+            ("Helix Cloud Onboarding", spec("implementation", "fixed_fee", "project", 18_000, "none", Some(0)))
+        }
+        "HLX-HOST-STD" => {
+            ("Managed Hosting & Support Standard", spec("hosting", "subscription", "month", 900, "silver", None))
+        }
+        "HLX-HOST-PRO" => {
+            ("Managed Hosting & Support Pro", spec("hosting", "subscription", "month", 2_100, "gold", None))
+        }
         "HLX-PEP" => ("Partner Enablement Program", spec("training", "fixed_fee", "project", 5_000, "none", None)),
         "HLX-ADV" => ("Advisory Pack", spec("advisory", "retainer", "month", 1_500, "none", None)),
-        "SOX-READY" => ("SOX Readiness Program", spec("compliance_service", "milestone", "project", 120_000, "none", Some(0))),
-        "GDPR-RET" => ("GDPR Compliance Retainer", spec("compliance_service", "retainer", "month", 4_500, "none", None)),
-        "EINV-READY" => ("E-invoicing Mandate Readiness", spec("compliance_service", "fixed_fee", "project", 35_000, "none", Some(1))),
-        "CMP-MON" => ("Managed Compliance Monitoring", spec("managed_support", "subscription", "month", 2_800, "gold", None)),
+        "SOX-READY" => {
+            ("SOX Readiness Program", spec("compliance_service", "milestone", "project", 120_000, "none", Some(0)))
+        }
+        "GDPR-RET" => {
+            ("GDPR Compliance Retainer", spec("compliance_service", "retainer", "month", 4_500, "none", None))
+        }
+        "EINV-READY" => (
+            "E-invoicing Mandate Readiness",
+            spec("compliance_service", "fixed_fee", "project", 35_000, "none", Some(1)),
+        ),
+        "CMP-MON" => {
+            ("Managed Compliance Monitoring", spec("managed_support", "subscription", "month", 2_800, "gold", None))
+        }
         _ => ("Audit Preparation", spec("advisory", "time_and_materials", "hour", 210, "none", None)),
     }
 }

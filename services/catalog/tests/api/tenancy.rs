@@ -17,8 +17,9 @@ async fn sqlite_catalog() -> TestCatalog {
 async fn serves_the_calling_tenant_with_its_branding() {
     let catalog = sqlite_catalog().await;
     let context = testing::context_for("ridgeline", "csm");
-    let (status, body) =
-        catalog.query(Some(&context), "{ tenant { slug name branding { productName primaryColor } } }", json!({})).await;
+    let (status, body) = catalog
+        .query(Some(&context), "{ tenant { slug name branding { productName primaryColor } } }", json!({}))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["tenant"]["slug"], "ridgeline");
     assert_eq!(body["data"]["tenant"]["branding"]["productName"], "Ridgeline Success Hub");
@@ -74,13 +75,18 @@ async fn serves_each_tenant_only_its_own_rows_on_postgres() {
     let catalog = spawn(database.runtime_url.clone(), Some(database.owner_url.clone())).await;
     for slug in ["ridgeline", "helix", "veritas"] {
         let context = testing::context_for(slug, "csm");
-        let (status, body) =
-            catalog.query(Some(&context), "{ tenant { slug } servicePackages(first: 100) { nodes { code } } }", json!({})).await;
+        let (status, body) = catalog
+            .query(Some(&context), "{ tenant { slug } servicePackages(first: 100) { nodes { code } } }", json!({}))
+            .await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["data"]["tenant"]["slug"], slug);
         let tenant = demo::tenant_by_slug(slug).unwrap();
-        let codes: Vec<&str> =
-            body["data"]["servicePackages"]["nodes"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
+        let codes: Vec<&str> = body["data"]["servicePackages"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["code"].as_str().unwrap())
+            .collect();
         assert_eq!(codes, tenant.packages.to_vec());
     }
 }

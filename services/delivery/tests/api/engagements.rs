@@ -154,8 +154,10 @@ async fn rejects_first_zero_with_bad_user_input() {
     let delivery = sqlite_delivery().await;
     let context = testing::context_for("ridgeline", "csm");
     let (status, body) = delivery.query(Some(&context), "{ engagements(first: 0) { nodes { id } } }", json!({})).await;
-    // A non-null root field failing leaves `data` null: a request error (400) on this media type.
-    assert_eq!(status, 400, "{body}");
+    // The request was valid; a resolver error nulling `data` is an execution result (200),
+    // unlike parse/validation failures, which are request errors (400).
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], json!(null));
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 
     let query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on CustomerAccount { \

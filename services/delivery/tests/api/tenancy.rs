@@ -95,7 +95,9 @@ async fn serves_each_tenant_only_its_own_engagements_on_postgres() {
     assert_eq!(data["_entities"][0]["engagements"]["nodes"], json!([]));
     let context = testing::context_for("veritas", "csm");
     let (status, body) = delivery.query(Some(&context), "{ engagements(first: 0) { nodes { id } } }", json!({})).await;
-    // A non-null root field failing leaves `data` null: a request error (400) on this media type.
-    assert_eq!(status, 400, "{body}");
+    // The request was valid; a resolver error nulling `data` is an execution result (200),
+    // unlike parse/validation failures, which are request errors (400).
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], json!(null));
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 }
