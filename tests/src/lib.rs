@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use atrium_gateway::auth::DevSigningKey;
-use atrium_kit::{ContextKey, testing::TestDatabase};
+use atrium_kit::testing::TestDatabase;
 use serde_json::{Value, json};
 
 /// Which database backend the services run on.
@@ -130,23 +130,11 @@ impl Stack {
     }
 }
 
-fn context_keys() -> Vec<ContextKey> {
-    vec![ContextKey::development()]
-}
-
 macro_rules! service_starter {
     ($function:ident, $crate_name:ident) => {
         async fn $function(urls: DatabaseUrls) -> String {
-            let config = $crate_name::config::Config {
-                listen: "127.0.0.1:0".parse().expect("address"),
-                database_url: urls.runtime,
-                migration_database_url: urls.owner,
-                max_connections: 5,
-                context_keys: context_keys(),
-                seed_demo_data: true,
-                log_format: Default::default(),
-            };
-            let application = $crate_name::startup::Application::build(config)
+            let config = atrium_kit::service::ServiceConfig::for_tests(urls.runtime, urls.owner);
+            let application = $crate_name::startup::build(&config)
                 .await
                 .unwrap_or_else(|error| panic!("{} starts: {error}", stringify!($crate_name)));
             let url = format!("http://127.0.0.1:{}/graphql", application.port());

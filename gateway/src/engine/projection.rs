@@ -1,6 +1,8 @@
 //! Response projection: shapes the merged subgraph data into exactly what the
 //! client asked for (its fields, order, aliases, fragments resolved by
-//! `__typename`) and applies GraphQL null propagation.
+//! `__typename`) and applies GraphQL null propagation. Values the API schema
+//! cannot represent (`@inaccessible` enum values and runtime object types)
+//! become field errors, as GraphQL's output coercion demands.
 //!
 //! The client's selection is compiled once per prepared operation
 //! ([`compile_operation`]) into per-concrete-type [`SelectionPlan`]s in which

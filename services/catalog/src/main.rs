@@ -1,40 +1,14 @@
-//! `atrium-catalog`: serves the catalog subgraph, or prints its SDL.
+//! `atrium-catalog`: serves the catalog subgraph, or prints its SDL (`--help` for options).
 
-use std::path::PathBuf;
-
-use anyhow::Context as _;
-use atrium_catalog::{config::Config, startup::Application};
-use clap::{Parser, Subcommand};
-
-#[derive(Parser)]
-#[command(version, about = "Atrium catalog subgraph (tenants, branding, partners, packages, blueprints)")]
-struct Cli {
-    /// TOML config file; `ATRIUM_CATALOG__<KEY>` variables override it.
-    #[arg(long, global = true, env = "ATRIUM_CATALOG_CONFIG")]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Migrate, seed the demo tenants (unless disabled) and serve (the default).
-    Serve,
-    /// Print the Federation v2 SDL of this subgraph.
-    PrintSchema,
-}
+use atrium_catalog::{config::SERVICE, sdl, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    if let Some(Command::PrintSchema) = cli.command {
-        print!("{}", atrium_catalog::sdl());
-        return Ok(());
-    }
-    let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
-    atrium_kit::telemetry::init("info,sqlx=warn", config.log_format);
-    let application = Application::build(config).await.context("starting the catalog service")?;
-    tracing::info!(port = application.port(), "catalog subgraph listening");
-    application.run_until_stopped().await?;
-    Ok(())
+    atrium_kit::service::run_cli(
+        &SERVICE,
+        "Atrium catalog subgraph (tenants, white-label branding, channel partners, service packages, blueprints)",
+        sdl,
+        startup::build,
+    )
+    .await
 }

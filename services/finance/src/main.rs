@@ -1,40 +1,14 @@
-//! `atrium-finance`: serves the finance subgraph, or prints its SDL.
+//! `atrium-finance`: serves the finance subgraph, or prints its SDL (`--help` for options).
 
-use std::path::PathBuf;
-
-use anyhow::Context as _;
-use atrium_finance::{config::Config, startup::Application};
-use clap::{Parser, Subcommand};
-
-#[derive(Parser)]
-#[command(version, about = "Atrium finance subgraph (customer accounts, contracts, subscriptions, invoices)")]
-struct Cli {
-    /// TOML config file; `ATRIUM_FINANCE__<KEY>` variables override it.
-    #[arg(long, global = true, env = "ATRIUM_FINANCE_CONFIG")]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Migrate, seed the demo tenants (unless disabled) and serve (the default).
-    Serve,
-    /// Print the Federation v2 SDL of this subgraph.
-    PrintSchema,
-}
+use atrium_finance::{config::SERVICE, sdl, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    if let Some(Command::PrintSchema) = cli.command {
-        print!("{}", atrium_finance::sdl());
-        return Ok(());
-    }
-    let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
-    atrium_kit::telemetry::init("info,sqlx=warn", config.log_format);
-    let application = Application::build(config).await.context("starting the finance service")?;
-    tracing::info!(port = application.port(), "finance subgraph listening");
-    application.run_until_stopped().await?;
-    Ok(())
+    atrium_kit::service::run_cli(
+        &SERVICE,
+        "Atrium finance subgraph (customer accounts, contracts, subscriptions, invoices and aging)",
+        sdl,
+        startup::build,
+    )
+    .await
 }

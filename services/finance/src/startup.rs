@@ -1,67 +1,32 @@
-//! Builds the finance application: database (migrate, connect, seed), schema, router and
-//! a bound listener, so tests run the real thing on port 0.
+//! Builds the finance application: database (migrate, connect, seed), schema, router and a
+//! bound listener, so tests run the real thing on port 0.
 
 use std::sync::Arc;
 
 use atrium_finance_migration::Migrator;
-use atrium_kit::{
-    ContextVerifier,
-    db::StatementObserver,
-    startup::{BoundServer, StartupError, prepare_database},
-    subgraph_http,
-};
+pub use atrium_kit::service::SubgraphApplication as Application;
+use atrium_kit::{db::StatementObserver, startup::StartupError};
+use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
 use crate::{config::Config, graphql, repository::seed};
 
-pub struct Application {
-    server: BoundServer,
-    database: DatabaseConnection,
+pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
+    Box::pin(build_observed(config, None))
 }
 
-impl Application {
-    pub async fn build(config: Config) -> Result<Self, StartupError> {
-        Self::build_observed(config, None).await
-    }
+/// As `build`, reporting every SQL statement to `observer` (statement-count tests).
+pub async fn build_observed(config: &Config, observer: Option<StatementObserver>) -> Result<Application, StartupError> {
+    Application::build::<Migrator, _>(
+        config,
+        observer,
+        seed_demo_data,
+        graphql::build_schema(),
+        Arc::new(graphql::install_request_data),
+    )
+    .await
+}
 
-    /// As `build`, reporting every SQL statement to `observer` (statement-count tests).
-    pub async fn build_observed(config: Config, observer: Option<StatementObserver>) -> Result<Self, StartupError> {
-        let database = prepare_database::<Migrator>(
-            &config.database_url,
-            config.migration_database_url.as_deref(),
-            config.max_connections,
-            observer,
-        )
-        .await?;
-        if config.seed_demo_data {
-            seed::seed_demo_tenants(&database).await.map_err(|error| match error {
-                crate::error::FinanceError::Database(db) => StartupError::Database(db),
-                other => StartupError::Database(sea_orm::DbErr::Custom(other.to_string())),
-            })?;
-        }
-        let router = subgraph_http::router(
-            graphql::build_schema(),
-            ContextVerifier::new(&config.context_keys),
-            database.clone(),
-            Arc::new(graphql::install_request_data),
-        );
-        let server = BoundServer::bind(config.listen, router).await?;
-        Ok(Application { server, database })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.server.port()
-    }
-
-    pub fn database(&self) -> &DatabaseConnection {
-        &self.database
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.run_until_stopped().await
-    }
-
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        self.server.run_until(stop).await
-    }
+fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {
+    Box::pin(async move { seed::seed_demo_tenants(database).await.map_err(|error| error.to_string()) })
 }

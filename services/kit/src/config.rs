@@ -18,6 +18,16 @@ pub enum ConfigError {
 }
 
 pub fn load<T: DeserializeOwned>(file: Option<&Path>, env_prefix: &str) -> Result<T, ConfigError> {
+    load_with_defaults(file, env_prefix, &[])
+}
+
+/// As [`load`], with top-level defaults that the file and the environment may override
+/// (for defaults that depend on which binary is loading, like a service's port).
+pub fn load_with_defaults<T: DeserializeOwned>(
+    file: Option<&Path>,
+    env_prefix: &str,
+    defaults: &[(&str, toml::Value)],
+) -> Result<T, ConfigError> {
     let mut table = match file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -26,6 +36,9 @@ pub fn load<T: DeserializeOwned>(file: Option<&Path>, env_prefix: &str) -> Resul
         }
         None => toml::Table::new(),
     };
+    for (key, value) in defaults {
+        table.entry(*key).or_insert_with(|| value.clone());
+    }
     apply_env_overrides(&mut table, env_prefix, std::env::vars());
     toml::Value::Table(table).try_into().map_err(|error: toml::de::Error| ConfigError::Invalid(error.to_string()))
 }

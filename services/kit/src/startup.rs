@@ -14,6 +14,8 @@ use crate::db::{self, StatementObserver};
 pub enum StartupError {
     #[error("database: {0}")]
     Database(#[from] DbErr),
+    #[error("seeding the demo tenants: {0}")]
+    Seed(String),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: SocketAddr, source: std::io::Error },
 }

@@ -87,3 +87,75 @@ pub fn signed_context_header(context: &TenantContext) -> (&'static str, String) 
     let token = ContextSigner::new(&ContextKey::development(), 60).sign(context).expect("sign context");
     (CONTEXT_HEADER, token)
 }
+
+/// A subgraph under test, called like the gateway calls it.
+pub struct TestSubgraph {
+    pub url: String,
+    /// Role used by [`TestSubgraph::data`].
+    role: &'static str,
+    client: reqwest::Client,
+}
+
+impl TestSubgraph {
+    /// Serves `application` in the background and returns its client.
+    pub fn serve(application: crate::service::SubgraphApplication, role: &'static str) -> Self {
+        let url = format!("http://127.0.0.1:{}/graphql", application.port());
+        tokio::spawn(application.run_until_stopped());
+        TestSubgraph { url, role, client: reqwest::Client::new() }
+    }
+
+    /// POSTs a query with the given (signed) context; returns status and body.
+    pub async fn query(
+        &self,
+        context: Option<&TenantContext>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(context) = context {
+            let (name, value) = signed_context_header(context);
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    /// Queries as `slug`'s user with the subgraph's test role and insists on a clean 200.
+    pub async fn data(&self, slug: &str, query: &str, variables: serde_json::Value) -> serde_json::Value {
+        let context = context_for(slug, self.role);
+        let (status, body) = self.query(Some(&context), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{body}");
+        body["data"].clone()
+    }
+}
+
+/// Records every SQL statement a service runs (statement-count tests).
+#[derive(Clone, Default)]
+pub struct StatementLog(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl StatementLog {
+    pub fn observer(&self) -> crate::db::StatementObserver {
+        let log = self.0.clone();
+        std::sync::Arc::new(move |info| {
+            if let Ok(mut statements) = log.lock() {
+                statements.push(info.statement.sql.clone());
+            }
+        })
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut statements) = self.0.lock() {
+            statements.clear();
+        }
+    }
+
+    pub fn statements(&self) -> Vec<String> {
+        self.0.lock().map(|statements| statements.clone()).unwrap_or_default()
+    }
+}

@@ -3,6 +3,7 @@
 
 mod entities;
 mod errors;
+mod inaccessible;
 mod introspection;
 mod planning;
 mod projection;
@@ -300,7 +301,7 @@ type Item
 }
 
 /// people resolves members (an interface); billing extends them as an
-/// `@interfaceObject`.
+/// `@interfaceObject` and lists debtors without knowing their concrete types.
 pub(super) fn directory_supergraph() -> String {
     format!(
         "{JOIN_HEADER}{}",
@@ -318,6 +319,7 @@ enum join__Graph {
 
 type Query @join__type(graph: BILLING) @join__type(graph: PEOPLE) {
   members: [Member!]! @join__field(graph: PEOPLE)
+  debtors: [Member!]! @join__field(graph: BILLING)
 }
 
 interface Member

@@ -4,7 +4,9 @@
 use atrium_kit::{demo, testing};
 use serde_json::{Value, json};
 
-use crate::helpers::{HEALTH_QUERY, StatementLog, TestAnalytics, spawn_observed};
+use atrium_kit::testing::StatementLog;
+
+use crate::helpers::{HEALTH_QUERY, TestAnalytics, spawn_observed};
 
 fn is_data_select(sql: &str) -> bool {
     sql.trim_start().to_ascii_uppercase().starts_with("SELECT")

@@ -7,15 +7,11 @@ use atrium_kit::{
 };
 use serde_json::json;
 
-use crate::helpers::{TestCatalog, spawn};
-
-async fn sqlite_catalog() -> TestCatalog {
-    spawn(testing::sqlite_url("catalog"), None).await
-}
+use crate::helpers::{spawn, spawn_sqlite};
 
 #[tokio::test]
 async fn serves_the_calling_tenant_with_its_branding() {
-    let catalog = sqlite_catalog().await;
+    let catalog = spawn_sqlite().await;
     let context = testing::context_for("ridgeline", "csm");
     let (status, body) = catalog
         .query(Some(&context), "{ tenant { slug name branding { productName primaryColor } } }", json!({}))
@@ -27,7 +23,7 @@ async fn serves_the_calling_tenant_with_its_branding() {
 
 #[tokio::test]
 async fn rejects_a_request_without_a_signed_context_with_401() {
-    let catalog = sqlite_catalog().await;
+    let catalog = spawn_sqlite().await;
     let (status, body) = catalog.query(None, "{ tenant { name } }", json!({})).await;
     assert_eq!(status, 401);
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
@@ -36,7 +32,7 @@ async fn rejects_a_request_without_a_signed_context_with_401() {
 
 #[tokio::test]
 async fn rejects_a_context_signed_with_a_forged_key() {
-    let catalog = sqlite_catalog().await;
+    let catalog = spawn_sqlite().await;
     let context = testing::context_for("ridgeline", "tenant_admin");
     let forged = atrium_kit::ContextKey { id: "dev-1".into(), secret: "not-the-real-secret".into() };
     let token = atrium_kit::ContextSigner::new(&forged, 60).sign(&context).unwrap();
@@ -53,7 +49,7 @@ async fn rejects_a_context_signed_with_a_forged_key() {
 
 #[tokio::test]
 async fn resolves_entity_references_of_another_tenant_to_null() {
-    let catalog = sqlite_catalog().await;
+    let catalog = spawn_sqlite().await;
     let helix = demo::tenant_by_slug("helix").unwrap();
     let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
     let query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \

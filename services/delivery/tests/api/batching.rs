@@ -4,7 +4,9 @@
 use atrium_kit::testing;
 use serde_json::json;
 
-use crate::helpers::{StatementLog, TestDelivery, customer_representations, spawn_observed};
+use atrium_kit::testing::StatementLog;
+
+use crate::helpers::{TestDelivery, customer_representations, spawn_observed};
 
 const NESTED_QUERY: &str = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
     ... on CustomerAccount { engagements { nodes { status milestones { name status } } } } } }";

@@ -5,36 +5,25 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use atrium_finance::{config::Config, startup::Application};
-use atrium_kit::{TenantContext, db::StatementObserver, testing};
-use serde_json::{Value, json};
+use atrium_finance::{config::Config, startup};
+use atrium_kit::{db::StatementObserver, testing};
+use serde_json::Value;
 
-pub struct TestFinance {
-    pub url: String,
-    client: reqwest::Client,
-}
-
-fn config(database_url: String, migration_url: Option<String>) -> Config {
-    Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url,
-        migration_database_url: migration_url,
-        max_connections: 5,
-        context_keys: vec![atrium_kit::ContextKey::development()],
-        seed_demo_data: true,
-        log_format: Default::default(),
-    }
-}
-
-async fn start(config: Config, observer: Option<StatementObserver>) -> TestFinance {
-    let application = Application::build_observed(config, observer).await.expect("finance starts");
-    let url = format!("http://127.0.0.1:{}/graphql", application.port());
-    tokio::spawn(application.run_until_stopped());
-    TestFinance { url, client: reqwest::Client::new() }
-}
+/// The finance subgraph under test; `data` queries as a `finance`.
+pub type TestFinance = testing::TestSubgraph;
 
 pub async fn spawn(database_url: String, migration_url: Option<String>) -> TestFinance {
-    start(config(database_url, migration_url), None).await
+    spawn_observed(database_url, migration_url, None).await
+}
+
+pub async fn spawn_observed(
+    database_url: String,
+    migration_url: Option<String>,
+    observer: Option<StatementObserver>,
+) -> TestFinance {
+    let config = Config::for_tests(database_url, migration_url);
+    let application = startup::build_observed(&config, observer).await.expect("finance starts");
+    testing::TestSubgraph::serve(application, "finance")
 }
 
 pub async fn spawn_sqlite() -> TestFinance {
@@ -48,35 +37,8 @@ pub async fn spawn_counting_statements() -> (TestFinance, Arc<AtomicUsize>) {
     let observer: StatementObserver = Arc::new(move |_info| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    let finance = start(config(testing::sqlite_url("finance"), None), Some(observer)).await;
-    (finance, statements)
-}
-
-impl TestFinance {
-    /// POSTs a query with the given (signed) context; returns status and body.
-    pub async fn query(&self, context: Option<&TenantContext>, query: &str, variables: Value) -> (u16, Value) {
-        let mut request = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(context) = context {
-            let (name, value) = testing::signed_context_header(context);
-            request = request.header(name, value);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("json body"))
-    }
-
-    /// Queries as `slug`'s finance user and insists on a clean 200 response.
-    pub async fn data_for(&self, slug: &str, query: &str, variables: Value) -> Value {
-        let context = testing::context_for(slug, "finance");
-        let (status, body) = self.query(Some(&context), query, variables).await;
-        assert_eq!(status, 200, "{body}");
-        assert!(body.get("errors").is_none(), "{body}");
-        body["data"].clone()
-    }
+    let service = spawn_observed(testing::sqlite_url("finance"), None, Some(observer)).await;
+    (service, statements)
 }
 
 /// The `name` (or other string field) of every node of a connection.

@@ -15,7 +15,7 @@ async fn walks_all_customer_accounts_page_by_page() {
     let mut after = serde_json::Value::Null;
     let mut pages = 0;
     loop {
-        let data = finance.data_for("ridgeline", query, json!({ "after": after })).await;
+        let data = finance.data("ridgeline", query, json!({ "after": after })).await;
         let connection = &data["customerAccounts"];
         names.extend(strings(connection, "name"));
         pages += 1;
@@ -37,14 +37,14 @@ async fn pages_a_customers_invoices_and_filters_them_by_status() {
                  all: invoices(first: 100) { nodes { number } } \
                  page: invoices(first: 2, after: $after) { nodes { number } pageInfo { hasNextPage endCursor } } \
                  open: invoices(status: [ISSUED, DISPUTED]) { nodes { status } } } }";
-    let first = finance.data_for("ridgeline", query, json!({ "id": lakeshore, "after": null })).await;
+    let first = finance.data("ridgeline", query, json!({ "id": lakeshore, "after": null })).await;
     let all = strings(&first["customerAccount"]["all"], "number");
     assert_eq!(strings(&first["customerAccount"]["page"], "number"), all[..2]);
     assert_eq!(first["customerAccount"]["page"]["pageInfo"]["hasNextPage"], true);
     assert_eq!(first["customerAccount"]["open"]["nodes"].as_array().unwrap().len(), 3);
 
     let cursor = first["customerAccount"]["page"]["pageInfo"]["endCursor"].clone();
-    let second = finance.data_for("ridgeline", query, json!({ "id": lakeshore, "after": cursor })).await;
+    let second = finance.data("ridgeline", query, json!({ "id": lakeshore, "after": cursor })).await;
     assert_eq!(strings(&second["customerAccount"]["page"], "number"), all[2..4]);
 }
 

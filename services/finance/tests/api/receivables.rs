@@ -31,7 +31,7 @@ fn open_invoices(account: &Value) -> Vec<Value> {
 async fn lakeshore_dental_owes_38400_with_one_invoice_67_days_late_and_a_12000_dispute() {
     let finance = spawn_sqlite().await;
     let id = customer_id("ridgeline", "Lakeshore Dental Group");
-    let account = finance.data_for("ridgeline", ACCOUNT_QUERY, json!({ "id": id })).await["customerAccount"].clone();
+    let account = finance.data("ridgeline", ACCOUNT_QUERY, json!({ "id": id })).await["customerAccount"].clone();
     let open = open_invoices(&account);
     assert_eq!(open.len(), 3, "{account}");
     let open_total: f64 = open.iter().map(|invoice| decimal(&invoice["balanceDue"])).sum();
@@ -55,7 +55,7 @@ async fn prairie_foods_and_rheinwerk_have_overdue_invoices() {
     let finance = spawn_sqlite().await;
     for (slug, name) in [("ridgeline", "Prairie Foods Co."), ("veritas", "Rheinwerk Logistik GmbH")] {
         let id = customer_id(slug, name);
-        let account = finance.data_for(slug, ACCOUNT_QUERY, json!({ "id": id })).await["customerAccount"].clone();
+        let account = finance.data(slug, ACCOUNT_QUERY, json!({ "id": id })).await["customerAccount"].clone();
         let overdue = open_invoices(&account).into_iter().filter(|invoice| invoice["daysPastDue"].as_i64() > Some(0));
         assert!(overdue.count() >= 2, "{name}: {account}");
     }
@@ -66,7 +66,7 @@ async fn thames_mutual_and_summit_ag_have_paid_every_invoice() {
     let finance = spawn_sqlite().await;
     for (slug, name) in [("veritas", "Thames Mutual plc"), ("ridgeline", "Summit Ag Supply")] {
         let id = customer_id(slug, name);
-        let account = finance.data_for(slug, ACCOUNT_QUERY, json!({ "id": id })).await["customerAccount"].clone();
+        let account = finance.data(slug, ACCOUNT_QUERY, json!({ "id": id })).await["customerAccount"].clone();
         let statuses: Vec<&str> =
             account["invoices"]["nodes"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
         assert!(!statuses.is_empty() && statuses.iter().all(|status| *status == "PAID"), "{name}: {statuses:?}");
@@ -82,7 +82,7 @@ async fn every_demo_customer_has_one_contract_up_to_two_subscriptions_and_three_
                  contracts { nodes { number customerAccount { name } } } \
                  subscriptions { nodes { mrr servicePackage { id } } } invoices { nodes { number } } } } }";
     for tenant in demo::TENANTS {
-        let data = finance.data_for(tenant.slug, query, json!({})).await;
+        let data = finance.data(tenant.slug, query, json!({})).await;
         let accounts = data["customerAccounts"]["nodes"].as_array().unwrap();
         assert_eq!(accounts.len(), tenant.customers.len());
         for (ordinal, account) in accounts.iter().enumerate() {
@@ -113,7 +113,7 @@ async fn every_demo_customer_has_one_contract_up_to_two_subscriptions_and_three_
 async fn overdue_only_lists_open_invoices_past_their_due_date() {
     let finance = spawn_sqlite().await;
     let query = "{ invoices(first: 100, overdueOnly: true) { nodes { status daysPastDue agingBucket balanceDue } } }";
-    let data = finance.data_for("ridgeline", query, json!({})).await;
+    let data = finance.data("ridgeline", query, json!({})).await;
     let overdue = data["invoices"]["nodes"].as_array().unwrap();
     assert!(overdue.len() >= 4, "{data}");
     for invoice in overdue {
@@ -122,7 +122,7 @@ async fn overdue_only_lists_open_invoices_past_their_due_date() {
         assert!(decimal(&invoice["balanceDue"]) > 0.0);
     }
     let disputed = finance
-        .data_for("ridgeline", "{ invoices(first: 100, status: [DISPUTED]) { nodes { disputedAmount } } }", json!({}))
+        .data("ridgeline", "{ invoices(first: 100, status: [DISPUTED]) { nodes { disputedAmount } } }", json!({}))
         .await;
     assert_eq!(disputed["invoices"]["nodes"], json!([{ "disputedAmount": "12000.00" }]));
 }

@@ -16,7 +16,7 @@ async fn assert_each_tenant_sees_only_its_customers(finance: &TestFinance) {
     for slug in ["ridgeline", "helix", "veritas"] {
         let query = "{ customerAccounts(first: 100) { nodes { name } } \
                      invoices(first: 100) { nodes { customerAccount { name } } } }";
-        let data = finance.data_for(slug, query, json!({})).await;
+        let data = finance.data(slug, query, json!({})).await;
         assert_eq!(strings(&data["customerAccounts"], "name"), roster(slug), "{slug}");
         let invoice_customers: Vec<String> = data["invoices"]["nodes"]
             .as_array()
@@ -38,7 +38,7 @@ async fn serves_each_tenant_only_its_own_customers_and_invoices() {
 #[tokio::test]
 async fn lists_ridgeline_customers_in_roster_order() {
     let finance = spawn_sqlite().await;
-    let data = finance.data_for("ridgeline", "{ customerAccounts(first: 3) { nodes { name } } }", json!({})).await;
+    let data = finance.data("ridgeline", "{ customerAccounts(first: 3) { nodes { name } } }", json!({})).await;
     assert_eq!(
         strings(&data["customerAccounts"], "name"),
         ["Prairie Foods Co.", "Lakeshore Dental Group", "Cedar Valley Manufacturing"]
@@ -59,14 +59,14 @@ async fn rejects_a_request_without_a_signed_context_with_401() {
 async fn assert_foreign_entity_references_resolve_to_null(finance: &TestFinance) {
     let helix = demo::tenant_by_slug("helix").unwrap();
     let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
-    let helix_invoices = finance.data_for("helix", "{ invoices(first: 1) { nodes { id } } }", json!({})).await;
+    let helix_invoices = finance.data("helix", "{ invoices(first: 1) { nodes { id } } }", json!({})).await;
     let helix_invoice = helix_invoices["invoices"]["nodes"][0]["id"].clone();
     let subscriptions_query = format!(
         "{{ customerAccount(id: \"{}\") {{ subscriptions {{ nodes {{ id }} }} }} }}",
         demo::customer_id(helix, 0)
     );
     let helix_subscription =
-        finance.data_for("helix", &subscriptions_query, json!({})).await["customerAccount"]["subscriptions"]["nodes"]
+        finance.data("helix", &subscriptions_query, json!({})).await["customerAccount"]["subscriptions"]["nodes"]
             [0]["id"]
             .clone();
     assert!(helix_invoice.is_string() && helix_subscription.is_string());
@@ -81,14 +81,14 @@ async fn assert_foreign_entity_references_resolve_to_null(finance: &TestFinance)
         { "__typename": "CustomerAccount", "id": "not-a-uuid" },
         { "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, 3) },
     ]);
-    let data = finance.data_for("ridgeline", query, json!({ "representations": representations })).await;
+    let data = finance.data("ridgeline", query, json!({ "representations": representations })).await;
     let entities = data["_entities"].as_array().unwrap();
     assert_eq!(entities[..5], [json!(null), json!(null), json!(null), json!(null), json!(null)]);
     assert_eq!(entities[5]["name"], "Summit Ag Supply");
     assert!(!entities[5]["invoices"]["nodes"].as_array().unwrap().is_empty());
 
     let customer = format!("{{ customerAccount(id: \"{}\") {{ name }} }}", demo::customer_id(helix, 0));
-    assert_eq!(finance.data_for("ridgeline", &customer, json!({})).await["customerAccount"], json!(null));
+    assert_eq!(finance.data("ridgeline", &customer, json!({})).await["customerAccount"], json!(null));
 }
 
 #[tokio::test]
@@ -106,6 +106,6 @@ async fn isolates_tenants_on_postgres_under_row_level_security() {
     // Amounts read back from PostgreSQL numeric match the SQLite scale exactly.
     let lakeshore = demo::customer_id(demo::tenant_by_slug("ridgeline").unwrap(), 1);
     let query = format!("{{ customerAccount(id: \"{lakeshore}\") {{ openBalance arOver60Share }} }}");
-    let data = finance.data_for("ridgeline", &query, json!({})).await;
+    let data = finance.data("ridgeline", &query, json!({})).await;
     assert_eq!(data["customerAccount"], json!({ "openBalance": "38400.00", "arOver60Share": 0.375 }));
 }

@@ -9,14 +9,14 @@ use crate::helpers::{spawn_sqlite, strings};
 #[tokio::test]
 async fn walks_all_tickets_page_by_page() {
     let support = spawn_sqlite().await;
-    let everything = support.data_for("ridgeline", "{ tickets(first: 100) { nodes { number } } }", json!({})).await;
+    let everything = support.data("ridgeline", "{ tickets(first: 100) { nodes { number } } }", json!({})).await;
     let expected = strings(&everything["tickets"], "number");
     let query = "query($after: String) { tickets(first: 7, after: $after) { nodes { number } \
                  pageInfo { hasNextPage endCursor } } }";
     let mut numbers = Vec::new();
     let mut after = Value::Null;
     loop {
-        let data = support.data_for("ridgeline", query, json!({ "after": after })).await;
+        let data = support.data("ridgeline", query, json!({ "after": after })).await;
         numbers.extend(strings(&data["tickets"], "number"));
         if data["tickets"]["pageInfo"]["hasNextPage"] != true {
             break;
@@ -32,7 +32,7 @@ async fn filters_tickets_by_status_and_priority() {
     let support = spawn_sqlite().await;
     let query = "{ tickets(first: 100, status: [NEW, OPEN, PENDING, ON_HOLD], priority: [URGENT, HIGH]) { \
                  nodes { status priority } } }";
-    let data = support.data_for("veritas", query, json!({})).await;
+    let data = support.data("veritas", query, json!({})).await;
     let tickets = data["tickets"]["nodes"].as_array().unwrap();
     assert!(tickets.len() >= 3, "{data}");
     assert!(tickets.iter().all(|ticket| ["URGENT", "HIGH"].contains(&ticket["priority"].as_str().unwrap())));
@@ -48,7 +48,7 @@ async fn pages_a_customers_tickets() {
                  page: tickets(first: 3, after: $after) { nodes { number } pageInfo { hasNextPage endCursor } } \
                  high: tickets(priority: [HIGH]) { nodes { priority } } } } }";
     let representations = json!([{ "__typename": "CustomerAccount", "id": rheinwerk }]);
-    let first = support.data_for("veritas", query, json!({ "representations": representations, "after": null })).await;
+    let first = support.data("veritas", query, json!({ "representations": representations, "after": null })).await;
     let account = &first["_entities"][0];
     let all = strings(&account["all"], "number");
     assert_eq!(strings(&account["page"], "number"), all[..3]);
@@ -56,8 +56,7 @@ async fn pages_a_customers_tickets() {
     assert!(account["high"]["nodes"].as_array().unwrap().iter().all(|ticket| ticket["priority"] == "HIGH"));
 
     let cursor = account["page"]["pageInfo"]["endCursor"].clone();
-    let second =
-        support.data_for("veritas", query, json!({ "representations": representations, "after": cursor })).await;
+    let second = support.data("veritas", query, json!({ "representations": representations, "after": cursor })).await;
     assert_eq!(strings(&second["_entities"][0]["page"], "number"), all[3..6]);
 }
 

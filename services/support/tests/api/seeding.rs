@@ -9,7 +9,7 @@ use crate::helpers::spawn;
 async fn restarting_on_a_seeded_database_keeps_the_same_rows() {
     let database_url = testing::sqlite_url("support");
     let query = "{ tickets(first: 100) { nodes { id number status } } }";
-    let first = spawn(database_url.clone(), None).await.data_for("ridgeline", query, json!({})).await;
-    let second = spawn(database_url, None).await.data_for("ridgeline", query, json!({})).await;
+    let first = spawn(database_url.clone(), None).await.data("ridgeline", query, json!({})).await;
+    let second = spawn(database_url, None).await.data("ridgeline", query, json!({})).await;
     assert_eq!(first, second);
 }

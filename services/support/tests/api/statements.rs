@@ -20,7 +20,7 @@ async fn entity_fetch_with_tickets_costs_the_same_statements_for_2_and_8_custome
             .map(|ordinal| json!({ "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, ordinal) }))
             .collect();
         statements.store(0, Ordering::SeqCst);
-        let data = support.data_for("ridgeline", query, json!({ "representations": representations })).await;
+        let data = support.data("ridgeline", query, json!({ "representations": representations })).await;
         counts.push(statements.load(Ordering::SeqCst));
         let entities = data["_entities"].as_array().unwrap();
         assert_eq!(entities.len(), customers);

@@ -16,7 +16,7 @@ async fn accounts(support: &crate::helpers::TestSupport, slug: &str) -> Vec<Valu
     let representations: Vec<Value> = (0..tenant.customers.len())
         .map(|ordinal| json!({ "__typename": "CustomerAccount", "id": demo::customer_id(tenant, ordinal) }))
         .collect();
-    let data = support.data_for(slug, ACCOUNTS_QUERY, json!({ "representations": representations })).await;
+    let data = support.data(slug, ACCOUNTS_QUERY, json!({ "representations": representations })).await;
     data["_entities"].as_array().unwrap().clone()
 }
 

@@ -14,9 +14,8 @@ fn customer_ids(slug: &str) -> Vec<String> {
 
 async fn assert_each_tenant_sees_only_its_tickets(support: &TestSupport) {
     for slug in ["ridgeline", "helix", "veritas"] {
-        let data = support
-            .data_for(slug, "{ tickets(first: 100) { nodes { number customerAccount { id } } } }", json!({}))
-            .await;
+        let data =
+            support.data(slug, "{ tickets(first: 100) { nodes { number customerAccount { id } } } }", json!({})).await;
         let tickets = data["tickets"]["nodes"].as_array().unwrap();
         assert!(tickets.len() >= 2 * customer_ids(slug).len(), "{slug}: {} tickets", tickets.len());
         for ticket in tickets {
@@ -46,7 +45,7 @@ async fn rejects_a_request_without_a_signed_context_with_401() {
 async fn assert_foreign_references_yield_nothing(support: &TestSupport) {
     let helix = demo::tenant_by_slug("helix").unwrap();
     let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
-    let helix_tickets = support.data_for("helix", "{ tickets(first: 1) { nodes { id } } }", json!({})).await;
+    let helix_tickets = support.data("helix", "{ tickets(first: 1) { nodes { id } } }", json!({})).await;
     let helix_ticket = helix_tickets["tickets"]["nodes"][0]["id"].clone();
     assert!(helix_ticket.is_string());
     let query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
@@ -58,7 +57,7 @@ async fn assert_foreign_references_yield_nothing(support: &TestSupport) {
         { "__typename": "CustomerAccount", "id": helix_customer },
         { "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, 0) },
     ]);
-    let data = support.data_for("ridgeline", query, json!({ "representations": representations })).await;
+    let data = support.data("ridgeline", query, json!({ "representations": representations })).await;
     let entities = data["_entities"].as_array().unwrap();
     assert_eq!(entities[0], json!(null));
     assert_eq!(
@@ -69,7 +68,7 @@ async fn assert_foreign_references_yield_nothing(support: &TestSupport) {
     assert_eq!(entities[2]["openUrgentHighTicketCount"], 2);
 
     let ticket = format!("{{ ticket(id: {helix_ticket}) {{ number }} }}");
-    assert_eq!(support.data_for("ridgeline", &ticket, json!({})).await["ticket"], json!(null));
+    assert_eq!(support.data("ridgeline", &ticket, json!({})).await["ticket"], json!(null));
 }
 
 #[tokio::test]

@@ -1,0 +1,193 @@
+//! Hosting a subgraph service: the configuration every service shares (listen address,
+//! database URLs, accepted context keys, demo seeding, log format) and the application
+//! that wires migration, seeding, the schema and the HTTP handler together, so each
+//! service's `startup.rs` only names its own migrator, seed and schema.
+
+use std::{net::SocketAddr, path::Path};
+
+use async_graphql::Executor;
+use futures::future::BoxFuture;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use serde::Deserialize;
+
+use crate::{
+    ContextKey, ContextVerifier,
+    config::ConfigError,
+    db::StatementObserver,
+    startup::{BoundServer, StartupError, prepare_database},
+    subgraph_http::{self, RequestDataInstaller},
+    telemetry::LogFormat,
+};
+
+/// What distinguishes one service's defaults from another's.
+pub struct ServiceIdentity {
+    /// Lower-case service name: the SQLite file name and log label.
+    pub name: &'static str,
+    /// The binary's name, for `--help`.
+    pub binary: &'static str,
+    /// Prefix of environment overrides, e.g. `ATRIUM_FINANCE` for `ATRIUM_FINANCE__LISTEN`.
+    pub env_prefix: &'static str,
+    /// Port of `make run` (4001 catalog … 4005 analytics).
+    pub default_port: u16,
+}
+
+/// Configuration of a subgraph service. See `deploy/config/service.example.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Address to serve GraphQL on. Default `127.0.0.1:<service port>`; tests use port 0.
+    pub listen: SocketAddr,
+    /// Runtime database URL: `sqlite://...` (default `.atrium/data/<service>.sqlite`) or
+    /// `postgres://atrium_app@host/db` (the RLS-bound runtime role).
+    pub database_url: String,
+    /// Owner URL used only to migrate; defaults to `database_url`.
+    #[serde(default)]
+    pub migration_database_url: Option<String>,
+    /// Runtime pool size. Default 10.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Keys accepted for the gateway-signed tenant context (several during rotation).
+    /// Default: the development key, which only suits `make run` and tests.
+    #[serde(default = "default_context_keys")]
+    pub context_keys: Vec<ContextKey>,
+    /// Seed the demo tenants of DOMAIN.md §12 on start. Default true.
+    #[serde(default = "default_seed_demo_data")]
+    pub seed_demo_data: bool,
+    /// `pretty` (default) or `json`.
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+fn default_context_keys() -> Vec<ContextKey> {
+    vec![ContextKey::development()]
+}
+
+fn default_seed_demo_data() -> bool {
+    true
+}
+
+impl ServiceConfig {
+    /// Loads `file` (optional) with environment overrides, filling the service's defaults.
+    pub fn load(identity: &ServiceIdentity, file: Option<&Path>) -> Result<Self, ConfigError> {
+        let defaults = [
+            ("listen", toml::Value::String(format!("127.0.0.1:{}", identity.default_port))),
+            ("database_url", toml::Value::String(format!("sqlite://.atrium/data/{}.sqlite?mode=rwc", identity.name))),
+        ];
+        crate::config::load_with_defaults(file, identity.env_prefix, &defaults)
+    }
+
+    /// A configuration for tests: port 0, the given database, the development key.
+    pub fn for_tests(database_url: String, migration_database_url: Option<String>) -> Self {
+        ServiceConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url,
+            migration_database_url,
+            max_connections: 5,
+            context_keys: default_context_keys(),
+            seed_demo_data: true,
+            log_format: LogFormat::default(),
+        }
+    }
+}
+
+/// Seeds the demo tenants; errors are reported as text at startup.
+pub type Seeder = for<'a> fn(&'a DatabaseConnection) -> BoxFuture<'a, Result<(), String>>;
+
+/// A built subgraph service, listening but not yet serving.
+pub struct SubgraphApplication {
+    server: BoundServer,
+    database: DatabaseConnection,
+}
+
+impl SubgraphApplication {
+    /// Migrates (as the owner), connects the runtime pool (reporting statements to
+    /// `observer`), seeds when configured, and binds the GraphQL endpoint.
+    pub async fn build<M: MigratorTrait, E: Executor + Clone>(
+        config: &ServiceConfig,
+        observer: Option<StatementObserver>,
+        seed: Seeder,
+        executor: E,
+        install: RequestDataInstaller,
+    ) -> Result<Self, StartupError> {
+        let database = prepare_database::<M>(
+            &config.database_url,
+            config.migration_database_url.as_deref(),
+            config.max_connections,
+            observer,
+        )
+        .await?;
+        if config.seed_demo_data {
+            seed(&database).await.map_err(StartupError::Seed)?;
+        }
+        let router =
+            subgraph_http::router(executor, ContextVerifier::new(&config.context_keys), database.clone(), install);
+        let server = BoundServer::bind(config.listen, router).await?;
+        Ok(SubgraphApplication { server, database })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.database
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.run_until_stopped().await
+    }
+
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        self.server.run_until(stop).await
+    }
+}
+
+/// Builds a service application from its configuration (the service's `startup::build`).
+pub type Builder = for<'a> fn(&'a ServiceConfig) -> BoxFuture<'a, Result<SubgraphApplication, StartupError>>;
+
+#[derive(clap::Parser)]
+struct Cli {
+    /// TOML config file; `<PREFIX>__<KEY>` environment variables override it (see
+    /// deploy/config/service.example.toml).
+    #[arg(long, global = true)]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Migrate, seed the demo tenants (unless disabled) and serve (the default).
+    Serve,
+    /// Print the Federation v2 SDL of this subgraph.
+    PrintSchema,
+}
+
+/// The command line every service binary offers: `serve` (default) and `print-schema`.
+pub async fn run_cli(
+    identity: &ServiceIdentity,
+    about: &'static str,
+    sdl: fn() -> String,
+    build: Builder,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use clap::{CommandFactory, FromArgMatches};
+
+    let matches = Cli::command().name(identity.binary).about(about).get_matches();
+    let cli = Cli::from_arg_matches(&matches)?;
+    if let Some(Command::PrintSchema) = cli.command {
+        print!("{}", sdl());
+        return Ok(());
+    }
+    let config = ServiceConfig::load(identity, cli.config.as_deref()).context("loading configuration")?;
+    crate::telemetry::init("info,sqlx=warn", config.log_format);
+    let application = build(&config).await.with_context(|| format!("starting the {} service", identity.name))?;
+    tracing::info!(port = application.port(), service = identity.name, "subgraph listening");
+    application.run_until_stopped().await?;
+    Ok(())
+}
