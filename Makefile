@@ -9,7 +9,7 @@ CLIENT ?= dashboard
 # Test parallelism: each system test starts six servers, two cores share them.
 TEST_THREADS ?= 2
 
-.PHONY: help run token test test-rust lint fmt schema schema-check clean-data
+.PHONY: help run token test test-rust lint fmt schema clean-data audit-federation
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,3 +50,6 @@ schema: ## Export each subgraph's SDL to schema/ and compose schema/supergraph.g
 
 clean-data: ## Delete the local SQLite data and dev signing key under .atrium/
 	rm -rf .atrium
+
+audit-federation: ## Federation audit against the gateway: make audit-federation AUDIT_DIR=… [PUNISH=1] [SUITE=…]
+	./tests/federation-audit/run.sh
