@@ -41,6 +41,21 @@ pub struct Config {
     /// `pretty` (default) or `json`.
     #[serde(default)]
     pub log_format: atrium_kit::telemetry::LogFormat,
+    /// Shared state across gateway replicas (rate limits). Without it, state stays in
+    /// this process, which suits `make run` and single-node installs.
+    #[serde(default)]
+    pub redis: RedisConfig,
+    /// Per-tenant and per-client rate limits.
+    #[serde(default)]
+    pub rate_limits: crate::rate_limit::RateLimitConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// e.g. `redis://127.0.0.1:6379/`. Default: none (in-process state).
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,5 +177,30 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commented_example_config_parses_and_passes_the_production_checks() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config/gateway.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let config: Config = toml::from_str(&text).unwrap();
+        assert_eq!(config.profile, Profile::Production);
+        config.check().unwrap();
+    }
+
+    #[test]
+    fn production_refuses_development_keys_and_anonymous_access() {
+        let mut config: Config = toml::from_str("profile = \"production\"").unwrap();
+        assert!(matches!(config.check(), Err(ConfigCheckError::DevelopmentContextKey)));
+        config.tenant_context.signing_key = ContextKey { id: "k1".into(), secret: "s".repeat(32) };
+        assert!(matches!(config.check(), Err(ConfigCheckError::MissingJwks)));
+        config.auth.jwks_url = Some("https://idp.example/jwks".into());
+        config.auth.allow_anonymous = true;
+        assert!(matches!(config.check(), Err(ConfigCheckError::AnonymousOutsideDev)));
     }
 }

@@ -39,6 +39,7 @@ pub struct GatewayState {
     pub signer: ContextSigner,
     pub subgraphs: Arc<SubgraphClient>,
     pub profile: Profile,
+    pub rate_limiter: crate::rate_limit::RateLimiter,
 }
 
 pub fn router(state: Arc<GatewayState>) -> Router {
@@ -194,6 +195,9 @@ async fn execute(
     context: &atrium_kit::TenantContext,
     request: GraphQLRequest,
 ) -> Response {
+    if let crate::rate_limit::Decision::Limited { retry_after } = state.rate_limiter.check(context, None, 1).await {
+        return rate_limited(media, retry_after);
+    }
     let signed = match state.signer.sign(context) {
         Ok(signed) => signed,
         Err(error) => {
@@ -204,6 +208,16 @@ async fn execute(
     let transport = state.subgraphs.for_request(signed);
     let response = state.engine.execute(&request, &transport).await;
     graphql_response(media, response.outcome, response.body)
+}
+
+/// 429 with `Retry-After` in whole seconds (rounded up, so a client that waits that long
+/// is admitted).
+fn rate_limited(media: &'static str, retry_after: std::time::Duration) -> Response {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let mut response =
+        reject(media, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "rate limit exceeded for this tenant and client");
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
 }
 
 fn graphql_response(media: &'static str, outcome: Outcome, body: serde_json::Value) -> Response {

@@ -7,5 +7,6 @@ pub mod config;
 pub mod engine;
 mod graphiql;
 pub mod http;
+pub mod rate_limit;
 pub mod startup;
 pub mod subgraph_client;

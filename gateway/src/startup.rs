@@ -25,6 +25,8 @@ pub enum GatewayStartupError {
     SubgraphUrl { name: String, url: String },
     #[error(transparent)]
     DevKey(#[from] DevKeyError),
+    #[error("invalid Redis configuration: {0}")]
+    Redis(String),
     #[error(transparent)]
     Server(#[from] atrium_kit::startup::StartupError),
 }
@@ -58,6 +60,8 @@ impl Application {
             signer: ContextSigner::new(&config.tenant_context.signing_key, config.tenant_context.ttl_seconds),
             subgraphs: Arc::new(SubgraphClient::new(urls, Duration::from_millis(config.subgraph_timeout_ms))),
             profile: config.profile,
+            rate_limiter: crate::rate_limit::RateLimiter::new(config.rate_limits.clone(), config.redis.url.as_deref())
+                .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
         });
         let server = BoundServer::bind(config.listen, http::router(state)).await?;
         Ok(Application { server })

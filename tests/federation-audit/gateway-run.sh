@@ -6,6 +6,8 @@ npm start supergraph -- --cwd ./gateways/atrium --test "$1" --port "${AUDIT_PORT
 export ATRIUM_GATEWAY__LISTEN=127.0.0.1:4310
 export ATRIUM_GATEWAY__SUPERGRAPH_PATH=./supergraph.graphql
 export ATRIUM_GATEWAY__AUTH__ALLOW_ANONYMOUS=true
+# The audit measures correctness, not policy: no rate limits.
+export ATRIUM_GATEWAY__RATE_LIMITS__ENABLED=false
 export ATRIUM_GATEWAY__AUTH__DEV_KEY_PATH=/tmp/atrium-audit-key.pem
 export ATRIUM_GATEWAY__LOG_FORMAT=json
 export RUST_LOG=warn

@@ -34,6 +34,7 @@ pub struct Stack {
     pub gateway_url: String,
     pub subgraph_urls: Vec<(&'static str, String)>,
     signing_key: DevSigningKey,
+    key_path: PathBuf,
     client: reqwest::Client,
     /// The PostgreSQL databases per service (empty on SQLite).
     pub databases: Vec<(&'static str, TestDatabase)>,
@@ -78,17 +79,55 @@ impl Stack {
 
         let key_path = std::env::temp_dir().join(format!("atrium-test-key-{}.pem", uuid::Uuid::new_v4().simple()));
         let signing_key = DevSigningKey::load_or_create(&key_path).expect("dev key");
+        let mut stack = Stack {
+            gateway_url: String::new(),
+            subgraph_urls,
+            signing_key,
+            key_path,
+            client: reqwest::Client::new(),
+            databases,
+        };
+        stack.gateway_url = stack.start_gateway(|_| {}).await;
+        Some(stack)
+    }
+
+    /// The configuration of a gateway in front of this stack's subgraphs, on port 0.
+    pub fn gateway_config(&self) -> atrium_gateway::config::Config {
         let mut config: atrium_gateway::config::Config = serde_json::from_value(json!({
             "listen": "127.0.0.1:0",
             "supergraph_path": repository_root().join("schema/supergraph.graphql"),
-            "auth": { "dev_key_path": key_path },
+            "auth": { "dev_key_path": self.key_path },
         }))
         .expect("gateway config");
-        config.subgraph_urls = subgraph_urls.iter().map(|(name, url)| ((*name).to_owned(), url.clone())).collect();
+        config.subgraph_urls = self.subgraph_urls.iter().map(|(name, url)| ((*name).to_owned(), url.clone())).collect();
+        config
+    }
+
+    /// Starts one more gateway (a replica) in front of the same subgraphs, configured by
+    /// `configure`; returns its GraphQL URL.
+    pub async fn start_gateway(&self, configure: impl FnOnce(&mut atrium_gateway::config::Config)) -> String {
+        let mut config = self.gateway_config();
+        configure(&mut config);
         let gateway = atrium_gateway::startup::Application::build(config).await.expect("gateway starts");
-        let gateway_url = format!("http://127.0.0.1:{}/graphql", gateway.port());
+        let url = format!("http://127.0.0.1:{}/graphql", gateway.port());
         tokio::spawn(gateway.run_until_stopped());
-        Some(Stack { gateway_url, subgraph_urls, signing_key, client: reqwest::Client::new(), databases })
+        url
+    }
+
+    /// POSTs a GraphQL request to any gateway URL; returns status, headers and JSON body.
+    pub async fn post_to(&self, url: &str, token: &str, query: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        let response = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .bearer_auth(token)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("gateway answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().await.expect("JSON body"))
     }
 
     /// A dev token for a demo tenant and role(s).

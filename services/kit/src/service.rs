@@ -191,3 +191,17 @@ pub async fn run_cli(
     application.run_until_stopped().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commented_example_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/config/service.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let config: ServiceConfig = toml::from_str(&text).unwrap();
+        assert!(!config.seed_demo_data);
+        assert_eq!(config.context_keys.len(), 1);
+    }
+}

@@ -159,3 +159,28 @@ impl StatementLog {
         self.0.lock().map(|statements| statements.clone()).unwrap_or_default()
     }
 }
+
+/// The Redis for tests (`ATRIUM_TEST_REDIS_URL`, default `redis://127.0.0.1:6379/`) after a
+/// PING. `None` (skip) when unreachable, except with `CI=true`, where that fails the test.
+pub async fn redis_url() -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let url = std::env::var("ATRIUM_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let address = url.trim_start_matches("redis://").trim_end_matches('/').to_owned();
+    let ping = async {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.ok()?;
+        stream.write_all(b"PING\r\n").await.ok()?;
+        let mut reply = [0u8; 7];
+        stream.read_exact(&mut reply).await.ok()?;
+        (&reply == b"+PONG\r\n").then_some(())
+    };
+    let reachable = tokio::time::timeout(std::time::Duration::from_secs(2), ping).await.ok().flatten().is_some();
+    if reachable {
+        return Some(url);
+    }
+    if std::env::var("CI").is_ok_and(|value| value == "true") {
+        panic!("CI=true but Redis at {url} is unreachable");
+    }
+    eprintln!("skipping: Redis at {url} is unreachable");
+    None
+}

@@ -4,5 +4,6 @@
 mod authentication;
 mod isolation;
 mod portal_query;
+mod rate_limits;
 mod row_level_security;
 mod schema_drift;

@@ -1,0 +1,179 @@
+//! Observability shared by every binary: the global `tracing` subscriber (JSON or pretty
+//! log lines carrying `trace_id`/`span_id`, plus an OpenTelemetry layer), OTLP/HTTP export
+//! of traces and metrics when an endpoint is configured, W3C trace-context propagation,
+//! the per-application metrics registry behind `/metrics`, the HTTP server span and access
+//! log, GraphQL and SQL spans, and the `/health` + `/ready` endpoints.
+//!
+//! Traces always get ids (so logs can be correlated and `traceparent` flows to subgraphs);
+//! they are only recorded and exported when `telemetry.otlp_endpoint` is set. Metrics are
+//! always served at `/metrics`; OTLP push is added when the endpoint is set.
+
+mod database;
+mod endpoints;
+mod graphql;
+mod http;
+mod logs;
+mod metrics;
+mod propagation;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::{
+    Resource,
+    trace::{Sampler, SdkTracerProvider},
+};
+use serde::Deserialize;
+use tracing_subscriber::{EnvFilter, fmt::MakeWriter, layer::SubscriberExt as _, util::SubscriberInitExt as _};
+
+pub use database::{StatementSpans, observe_pool};
+pub use endpoints::{ReadinessCheck, operational_routes};
+pub use graphql::GraphQLSpans;
+pub use http::{
+    OperationLabels, RequestOutcome, RequestSpanOptions, record_caller, record_operation, record_outcome, track_requests,
+};
+pub use logs::LogFormat;
+pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
+pub use propagation::{extract_context, inject_context};
+
+/// `[telemetry]` in every binary's configuration. Everything that costs or leaves the
+/// process is off by default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// OTLP/HTTP (protobuf) collector base URL, e.g. `http://otel-collector:4318`; traces go
+    /// to `/v1/traces`, metrics to `/v1/metrics`. Default: none, nothing is exported.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    /// Fraction of new traces recorded, 0.0 to 1.0. Default 1.0. Subgraphs follow the
+    /// gateway's decision carried in `traceparent`.
+    #[serde(default = "default_sampling_ratio")]
+    pub sampling_ratio: f64,
+    /// Label request metrics with the tenant id. Default true: tenants are a bounded,
+    /// registered set; turn it off when they number in the thousands.
+    #[serde(default = "default_tenant_label")]
+    pub tenant_label: bool,
+    /// Put the GraphQL document text on spans (`graphql.document`). Default false: documents
+    /// can carry literal arguments a client typed in.
+    #[serde(default)]
+    pub record_document: bool,
+    /// Distinct operation names kept as metric labels; later names are counted as `other`.
+    /// Default 200.
+    #[serde(default = "default_max_operation_labels")]
+    pub max_operation_labels: usize,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            otlp_endpoint: None,
+            sampling_ratio: default_sampling_ratio(),
+            tenant_label: default_tenant_label(),
+            record_document: false,
+            max_operation_labels: default_max_operation_labels(),
+        }
+    }
+}
+
+fn default_sampling_ratio() -> f64 {
+    1.0
+}
+fn default_tenant_label() -> bool {
+    true
+}
+fn default_max_operation_labels() -> usize {
+    200
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("telemetry.sampling_ratio must be between 0 and 1, got {0}")]
+    SamplingRatio(f64),
+    #[error("cannot build the OTLP exporter: {0}")]
+    Exporter(String),
+    #[error("cannot build the metrics registry: {0}")]
+    Metrics(String),
+}
+
+impl TelemetryConfig {
+    fn otlp_url(&self, signal_path: &str) -> Option<String> {
+        self.otlp_endpoint.as_deref().map(|base| format!("{}/{signal_path}", base.trim_end_matches('/')))
+    }
+
+    fn check(&self) -> Result<(), TelemetryError> {
+        if (0.0..=1.0).contains(&self.sampling_ratio) {
+            Ok(())
+        } else {
+            Err(TelemetryError::SamplingRatio(self.sampling_ratio))
+        }
+    }
+}
+
+/// Flushes and stops trace export when dropped (end of `main`).
+#[must_use = "dropping the guard stops trace export"]
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Err(error) = self.provider.shutdown() {
+            eprintln!("telemetry: flushing traces at shutdown failed: {error}");
+        }
+    }
+}
+
+/// The tracer provider a binary's configuration asks for: batch OTLP export with
+/// parent-based ratio sampling, or — without an endpoint — a provider that records nothing
+/// but still hands out trace and span ids for logs and propagation.
+pub fn tracer_provider(service_name: &str, config: &TelemetryConfig) -> Result<SdkTracerProvider, TelemetryError> {
+    config.check()?;
+    let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
+    let builder = SdkTracerProvider::builder().with_resource(resource);
+    let Some(url) = config.otlp_url("v1/traces") else {
+        return Ok(builder.with_sampler(Sampler::AlwaysOff).build());
+    };
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(url)
+        .build()
+        .map_err(|error| TelemetryError::Exporter(error.to_string()))?;
+    Ok(builder
+        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(config.sampling_ratio))))
+        .with_batch_exporter(exporter)
+        .build())
+}
+
+/// Installs the global subscriber and tracer provider from configuration, logging to
+/// stdout. A second call in one process (tests starting several servers) changes nothing.
+pub fn init(
+    service_name: &str,
+    default_filter: &str,
+    format: LogFormat,
+    config: &TelemetryConfig,
+) -> Result<TelemetryGuard, TelemetryError> {
+    let provider = tracer_provider(service_name, config)?;
+    install(provider.clone(), default_filter, format, std::io::stdout);
+    Ok(TelemetryGuard { provider })
+}
+
+/// Installs `provider` as the global tracer provider and a subscriber writing log lines to
+/// `writer`. Tests pass an in-memory span exporter and a capturing writer here. Returns
+/// false when a global subscriber was already installed (nothing changes then).
+pub fn install<W>(provider: SdkTracerProvider, default_filter: &str, format: LogFormat, writer: W) -> bool
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let tracer = provider.tracer("atrium");
+    let spans = tracing_opentelemetry::layer().with_tracer(tracer).with_location(false).with_threads(false);
+    let installed = tracing_subscriber::registry()
+        .with(filter)
+        .with(logs::layer(format, writer))
+        .with(spans)
+        .try_init()
+        .is_ok();
+    if installed {
+        opentelemetry::global::set_tracer_provider(provider);
+    }
+    installed
+}
