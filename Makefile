@@ -9,7 +9,7 @@ CLIENT ?= dashboard
 # Test parallelism: each system test starts six servers, two cores share them.
 TEST_THREADS ?= 2
 
-.PHONY: help run token test test-rust lint fmt schema clean-data audit-federation
+.PHONY: help run token test test-rust lint fmt schema clean-data audit-federation bench
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,3 +53,6 @@ clean-data: ## Delete the local SQLite data and dev signing key under .atrium/
 
 audit-federation: ## Federation audit against the gateway: make audit-federation AUDIT_DIR=… [PUNISH=1] [SUITE=…]
 	./tests/federation-audit/run.sh
+
+bench: ## Load benchmark (release build, wrk, pinned cores); results in target/bench/results.md
+	./bench/run.sh

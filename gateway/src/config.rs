@@ -38,9 +38,16 @@ pub struct Config {
     /// Per-subgraph request timeout in milliseconds. Default 10,000.
     #[serde(default = "default_subgraph_timeout_ms")]
     pub subgraph_timeout_ms: u64,
+    /// Send identical queries in flight to one subgraph under the same signed tenant
+    /// context once and share the answer. Default true.
+    #[serde(default = "default_subgraph_deduplication")]
+    pub subgraph_deduplication: bool,
     /// `pretty` (default) or `json`.
     #[serde(default)]
     pub log_format: atrium_kit::telemetry::LogFormat,
+    /// Traces, metrics and their export (`[telemetry]`); export is off by default.
+    #[serde(default)]
+    pub telemetry: atrium_kit::telemetry::TelemetryConfig,
     /// Shared state across gateway replicas (rate limits). Without it, state stays in
     /// this process, which suits `make run` and single-node installs.
     #[serde(default)]
@@ -48,6 +55,14 @@ pub struct Config {
     /// Per-tenant and per-client rate limits.
     #[serde(default)]
     pub rate_limits: crate::rate_limit::RateLimitConfig,
+    /// Persisted documents: per-client policy, APQ, where manifests live.
+    #[serde(default)]
+    pub persisted_documents: crate::persisted::PersistedDocumentsConfig,
+    /// Operation policy: size, parser, depth, alias, root-field and cost limits per client
+    /// kind, introspection, CSRF, error masking and gateway timeouts (units and defaults on
+    /// each key of `crate::policy::PolicyConfig`).
+    #[serde(default)]
+    pub policy: crate::policy::PolicyConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -126,6 +141,9 @@ fn default_supergraph_path() -> PathBuf {
 }
 fn default_subgraph_timeout_ms() -> u64 {
     10_000
+}
+fn default_subgraph_deduplication() -> bool {
+    true
 }
 fn default_issuer() -> String {
     "atrium-dev".to_owned()

@@ -1,9 +1,12 @@
 //! The gateway's GraphQL-over-HTTP endpoint.
 //!
-//! Order of checks, cheapest and least revealing first: `Accept` negotiation (406),
-//! authentication (401: nothing about the schema leaks to anonymous callers), method and
-//! content type (415), body shape (400; JSON-array batches are refused), then the engine
-//! (parse, validate, plan, execute). GET never runs a mutation (405 + `Allow: POST`).
+//! Order of checks, cheapest and least revealing first: header size (431), body size
+//! (413), `Accept` negotiation (406), CSRF (400: a JSON content type or a preflight
+//! header), authentication (401: nothing about the schema leaks to anonymous callers),
+//! content type (415), body shape (400; JSON-array batches are refused), the caller's
+//! operation policy (`crate::policy`: tokens, depth, aliases, root fields, cost), then the
+//! engine (validate, plan, execute) under the client kind's timeout (504). GET never runs
+//! a mutation (405 + `Allow: POST`). Subgraph errors leave masked to their code and path.
 
 use std::sync::Arc;
 
@@ -15,8 +18,9 @@ use atrium_kit::{
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, RawQuery, State},
+    extract::{DefaultBodyLimit, RawQuery, Request, State, rejection::BytesRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
@@ -26,12 +30,11 @@ use crate::{
     auth::{AuthError, Authenticator},
     config::Profile,
     engine::{Engine, GraphQLRequest, OperationKind, Outcome},
+    persisted::IncomingRequest,
     graphiql,
+    policy::{self, Admission, OperationPolicy},
     subgraph_client::SubgraphClient,
 };
-
-/// Largest request body accepted (ENGINEERING.md §4).
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub struct GatewayState {
     pub engine: Engine,
@@ -40,19 +43,39 @@ pub struct GatewayState {
     pub subgraphs: Arc<SubgraphClient>,
     pub profile: Profile,
     pub rate_limiter: crate::rate_limit::RateLimiter,
+    pub documents: Arc<crate::persisted::PersistedDocuments>,
+    pub policy: OperationPolicy,
+    pub telemetry: crate::telemetry::GatewayTelemetry,
 }
 
 pub fn router(state: Arc<GatewayState>) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/health", get(|| async { "ok" }))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(state.policy.config().max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_header_size))
         .with_state(state)
+}
+
+/// 431 before routing when the headers together exceed `policy.max_header_bytes`.
+async fn limit_header_size(State(state): State<Arc<GatewayState>>, request: Request, next: Next) -> Response {
+    if policy::header_bytes(request.headers()) > state.policy.config().max_header_bytes {
+        let media = negotiate(request.headers()).unwrap_or(APPLICATION_JSON);
+        return reject(
+            media,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            policy::codes::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "the request headers are too large",
+        );
+    }
+    next.run(request).await
 }
 
 #[derive(Deserialize)]
 struct RequestBody {
     query: Option<String>,
+    /// A persisted document's id (GraphQL-over-HTTP persisted documents).
+    #[serde(rename = "documentId")]
+    document_id: Option<String>,
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     #[serde(default)]
@@ -61,8 +84,19 @@ struct RequestBody {
     extensions: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-async fn graphql_post(State(state): State<Arc<GatewayState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<Arc<GatewayState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_rejected(media, &rejection),
+    };
+    if let Some(response) = csrf_rejection(&state, media, &headers) {
+        return response;
+    }
     let context = match state.authenticator.authenticate(&headers).await {
         Ok(context) => context,
         Err(error) => return unauthenticated(media, &error),
@@ -82,16 +116,60 @@ async fn graphql_post(State(state): State<Arc<GatewayState>>, headers: HeaderMap
     if value.is_array() {
         return reject(media, StatusCode::BAD_REQUEST, "BATCHING_NOT_SUPPORTED", "batched requests are not accepted");
     }
-    let request = match serde_json::from_value::<RequestBody>(value) {
-        Ok(RequestBody { query: Some(query), operation_name, variables, extensions }) => GraphQLRequest {
+    let incoming = match serde_json::from_value::<RequestBody>(value) {
+        Ok(RequestBody { query, document_id, operation_name, variables, extensions }) => IncomingRequest {
             query,
+            document_id,
             operation_name,
             variables: variables.unwrap_or_default(),
             extensions: extensions.unwrap_or_default(),
         },
-        _ => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body must hold a `query` string"),
+        Err(_) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request"),
     };
-    execute(&state, media, &context, request).await
+    let request = match resolve_document(&state, media, &context, incoming).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let admission = match admit(&state, media, &context, &request) {
+        Ok(admission) => admission,
+        Err(response) => return *response,
+    };
+    execute(&state, media, &context, request, admission).await
+}
+
+/// 413 with a GraphQL error body when the body exceeds `policy.max_body_bytes`.
+fn body_rejected(media: &'static str, rejection: &BytesRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return reject(media, StatusCode::PAYLOAD_TOO_LARGE, policy::codes::PAYLOAD_TOO_LARGE, "the body is too large");
+    }
+    tracing::info!(%rejection, "could not read a request body");
+    reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body could not be read")
+}
+
+/// The rejection of a request a foreign web page could have sent without a CORS preflight.
+fn csrf_rejection(state: &GatewayState, media: &'static str, headers: &HeaderMap) -> Option<Response> {
+    if policy::is_csrf_safe(headers, &state.policy.config().csrf_preflight_headers) {
+        return None;
+    }
+    Some(reject(
+        media,
+        StatusCode::BAD_REQUEST,
+        policy::codes::CSRF_PREVENTED,
+        "this request needs a JSON content type or a preflight header such as x-atrium-preflight",
+    ))
+}
+
+/// The caller's operation policy (limits, cost), applied before anything is planned.
+fn admit(
+    state: &GatewayState,
+    media: &'static str,
+    context: &atrium_kit::TenantContext,
+    request: &GraphQLRequest,
+) -> Result<Admission, Box<Response>> {
+    state.policy.admit(context.client_kind, request).map_err(|error| {
+        let outcome = if error.is_client_error() { Outcome::RequestError } else { Outcome::InternalError };
+        Box::new(graphql_response(media, outcome, error.to_response()))
+    })
 }
 
 async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
@@ -103,45 +181,56 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
         return Html(graphiql::PAGE).into_response();
     }
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
+    if let Some(response) = csrf_rejection(&state, media, &headers) {
+        return response;
+    }
     let context = match state.authenticator.authenticate(&headers).await {
         Ok(context) => context,
         Err(error) => return unauthenticated(media, &error),
     };
-    let request = match parse_get_parameters(raw.as_deref().unwrap_or("")) {
-        Ok(request) => request,
+    let incoming = match parse_get_parameters(raw.as_deref().unwrap_or("")) {
+        Ok(incoming) => incoming,
         Err(message) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
-    // GET must be safe: find the operation kind before anything reaches a subgraph.
-    match state.engine.prepare(&request).await {
-        Ok(prepared) if prepared.kind() == OperationKind::Mutation => {
-            let mut response =
-                reject(media, StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations are only accepted over POST");
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
-        Ok(_) => {}
-        Err(error) => {
-            let outcome = if error.is_client_error() { Outcome::RequestError } else { Outcome::InternalError };
-            return graphql_response(media, outcome, error.to_response());
-        }
+    let request = match resolve_document(&state, media, &context, incoming).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let admission = match admit(&state, media, &context, &request) {
+        Ok(admission) => admission,
+        Err(response) => return *response,
+    };
+    // GET must be safe. The document alone says whether a mutation is selected, so this
+    // holds before validation and for schemas without any mutation.
+    if admission.operation_kind == Some(OperationKind::Mutation) {
+        let mut response =
+            reject(media, StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations are only accepted over POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
     }
-    execute(&state, media, &context, request).await
+    execute(&state, media, &context, request, admission).await
 }
 
-fn parse_get_parameters(raw: &str) -> Result<GraphQLRequest, &'static str> {
-    let mut request = GraphQLRequest {
-        query: String::new(),
-        operation_name: None,
-        variables: Default::default(),
-        extensions: Default::default(),
-    };
-    let mut has_query = false;
+/// Runs the caller's persisted-document policy: which document runs, or why none may.
+async fn resolve_document(
+    state: &GatewayState,
+    media: &'static str,
+    context: &atrium_kit::TenantContext,
+    incoming: IncomingRequest,
+) -> Result<GraphQLRequest, Response> {
+    state
+        .documents
+        .resolve(context, incoming)
+        .await
+        .map_err(|rejection| reject(media, rejection.status(), rejection.code(), rejection.message()))
+}
+
+fn parse_get_parameters(raw: &str) -> Result<IncomingRequest, &'static str> {
+    let mut request = IncomingRequest::default();
     for (key, value) in form_urlencoded_pairs(raw) {
         match key.as_str() {
-            "query" => {
-                request.query = value;
-                has_query = true;
-            }
+            "query" => request.query = Some(value),
+            "documentId" => request.document_id = Some(value),
             "operationName" => request.operation_name = Some(value).filter(|name| !name.is_empty()),
             "variables" if !value.is_empty() => {
                 request.variables = serde_json::from_str(&value).map_err(|_| "`variables` must be a JSON object")?;
@@ -152,7 +241,11 @@ fn parse_get_parameters(raw: &str) -> Result<GraphQLRequest, &'static str> {
             _ => {}
         }
     }
-    if has_query { Ok(request) } else { Err("the `query` parameter is required") }
+    if request.query.is_some() || request.document_id.is_some() || request.extensions.contains_key("persistedQuery") {
+        Ok(request)
+    } else {
+        Err("the `query` (or `documentId`) parameter is required")
+    }
 }
 
 /// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space, `%XX` a byte).
@@ -194,7 +287,9 @@ async fn execute(
     media: &'static str,
     context: &atrium_kit::TenantContext,
     request: GraphQLRequest,
+    admission: Admission,
 ) -> Response {
+    atrium_kit::telemetry::record_caller(context);
     if let crate::rate_limit::Decision::Limited { retry_after } = state.rate_limiter.check(context, None, 1).await {
         return rate_limited(media, retry_after);
     }
@@ -205,9 +300,33 @@ async fn execute(
             return reject(media, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "internal error");
         }
     };
-    let transport = state.subgraphs.for_request(signed);
-    let response = state.engine.execute(&request, &transport).await;
+    let transport = state.subgraphs.for_request(signed).with_caller(context);
+    let execution =
+        tokio::time::timeout(admission.timeout(), crate::telemetry::execute_traced(state, &request, &transport));
+    let Ok(mut response) = execution.await else {
+        tracing::warn!(timeout_ms = admission.limits.gateway_timeout_ms, "request exceeded the gateway timeout");
+        return reject(media, StatusCode::GATEWAY_TIMEOUT, policy::codes::GATEWAY_TIMEOUT, "the request took too long");
+    };
+    apply_response_policy(state, &admission, response.outcome, &mut response.body);
     graphql_response(media, response.outcome, response.body)
+}
+
+/// Masks subgraph errors, hides suggestions while introspection is off, and reports the
+/// operation's static cost in `extensions.cost`.
+fn apply_response_policy(state: &GatewayState, admission: &Admission, outcome: Outcome, body: &mut serde_json::Value) {
+    let config = state.policy.config();
+    if config.mask_subgraph_errors {
+        policy::mask_subgraph_errors(body);
+    }
+    if outcome == Outcome::RequestError && !config.introspection_enabled(state.profile) {
+        policy::strip_suggestions(body);
+    }
+    if let (Some(cost), Some(body)) = (admission.cost_extension(), body.as_object_mut()) {
+        let extensions = body.entry("extensions").or_insert_with(|| serde_json::json!({}));
+        if let Some(extensions) = extensions.as_object_mut() {
+            extensions.insert("cost".into(), cost);
+        }
+    }
 }
 
 /// 429 with `Retry-After` in whole seconds (rounded up, so a client that waits that long
@@ -268,7 +387,7 @@ mod tests {
         let request =
             parse_get_parameters("query=%7B+tenant+%7B+name+%7D+%7D&operationName=&variables=%7B%22a%22%3A1%7D")
                 .unwrap();
-        assert_eq!(request.query, "{ tenant { name } }");
+        assert_eq!(request.query.as_deref(), Some("{ tenant { name } }"));
         assert_eq!(request.operation_name, None);
         assert_eq!(request.variables["a"], 1);
     }

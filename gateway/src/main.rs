@@ -3,12 +3,17 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
+use std::sync::Arc;
+
 use atrium_gateway::{
-    auth::DevSigningKey,
+    auth::{DevSigningKey, dev_key::tenant_id_of},
+    engine::{Engine, EngineOptions, Supergraph},
+    persisted::{Manifest, PersistedDocuments, Scope, validate_manifest},
     composition::{SubgraphDefinition, compose},
     config::{Config, Profile},
     startup::Application,
 };
+use atrium_kit::ClientKind;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -40,6 +45,11 @@ enum Command {
         #[arg(long, default_value_t = 8 * 3600)]
         ttl: i64,
     },
+    /// Persisted (trusted) documents: publish manifests, check them against a schema, list them.
+    Pq {
+        #[command(subcommand)]
+        command: PqCommand,
+    },
     /// Compose subgraph SDL files into a join v0.3 supergraph.
     Compose {
         /// `name=url=path/to/subgraph.graphql`, once per subgraph.
@@ -49,6 +59,31 @@ enum Command {
         #[arg(long, default_value = "schema/supergraph.graphql")]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum PqCommand {
+    /// Validate an Apollo persisted-query manifest (v1) against the supergraph and publish
+    /// it as the next version for a client kind. Nothing is published if any operation
+    /// fails; each failure is printed with the operation name and the reason.
+    Publish {
+        /// Client kind the documents are for: partner_portal, dashboard, bi or service.
+        #[arg(long)]
+        client: String,
+        /// `platform` (every tenant), a demo tenant slug, or a tenant UUID.
+        #[arg(long, default_value = "platform")]
+        tenant: String,
+        /// The manifest file (JSON).
+        manifest: PathBuf,
+    },
+    /// Re-validate every published document against a supergraph (default: the configured
+    /// one) and list what it would break; exits non-zero if anything breaks.
+    Check {
+        #[arg(long)]
+        supergraph: Option<PathBuf>,
+    },
+    /// List published manifests: scope, client kind, version, operations.
+    List,
 }
 
 #[tokio::main]
@@ -68,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Pq { command } => persisted_documents(config, command).await,
         Command::Compose { subgraphs, output } => {
             let mut definitions = Vec::new();
             for spec in subgraphs {
@@ -90,8 +126,67 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+async fn persisted_documents(config: Config, command: PqCommand) -> anyhow::Result<()> {
+    let documents = PersistedDocuments::new(
+        config.persisted_documents.clone(),
+        config.redis.url.as_deref(),
+        &config.rate_limits.key_prefix,
+    )?;
+    let load_engine = |path: &std::path::Path| -> anyhow::Result<Engine> {
+        let sdl = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Engine::new(Arc::new(Supergraph::from_sdl(&sdl)?), EngineOptions::default()))
+    };
+    match command {
+        PqCommand::Publish { client, tenant, manifest } => {
+            let client = ClientKind::parse(&client)
+                .with_context(|| format!("unknown client kind `{client}` (partner_portal, dashboard, bi, service)"))?;
+            let scope = if tenant == "platform" { Scope::Platform } else { Scope::Tenant(tenant_id_of(&tenant)) };
+            let text = std::fs::read_to_string(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+            let manifest = Manifest::parse(&text)?;
+            let engine = load_engine(&config.supergraph_path)?;
+            let invalid = validate_manifest(&engine, &manifest).await;
+            if !invalid.is_empty() {
+                for operation in &invalid {
+                    eprintln!("invalid: {operation}");
+                }
+                bail!("{} of {} operations do not validate; nothing was published", invalid.len(), manifest.operations.len());
+            }
+            let count = manifest.operations.len();
+            let version = documents.store().publish(scope, client, manifest).await?;
+            println!("published {count} operations for {} ({scope:?}) as version {version}", client.as_str());
+        }
+        PqCommand::Check { supergraph } => {
+            let engine = load_engine(supergraph.as_deref().unwrap_or(&config.supergraph_path))?;
+            let mut broken = 0;
+            for (scope, client, publication) in documents.store().load_all().await? {
+                for operation in validate_manifest(&engine, &publication.manifest).await {
+                    broken += 1;
+                    println!("breaks: {} ({scope:?}, version {}): {operation}", client.as_str(), publication.version);
+                }
+            }
+            if broken > 0 {
+                bail!("{broken} published operations would break");
+            }
+            println!("every published operation validates");
+        }
+        PqCommand::List => {
+            for (scope, client, publication) in documents.store().load_all().await? {
+                println!(
+                    "{scope:?}\t{}\tversion {}\t{} operations\tpublished {}",
+                    client.as_str(),
+                    publication.version,
+                    publication.manifest.operations.len(),
+                    publication.published_at
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
-    atrium_kit::telemetry::init("info", config.log_format);
+    let _telemetry = atrium_kit::telemetry::init("atrium-gateway", "info", config.log_format, &config.telemetry)
+        .context("starting telemetry")?;
     let profile = config.profile;
     let application = Application::build(config).await.context("starting the gateway")?;
     tracing::info!(port = application.port(), ?profile, "gateway listening");

@@ -7,9 +7,10 @@ use atrium_kit::{ContextSigner, startup::BoundServer};
 
 use crate::{
     auth::{Authenticator, dev_key::DevKeyError},
-    config::{Config, ConfigCheckError, Profile},
+    config::{Config, ConfigCheckError},
     engine::{Engine, EngineError, EngineOptions, Supergraph},
     http::{self, GatewayState},
+    policy::{OperationPolicy, SchemaParseError},
     subgraph_client::SubgraphClient,
 };
 
@@ -25,10 +26,14 @@ pub enum GatewayStartupError {
     SubgraphUrl { name: String, url: String },
     #[error(transparent)]
     DevKey(#[from] DevKeyError),
+    #[error("the operation policy cannot read the API schema: {0}")]
+    Policy(#[from] SchemaParseError),
     #[error("invalid Redis configuration: {0}")]
     Redis(String),
     #[error(transparent)]
     Server(#[from] atrium_kit::startup::StartupError),
+    #[error(transparent)]
+    Telemetry(#[from] atrium_kit::telemetry::TelemetryError),
 }
 
 pub struct Application {
@@ -50,20 +55,49 @@ impl Application {
                 .map_err(|_| GatewayStartupError::SubgraphUrl { name: name.to_owned(), url: url.to_owned() })?;
             urls.insert(name.to_owned(), uri);
         }
+        let policy = OperationPolicy::new(config.policy.clone(), &supergraph.api_schema_sdl())?;
         let engine = Engine::new(
             supergraph,
-            EngineOptions { allow_introspection: config.profile == Profile::Dev, plan_cache_capacity: 10_000 },
+            EngineOptions {
+                allow_introspection: config.policy.introspection_enabled(config.profile),
+                plan_cache_capacity: 10_000,
+            },
         );
+        let metrics = Arc::new(atrium_kit::telemetry::Metrics::new("atrium-gateway", &config.telemetry)?);
+        let documents = Arc::new(
+            crate::persisted::PersistedDocuments::new(
+                config.persisted_documents.clone(),
+                config.redis.url.as_deref(),
+                &config.rate_limits.key_prefix,
+            )
+            .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
+        );
+        documents.start_reloading().await;
         let state = Arc::new(GatewayState {
             engine,
             authenticator: Authenticator::from_config(&config.auth)?,
             signer: ContextSigner::new(&config.tenant_context.signing_key, config.tenant_context.ttl_seconds),
-            subgraphs: Arc::new(SubgraphClient::new(urls, Duration::from_millis(config.subgraph_timeout_ms))),
+            subgraphs: Arc::new(
+                SubgraphClient::new(urls, Duration::from_millis(config.subgraph_timeout_ms))
+                    .with_deduplication(config.subgraph_deduplication)
+                    .with_metrics(crate::telemetry::FetchMetrics::new(&metrics)),
+            ),
             profile: config.profile,
             rate_limiter: crate::rate_limit::RateLimiter::new(config.rate_limits.clone(), config.redis.url.as_deref())
                 .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
+            documents: documents.clone(),
+            policy,
+            telemetry: crate::telemetry::GatewayTelemetry::new(Arc::clone(&metrics)),
         });
-        let server = BoundServer::bind(config.listen, http::router(state)).await?;
+        crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));
+        let readiness = crate::telemetry::readiness_checks(Arc::downgrade(&state), config.redis.url.clone());
+        let graphql = atrium_kit::telemetry::track_requests(
+            http::router(state),
+            &metrics,
+            atrium_kit::telemetry::RequestSpanOptions { continue_remote_trace: false },
+        );
+        let router = graphql.merge(atrium_kit::telemetry::operational_routes(metrics, readiness));
+        let server = BoundServer::bind(config.listen, router).await?;
         Ok(Application { server })
     }
 

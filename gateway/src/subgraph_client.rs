@@ -2,6 +2,13 @@
 //! per-request transport that stamps the gateway-signed tenant context on every fetch.
 //! No client header is ever forwarded, so an inbound copy of the internal context header
 //! (or any `x-tenant-id`) cannot reach a subgraph.
+//!
+//! Identical queries in flight to the same subgraph under the same signed context are
+//! sent once (`in_flight`); connections are kept alive, idle ones are capped per host and
+//! requests in flight per subgraph are bounded, so a burst queues instead of opening
+//! sockets without limit.
+
+mod in_flight;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -15,15 +22,34 @@ use hyper_util::{
     rt::TokioExecutor,
 };
 
-use crate::engine::{SubgraphTransport, TransportError};
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use self::in_flight::{FetchKey, InFlight};
+use crate::{
+    engine::{SubgraphTransport, TransportError},
+    telemetry::{FetchCaller, FetchMetrics},
+};
 
 /// Largest subgraph response accepted, so one misbehaving subgraph cannot exhaust memory.
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Requests in flight to one subgraph at a time; more wait (within the timeout) for a slot.
+const MAX_IN_FLIGHT_PER_SUBGRAPH: usize = 512;
+/// Idle keep-alive connections kept per subgraph host.
+const MAX_IDLE_PER_HOST: usize = 128;
 
 pub struct SubgraphClient {
     client: Client<HttpConnector, Full<Bytes>>,
-    urls: HashMap<String, hyper::Uri>,
+    urls: HashMap<String, Endpoint>,
     timeout: Duration,
+    in_flight: Option<Arc<InFlight>>,
+    metrics: Option<FetchMetrics>,
+}
+
+struct Endpoint {
+    name: Arc<str>,
+    uri: hyper::Uri,
+    slots: tokio::sync::Semaphore,
 }
 
 impl SubgraphClient {
@@ -33,29 +59,78 @@ impl SubgraphClient {
         connector.set_keepalive(Some(Duration::from_secs(60)));
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
             .build(connector);
-        SubgraphClient { client, urls, timeout }
+        let urls = urls
+            .into_iter()
+            .map(|(name, uri)| {
+                let endpoint = Endpoint {
+                    name: name.as_str().into(),
+                    uri,
+                    slots: tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_SUBGRAPH),
+                };
+                (name, endpoint)
+            })
+            .collect();
+        SubgraphClient { client, urls, timeout, in_flight: Some(Arc::default()), metrics: None }
+    }
+
+    /// Records fetch latency and failures per subgraph.
+    pub fn with_metrics(mut self, metrics: FetchMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Turns the de-duplication of identical in-flight queries on (the default) or off.
+    pub fn with_deduplication(mut self, enabled: bool) -> Self {
+        self.in_flight = enabled.then(Arc::default);
+        self
     }
 
     /// A transport for one client request, carrying that request's signed context.
     pub fn for_request(self: &Arc<Self>, signed_context: String) -> TenantBoundTransport {
-        TenantBoundTransport { client: self.clone(), signed_context }
+        TenantBoundTransport { client: self.clone(), signed_context: signed_context.into(), caller: None }
+    }
+
+    /// Sends the fetch, or joins an identical query already in flight under the same
+    /// signed context. Mutations are always sent.
+    async fn fetch(
+        self: &Arc<Self>,
+        subgraph: &str,
+        body: Bytes,
+        signed_context: &Arc<str>,
+    ) -> Result<Bytes, TransportError> {
+        let (Some(in_flight), Some(endpoint)) = (&self.in_flight, self.urls.get(subgraph)) else {
+            return self.post(subgraph, body, signed_context).await;
+        };
+        if !is_query(&body) {
+            return self.post(subgraph, body, signed_context).await;
+        }
+        let key = FetchKey { subgraph: Arc::clone(&endpoint.name), signed_context: Arc::clone(signed_context), body };
+        let client = Arc::clone(self);
+        let (subgraph, body, signed_context) =
+            (Arc::clone(&key.subgraph), key.body.clone(), Arc::clone(signed_context));
+        // The fetch runs in its own task: it keeps the fetch span, whose id it sends on.
+        in_flight.run(key, async move { client.post(&subgraph, body, &signed_context).await }.in_current_span()).await
     }
 
     async fn post(&self, subgraph: &str, body: Bytes, signed_context: &str) -> Result<Bytes, TransportError> {
         let failure = |message: String| TransportError { message };
-        let uri = self.urls.get(subgraph).ok_or_else(|| failure(format!("no URL for subgraph `{subgraph}`")))?;
-        let request = Request::post(uri.clone())
+        let endpoint = self.urls.get(subgraph).ok_or_else(|| failure(format!("no URL for subgraph `{subgraph}`")))?;
+        let mut request = Request::post(endpoint.uri.clone())
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/graphql-response+json, application/json")
             .header(CONTEXT_HEADER, signed_context)
             .body(Full::new(body))
             .map_err(|error| failure(format!("building request to `{subgraph}`: {error}")))?;
+        let fetch_span = tracing::Span::current();
+        atrium_kit::telemetry::inject_context(&fetch_span.context(), request.headers_mut());
         let exchange = async {
+            let _slot = endpoint.slots.acquire().await.map_err(|_| failure(format!("`{subgraph}` client closed")))?;
             let response =
                 self.client.request(request).await.map_err(|error| failure(format!("`{subgraph}`: {error}")))?;
             let status = response.status();
+            fetch_span.record("http.response.status_code", status.as_u16());
             let body = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
                 .collect()
                 .await
@@ -66,7 +141,9 @@ impl SubgraphClient {
             if body.first() == Some(&b'{') {
                 Ok(body)
             } else {
-                Err(failure(format!("`{subgraph}` answered HTTP {status} without a GraphQL body")))
+                // The subgraph's own words go to the gateway's log, never to the client.
+                let excerpt = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+                Err(failure(format!("`{subgraph}` answered HTTP {status} without a GraphQL body: {excerpt}")))
             }
         };
         tokio::time::timeout(self.timeout, exchange)
@@ -77,11 +154,122 @@ impl SubgraphClient {
 
 pub struct TenantBoundTransport {
     client: Arc<SubgraphClient>,
-    signed_context: String,
+    signed_context: Arc<str>,
+    caller: Option<FetchCaller>,
+}
+
+impl TenantBoundTransport {
+    /// Names the caller (tenant, client kind) on this request's fetch spans.
+    pub fn with_caller(mut self, context: &atrium_kit::TenantContext) -> Self {
+        self.caller = Some(FetchCaller::of(context));
+        self
+    }
 }
 
 impl SubgraphTransport for TenantBoundTransport {
     fn fetch<'a>(&'a self, subgraph: &'a str, body: Bytes) -> BoxFuture<'a, Result<Bytes, TransportError>> {
-        Box::pin(self.client.post(subgraph, body, &self.signed_context))
+        let url = self.client.urls.get(subgraph).map(|endpoint| &endpoint.uri);
+        let span = crate::telemetry::fetch_span(subgraph, url, self.caller);
+        let fetch = self.client.fetch(subgraph, body, &self.signed_context);
+        Box::pin(crate::telemetry::observe_fetch(self.client.metrics.as_ref(), subgraph, span, fetch))
+    }
+}
+
+/// Whether a subgraph request body (`{"query":"...` as the executor writes it) holds a
+/// query rather than a mutation; anything unrecognised counts as not a query.
+fn is_query(body: &[u8]) -> bool {
+    let Some(operation) = body.strip_prefix(br#"{"query":""#) else { return false };
+    let start = operation.iter().position(|byte| !byte.is_ascii_whitespace()).unwrap_or(operation.len());
+    let operation = &operation[start..];
+    operation.starts_with(b"{") || operation.starts_with(b"query")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::{Router, http::HeaderMap, routing::post};
+    use tokio::sync::Barrier;
+
+    use super::*;
+
+    /// A subgraph answering with the tenant context it received; each request waits at
+    /// `barrier` so that the requests under test are in flight together.
+    async fn echo_subgraph(calls: Arc<AtomicUsize>, barrier: Arc<Barrier>) -> hyper::Uri {
+        let router = Router::new().route(
+            "/graphql",
+            post(move |headers: HeaderMap| {
+                let (calls, barrier) = (Arc::clone(&calls), Arc::clone(&barrier));
+                async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    barrier.wait().await;
+                    let context = headers.get(CONTEXT_HEADER).and_then(|value| value.to_str().ok()).unwrap_or("");
+                    format!(r#"{{"data":{{"context":"{context}"}}}}"#)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://127.0.0.1:{port}/graphql").parse().unwrap()
+    }
+
+    fn client(uri: hyper::Uri) -> Arc<SubgraphClient> {
+        Arc::new(SubgraphClient::new(HashMap::from([("products".to_owned(), uri)]), Duration::from_secs(10)))
+    }
+
+    const QUERY: &[u8] = br#"{"query":"{topProducts{upc}}"}"#;
+
+    #[tokio::test]
+    async fn identical_queries_of_two_tenants_each_reach_the_subgraph_with_their_own_context() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        // Both requests must be at the subgraph at the same time to pass the barrier: had
+        // they been merged, the single request would wait until the client's timeout.
+        let client = client(echo_subgraph(Arc::clone(&calls), Arc::new(Barrier::new(2))).await);
+        let (tenant_a, tenant_b) = (client.for_request("context-a".into()), client.for_request("context-b".into()));
+        let (a, b) = tokio::join!(
+            tenant_a.fetch("products", Bytes::from_static(QUERY)),
+            tenant_b.fetch("products", Bytes::from_static(QUERY)),
+        );
+        assert_eq!(a.unwrap(), Bytes::from_static(br#"{"data":{"context":"context-a"}}"#));
+        assert_eq!(b.unwrap(), Bytes::from_static(br#"{"data":{"context":"context-b"}}"#));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    // Single-threaded: all eight fetches are started before the subgraph can answer one.
+    #[tokio::test]
+    async fn identical_queries_under_one_context_in_flight_together_reach_the_subgraph_once() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let client = client(echo_subgraph(Arc::clone(&calls), Arc::new(Barrier::new(1))).await);
+        let transports: Vec<_> = (0..8).map(|_| client.for_request("context-a".into())).collect();
+        let answers = futures::future::join_all(
+            transports.iter().map(|transport| transport.fetch("products", Bytes::from_static(QUERY))),
+        )
+        .await;
+        for answer in answers {
+            assert_eq!(answer.unwrap(), Bytes::from_static(br#"{"data":{"context":"context-a"}}"#));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn mutations_are_never_merged() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let client = client(echo_subgraph(Arc::clone(&calls), Arc::new(Barrier::new(2))).await);
+        let transport = client.for_request("context-a".into());
+        let mutation = Bytes::from_static(br#"{"query":"mutation{archive(id:\"1\")}"}"#);
+        let (first, second) =
+            tokio::join!(transport.fetch("products", mutation.clone()), transport.fetch("products", mutation));
+        assert!(first.is_ok() && second.is_ok());
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn only_query_bodies_count_as_queries() {
+        assert!(is_query(br#"{"query":"{a}"}"#));
+        assert!(is_query(br#"{"query":"query($representations:[_Any!]!){_entities}"}"#));
+        assert!(!is_query(br#"{"query":"mutation{a}"}"#));
+        assert!(!is_query(br#"{"query":"subscription{a}"}"#));
+        assert!(!is_query(br#"{"variables":{},"query":"{a}"}"#));
     }
 }

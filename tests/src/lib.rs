@@ -135,6 +135,12 @@ impl Stack {
         self.token_with_ttl(tenant, roles, 600)
     }
 
+    /// A dev token for a client kind (`partner_portal`, `dashboard`, `bi`, `service`).
+    pub fn token_for_client(&self, tenant: &str, roles: &[&str], client_kind: &str) -> String {
+        let roles: Vec<String> = roles.iter().map(|role| (*role).to_owned()).collect();
+        self.signing_key.issue_for_demo("atrium-dev", "atrium", tenant, &roles, client_kind, 600).expect("token")
+    }
+
     /// A dev token with a chosen lifetime (negative: already expired).
     pub fn token_with_ttl(&self, tenant: &str, roles: &[&str], ttl_seconds: i64) -> String {
         let roles: Vec<String> = roles.iter().map(|role| (*role).to_owned()).collect();

@@ -1,7 +1,10 @@
 //! The engine facade: prepare (cached) and execute GraphQL requests against a
 //! supergraph.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use super::cache::{PlanCache, PlanCacheKey};
 use super::errors::{RequestError, codes};
@@ -32,12 +35,26 @@ pub struct Engine {
     supergraph: Arc<Supergraph>,
     options: EngineOptions,
     cache: PlanCache,
+    plan_cache_lookups: AtomicU64,
+    plan_cache_misses: AtomicU64,
+}
+
+/// Plan cache lookups since the engine was built (for metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanCacheStats {
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl Engine {
     pub fn new(supergraph: Arc<Supergraph>, options: EngineOptions) -> Self {
         let cache = PlanCache::new(options.plan_cache_capacity);
-        Self { supergraph, options, cache }
+        Self { supergraph, options, cache, plan_cache_lookups: AtomicU64::new(0), plan_cache_misses: AtomicU64::new(0) }
+    }
+
+    pub fn plan_cache_stats(&self) -> PlanCacheStats {
+        let misses = self.plan_cache_misses.load(Ordering::Relaxed);
+        PlanCacheStats { hits: self.plan_cache_lookups.load(Ordering::Relaxed).saturating_sub(misses), misses }
     }
 
     pub fn supergraph(&self) -> &Arc<Supergraph> {
@@ -61,12 +78,20 @@ impl Engine {
         let query = Arc::clone(key.query());
         let operation_name = key.operation_name().cloned();
         let allow_introspection = self.options.allow_introspection;
+        let misses = &self.plan_cache_misses;
+        // The blocking thread does not inherit the caller's span; parse/validate/plan
+        // spans are children of it.
+        let span = tracing::Span::current();
+        self.plan_cache_lookups.fetch_add(1, Ordering::Relaxed);
         self.cache
             .get_or_prepare(key, async move {
+                misses.fetch_add(1, Ordering::Relaxed);
                 // Parsing, validation and planning are CPU-bound: keep them off
                 // the async workers.
                 tokio::task::spawn_blocking(move || {
-                    prepare(&supergraph, &query, operation_name.as_deref(), allow_introspection).map(Arc::new)
+                    span.in_scope(|| {
+                        prepare(&supergraph, &query, operation_name.as_deref(), allow_introspection).map(Arc::new)
+                    })
                 })
                 .await
                 .unwrap_or_else(|error| {
@@ -82,6 +107,17 @@ impl Engine {
             Ok(prepared) => prepared,
             Err(error) => return ExecutionResponse::from_request_error(&error),
         };
+        self.execute_prepared(&prepared, request, transport).await
+    }
+
+    /// Executes an operation [`Engine::prepare`] returned for `request` (callers that
+    /// need the operation's kind or name first prepare once, not twice).
+    pub async fn execute_prepared(
+        &self,
+        prepared: &PreparedOperation,
+        request: &GraphQLRequest,
+        transport: &dyn SubgraphTransport,
+    ) -> ExecutionResponse {
         if prepared.kind() == OperationKind::Subscription {
             return ExecutionResponse::from_request_error(&RequestError::new(
                 codes::SUBSCRIPTIONS_NOT_SUPPORTED,

@@ -31,7 +31,7 @@ mod tests;
 
 pub use cache::PlanCacheKey;
 pub use errors::{EngineError, RequestError, TransportError, codes};
-pub use facade::{Engine, EngineOptions};
+pub use facade::{Engine, EngineOptions, PlanCacheStats};
 pub use operation::PreparedOperation;
 pub use plan::OperationKind;
 pub use request::{ExecutionResponse, GraphQLRequest, Outcome};

@@ -46,8 +46,8 @@ pub(crate) fn prepare(
     operation_name: Option<&str>,
     allow_introspection: bool,
 ) -> Result<PreparedOperation, RequestError> {
-    let document = parse(text)?;
-    validate_document(supergraph.api_document(), &document)?;
+    let document = tracing::info_span!("graphql.parse").in_scope(|| parse(text))?;
+    tracing::info_span!("graphql.validate").in_scope(|| validate_document(supergraph.api_document(), &document))?;
     let operation = select_operation(&document, operation_name)?;
 
     let api = supergraph.api();
@@ -72,6 +72,7 @@ pub(crate) fn prepare(
     let plan = if operation.kind == OperationKind::Subscription {
         None
     } else {
+        let _planning = tracing::info_span!("graphql.plan").entered();
         supergraph.planner().plan(&document, operation.name).map_err(|error| {
             tracing::error!(%error, "query planning failed");
             RequestError::new(codes::QUERY_PLANNING_FAILED, error.to_string())

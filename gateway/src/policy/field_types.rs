@@ -31,8 +31,8 @@ pub(crate) struct FieldTypes {
 
 impl FieldTypes {
     pub(crate) fn from_sdl(sdl: &str, slicing_arguments: &[String]) -> Result<Self, SchemaParseError> {
-        let document = graphql_tools::parser::parse_schema::<&str>(sdl)
-            .map_err(|error| SchemaParseError(error.to_string()))?;
+        let document =
+            graphql_tools::parser::parse_schema::<&str>(sdl).map_err(|error| SchemaParseError(error.to_string()))?;
         let mut types = FieldTypes {
             query_type: "Query".to_owned(),
             mutation_type: "Mutation".to_owned(),
@@ -66,7 +66,7 @@ impl FieldTypes {
         Ok(types)
     }
 
-    fn add_fields(&mut self, type_name: &str, fields: &[schema::Field<'_, &str>], slicing_arguments: &[String]) {
+    fn add_fields<'a>(&mut self, type_name: &str, fields: &[schema::Field<'a, &'a str>], slicing_arguments: &[String]) {
         let entry = self.composite.entry(type_name.to_owned()).or_default();
         for field in fields {
             let (named, is_list) = unwrap_type(&field.field_type);
@@ -91,7 +91,7 @@ impl FieldTypes {
     }
 }
 
-fn unwrap_type<'t>(ty: &'t schema::Type<'_, &str>) -> (&'t str, bool) {
+fn unwrap_type<'a>(ty: &schema::Type<'a, &'a str>) -> (&'a str, bool) {
     match ty {
         schema::Type::NamedType(name) => (name, false),
         schema::Type::NonNullType(inner) => unwrap_type(inner),

@@ -38,7 +38,8 @@ impl DatabaseTarget {
 /// Opens a pool. SQLite files are created on first use and run in WAL mode so readers
 /// never wait for the writer; `busy_timeout` turns writer contention into waiting
 /// instead of an error.
-/// Called with every SQL statement a connection runs (tests count statements with it).
+/// Called with every SQL statement a connection runs (tests count statements with it);
+/// every statement also becomes a span (`telemetry::StatementSpans`).
 pub type StatementObserver = std::sync::Arc<dyn Fn(&sea_orm::metric::Info<'_>) + Send + Sync>;
 
 pub async fn connect(
@@ -63,9 +64,13 @@ pub async fn connect(
         });
     }
     let mut connection = Database::connect(options).await?;
-    if let Some(observer) = observer {
-        connection.set_metric_callback(move |info| observer(info));
-    }
+    let statement_spans = crate::telemetry::StatementSpans::new(connection.get_database_backend());
+    connection.set_metric_callback(move |info| {
+        statement_spans.record(info);
+        if let Some(observer) = &observer {
+            observer(info);
+        }
+    });
     Ok(connection)
 }
 

@@ -3,7 +3,7 @@
 //! that wires migration, seeding, the schema and the HTTP handler together, so each
 //! service's `startup.rs` only names its own migrator, seed and schema.
 
-use std::{net::SocketAddr, path::Path};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use async_graphql::Executor;
 use futures::future::BoxFuture;
@@ -17,7 +17,7 @@ use crate::{
     db::StatementObserver,
     startup::{BoundServer, StartupError, prepare_database},
     subgraph_http::{self, RequestDataInstaller},
-    telemetry::LogFormat,
+    telemetry::{self, LogFormat, Metrics, ReadinessCheck, RequestSpanOptions, TelemetryConfig},
 };
 
 /// What distinguishes one service's defaults from another's.
@@ -57,6 +57,9 @@ pub struct ServiceConfig {
     /// `pretty` (default) or `json`.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Traces, metrics and their export (`[telemetry]`); export is off by default.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
 }
 
 fn default_max_connections() -> u32 {
@@ -91,6 +94,7 @@ impl ServiceConfig {
             context_keys: default_context_keys(),
             seed_demo_data: true,
             log_format: LogFormat::default(),
+            telemetry: TelemetryConfig::default(),
         }
     }
 }
@@ -102,6 +106,8 @@ pub type Seeder = for<'a> fn(&'a DatabaseConnection) -> BoxFuture<'a, Result<(),
 pub struct SubgraphApplication {
     server: BoundServer,
     database: DatabaseConnection,
+    metrics: Arc<Metrics>,
+    _pool_gauges: Vec<opentelemetry::metrics::ObservableGauge<i64>>,
 }
 
 impl SubgraphApplication {
@@ -124,10 +130,20 @@ impl SubgraphApplication {
         if config.seed_demo_data {
             seed(&database).await.map_err(StartupError::Seed)?;
         }
-        let router =
+        let metrics = Arc::new(Metrics::new(telemetry::service_name(), &config.telemetry)?);
+        let pool_gauges = telemetry::observe_pool(&metrics, &database, config.max_connections);
+        let graphql =
             subgraph_http::router(executor, ContextVerifier::new(&config.context_keys), database.clone(), install);
+        let graphql = telemetry::track_requests(graphql, &metrics, RequestSpanOptions { continue_remote_trace: true });
+        let router =
+            graphql.merge(telemetry::operational_routes(Arc::clone(&metrics), readiness_checks::<M>(&database)));
         let server = BoundServer::bind(config.listen, router).await?;
-        Ok(SubgraphApplication { server, database })
+        Ok(SubgraphApplication { server, database, metrics, _pool_gauges: pool_gauges })
+    }
+
+    /// This service's metrics registry (what `/metrics` serves).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     pub fn port(&self) -> u16 {
@@ -145,6 +161,29 @@ impl SubgraphApplication {
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         self.server.run_until(stop).await
     }
+}
+
+/// `/ready`: the runtime pool reaches the database and no migration is pending (the
+/// runtime role may read `seaql_migrations`).
+fn readiness_checks<M: MigratorTrait>(database: &DatabaseConnection) -> Vec<ReadinessCheck> {
+    let pinged = database.clone();
+    let migrated = database.clone();
+    vec![
+        ReadinessCheck::new("database", move || {
+            let database = pinged.clone();
+            async move { database.ping().await.map_err(|error| error.to_string()) }
+        }),
+        ReadinessCheck::new("migrations", move || {
+            let database = migrated.clone();
+            async move {
+                match M::get_pending_migrations(&database).await {
+                    Ok(pending) if pending.is_empty() => Ok(()),
+                    Ok(pending) => Err(format!("{} migration(s) pending", pending.len())),
+                    Err(error) => Err(error.to_string()),
+                }
+            }
+        }),
+    ]
 }
 
 /// Builds a service application from its configuration (the service's `startup::build`).
@@ -185,7 +224,8 @@ pub async fn run_cli(
         return Ok(());
     }
     let config = ServiceConfig::load(identity, cli.config.as_deref()).context("loading configuration")?;
-    crate::telemetry::init("info,sqlx=warn", config.log_format);
+    let _telemetry = telemetry::init(identity.binary, "info,sqlx=warn", config.log_format, &config.telemetry)
+        .context("starting telemetry")?;
     let application = build(&config).await.with_context(|| format!("starting the {} service", identity.name))?;
     tracing::info!(port = application.port(), service = identity.name, "subgraph listening");
     application.run_until_stopped().await?;

@@ -18,6 +18,8 @@ pub enum StartupError {
     Seed(String),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
 }
 
 /// Applies pending migrations as the owner, then opens the runtime pool. On PostgreSQL the

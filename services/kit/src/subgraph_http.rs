@@ -26,6 +26,7 @@ use crate::{
     db::TenantTransaction,
     errors::ErrorCode,
     graphql_http::{APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, has_json_content_type, negotiate},
+    telemetry::{self, RequestOutcome},
     tenant::TenantContext,
 };
 
@@ -43,7 +44,8 @@ struct SubgraphState<E> {
     install: RequestDataInstaller,
 }
 
-/// Routes: `POST|GET /graphql`, `GET /health` (liveness) and `GET /ready` (database).
+/// Routes: `POST|GET /graphql`. `/health`, `/ready` and `/metrics` come from
+/// `telemetry::operational_routes`.
 pub fn router<E>(
     executor: E,
     verifier: ContextVerifier,
@@ -56,20 +58,8 @@ where
     let state = Arc::new(SubgraphState { executor, verifier, database, install });
     Router::new()
         .route("/graphql", get(graphql_get::<E>).post(graphql_post::<E>))
-        .route("/health", get(|| async { "ok" }))
-        .route("/ready", get(ready::<E>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-}
-
-async fn ready<E: Executor>(State(state): State<Arc<SubgraphState<E>>>) -> Response {
-    match state.database.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -168,7 +158,10 @@ async fn execute<E: Executor>(
 ) -> Response {
     let token = headers.get(CONTEXT_HEADER).and_then(|value| value.to_str().ok());
     let context: TenantContext = match state.verifier.verify(token) {
-        Ok(context) => context,
+        Ok(context) => {
+            telemetry::record_caller(&context);
+            context
+        }
         Err(error) => {
             tracing::warn!(%error, "rejected a subgraph request without a valid tenant context");
             return reject(
@@ -198,9 +191,20 @@ async fn execute<E: Executor>(
     let is_request_error = response.data == async_graphql::Value::Null
         && response.is_err()
         && response.errors.iter().all(|error| error.path.is_empty());
+    telemetry::record_outcome(match (is_request_error, response.is_err()) {
+        (true, _) => RequestOutcome::RequestError,
+        (false, true) => RequestOutcome::PartialSuccess,
+        (false, false) => RequestOutcome::Success,
+    });
     let status =
         if media == GRAPHQL_RESPONSE_JSON && is_request_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    match serde_json::to_vec(&response) {
+    let body = if is_request_error {
+        // A request that never executed has no `data` entry (GraphQL over HTTP).
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
+    } else {
+        serde_json::to_vec(&response)
+    };
+    match body {
         Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
         Err(error) => {
             tracing::error!(%error, "could not serialise a response");

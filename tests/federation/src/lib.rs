@@ -33,6 +33,26 @@ impl FixtureSubgraph {
         FixtureSubgraph { name: name.to_owned(), sdl, router: graphql_router(schema) }
     }
 
+    /// Like [`FixtureSubgraph::new`], but `_entities` requests run one representation at a
+    /// time, so entity errors carry the representation's index as spec-following subgraphs
+    /// report it (async-graphql reports `["_entities", "field"]` without the index).
+    pub fn with_indexed_entity_errors<Q, M, S>(name: &str, schema: Schema<Q, M, S>) -> Self
+    where
+        Q: ObjectType + 'static,
+        M: ObjectType + 'static,
+        S: SubscriptionType + 'static,
+    {
+        let sdl = schema.sdl_with_options(SDLExportOptions::new().federation());
+        let router = Router::new().route(
+            "/graphql",
+            post(move |Json(request): Json<Value>| {
+                let schema = schema.clone();
+                async move { Json(execute_per_representation(&schema, request).await) }
+            }),
+        );
+        FixtureSubgraph { name: name.to_owned(), sdl, router }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -52,6 +72,45 @@ fn graphql_router<E: Executor + Clone>(executor: E) -> Router {
             async move { Json(executor.execute(request).await) }
         }),
     )
+}
+
+async fn execute_graphql<E: Executor>(executor: &E, request: Value) -> Value {
+    match serde_json::from_value::<async_graphql::Request>(request) {
+        Ok(request) => serde_json::to_value(executor.execute(request).await).unwrap_or(Value::Null),
+        Err(error) => json!({ "errors": [{ "message": error.to_string() }] }),
+    }
+}
+
+async fn execute_per_representation<E: Executor>(executor: &E, request: Value) -> Value {
+    let Some(representations) = request.pointer("/variables/representations").and_then(Value::as_array).cloned() else {
+        return execute_graphql(executor, request).await;
+    };
+    let mut entities = Vec::with_capacity(representations.len());
+    let mut errors = Vec::new();
+    for (index, representation) in representations.into_iter().enumerate() {
+        let mut single = request.clone();
+        single["variables"]["representations"] = json!([representation]);
+        let mut response = execute_graphql(executor, single).await;
+        entities.push(response.pointer_mut("/data/_entities/0").map(Value::take).unwrap_or(Value::Null));
+        for mut error in
+            response.get_mut("errors").and_then(Value::as_array_mut).map(std::mem::take).unwrap_or_default()
+        {
+            if let Some(path) = error.get_mut("path").and_then(Value::as_array_mut)
+                && path.first().and_then(Value::as_str) == Some("_entities")
+            {
+                if path.get(1).is_some_and(Value::is_u64) {
+                    path.remove(1);
+                }
+                path.insert(1, json!(index));
+            }
+            errors.push(error);
+        }
+    }
+    let mut response = json!({ "data": { "_entities": entities } });
+    if !errors.is_empty() {
+        response["errors"] = Value::Array(errors);
+    }
+    response
 }
 
 /// Where the supergraph comes from.
@@ -123,10 +182,8 @@ impl Scenario {
         };
         let supergraph = Supergraph::from_sdl(&supergraph_sdl)
             .map_err(|error| SetupError(format!("the supergraph is not usable: {error}")))?;
-        let engine = Engine::new(
-            Arc::new(supergraph),
-            EngineOptions { allow_introspection: true, plan_cache_capacity: 64 },
-        );
+        let engine =
+            Engine::new(Arc::new(supergraph), EngineOptions { allow_introspection: true, plan_cache_capacity: 64 });
 
         let scratch = std::env::temp_dir().join(format!("atrium-federation-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&scratch).map_err(|error| SetupError(error.to_string()))?;
@@ -160,13 +217,22 @@ impl Scenario {
         self.request(json!({ "query": query })).await
     }
 
+    /// The plan for a query (no variables), without executing it.
+    pub async fn plan(&self, query: &str) -> Value {
+        self.plan_request(&GraphQLRequest::new(query)).await
+    }
+
+    async fn plan_request(&self, request: &GraphQLRequest) -> Value {
+        match self.engine.prepare(request).await {
+            Ok(prepared) => prepared.plan_json(),
+            Err(error) => json!({ "notPlanned": error.to_response() }),
+        }
+    }
+
     /// Sends a full GraphQL request body through the gateway and plans it on the side.
     pub async fn request(&self, body: Value) -> Answer {
         let request: GraphQLRequest = serde_json::from_value(body.clone()).expect("a GraphQL request body");
-        let plan = match self.engine.prepare(&request).await {
-            Ok(prepared) => prepared.plan_json(),
-            Err(error) => json!({ "notPlanned": error.to_response() }),
-        };
+        let plan = self.plan_request(&request).await;
         let response = self
             .client
             .post(&self.gateway_url)
@@ -178,7 +244,12 @@ impl Scenario {
             .expect("the gateway answers");
         let status = response.status().as_u16();
         let text = response.text().await.expect("a response body");
-        let response = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got: {text}"));
+        let mut response: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got: {text}"));
+        // Top-level `extensions` report gateway policy (cost measurement, ...), not
+        // federation behaviour: leaving them out keeps these snapshots about federation.
+        if let Some(body) = response.as_object_mut() {
+            body.remove("extensions");
+        }
         Answer { status, response, plan }
     }
 }

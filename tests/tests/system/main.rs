@@ -2,7 +2,10 @@
 //! authentication, tenant isolation, PostgreSQL row-level security and schema drift.
 
 mod authentication;
+mod graphql_over_http;
 mod isolation;
+mod observability;
+mod operation_policy;
 mod portal_query;
 mod rate_limits;
 mod row_level_security;

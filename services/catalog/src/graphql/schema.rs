@@ -78,6 +78,7 @@ pub fn build_schema() -> CatalogSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .enable_federation()
         .extension(atrium_kit::masking::MaskInternalErrors)
+        .extension(atrium_kit::telemetry::GraphQLSpans)
         .finish()
 }
 

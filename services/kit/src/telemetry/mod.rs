@@ -17,6 +17,7 @@ mod metrics;
 mod propagation;
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::{
     Resource,
     trace::{Sampler, SdkTracerProvider},
@@ -28,10 +29,11 @@ pub use database::{StatementSpans, observe_pool};
 pub use endpoints::{ReadinessCheck, operational_routes};
 pub use graphql::GraphQLSpans;
 pub use http::{
-    OperationLabels, RequestOutcome, RequestSpanOptions, record_caller, record_operation, record_outcome, track_requests,
+    OperationLabels, RequestOutcome, RequestSpanOptions, record_caller, record_document, record_operation,
+    record_outcome, track_requests,
 };
 pub use logs::LogFormat;
-pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
+pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use propagation::{extract_context, inject_context};
 
 /// `[telemetry]` in every binary's configuration. Everything that costs or leaves the
@@ -95,7 +97,9 @@ pub enum TelemetryError {
 
 impl TelemetryConfig {
     fn otlp_url(&self, signal_path: &str) -> Option<String> {
-        self.otlp_endpoint.as_deref().map(|base| format!("{}/{signal_path}", base.trim_end_matches('/')))
+        // An empty value (an unset variable in a compose file) means no export.
+        let base = self.otlp_endpoint.as_deref().map(str::trim).filter(|base| !base.is_empty())?;
+        Some(format!("{}/{signal_path}", base.trim_end_matches('/')))
     }
 
     fn check(&self) -> Result<(), TelemetryError> {
@@ -143,6 +147,14 @@ pub fn tracer_provider(service_name: &str, config: &TelemetryConfig) -> Result<S
         .build())
 }
 
+static SERVICE_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The `service.name` this process reports: the one given to [`init`], or
+/// `atrium-subgraph` where nothing initialised telemetry (tests).
+pub fn service_name() -> &'static str {
+    SERVICE_NAME.get().map_or("atrium-subgraph", String::as_str)
+}
+
 /// Installs the global subscriber and tracer provider from configuration, logging to
 /// stdout. A second call in one process (tests starting several servers) changes nothing.
 pub fn init(
@@ -151,27 +163,26 @@ pub fn init(
     format: LogFormat,
     config: &TelemetryConfig,
 ) -> Result<TelemetryGuard, TelemetryError> {
+    let _ = SERVICE_NAME.set(service_name.to_owned());
     let provider = tracer_provider(service_name, config)?;
-    install(provider.clone(), default_filter, format, std::io::stdout);
+    let filter = std::env::var("RUST_LOG").ok().filter(|filter| !filter.is_empty());
+    install(provider.clone(), filter.as_deref().unwrap_or(default_filter), format, std::io::stdout);
     Ok(TelemetryGuard { provider })
 }
 
 /// Installs `provider` as the global tracer provider and a subscriber writing log lines to
-/// `writer`. Tests pass an in-memory span exporter and a capturing writer here. Returns
+/// `writer`, keeping what `filter` (an `EnvFilter` directive such as `info,sqlx=warn`)
+/// enables. Tests pass an in-memory span exporter and a capturing writer here. Returns
 /// false when a global subscriber was already installed (nothing changes then).
-pub fn install<W>(provider: SdkTracerProvider, default_filter: &str, format: LogFormat, writer: W) -> bool
+pub fn install<W>(provider: SdkTracerProvider, filter: &str, format: LogFormat, writer: W) -> bool
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter = EnvFilter::new(filter);
     let tracer = provider.tracer("atrium");
     let spans = tracing_opentelemetry::layer().with_tracer(tracer).with_location(false).with_threads(false);
-    let installed = tracing_subscriber::registry()
-        .with(filter)
-        .with(logs::layer(format, writer))
-        .with(spans)
-        .try_init()
-        .is_ok();
+    let installed =
+        tracing_subscriber::registry().with(filter).with(logs::layer(format, writer)).with(spans).try_init().is_ok();
     if installed {
         opentelemetry::global::set_tracer_provider(provider);
     }

@@ -66,6 +66,7 @@ pub fn build_schema() -> SupportSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .enable_federation()
         .extension(atrium_kit::masking::MaskInternalErrors)
+        .extension(atrium_kit::telemetry::GraphQLSpans)
         .finish()
 }
 

@@ -72,7 +72,10 @@ async fn a_compound_key_sends_every_key_field_in_the_representation() {
     let answer = scenario.query("{ members { name seatCost } }").await;
     assert_eq!(
         answer.response,
-        json!({ "data": { "members": [{ "name": "Ada of a", "seatCost": 10 }, { "name": "Ada of b", "seatCost": 20 }] } })
+        json!({ "data": { "members": [
+            { "name": "Ada of a", "seatCost": 10 },
+            { "name": "Ada of b", "seatCost": 20 },
+        ] } })
     );
     assert_eq!(services_in(&answer.plan), ["directory", "billing"]);
     insta::assert_json_snapshot!(answer.snapshot());

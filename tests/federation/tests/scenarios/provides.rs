@@ -11,6 +11,8 @@ mod accounts {
     #[derive(SimpleObject)]
     pub struct User {
         pub id: ID,
+        /// Provided by `reviews` on `Review.author`, so resolvable there too.
+        #[graphql(shareable)]
         pub username: String,
         pub name: String,
     }

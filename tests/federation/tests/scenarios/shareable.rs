@@ -22,11 +22,7 @@ mod catalog {
     }
 
     pub fn product(id: &str) -> Product {
-        Product {
-            id: id.into(),
-            name: format!("product {id}"),
-            price: Money { amount: 100, currency: "EUR".into() },
-        }
+        Product { id: id.into(), name: format!("product {id}"), price: Money { amount: 100, currency: "EUR".into() } }
     }
 
     pub struct Query;
@@ -87,13 +83,17 @@ mod deals {
 
 #[tokio::test]
 async fn shareable_fields_are_resolved_by_the_subgraph_already_on_the_path() {
-    let scenario = composed(vec![super::subgraph("catalog", catalog::Query), super::subgraph("deals", deals::Query)]).await;
+    let scenario =
+        composed(vec![super::subgraph("catalog", catalog::Query), super::subgraph("deals", deals::Query)]).await;
     assert_cases(
         &scenario,
         &[
             ("shareable_entity_field_from_deals", "{ deals { product { name } } }"),
             ("shareable_entity_field_from_catalog", "{ products { name } }"),
-            ("shareable_value_type_in_both", "{ deals { discount { amount currency } } products { price { amount } } }"),
+            (
+                "shareable_value_type_in_both",
+                "{ deals { discount { amount currency } } products { price { amount } } }",
+            ),
             ("jump_for_a_field_only_catalog_has", "{ deals { product { name price { currency } } } }"),
         ],
     )

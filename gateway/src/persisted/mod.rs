@@ -1,0 +1,210 @@
+//! Persisted documents: trusted documents published per client kind (platform-wide or
+//! per tenant) as Apollo persisted-query manifests, automatic persisted queries (APQ) for
+//! the clients allowed to register, and the per-client policy deciding what may run.
+//!
+//! Resolution happens after authentication and before parsing: a request carries a
+//! `documentId` (GraphQL-over-HTTP persisted documents) or
+//! `extensions.persistedQuery.sha256Hash` (APQ / Apollo clients), a full `query`, or both.
+
+mod config;
+mod manifest;
+mod publish;
+mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use atrium_kit::TenantContext;
+use axum::http::StatusCode;
+pub use config::{ClientPolicies, DocumentPolicy, PersistedDocumentsConfig};
+pub use manifest::{Manifest, ManifestError, ManifestOperation};
+pub use publish::{InvalidOperation, validate_manifest};
+pub use store::{DocumentStore, Publication, Scope, StoreError, sha256_hex};
+
+use crate::engine::GraphQLRequest;
+
+/// A request as it arrives, before its document is known.
+#[derive(Debug, Clone, Default)]
+pub struct IncomingRequest {
+    pub query: Option<String>,
+    pub document_id: Option<String>,
+    pub operation_name: Option<String>,
+    pub variables: serde_json::Map<String, serde_json::Value>,
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why a request's document may not run. Codes follow Apollo's persisted-query codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// No `query` and no id.
+    MissingDocument,
+    /// A full document from a client that may only send ids.
+    IdRequired,
+    /// An id or document that is not published for this client.
+    NotInList,
+    /// APQ: the hash is not registered; the client retries with the full query.
+    NotFound,
+    /// APQ: the full query does not hash to the announced hash.
+    HashMismatch,
+}
+
+impl Rejection {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Rejection::MissingDocument | Rejection::HashMismatch => StatusCode::BAD_REQUEST,
+            Rejection::IdRequired => StatusCode::FORBIDDEN,
+            Rejection::NotInList => StatusCode::NOT_FOUND,
+            // APQ clients expect the not-found signal in a normal GraphQL response.
+            Rejection::NotFound => StatusCode::OK,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::MissingDocument => "BAD_REQUEST",
+            Rejection::IdRequired => "PERSISTED_QUERY_ID_REQUIRED",
+            Rejection::NotInList => "PERSISTED_QUERY_NOT_IN_LIST",
+            Rejection::NotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Rejection::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+        }
+    }
+
+    pub fn message(&self) -> &'static str {
+        match self {
+            Rejection::MissingDocument => "the request must hold a `query` or a document id",
+            Rejection::IdRequired => "this client may only run published documents, by id",
+            Rejection::NotInList => "the document is not published for this client",
+            Rejection::NotFound => "PersistedQueryNotFound",
+            Rejection::HashMismatch => "the query does not match the persisted query hash",
+        }
+    }
+}
+
+pub struct PersistedDocuments {
+    config: PersistedDocumentsConfig,
+    store: DocumentStore,
+    /// Unknown documents already logged, so a dashboard polling one query logs it once.
+    logged_unknown: moka::sync::Cache<[u8; 32], ()>,
+}
+
+impl PersistedDocuments {
+    pub fn new(
+        config: PersistedDocumentsConfig,
+        redis_url: Option<&str>,
+        key_prefix: &str,
+    ) -> Result<Self, StoreError> {
+        let store = DocumentStore::new(
+            redis_url,
+            key_prefix,
+            &config.directory,
+            Duration::from_secs(config.apq_ttl_seconds),
+        )?;
+        Ok(PersistedDocuments {
+            config,
+            store,
+            logged_unknown: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+        })
+    }
+
+    pub fn store(&self) -> &DocumentStore {
+        &self.store
+    }
+
+    /// Loads the published manifests now, then keeps reloading them in the background.
+    pub async fn start_reloading(self: &Arc<Self>) {
+        if let Err(error) = self.store.reload().await {
+            tracing::warn!(%error, "could not load published documents; retrying in the background");
+        }
+        let documents = Arc::downgrade(self);
+        let period = Duration::from_secs(self.config.reload_seconds.max(1));
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let Some(documents) = documents.upgrade() else { break };
+                if let Err(error) = documents.store.reload().await {
+                    tracing::warn!(%error, "reloading published documents failed; keeping the previous set");
+                }
+            }
+        });
+    }
+
+    /// Decides which document runs for this caller, or why none may.
+    pub async fn resolve(
+        &self,
+        context: &TenantContext,
+        incoming: IncomingRequest,
+    ) -> Result<GraphQLRequest, Rejection> {
+        let policy = self.config.policy_for(context.client_kind);
+        let apq_allowed = self.config.apq_clients.contains(&context.client_kind);
+        let id = incoming.document_id.as_deref().map(|id| id.strip_prefix("sha256:").unwrap_or(id).to_owned()).or_else(
+            || {
+                incoming.extensions.get("persistedQuery")?.get("sha256Hash")?.as_str().map(str::to_owned)
+            },
+        );
+        let request = |query: String| GraphQLRequest {
+            query,
+            operation_name: incoming.operation_name.clone(),
+            variables: incoming.variables.clone(),
+            extensions: incoming.extensions.clone(),
+        };
+
+        let query = match (id, incoming.query.clone()) {
+            (None, None) => return Err(Rejection::MissingDocument),
+            (Some(id), None) => {
+                if let Some(body) = self.store.published_body(context.tenant_id, context.client_kind, &id) {
+                    return Ok(request(body.to_string()));
+                }
+                if !apq_allowed {
+                    return Err(Rejection::NotInList);
+                }
+                match self.store.apq_body(context.tenant_id, &id).await {
+                    Some(body) => body.to_string(),
+                    None => return Err(Rejection::NotFound),
+                }
+            }
+            (Some(id), Some(query)) => {
+                if apq_allowed && incoming.extensions.contains_key("persistedQuery") {
+                    if sha256_hex(&query) != id.to_ascii_lowercase() {
+                        return Err(Rejection::HashMismatch);
+                    }
+                    self.store.register_apq(context.tenant_id, &id, &query).await;
+                }
+                query
+            }
+            (None, Some(query)) => query,
+        };
+
+        // A full document (sent, or registered through APQ): the client's policy decides.
+        match policy {
+            DocumentPolicy::Allow => Ok(request(query)),
+            DocumentPolicy::RequireId => Err(Rejection::IdRequired),
+            DocumentPolicy::Safelist | DocumentPolicy::LogUnknown
+                if self.store.is_published(context.tenant_id, context.client_kind, &query) =>
+            {
+                Ok(request(query))
+            }
+            DocumentPolicy::Safelist => Err(Rejection::NotInList),
+            DocumentPolicy::LogUnknown => {
+                let hash = store::sha256(&query);
+                if !self.logged_unknown.contains_key(&hash) {
+                    self.logged_unknown.insert(hash, ());
+                    tracing::warn!(
+                        tenant.id = %context.tenant_id,
+                        client.kind = context.client_kind.as_str(),
+                        document.sha256 = %sha256_hex(&query),
+                        operation.name = incoming.operation_name.as_deref().unwrap_or(""),
+                        "running a document that is not published for this client"
+                    );
+                }
+                Ok(request(query))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

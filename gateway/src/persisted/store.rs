@@ -1,0 +1,273 @@
+//! Storage of published manifests and APQ registrations: Redis when configured (shared by
+//! every gateway replica), otherwise a directory of manifest files plus an in-process APQ
+//! cache. Requests read an in-memory snapshot; a reload loop refreshes it, so publishing
+//! from the CLI or another replica takes effect without a restart.
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use atrium_kit::ClientKind;
+use parking_lot::RwLock;
+use redis::{AsyncCommands, aio::ConnectionManager};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use super::manifest::Manifest;
+
+/// Where a manifest applies: every tenant, or one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Platform,
+    Tenant(Uuid),
+}
+
+impl Scope {
+    fn key(self) -> String {
+        match self {
+            Scope::Platform => "platform".to_owned(),
+            Scope::Tenant(id) => id.to_string(),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        if text == "platform" { Some(Scope::Platform) } else { Uuid::parse_str(text).ok().map(Scope::Tenant) }
+    }
+}
+
+/// What is stored per (scope, client kind): the manifest and its publication version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Publication {
+    pub version: u64,
+    pub published_at: String,
+    pub manifest: Manifest,
+}
+
+/// The published documents of one (scope, client kind), indexed for request-time lookups.
+#[derive(Debug, Default)]
+struct PublishedSet {
+    by_id: HashMap<String, Arc<str>>,
+    body_hashes: HashSet<[u8; 32]>,
+}
+
+impl From<&Manifest> for PublishedSet {
+    fn from(manifest: &Manifest) -> Self {
+        let mut set = PublishedSet::default();
+        for operation in &manifest.operations {
+            set.body_hashes.insert(sha256(&operation.body));
+            set.by_id.insert(operation.id.clone(), Arc::from(operation.body.as_str()));
+        }
+        set
+    }
+}
+
+pub fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    sha256(text).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("file {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("stored publication is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+enum Backend {
+    Directory(PathBuf),
+    Redis { client: redis::Client, connection: OnceCell<ConnectionManager>, prefix: String },
+}
+
+pub struct DocumentStore {
+    backend: Backend,
+    snapshot: RwLock<HashMap<(Scope, ClientKind), PublishedSet>>,
+    apq_local: moka::sync::Cache<(Uuid, String), Arc<str>>,
+    apq_ttl: Duration,
+}
+
+impl DocumentStore {
+    pub fn new(redis_url: Option<&str>, key_prefix: &str, directory: &Path, apq_ttl: Duration) -> Result<Self, StoreError> {
+        let backend = match redis_url {
+            Some(url) => Backend::Redis {
+                client: redis::Client::open(url)?,
+                connection: OnceCell::new(),
+                prefix: key_prefix.to_owned(),
+            },
+            None => Backend::Directory(directory.to_owned()),
+        };
+        Ok(DocumentStore {
+            backend,
+            snapshot: RwLock::new(HashMap::new()),
+            apq_local: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(apq_ttl).build(),
+            apq_ttl,
+        })
+    }
+
+    /// The body published under `id` for the caller, tenant scope first, then platform.
+    pub fn published_body(&self, tenant: Uuid, client: ClientKind, id: &str) -> Option<Arc<str>> {
+        let snapshot = self.snapshot.read();
+        [Scope::Tenant(tenant), Scope::Platform]
+            .into_iter()
+            .find_map(|scope| snapshot.get(&(scope, client)).and_then(|set| set.by_id.get(id).cloned()))
+    }
+
+    /// Whether this exact document text is published for the caller.
+    pub fn is_published(&self, tenant: Uuid, client: ClientKind, body: &str) -> bool {
+        let hash = sha256(body);
+        let snapshot = self.snapshot.read();
+        [Scope::Tenant(tenant), Scope::Platform]
+            .into_iter()
+            .any(|scope| snapshot.get(&(scope, client)).is_some_and(|set| set.body_hashes.contains(&hash)))
+    }
+
+    /// Stores a manifest as the next version for (scope, client) and refreshes the snapshot.
+    pub async fn publish(&self, scope: Scope, client: ClientKind, manifest: Manifest) -> Result<u64, StoreError> {
+        let previous = self.load_one(scope, client).await?.map_or(0, |publication| publication.version);
+        let publication =
+            Publication { version: previous + 1, published_at: chrono::Utc::now().to_rfc3339(), manifest };
+        let text = serde_json::to_string_pretty(&publication)?;
+        match &self.backend {
+            Backend::Directory(directory) => {
+                let path = directory.join(scope.key()).join(format!("{}.json", client.as_str()));
+                let io = |source| StoreError::Io { path: path.display().to_string(), source };
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(io)?;
+                }
+                // Write then rename, so a reloading gateway never reads half a file.
+                let temporary = path.with_extension("json.tmp");
+                std::fs::write(&temporary, text).map_err(io)?;
+                std::fs::rename(&temporary, &path).map_err(io)?;
+            }
+            Backend::Redis { prefix, .. } => {
+                let mut connection = self.redis().await?;
+                let _: () = connection.set(format!("{prefix}:pq:{}:{}", scope.key(), client.as_str()), text).await?;
+            }
+        }
+        self.snapshot.write().insert((scope, client), PublishedSet::from(&publication.manifest));
+        Ok(publication.version)
+    }
+
+    /// Every stored publication (for `pq check` and reloads).
+    pub async fn load_all(&self) -> Result<Vec<(Scope, ClientKind, Publication)>, StoreError> {
+        let mut found = Vec::new();
+        match &self.backend {
+            Backend::Directory(directory) => {
+                let Ok(scopes) = std::fs::read_dir(directory) else { return Ok(found) };
+                for scope_entry in scopes.flatten() {
+                    let Some(scope) = scope_entry.file_name().to_str().and_then(Scope::parse) else { continue };
+                    let Ok(files) = std::fs::read_dir(scope_entry.path()) else { continue };
+                    for file in files.flatten() {
+                        let path = file.path();
+                        let Some(client) = path
+                            .extension()
+                            .filter(|extension| *extension == "json")
+                            .and(path.file_stem())
+                            .and_then(|stem| stem.to_str())
+                            .and_then(ClientKind::parse)
+                        else {
+                            continue;
+                        };
+                        let text = std::fs::read_to_string(&path)
+                            .map_err(|source| StoreError::Io { path: path.display().to_string(), source })?;
+                        found.push((scope, client, serde_json::from_str(&text)?));
+                    }
+                }
+            }
+            Backend::Redis { prefix, .. } => {
+                let mut connection = self.redis().await?;
+                let pattern = format!("{prefix}:pq:*");
+                let keys: Vec<String> = {
+                    let mut iterator = connection.scan_match::<_, String>(&pattern).await?;
+                    let mut keys = Vec::new();
+                    while let Some(key) = futures::StreamExt::next(&mut iterator).await {
+                        keys.push(key?);
+                    }
+                    keys
+                };
+                for key in keys {
+                    let mut parts = key.rsplitn(3, ':');
+                    let (Some(client), Some(scope)) = (parts.next(), parts.next()) else { continue };
+                    let (Some(client), Some(scope)) = (ClientKind::parse(client), Scope::parse(scope)) else {
+                        continue;
+                    };
+                    let text: Option<String> = connection.get(&key).await?;
+                    if let Some(text) = text {
+                        found.push((scope, client, serde_json::from_str(&text)?));
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn load_one(&self, scope: Scope, client: ClientKind) -> Result<Option<Publication>, StoreError> {
+        Ok(self.load_all().await?.into_iter().find(|(s, c, _)| *s == scope && *c == client).map(|(_, _, p)| p))
+    }
+
+    /// Re-reads every publication into the request-time snapshot.
+    pub async fn reload(&self) -> Result<usize, StoreError> {
+        let publications = self.load_all().await?;
+        let count = publications.len();
+        let snapshot = publications
+            .into_iter()
+            .map(|(scope, client, publication)| ((scope, client), PublishedSet::from(&publication.manifest)))
+            .collect();
+        *self.snapshot.write() = snapshot;
+        Ok(count)
+    }
+
+    /// An APQ registration of the caller's tenant.
+    pub async fn apq_body(&self, tenant: Uuid, hash: &str) -> Option<Arc<str>> {
+        if let Some(body) = self.apq_local.get(&(tenant, hash.to_owned())) {
+            return Some(body);
+        }
+        let Backend::Redis { prefix, .. } = &self.backend else { return None };
+        let mut connection = self.redis().await.ok()?;
+        let body: Option<String> = connection.get(format!("{prefix}:apq:{tenant}:{hash}")).await.ok()?;
+        let body: Arc<str> = Arc::from(body?.as_str());
+        self.apq_local.insert((tenant, hash.to_owned()), body.clone());
+        Some(body)
+    }
+
+    /// Registers an APQ document for the caller's tenant (tenant-keyed so one tenant can
+    /// never probe another's registrations by hash).
+    pub async fn register_apq(&self, tenant: Uuid, hash: &str, body: &str) {
+        self.apq_local.insert((tenant, hash.to_owned()), Arc::from(body));
+        if let Backend::Redis { prefix, .. } = &self.backend {
+            let stored = async {
+                let mut connection = self.redis().await?;
+                connection
+                    .set_ex::<_, _, ()>(format!("{prefix}:apq:{tenant}:{hash}"), body, self.apq_ttl.as_secs())
+                    .await
+                    .map_err(StoreError::from)
+            };
+            if let Err(error) = stored.await {
+                // The local copy still serves this replica; others will ask the client again.
+                tracing::warn!(%error, "could not share an APQ registration through Redis");
+            }
+        }
+    }
+
+    async fn redis(&self) -> Result<ConnectionManager, StoreError> {
+        match &self.backend {
+            Backend::Redis { client, connection, .. } => {
+                Ok(connection.get_or_try_init(|| client.get_connection_manager()).await?.clone())
+            }
+            Backend::Directory(_) => Err(StoreError::Redis(redis::RedisError::from((
+                redis::ErrorKind::Client,
+                "no Redis is configured",
+            )))),
+        }
+    }
+}

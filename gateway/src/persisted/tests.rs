@@ -1,0 +1,121 @@
+//! Persisted-document resolution: policies per client kind, APQ register-and-retry,
+//! tenant and platform scopes, and publication shared through Redis.
+
+use std::sync::Arc;
+
+use atrium_kit::{ClientKind, TenantContext};
+use uuid::Uuid;
+
+use super::*;
+
+const REPORT: &str = "query Report { tenant { name } }";
+
+fn context(tenant: Uuid, client_kind: ClientKind) -> TenantContext {
+    TenantContext {
+        tenant_id: tenant,
+        subject: "user".into(),
+        roles: vec!["csm".into()],
+        client_kind,
+        channel_partner_id: None,
+        customer_account_id: None,
+    }
+}
+
+fn manifest() -> Manifest {
+    Manifest::new(vec![ManifestOperation {
+        id: "report-v1".into(),
+        name: "Report".into(),
+        kind: "query".into(),
+        body: REPORT.into(),
+    }])
+}
+
+fn documents_in_temp_dir() -> PersistedDocuments {
+    let config = PersistedDocumentsConfig {
+        directory: std::env::temp_dir().join(format!("atrium-pq-{}", Uuid::new_v4().simple())),
+        ..PersistedDocumentsConfig::default()
+    };
+    PersistedDocuments::new(config, None, "atrium").unwrap()
+}
+
+fn by_id(id: &str) -> IncomingRequest {
+    IncomingRequest { document_id: Some(id.into()), ..IncomingRequest::default() }
+}
+
+fn freeform(query: &str) -> IncomingRequest {
+    IncomingRequest { query: Some(query.into()), ..IncomingRequest::default() }
+}
+
+fn apq(hash: &str, query: Option<&str>) -> IncomingRequest {
+    let mut extensions = serde_json::Map::new();
+    extensions.insert("persistedQuery".into(), serde_json::json!({ "version": 1, "sha256Hash": hash }));
+    IncomingRequest { query: query.map(str::to_owned), extensions, ..IncomingRequest::default() }
+}
+
+#[tokio::test]
+async fn a_require_id_client_runs_published_ids_only() {
+    let documents = documents_in_temp_dir();
+    documents.store().publish(Scope::Platform, ClientKind::PartnerPortal, manifest()).await.unwrap();
+    let portal = context(Uuid::new_v4(), ClientKind::PartnerPortal);
+    assert_eq!(documents.resolve(&portal, by_id("report-v1")).await.unwrap().query, REPORT);
+    assert_eq!(documents.resolve(&portal, by_id("sha256:unknown")).await.unwrap_err(), Rejection::NotInList);
+    assert_eq!(documents.resolve(&portal, freeform(REPORT)).await.unwrap_err(), Rejection::IdRequired);
+}
+
+#[tokio::test]
+async fn a_safelist_client_runs_published_text_and_a_log_unknown_client_runs_anything_valid() {
+    let documents = documents_in_temp_dir();
+    documents.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap();
+    let bi = context(Uuid::new_v4(), ClientKind::Bi);
+    assert!(documents.resolve(&bi, freeform(REPORT)).await.is_ok());
+    assert_eq!(documents.resolve(&bi, freeform("{ tenant { slug } }")).await.unwrap_err(), Rejection::NotInList);
+    let dashboard = context(Uuid::new_v4(), ClientKind::Dashboard);
+    assert!(documents.resolve(&dashboard, freeform("{ tenant { slug } }")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_tenant_publication_is_invisible_to_other_tenants() {
+    let documents = documents_in_temp_dir();
+    let (owner, other) = (Uuid::new_v4(), Uuid::new_v4());
+    documents.store().publish(Scope::Tenant(owner), ClientKind::Bi, manifest()).await.unwrap();
+    assert!(documents.resolve(&context(owner, ClientKind::Bi), by_id("report-v1")).await.is_ok());
+    let rejection = documents.resolve(&context(other, ClientKind::Bi), by_id("report-v1")).await.unwrap_err();
+    assert_eq!(rejection, Rejection::NotInList);
+}
+
+#[tokio::test]
+async fn apq_registers_on_retry_per_tenant_and_refuses_a_wrong_hash() {
+    let documents = documents_in_temp_dir();
+    let hash = sha256_hex(REPORT);
+    let tenant = context(Uuid::new_v4(), ClientKind::Dashboard);
+    assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap_err(), Rejection::NotFound);
+    assert_eq!(documents.resolve(&tenant, apq(&hash, Some(REPORT))).await.unwrap().query, REPORT);
+    assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap().query, REPORT);
+    let other = context(Uuid::new_v4(), ClientKind::Dashboard);
+    assert_eq!(documents.resolve(&other, apq(&hash, None)).await.unwrap_err(), Rejection::NotFound);
+    let wrong = documents.resolve(&tenant, apq(&"0".repeat(64), Some(REPORT))).await.unwrap_err();
+    assert_eq!(wrong, Rejection::HashMismatch);
+}
+
+#[tokio::test]
+async fn apq_cannot_register_documents_for_a_require_id_client() {
+    let documents = documents_in_temp_dir();
+    let hash = sha256_hex(REPORT);
+    let portal = context(Uuid::new_v4(), ClientKind::PartnerPortal);
+    assert_eq!(documents.resolve(&portal, apq(&hash, Some(REPORT))).await.unwrap_err(), Rejection::IdRequired);
+    assert_eq!(documents.resolve(&portal, apq(&hash, None)).await.unwrap_err(), Rejection::NotInList);
+}
+
+#[tokio::test]
+async fn a_publication_in_redis_reaches_another_replica_on_reload_and_bumps_the_version() {
+    let Some(url) = atrium_kit::testing::redis_url().await else { return };
+    let prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
+    let publisher = PersistedDocuments::new(PersistedDocumentsConfig::default(), Some(&url), &prefix).unwrap();
+    let replica = Arc::new(PersistedDocuments::new(PersistedDocumentsConfig::default(), Some(&url), &prefix).unwrap());
+    let bi = context(Uuid::new_v4(), ClientKind::Bi);
+    assert_eq!(replica.resolve(&bi, by_id("report-v1")).await.unwrap_err(), Rejection::NotInList);
+    assert_eq!(publisher.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap(), 1);
+    assert_eq!(publisher.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap(), 2);
+    replica.store().reload().await.unwrap();
+    assert_eq!(replica.resolve(&bi, by_id("report-v1")).await.unwrap().query, REPORT);
+}

@@ -1,0 +1,258 @@
+//! Gateway telemetry: the spans between the request span and the subgraphs (prepare —
+//! with parse, validate and plan inside the engine — then execute), the per-subgraph fetch
+//! span that carries `traceparent` to the subgraph, the fetch and plan-cache metrics, and
+//! the gateway's readiness checks. The request span, access log and request metrics are
+//! the kit's (`atrium_kit::telemetry`), shared with the subgraphs.
+
+use std::{
+    future::Future,
+    sync::{Arc, Weak},
+    time::Instant,
+};
+
+use atrium_kit::{
+    TenantContext,
+    telemetry::{self, Metrics, ReadinessCheck, RequestOutcome},
+};
+use opentelemetry::{
+    KeyValue,
+    metrics::{Counter, Histogram},
+};
+use tracing::{Instrument as _, Span, field::Empty};
+
+use crate::{
+    engine::{ExecutionResponse, GraphQLRequest, Outcome, SubgraphTransport, TransportError},
+    http::GatewayState,
+};
+
+/// Bucket boundaries in seconds for subgraph fetches.
+const FETCH_BUCKETS_SECONDS: [f64; 14] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 10.0];
+
+/// What the request path needs from telemetry configuration.
+pub struct GatewayTelemetry {
+    pub metrics: Arc<Metrics>,
+    /// Whether the client's document may be put on spans (`telemetry.record_document`).
+    pub record_document: bool,
+}
+
+impl GatewayTelemetry {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        let record_document = metrics.config().record_document;
+        GatewayTelemetry { metrics, record_document }
+    }
+}
+
+/// Prepares (span `graphql.prepare`), reports the operation to the request span, access
+/// log and metrics, then executes (span `{type} {name}`, the GraphQL semantic conventions'
+/// name) with the subgraph fetches below it.
+pub async fn execute_traced(
+    state: &GatewayState,
+    request: &GraphQLRequest,
+    transport: &dyn SubgraphTransport,
+) -> ExecutionResponse {
+    if state.telemetry.record_document {
+        telemetry::record_document(&request.query);
+    }
+    let prepared = match state.engine.prepare(request).instrument(tracing::info_span!("graphql.prepare")).await {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let response = ExecutionResponse::from_request_error(&error);
+            telemetry::record_outcome(outcome_label(response.outcome));
+            return response;
+        }
+    };
+    let operation_type = prepared.kind().as_str();
+    telemetry::record_operation(operation_type, prepared.operation_name());
+    let span_name = match prepared.operation_name() {
+        Some(name) => format!("{operation_type} {name}"),
+        None => operation_type.to_owned(),
+    };
+    let span = tracing::info_span!(
+        "graphql.execute",
+        otel.name = span_name.as_str(),
+        graphql.operation.type = operation_type,
+        graphql.operation.name = prepared.operation_name(),
+    );
+    let response = state.engine.execute_prepared(&prepared, request, transport).instrument(span).await;
+    telemetry::record_outcome(outcome_label(response.outcome));
+    response
+}
+
+fn outcome_label(outcome: Outcome) -> RequestOutcome {
+    match outcome {
+        Outcome::Success => RequestOutcome::Success,
+        Outcome::PartialSuccess => RequestOutcome::PartialSuccess,
+        Outcome::RequestError => RequestOutcome::RequestError,
+        Outcome::InternalError => RequestOutcome::InternalError,
+    }
+}
+
+/// Who a subgraph fetch is made for, as span attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchCaller {
+    tenant_id: uuid::Uuid,
+    client_kind: &'static str,
+}
+
+impl FetchCaller {
+    pub fn of(context: &TenantContext) -> Self {
+        FetchCaller { tenant_id: context.tenant_id, client_kind: context.client_kind.as_str() }
+    }
+}
+
+/// Subgraph fetch latency (by subgraph and outcome) and failures (by subgraph and kind).
+pub struct FetchMetrics {
+    duration: Histogram<f64>,
+    errors: Counter<u64>,
+}
+
+impl FetchMetrics {
+    pub fn new(metrics: &Metrics) -> Self {
+        FetchMetrics {
+            duration: metrics
+                .meter()
+                .f64_histogram("atrium.subgraph.fetch.duration")
+                .with_description("Subgraph requests made by the gateway, by subgraph and outcome")
+                .with_unit("s")
+                .with_boundaries(FETCH_BUCKETS_SECONDS.to_vec())
+                .build(),
+            errors: metrics
+                .meter()
+                .u64_counter("atrium.subgraph.fetch.errors")
+                .with_description("Subgraph requests that failed (unreachable, timed out, not a GraphQL answer)")
+                .build(),
+        }
+    }
+}
+
+/// The client span of one subgraph fetch (HTTP client semantic conventions plus the
+/// subgraph and the caller). The request inside it carries the span as `traceparent`.
+pub fn fetch_span(subgraph: &str, url: Option<&hyper::Uri>, caller: Option<FetchCaller>) -> Span {
+    let span = tracing::info_span!(
+        "subgraph.fetch",
+        otel.name = format!("POST {subgraph}").as_str(),
+        otel.kind = "client",
+        otel.status_code = Empty,
+        http.request.method = "POST",
+        server.address = Empty,
+        server.port = Empty,
+        url.full = Empty,
+        http.response.status_code = Empty,
+        error.type = Empty,
+        subgraph.name = subgraph,
+        tenant.id = Empty,
+        client.kind = Empty,
+    );
+    if let Some(url) = url {
+        span.record("url.full", tracing::field::display(url));
+        if let Some(host) = url.host() {
+            span.record("server.address", host);
+        }
+        if let Some(port) = url.port_u16() {
+            span.record("server.port", port);
+        }
+    }
+    if let Some(caller) = caller {
+        span.record("tenant.id", tracing::field::display(caller.tenant_id));
+        span.record("client.kind", caller.client_kind);
+    }
+    span
+}
+
+/// Runs one fetch inside `span`, recording its latency, its failure kind and, on failure,
+/// the error status of the span.
+pub async fn observe_fetch<F>(
+    metrics: Option<&FetchMetrics>,
+    subgraph: &str,
+    span: Span,
+    fetch: F,
+) -> Result<bytes::Bytes, TransportError>
+where
+    F: Future<Output = Result<bytes::Bytes, TransportError>>,
+{
+    let started = Instant::now();
+    let result = fetch.instrument(span.clone()).await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    if let Err(error) = &result {
+        span.record("otel.status_code", "ERROR");
+        span.record("error.type", failure_kind(error));
+    }
+    if let Some(metrics) = metrics {
+        let subgraph_label = KeyValue::new("subgraph", subgraph.to_owned());
+        metrics
+            .duration
+            .record(started.elapsed().as_secs_f64(), &[subgraph_label.clone(), KeyValue::new("outcome", outcome)]);
+        if let Err(error) = &result {
+            metrics.errors.add(1, &[subgraph_label, KeyValue::new("error_type", failure_kind(error))]);
+        }
+    }
+    result
+}
+
+/// A bounded name for a transport failure, from the subgraph client's messages.
+fn failure_kind(error: &TransportError) -> &'static str {
+    let message = error.message.as_str();
+    if message.contains("did not answer within") {
+        "timeout"
+    } else if message.contains("without a GraphQL body") {
+        "http_status"
+    } else if message.contains("reading") {
+        "response_body"
+    } else {
+        "connection"
+    }
+}
+
+/// Plan cache lookups as a counter by `result` (`hit`/`miss`), read from the engine at
+/// every collection.
+pub fn observe_plan_cache(metrics: &Metrics, state: Weak<GatewayState>) {
+    metrics
+        .meter()
+        .u64_observable_counter("atrium.plan_cache.lookups")
+        .with_description("Plan cache lookups by result")
+        .with_callback(move |observer| {
+            if let Some(state) = state.upgrade() {
+                let stats = state.engine.plan_cache_stats();
+                observer.observe(stats.hits, &[KeyValue::new("result", "hit")]);
+                observer.observe(stats.misses, &[KeyValue::new("result", "miss")]);
+            }
+        })
+        .build();
+}
+
+/// `/ready` for the gateway: the supergraph is loaded with at least one subgraph, and the
+/// shared Redis answers when one is configured.
+pub fn readiness_checks(state: Weak<GatewayState>, redis_url: Option<String>) -> Vec<ReadinessCheck> {
+    let mut checks = vec![ReadinessCheck::new("supergraph", move || {
+        let loaded = state.upgrade().is_some_and(|state| state.engine.supergraph().subgraphs().next().is_some());
+        async move { if loaded { Ok(()) } else { Err("no supergraph with subgraphs is loaded".to_owned()) } }
+    })];
+    if let Some(url) = redis_url {
+        checks.push(ReadinessCheck::new("redis", move || {
+            let url = url.clone();
+            async move { ping_redis(&url).await.map_err(|error| error.to_string()) }
+        }));
+    }
+    checks
+}
+
+async fn ping_redis(url: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut connection = client.get_multiplexed_async_connection().await?;
+    redis::cmd("PING").query_async::<String>(&mut connection).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_failures_map_to_bounded_kinds() {
+        let kind = |message: &str| failure_kind(&TransportError::new(message));
+        assert_eq!(kind("`finance` did not answer within 10s"), "timeout");
+        assert_eq!(kind("`finance` answered HTTP 502 without a GraphQL body: upstream reset"), "http_status");
+        assert_eq!(kind("reading `finance` response: length limit exceeded"), "response_body");
+        assert_eq!(kind("`finance`: client error (Connect)"), "connection");
+    }
+}
