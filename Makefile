@@ -6,10 +6,12 @@ SERVICES := catalog delivery finance support analytics
 TENANT ?= ridgeline
 ROLE ?= csm
 CLIENT ?= dashboard
+PQ_TENANT ?= platform
+MANIFEST ?= schema/persisted/bi-reports.json
 # Test parallelism: each system test starts six servers, two cores share them.
 TEST_THREADS ?= 2
 
-.PHONY: help run token test test-rust lint fmt schema clean-data audit-federation bench
+.PHONY: pq-publish help run token test test-rust lint fmt schema clean-data audit-federation bench
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +52,9 @@ schema: ## Export each subgraph's SDL to schema/ and compose schema/supergraph.g
 
 clean-data: ## Delete the local SQLite data and dev signing key under .atrium/
 	rm -rf .atrium
+
+pq-publish: ## Publish a manifest: make pq-publish CLIENT=bi [PQ_TENANT=platform|<slug>] MANIFEST=schema/persisted/bi-reports.json
+	$(CARGO) run -q -p atrium-gateway -- pq publish --client $(CLIENT) --tenant $(PQ_TENANT) $(MANIFEST)
 
 audit-federation: ## Federation audit against the gateway: make audit-federation AUDIT_DIR=… [PUNISH=1] [SUITE=…]
 	./tests/federation-audit/run.sh

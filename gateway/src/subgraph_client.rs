@@ -130,7 +130,7 @@ impl SubgraphClient {
             let response =
                 self.client.request(request).await.map_err(|error| failure(format!("`{subgraph}`: {error}")))?;
             let status = response.status();
-            fetch_span.record("http.response.status_code", status.as_u16());
+            fetch_span.record("http.response.status_code", i64::from(status.as_u16()));
             let body = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
                 .collect()
                 .await

@@ -150,7 +150,7 @@ pub fn fetch_span(subgraph: &str, url: Option<&hyper::Uri>, caller: Option<Fetch
             span.record("server.address", host);
         }
         if let Some(port) = url.port_u16() {
-            span.record("server.port", port);
+            span.record("server.port", i64::from(port));
         }
     }
     if let Some(caller) = caller {

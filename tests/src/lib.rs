@@ -114,20 +114,28 @@ impl Stack {
         url
     }
 
-    /// POSTs a GraphQL request to any gateway URL; returns status, headers and JSON body.
+    /// POSTs a GraphQL query to any gateway URL; returns status, headers and JSON body.
     pub async fn post_to(&self, url: &str, token: &str, query: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-        let response = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .bearer_auth(token)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .expect("gateway answers");
+        self.post_json(url, token, json!({ "query": query })).await
+    }
+
+    /// POSTs any JSON body to a gateway URL; returns status, headers and JSON body.
+    pub async fn post_json(&self, url: &str, token: &str, body: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+        let request = self.client.post(url).header("content-type", "application/json").bearer_auth(token).json(&body);
+        Self::answer(request).await
+    }
+
+    /// GETs a gateway URL with `query_string` (already encoded); returns status, headers, JSON body.
+    pub async fn get(&self, url: &str, token: &str, query_string: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        Self::answer(self.client.get(format!("{url}?{query_string}")).bearer_auth(token)).await
+    }
+
+    async fn answer(request: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+        let response = request.send().await.expect("gateway answers");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        (status, headers, response.json().await.expect("JSON body"))
+        let text = response.text().await.expect("body");
+        (status, headers, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body, got: {text}")))
     }
 
     /// A dev token for a demo tenant and role(s).

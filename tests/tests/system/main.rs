@@ -6,6 +6,7 @@ mod graphql_over_http;
 mod isolation;
 mod observability;
 mod operation_policy;
+mod persisted_documents;
 mod portal_query;
 mod rate_limits;
 mod row_level_security;

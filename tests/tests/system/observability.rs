@@ -76,19 +76,34 @@ fn tenant_id(slug: &str) -> String {
 }
 
 /// The finished spans of the trace whose gateway request span served `operation`.
-fn trace_of(operation: &str) -> (SpanData, Vec<SpanData>) {
-    let spans = captured().spans.get_finished_spans().expect("finished spans");
-    let root = spans
-        .iter()
-        .find(|span| {
+///
+/// Spans are exported when they end, and a few end just after the response was sent (a
+/// DataLoader's spawned batch task drops its span after handing over the rows), so this
+/// waits — boundedly — until every span's parent has arrived too.
+async fn trace_of(operation: &str) -> (SpanData, Vec<SpanData>) {
+    let mut attempts = 0;
+    loop {
+        let spans = captured().spans.get_finished_spans().expect("finished spans");
+        let root = spans.iter().find(|span| {
             span.span_kind == SpanKind::Server
                 && span.parent_span_id == SpanId::INVALID
                 && attribute_text(span, "graphql.operation.name").as_deref() == Some(operation)
-        })
-        .unwrap_or_else(|| panic!("no root request span for {operation}"))
-        .clone();
-    let trace = spans.into_iter().filter(|span| span.span_context.trace_id() == root.span_context.trace_id()).collect();
-    (root, trace)
+        });
+        if let Some(root) = root.cloned() {
+            let trace: Vec<SpanData> =
+                spans.into_iter().filter(|span| span.span_context.trace_id() == root.span_context.trace_id()).collect();
+            let ids: Vec<SpanId> = trace.iter().map(|span| span.span_context.span_id()).collect();
+            let closed =
+                trace.iter().all(|span| span.parent_span_id == SpanId::INVALID || ids.contains(&span.parent_span_id));
+            if closed || attempts == 200 {
+                return (root, trace);
+            }
+        } else {
+            assert!(attempts < 200, "no root request span for {operation}");
+        }
+        attempts += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }
 
 /// Whether `span` descends from a span satisfying `is_ancestor`, following parent ids.
@@ -113,7 +128,7 @@ async fn a_cross_service_query_is_one_connected_trace_from_gateway_to_sql() {
     let body = stack.query(&stack.token("ridgeline", &["csm"]), TRACED_QUERY).await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
-    let (root, trace) = trace_of("ObservabilityTraceProbe");
+    let (root, trace) = trace_of("ObservabilityTraceProbe").await;
     let by_id: HashMap<SpanId, &SpanData> = trace.iter().map(|span| (span.span_context.span_id(), span)).collect();
     let ridgeline = tenant_id("ridgeline");
     assert_eq!(root.name, "POST /graphql");
@@ -165,7 +180,7 @@ async fn access_log_lines_carry_the_trace_id_of_their_request() {
     let body = stack.query(&stack.token("ridgeline", &["csm"]), query).await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
-    let (root, _) = trace_of("ObservabilityLogProbe");
+    let (root, _) = trace_of("ObservabilityLogProbe").await;
     let trace_id = root.span_context.trace_id().to_string();
     let lines = captured().logs.lines();
     let access = lines
@@ -219,7 +234,7 @@ async fn a_failing_subgraph_shows_its_real_error_in_the_log_and_a_masked_one_to_
         .collect();
     assert!(!codes.is_empty(), "every error carries a code: {body:#}");
 
-    let (root, trace) = trace_of("ObservabilityFailureProbe");
+    let (root, trace) = trace_of("ObservabilityFailureProbe").await;
     let trace_id = root.span_context.trace_id().to_string();
     let logged =
         captured().logs.lines().into_iter().any(|line| {

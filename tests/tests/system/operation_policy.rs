@@ -144,7 +144,11 @@ const EXPENSIVE_QUERY: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_limit_rejects_with_its_code_before_any_subgraph_is_called() {
-    let (stack, url, counter) = counted_gateway(|config| config.policy.cost.mode = CostMode::Enforce).await;
+    let (stack, url, counter) = counted_gateway(|config| {
+        config.policy.cost.mode = CostMode::Enforce;
+        config.policy.clients.service.max_depth = Some(20);
+    })
+    .await;
     let token = stack.token("ridgeline", &["csm"]);
 
     // The counter sees what reaches subgraphs.
@@ -173,10 +177,11 @@ async fn every_operation_limit_rejects_with_its_code_before_any_subgraph_is_call
     }
     assert_eq!(counter.take(), 0, "no limit may let a request reach a subgraph");
 
-    // The limits are per client kind: BI may nest 20 deep, so the same document gets past
-    // the policy and fails validation instead (these fields do not exist).
-    let bi_token = stack.token_for_client("ridgeline", &["csm"], "bi");
-    let (status, _, body) = post(&stack, &url, &bi_token, json!({ "query": nested_fields(16) }), &[]).await;
+    // The limits are per client kind: service clients are configured to nest 20 deep here,
+    // so the same document gets past the policy and fails validation instead (these
+    // fields do not exist).
+    let service_token = stack.token_for_client("ridgeline", &["csm"], "service");
+    let (status, _, body) = post(&stack, &url, &service_token, json!({ "query": nested_fields(16) }), &[]).await;
     assert_eq!((status, code(&body)), (400, "GRAPHQL_VALIDATION_FAILED"), "{body}");
     assert_eq!(counter.take(), 0);
 }

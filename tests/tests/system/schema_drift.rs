@@ -74,3 +74,21 @@ async fn the_engine_plans_the_portal_query_against_the_committed_supergraph() {
         assert!(plan.contains(&format!("\"{service}\"")), "plan does not reach {service}: {plan}");
     }
 }
+
+#[tokio::test]
+async fn every_committed_persisted_document_manifest_still_validates_against_the_supergraph() {
+    let supergraph =
+        atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql")).expect("supergraph loads");
+    let engine = atrium_gateway::engine::Engine::new(std::sync::Arc::new(supergraph), Default::default());
+    let directory = repository_root().join("schema/persisted");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&directory).expect("schema/persisted exists") {
+        let path = entry.expect("entry").path();
+        let manifest = atrium_gateway::persisted::Manifest::parse(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let invalid = atrium_gateway::persisted::validate_manifest(&engine, &manifest).await;
+        assert!(invalid.is_empty(), "{} would break: {invalid:?}", path.display());
+        checked += manifest.operations.len();
+    }
+    assert!(checked > 0, "no persisted documents were checked");
+}

@@ -1,5 +1,6 @@
 //! Spans inside a subgraph's GraphQL execution: parse, validate, execute and one span per
-//! resolver of an object or list field (leaf fields are cheap and would drown the trace).
+//! resolver of an object or list field (leaf fields and list items are cheap and would
+//! drown the trace).
 //! DataLoader batches (`do_load`, spawned with the resolver's span as parent) and SQL
 //! statements nest below these.
 //!
@@ -79,7 +80,10 @@ impl Extension for GraphQLSpans {
     ) -> ServerResult<Option<Value>> {
         let concrete_type = MetaTypeName::concrete_typename(info.return_type);
         let is_leaf = ctx.schema_env.registry.types.get(concrete_type).is_some_and(|ty| ty.is_leaf());
-        if info.is_for_introspection || is_leaf {
+        // List items resolve one by one under their list field's span; a span each adds
+        // nothing but volume.
+        let is_list_item = info.parent_type.starts_with('[');
+        if info.is_for_introspection || is_leaf || is_list_item {
             return next.run(ctx, info).await;
         }
         let span = tracing::info_span!(

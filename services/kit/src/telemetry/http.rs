@@ -199,7 +199,7 @@ async fn track(State(tracker): State<Arc<RequestTracker>>, request: Request, nex
     let response = CURRENT_REQUEST.scope(Arc::clone(&record), next.run(request)).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status();
-    span.record("http.response.status_code", status.as_u16());
+    span.record("http.response.status_code", i64::from(status.as_u16()));
     if status.is_server_error() {
         span.record("otel.status_code", "ERROR");
     }

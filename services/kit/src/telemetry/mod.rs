@@ -180,7 +180,14 @@ where
 {
     let filter = EnvFilter::new(filter);
     let tracer = provider.tracer("atrium");
-    let spans = tracing_opentelemetry::layer().with_tracer(tracer).with_location(false).with_threads(false);
+    // Source locations, thread names, targets and busy/idle timings would ride on every span
+    // without helping anyone read a trace.
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false);
     let installed =
         tracing_subscriber::registry().with(filter).with(logs::layer(format, writer)).with(spans).try_init().is_ok();
     if installed {

@@ -1,0 +1,101 @@
+//! Persisted documents through the gateway: a BI client runs a published report by id over
+//! POST and GET, publication reaches a running gateway without a restart, require-id and
+//! safelist clients are refused unknown documents, log-unknown clients are not, APQ
+//! registers on retry, and a tenant's publication stays the tenant's.
+
+use std::time::{Duration, Instant};
+
+use atrium_gateway::persisted::{Manifest, ManifestOperation, PersistedDocuments, PersistedDocumentsConfig, Scope};
+use atrium_kit::{ClientKind, demo};
+use atrium_system_tests::{Backend, Stack};
+use serde_json::json;
+
+const REPORT: &str = "query CustomerReport($first: Int) { customerAccounts(first: $first) { nodes { name } } }";
+
+fn documents_config(directory: &std::path::Path) -> PersistedDocumentsConfig {
+    PersistedDocumentsConfig { directory: directory.to_owned(), reload_seconds: 1, ..PersistedDocumentsConfig::default() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let directory = std::env::temp_dir().join(format!("atrium-pq-{}", uuid::Uuid::new_v4().simple()));
+    let gateway = stack.start_gateway(|config| config.persisted_documents = documents_config(&directory)).await;
+    let bi = stack.token_for_client("ridgeline", &["exec"], "bi");
+    let by_id = json!({ "documentId": "customer-report-v1", "variables": { "first": 2 } });
+
+    let (status, _, body) = stack.post_json(&gateway, &bi, by_id.clone()).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
+
+    // Publish for Ridgeline's BI clients, as `atrium-gateway pq publish` does, from outside
+    // the running gateway: it must pick the manifest up without a restart.
+    let publisher = PersistedDocuments::new(documents_config(&directory), None, "atrium").unwrap();
+    let manifest = Manifest::new(vec![ManifestOperation {
+        id: "customer-report-v1".into(),
+        name: "CustomerReport".into(),
+        kind: "query".into(),
+        body: REPORT.into(),
+    }]);
+    let scope = Scope::Tenant(demo::tenant_id("ridgeline"));
+    publisher.store().publish(scope, ClientKind::Bi, manifest).await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let (status, _, body) = stack.post_json(&gateway, &bi, by_id.clone()).await;
+        if status == 200 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "the published manifest was not picked up: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }, { "name": "Lakeshore Dental Group" }]));
+
+    let (status, _, body) =
+        stack.get(&gateway, &bi, "documentId=customer-report-v1&variables=%7B%22first%22%3A1%7D").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
+
+    // The exact published text is on the BI safelist; anything else is not.
+    let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "query": REPORT })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "query": "{ tenant { name } }" })).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
+
+    // Another tenant's BI client does not see Ridgeline's publication.
+    let helix_bi = stack.token_for_client("helix", &["exec"], "bi");
+    let (status, _, _) = stack.post_json(&gateway, &helix_bi, by_id).await;
+    assert_eq!(status, 404);
+
+    // Partner portals may only send ids; dashboards may run unknown documents (logged).
+    let portal = stack.token_for_client("ridgeline", &["tenant_admin"], "partner_portal");
+    let (status, _, body) = stack.post_json(&gateway, &portal, json!({ "query": "{ tenant { name } }" })).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_ID_REQUIRED");
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    let (status, _, body) = stack.post_json(&gateway, &dashboard, json!({ "query": "{ tenant { name } }" })).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_persisted_queries_register_on_retry() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let query = "{ tenant { slug } }";
+    let hash = atrium_gateway::persisted::sha256_hex(query);
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let dashboard = stack.token("ridgeline", &["csm"]);
+
+    let (status, _, body) = stack.post_json(&stack.gateway_url, &dashboard, json!({ "extensions": extensions })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND");
+
+    let retry = json!({ "query": query, "extensions": extensions });
+    let (status, _, body) = stack.post_json(&stack.gateway_url, &dashboard, retry).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["tenant"]["slug"], "ridgeline");
+
+    let (status, _, body) = stack.post_json(&stack.gateway_url, &dashboard, json!({ "extensions": extensions })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["tenant"]["slug"], "ridgeline");
+}
