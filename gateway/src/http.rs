@@ -290,7 +290,8 @@ async fn execute(
     admission: Admission,
 ) -> Response {
     atrium_kit::telemetry::record_caller(context);
-    if let crate::rate_limit::Decision::Limited { retry_after } = state.rate_limiter.check(context, None, 1).await {
+    let units = state.rate_limiter.units_for(admission.measure.map(|measure| measure.cost));
+    if let crate::rate_limit::Decision::Limited { retry_after } = state.rate_limiter.check(context, None, units).await {
         return rate_limited(media, retry_after);
     }
     let signed = match state.signer.sign(context) {

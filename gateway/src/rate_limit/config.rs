@@ -76,6 +76,15 @@ pub struct RateLimitConfig {
     pub tiers: Tiers,
     #[serde(default)]
     pub tenant_overrides: Vec<TenantOverride>,
+    /// Static cost points that count as one extra unit: a request spends
+    /// `1 + cost / cost_per_unit` units, so expensive operations drain the bucket faster.
+    /// Default 100; 0 counts requests only.
+    #[serde(default = "default_cost_per_unit")]
+    pub cost_per_unit: u64,
+}
+
+fn default_cost_per_unit() -> u64 {
+    100
 }
 
 fn default_enabled() -> bool {
@@ -92,11 +101,21 @@ impl Default for RateLimitConfig {
             key_prefix: default_key_prefix(),
             tiers: Tiers::default(),
             tenant_overrides: Vec::new(),
+            cost_per_unit: default_cost_per_unit(),
         }
     }
 }
 
 impl RateLimitConfig {
+    /// Units a request of static `cost` spends.
+    pub fn units_for(&self, cost: Option<u64>) -> u32 {
+        let extra = match (cost, self.cost_per_unit) {
+            (Some(cost), per_unit) if per_unit > 0 => cost / per_unit,
+            _ => 0,
+        };
+        u32::try_from(1 + extra).unwrap_or(u32::MAX)
+    }
+
     pub fn tier_for(&self, tenant: Uuid, client_kind: ClientKind) -> RateTier {
         if let Some(tenant_override) = self
             .tenant_overrides

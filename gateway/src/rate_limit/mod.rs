@@ -47,6 +47,11 @@ impl RateLimiter {
         })
     }
 
+    /// Units a request of static `cost` spends (see `RateLimitConfig::cost_per_unit`).
+    pub fn units_for(&self, cost: Option<u64>) -> u32 {
+        self.config.units_for(cost)
+    }
+
     /// True while Redis is configured but unusable and local limits apply.
     pub fn is_degraded(&self) -> bool {
         self.degraded.load(Ordering::Relaxed)
@@ -117,6 +122,16 @@ mod tests {
         config.tiers.bi = RateTier { requests_per_second: 1.0, burst: 2 };
         config.key_prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
         config
+    }
+
+    #[test]
+    fn expensive_operations_spend_more_units() {
+        let config = RateLimitConfig::default();
+        assert_eq!(config.units_for(None), 1);
+        assert_eq!(config.units_for(Some(99)), 1);
+        assert_eq!(config.units_for(Some(250)), 3);
+        let requests_only = RateLimitConfig { cost_per_unit: 0, ..RateLimitConfig::default() };
+        assert_eq!(requests_only.units_for(Some(10_000)), 1);
     }
 
     #[tokio::test]
