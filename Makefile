@@ -11,7 +11,7 @@ MANIFEST ?= schema/persisted/bi-reports.json
 # Test parallelism: each system test starts six servers, two cores share them.
 TEST_THREADS ?= 2
 
-.PHONY: pq-publish help run token test test-rust lint fmt schema clean-data audit-federation bench
+.PHONY: pq-publish help run token test test-rust lint fmt schema clean-data audit-federation audit-http bench
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ clean-data: ## Delete the local SQLite data and dev signing key under .atrium/
 
 pq-publish: ## Publish a manifest: make pq-publish CLIENT=bi [PQ_TENANT=platform|<slug>] MANIFEST=schema/persisted/bi-reports.json
 	$(CARGO) run -q -p atrium-gateway -- pq publish --client $(CLIENT) --tenant $(PQ_TENANT) $(MANIFEST)
+
+audit-http: ## GraphQL-over-HTTP audit (graphql-http, needs node + npm) against the gateway and a subgraph
+	$(CARGO) test -p atrium-system-tests --test system graphql_over_http -- --nocapture
 
 audit-federation: ## Federation audit against the gateway: make audit-federation AUDIT_DIR=… [PUNISH=1] [SUITE=…]
 	./tests/federation-audit/run.sh

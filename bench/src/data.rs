@@ -3,7 +3,7 @@
 //! the products, each with a [`REVIEW_BODY`]-sized body.
 
 /// Number of users in accounts.
-pub const USERS: usize = 4;
+pub const USERS: usize = 6;
 /// Number of products; `topProducts` defaults to the first five.
 pub const PRODUCTS: usize = 5;
 /// Reviews written by each user.
@@ -12,7 +12,9 @@ pub const REVIEWS_PER_USER: usize = 2;
 /// Every review's body: a fixed paragraph, so response size does not depend on ids.
 pub const REVIEW_BODY: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor \
 incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris \
-nisi ut aliquip ex ea commodo consequat.";
+nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum \
+dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia \
+deserunt mollit anim id est laborum.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {

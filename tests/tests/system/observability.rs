@@ -13,7 +13,7 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 
-use atrium_kit::telemetry::LogFormat;
+use atrium_kit::telemetry::{LogFormat, SpanDetail};
 use atrium_system_tests::{Backend, Stack};
 use opentelemetry::{
     Value as AttributeValue,
@@ -57,7 +57,9 @@ fn captured() -> &'static Captured {
         let logs = LogBuffer::default();
         let writer = logs.clone();
         let installed =
-            atrium_kit::telemetry::install(provider, "info,sqlx=warn", LogFormat::Json, move || writer.clone());
+            atrium_kit::telemetry::install(provider, SpanDetail::Full, "info,sqlx=warn", LogFormat::Json, move || {
+                writer.clone()
+            });
         assert!(installed, "no other test in this binary installs a global subscriber");
         Captured { spans, logs }
     })
@@ -118,6 +120,13 @@ fn descends_from(span: &SpanData, by_id: &HashMap<SpanId, &SpanData>, is_ancesto
     false
 }
 
+/// A query named `operation` that crosses from finance to support.
+fn tickets_probe(operation: &str) -> String {
+    format!(
+        "query {operation} {{ customerAccounts(first: 1) {{ nodes {{ name tickets {{ nodes {{ status }} }} }} }} }}"
+    )
+}
+
 const TRACED_QUERY: &str = "query ObservabilityTraceProbe { customerAccounts(first: 2) { nodes { name \
     invoices { nodes { number } } tickets { nodes { priority } } } } }";
 
@@ -175,9 +184,7 @@ async fn a_cross_service_query_is_one_connected_trace_from_gateway_to_sql() {
 async fn access_log_lines_carry_the_trace_id_of_their_request() {
     captured();
     let Some(stack) = Stack::start(Backend::Sqlite).await else { return };
-    let query =
-        "query ObservabilityLogProbe { customerAccounts(first: 1) { nodes { name tickets { nodes { status } } } } }";
-    let body = stack.query(&stack.token("ridgeline", &["csm"]), query).await;
+    let body = stack.query(&stack.token("ridgeline", &["csm"]), &tickets_probe("ObservabilityLogProbe")).await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
     let (root, _) = trace_of("ObservabilityLogProbe").await;
@@ -220,7 +227,7 @@ async fn a_failing_subgraph_shows_its_real_error_in_the_log_and_a_masked_one_to_
             config.subgraph_urls.insert("support".to_owned(), support);
         })
         .await;
-    let query = "query ObservabilityFailureProbe { customerAccounts(first: 1) { nodes { name tickets { nodes { status } } } } }";
+    let query = &tickets_probe("ObservabilityFailureProbe");
     let (status, _, body) = stack.post_to(&gateway, &stack.token("ridgeline", &["csm"]), query).await;
 
     assert_eq!(status, 200, "{body:#}");
@@ -276,7 +283,7 @@ fn has_sample(text: &str, metric: &str, labels: &[(&str, &str)]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_after_traffic_show_requests_by_tenant_and_operation_and_per_subgraph_latency() {
     let Some(stack) = Stack::start(Backend::Sqlite).await else { return };
-    let query = "query ObservabilityMetricsProbe { customerAccounts(first: 1) { nodes { name tickets { nodes { status } } } } }";
+    let query = &tickets_probe("ObservabilityMetricsProbe");
     let token = stack.token("ridgeline", &["csm"]);
     stack.query(&token, query).await;
     stack.query(&token, query).await;

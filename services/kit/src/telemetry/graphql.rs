@@ -43,8 +43,11 @@ impl Extension for GraphQLSpans {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let span = tracing::info_span!("graphql.parse");
-        let document = next.run(ctx, query, variables).instrument(span).await?;
+        let document = if super::detailed_spans() {
+            next.run(ctx, query, variables).instrument(tracing::info_span!("graphql.parse")).await?
+        } else {
+            next.run(ctx, query, variables).await?
+        };
         if let Some((operation_type, operation_name)) = single_operation(&document) {
             record_operation(operation_type, operation_name);
         }
@@ -56,6 +59,9 @@ impl Extension for GraphQLSpans {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<async_graphql::ServerError>> {
+        if !super::detailed_spans() {
+            return next.run(ctx).await;
+        }
         next.run(ctx).instrument(tracing::info_span!("graphql.validate")).await
     }
 
@@ -65,7 +71,10 @@ impl Extension for GraphQLSpans {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let span = tracing::info_span!("graphql.execute", otel.name = Empty, graphql.operation.name = operation_name,);
+        if !super::detailed_spans() {
+            return next.run(ctx, operation_name).await;
+        }
+        let span = tracing::info_span!("graphql.execute", otel.name = Empty, graphql.operation.name = operation_name);
         if let Some(name) = operation_name {
             span.record("otel.name", format!("execute {name}").as_str());
         }
@@ -78,6 +87,9 @@ impl Extension for GraphQLSpans {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        if !super::detailed_spans() {
+            return next.run(ctx, info).await;
+        }
         let concrete_type = MetaTypeName::concrete_typename(info.return_type);
         let is_leaf = ctx.schema_env.registry.types.get(concrete_type).is_some_and(|ty| ty.is_leaf());
         // List items resolve one by one under their list field's span; a span each adds

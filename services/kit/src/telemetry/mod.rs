@@ -23,7 +23,9 @@ use opentelemetry_sdk::{
     trace::{Sampler, SdkTracerProvider},
 };
 use serde::Deserialize;
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter, layer::SubscriberExt as _, util::SubscriberInitExt as _};
+use tracing_subscriber::{
+    EnvFilter, Layer as _, fmt::MakeWriter, layer::SubscriberExt as _, util::SubscriberInitExt as _,
+};
 
 pub use database::{StatementSpans, observe_pool};
 pub use endpoints::{ReadinessCheck, operational_routes};
@@ -166,15 +168,38 @@ pub fn init(
     let _ = SERVICE_NAME.set(service_name.to_owned());
     let provider = tracer_provider(service_name, config)?;
     let filter = std::env::var("RUST_LOG").ok().filter(|filter| !filter.is_empty());
-    install(provider.clone(), filter.as_deref().unwrap_or(default_filter), format, std::io::stdout);
+    let detail = if config.otlp_url("v1/traces").is_some() { SpanDetail::Full } else { SpanDetail::IdsOnly };
+    install(provider.clone(), detail, filter.as_deref().unwrap_or(default_filter), format, std::io::stdout);
     Ok(TelemetryGuard { provider })
 }
+
+/// Which `tracing` spans become OpenTelemetry spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanDetail {
+    /// Every span the log filter enables: requests, GraphQL stages, resolvers, DataLoader
+    /// batches, fetches (and SQL statements below them). For exporting.
+    Full,
+    /// Only request and fetch spans: enough for trace ids in logs and `traceparent` to the
+    /// subgraphs, at a fraction of the cost when nothing is exported.
+    IdsOnly,
+}
+
+static DETAILED_SPANS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether spans below the request (GraphQL stages, resolvers) are worth creating: false
+/// under [`SpanDetail::IdsOnly`], where nothing would receive them.
+pub(crate) fn detailed_spans() -> bool {
+    DETAILED_SPANS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Spans kept by [`SpanDetail::IdsOnly`]: the request span and the subgraph fetch span.
+const ID_CARRYING_SPANS: [&str; 2] = ["request", "subgraph.fetch"];
 
 /// Installs `provider` as the global tracer provider and a subscriber writing log lines to
 /// `writer`, keeping what `filter` (an `EnvFilter` directive such as `info,sqlx=warn`)
 /// enables. Tests pass an in-memory span exporter and a capturing writer here. Returns
 /// false when a global subscriber was already installed (nothing changes then).
-pub fn install<W>(provider: SdkTracerProvider, filter: &str, format: LogFormat, writer: W) -> bool
+pub fn install<W>(provider: SdkTracerProvider, detail: SpanDetail, filter: &str, format: LogFormat, writer: W) -> bool
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
@@ -187,10 +212,15 @@ where
         .with_location(false)
         .with_threads(false)
         .with_target(false)
-        .with_tracked_inactivity(false);
+        .with_tracked_inactivity(false)
+        .with_filter(tracing_subscriber::filter::filter_fn(move |metadata| match detail {
+            SpanDetail::Full => true,
+            SpanDetail::IdsOnly => metadata.is_span() && ID_CARRYING_SPANS.contains(&metadata.name()),
+        }));
     let installed =
         tracing_subscriber::registry().with(filter).with(logs::layer(format, writer)).with(spans).try_init().is_ok();
     if installed {
+        DETAILED_SPANS.store(detail == SpanDetail::Full, std::sync::atomic::Ordering::Relaxed);
         opentelemetry::global::set_tracer_provider(provider);
     }
     installed
