@@ -100,6 +100,8 @@ impl Stack {
         }))
         .expect("gateway config");
         config.subgraph_urls = self.subgraph_urls.iter().map(|(name, url)| ((*name).to_owned(), url.clone())).collect();
+        // Tests send bursts no client would; rate-limit tests switch limits back on.
+        config.rate_limits.enabled = false;
         config
     }
 

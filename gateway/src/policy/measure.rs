@@ -34,6 +34,15 @@ pub struct OperationMeasure {
     pub cost: u64,
 }
 
+/// The selected operation: its kind, its measure, and whether the measure read request
+/// variables (a slicing argument given as a variable), which makes it per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MeasuredOperation {
+    pub kind: OperationKind,
+    pub measure: OperationMeasure,
+    pub depends_on_variables: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("selections are nested deeper than {MAX_NESTING} levels")]
 pub struct NestingTooDeep;
@@ -46,7 +55,7 @@ pub(crate) fn measure_operation<'a>(
     variables: &Map<String, Json>,
     types: &FieldTypes,
     cost: &CostConfig,
-) -> Result<Option<(OperationKind, OperationMeasure)>, NestingTooDeep> {
+) -> Result<Option<MeasuredOperation>, NestingTooDeep> {
     let Some(operation) = select_operation(document, operation_name) else { return Ok(None) };
     let (kind, root_type, root_cost, selection_set, variable_definitions) = match operation {
         OperationDefinition::SelectionSet(set) => {
@@ -101,11 +110,12 @@ pub(crate) fn measure_operation<'a>(
         memo: HashMap::new(),
         visiting: HashSet::new(),
         nesting: 0,
+        read_variables: false,
     };
     let root = walker.selection_set(selection_set, Some(root_type), None, root_cost)?;
     let measure =
         OperationMeasure { depth: root.height, aliases: root.aliases, root_fields: root.fields, cost: root.cost };
-    Ok(Some((kind, measure)))
+    Ok(Some(MeasuredOperation { kind, measure, depends_on_variables: walker.read_variables }))
 }
 
 fn select_operation<'d, 'a>(
@@ -165,6 +175,7 @@ struct Walker<'d, 'a> {
     memo: HashMap<MemoKey<'a>, SetMeasure>,
     visiting: HashSet<&'a str>,
     nesting: usize,
+    read_variables: bool,
 }
 
 impl<'d, 'a> Walker<'d, 'a> {
@@ -256,11 +267,14 @@ impl<'d, 'a> Walker<'d, 'a> {
         Ok(measure)
     }
 
-    fn slicing_value(&self, arguments: &[(&'a str, Value<'a, &'a str>)]) -> Option<u64> {
+    fn slicing_value(&mut self, arguments: &[(&'a str, Value<'a, &'a str>)]) -> Option<u64> {
         arguments.iter().filter(|(name, _)| self.cost.slicing_arguments.iter().any(|slicing| slicing == name)).find_map(
             |(_, value)| match value {
                 Value::Int(number) => number.as_i64().and_then(|value| u64::try_from(value).ok()),
-                Value::Variable(variable) => self.variable_sizes.get(variable).copied(),
+                Value::Variable(variable) => {
+                    self.read_variables = true;
+                    self.variable_sizes.get(variable).copied()
+                }
                 _ => None,
             },
         )
@@ -293,7 +307,7 @@ mod tests {
         let types = FieldTypes::from_sdl(SDL, &cost.slicing_arguments).unwrap();
         let document = graphql_tools::parser::parse_query::<&str>(query).unwrap();
         let variables = variables.as_object().cloned().unwrap_or_default();
-        measure_operation(&document, None, &variables, &types, cost).unwrap().expect("one operation").1
+        measure_operation(&document, None, &variables, &types, cost).unwrap().expect("one operation").measure
     }
 
     fn measure(query: &str) -> OperationMeasure {
@@ -354,8 +368,8 @@ mod tests {
         let types = FieldTypes::from_sdl(SDL, &[]).unwrap();
         let document = graphql_tools::parser::parse_query::<&str>("query A { tags } mutation B { x }").unwrap();
         let kind = |name| measure_operation(&document, Some(name), &Map::new(), &types, &CostConfig::default());
-        assert_eq!(kind("B").unwrap().unwrap().0, OperationKind::Mutation);
-        assert_eq!(kind("A").unwrap().unwrap().0, OperationKind::Query);
+        assert_eq!(kind("B").unwrap().unwrap().kind, OperationKind::Mutation);
+        assert_eq!(kind("A").unwrap().unwrap().kind, OperationKind::Query);
     }
 
     #[test]

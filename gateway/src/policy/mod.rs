@@ -28,6 +28,7 @@ pub use request_guard::{header_bytes, is_csrf_safe};
 
 use crate::engine::{GraphQLRequest, OperationKind, RequestError};
 use field_types::FieldTypes;
+use measure::MeasuredOperation;
 
 /// `extensions.code` values of policy rejections.
 pub mod codes {
@@ -46,9 +47,16 @@ pub mod codes {
     pub const GATEWAY_TIMEOUT: &str = "GATEWAY_TIMEOUT";
 }
 
+/// Bytes of document text the measure cache may hold (keys dominate its size).
+const MEASURE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 pub struct OperationPolicy {
     config: PolicyConfig,
     field_types: FieldTypes,
+    /// Measures of documents seen before, keyed by operation name and full text (never a
+    /// hash, so no crafted collision borrows another document's measure). Measures that
+    /// read request variables are not kept.
+    measured: moka::sync::Cache<String, MeasuredOperation>,
 }
 
 /// A request the policy let through, with what it measured and the limits that applied.
@@ -80,7 +88,11 @@ impl OperationPolicy {
     /// `api_schema_sdl` is the client-facing schema the cost model reads list shapes from.
     pub fn new(config: PolicyConfig, api_schema_sdl: &str) -> Result<Self, SchemaParseError> {
         let field_types = FieldTypes::from_sdl(api_schema_sdl, &config.cost.slicing_arguments)?;
-        Ok(OperationPolicy { config, field_types })
+        let measured = moka::sync::Cache::builder()
+            .weigher(|key: &String, _: &MeasuredOperation| u32::try_from(key.len()).unwrap_or(u32::MAX))
+            .max_capacity(MEASURE_CACHE_BYTES)
+            .build();
+        Ok(OperationPolicy { config, field_types, measured })
     }
 
     pub fn config(&self) -> &PolicyConfig {
@@ -90,23 +102,10 @@ impl OperationPolicy {
     /// Parses and measures the request's operation and checks it against `client`'s limits.
     pub fn admit(&self, client: ClientKind, request: &GraphQLRequest) -> Result<Admission, RequestError> {
         let limits = self.config.limits_for(client);
-        let max_tokens = self.config.max_tokens;
-        if tokens::exceeds_token_limit(&request.query, max_tokens) {
-            let message = format!("The document has more than {max_tokens} tokens.");
-            return Err(RequestError::new(codes::MAX_TOKENS_EXCEEDED, message));
-        }
-        let document = parse_query::<&str>(&request.query).map_err(|error| parse_rejection(&error))?;
-        let measure = measure::measure_operation(
-            &document,
-            request.operation_name.as_deref(),
-            &request.variables,
-            &self.field_types,
-            &self.config.cost,
-        )
-        .map_err(|error| RequestError::new(codes::MAX_DEPTH_EXCEEDED, format!("The operation's {error}.")))?;
+        let measured = self.measure(request)?;
         let admission = Admission {
-            measure: measure.map(|(_, measure)| measure),
-            operation_kind: measure.map(|(kind, _)| kind),
+            measure: measured.map(|measured| measured.measure),
+            operation_kind: measured.map(|measured| measured.kind),
             limits,
             cost_mode: self.config.cost.mode,
         };
@@ -149,6 +148,39 @@ impl OperationPolicy {
         }
         tracing::debug!(client = client.as_str(), ?measure, "operation admitted");
         Ok(admission)
+    }
+}
+
+impl OperationPolicy {
+    /// Token count, parse and measure, or the cached measure of the same document.
+    fn measure(&self, request: &GraphQLRequest) -> Result<Option<MeasuredOperation>, RequestError> {
+        let operation_name = request.operation_name.as_deref().unwrap_or("");
+        let mut key = String::with_capacity(operation_name.len() + 1 + request.query.len());
+        key.push_str(operation_name);
+        // Names cannot contain NUL, so the key is unambiguous.
+        key.push('\0');
+        key.push_str(&request.query);
+        if let Some(measured) = self.measured.get(&key) {
+            return Ok(Some(measured));
+        }
+        let max_tokens = self.config.max_tokens;
+        if tokens::exceeds_token_limit(&request.query, max_tokens) {
+            let message = format!("The document has more than {max_tokens} tokens.");
+            return Err(RequestError::new(codes::MAX_TOKENS_EXCEEDED, message));
+        }
+        let document = parse_query::<&str>(&request.query).map_err(|error| parse_rejection(&error))?;
+        let measured = measure::measure_operation(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+            &self.field_types,
+            &self.config.cost,
+        )
+        .map_err(|error| RequestError::new(codes::MAX_DEPTH_EXCEEDED, format!("The operation's {error}.")))?;
+        if let Some(measured) = measured.filter(|measured| !measured.depends_on_variables) {
+            self.measured.insert(key, measured);
+        }
+        Ok(measured)
     }
 }
 
@@ -235,6 +267,25 @@ mod tests {
         );
         let within = GraphQLRequest::new("{ accounts(first: 10) { id } }");
         assert!(enforcing.admit(ClientKind::PartnerPortal, &within).is_ok());
+    }
+
+    #[test]
+    fn a_measured_document_is_reused_unless_its_cost_reads_variables() {
+        let policy = policy("[limits]\nmax_depth = 2");
+        let deep = GraphQLRequest::new(nested(3));
+        for _ in 0..2 {
+            assert_eq!(policy.admit(ClientKind::Service, &deep).unwrap_err().code, codes::MAX_DEPTH_EXCEEDED);
+        }
+        let sized_by_variable = GraphQLRequest::new("query Q($n: Int) { accounts(first: $n) { id } }");
+        let small = sized_by_variable.clone().with_variables(json!({ "n": 2 }).as_object().cloned().unwrap());
+        let large = sized_by_variable.with_variables(json!({ "n": 9000 }).as_object().cloned().unwrap());
+        assert_eq!(policy.admit(ClientKind::Service, &small).unwrap().measure.map(|measure| measure.cost), Some(2));
+        assert_eq!(policy.admit(ClientKind::Service, &large).unwrap().measure.map(|measure| measure.cost), Some(9000));
+        policy.measured.run_pending_tasks();
+        assert_eq!(policy.measured.entry_count(), 1, "only the variable-free document is kept");
+        // A cached measure is still checked against each client kind's own limits.
+        let bi_limits = policy.admit(ClientKind::Bi, &deep).expect("BI allows depth 20").limits;
+        assert_eq!(bi_limits.max_depth, 20);
     }
 
     #[test]

@@ -236,13 +236,16 @@ async fn size_limits_batches_csrf_and_get_mutations_are_refused_before_any_subgr
 async fn measure_mode_reports_the_cost_in_extensions_without_rejecting() {
     let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
     let token = stack.token("ridgeline", &["csm"]);
-    let (status, body) = stack.post(Some(&token), json!({ "query": EXPENSIVE_QUERY }), &[]).await;
+    // Rate limits charge by cost too; without them, only the cost policy speaks here.
+    let url = stack.start_gateway(|config| config.rate_limits.enabled = false).await;
+    let (status, _, body) = post(&stack, &url, &token, json!({ "query": EXPENSIVE_QUERY }), &[]).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["data"]["customerAccounts"]["nodes"].is_array(), "{body}");
     assert_eq!(body["extensions"]["cost"], json!({ "estimated": 10_201, "max": 5_000, "mode": "measure" }));
 
     // The portal query fits the default budget with room to spare.
-    let body = stack.query(&token, PORTAL_QUERY).await;
+    let (status, _, body) = post(&stack, &url, &token, json!({ "query": PORTAL_QUERY }), &[]).await;
+    assert_eq!(status, 200, "{body}");
     let estimated = body["extensions"]["cost"]["estimated"].as_u64().expect("cost reported");
     assert!(estimated > 0 && estimated <= 5_000, "portal query costs {estimated}");
 }

@@ -225,3 +225,24 @@ where
     }
     installed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_urls_hang_off_the_configured_base_and_an_empty_base_exports_nothing() {
+        let mut config =
+            TelemetryConfig { otlp_endpoint: Some("http://collector:4318/".to_owned()), ..Default::default() };
+        assert_eq!(config.otlp_url("v1/traces").as_deref(), Some("http://collector:4318/v1/traces"));
+        config.otlp_endpoint = Some("  ".to_owned());
+        assert_eq!(config.otlp_url("v1/traces"), None);
+        assert_eq!(TelemetryConfig::default().otlp_url("v1/metrics"), None);
+    }
+
+    #[test]
+    fn rejects_a_sampling_ratio_outside_zero_to_one() {
+        let config = TelemetryConfig { sampling_ratio: 1.5, ..Default::default() };
+        assert!(matches!(tracer_provider("test", &config), Err(TelemetryError::SamplingRatio(_))));
+    }
+}
