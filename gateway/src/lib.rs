@@ -10,6 +10,7 @@ pub mod http;
 pub mod persisted;
 pub mod policy;
 pub mod rate_limit;
+mod redis_connection;
 pub mod startup;
 pub mod subgraph_client;
 pub mod telemetry;

@@ -239,7 +239,7 @@ pub fn readiness_checks(state: Weak<GatewayState>, redis_url: Option<String>) ->
 
 async fn ping_redis(url: &str) -> redis::RedisResult<()> {
     let client = redis::Client::open(url)?;
-    let mut connection = client.get_multiplexed_async_connection().await?;
+    let mut connection = crate::redis_connection::connect(&client).await?;
     redis::cmd("PING").query_async::<String>(&mut connection).await.map(|_| ())
 }
 

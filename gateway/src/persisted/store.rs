@@ -262,7 +262,7 @@ impl DocumentStore {
     async fn redis(&self) -> Result<ConnectionManager, StoreError> {
         match &self.backend {
             Backend::Redis { client, connection, .. } => {
-                Ok(connection.get_or_try_init(|| client.get_connection_manager()).await?.clone())
+                Ok(connection.get_or_try_init(|| crate::redis_connection::connect(client)).await?.clone())
             }
             Backend::Directory(_) => Err(StoreError::Redis(redis::RedisError::from((
                 redis::ErrorKind::Client,

@@ -48,7 +48,7 @@ impl RedisLimiter {
 
     pub(super) async fn charge(&self, key: &str, tier: RateTier, units: u32) -> Result<Decision, redis::RedisError> {
         let work = async {
-            let connection = self.connection.get_or_try_init(|| self.client.get_connection_manager()).await?;
+            let connection = self.connection.get_or_try_init(|| crate::redis_connection::connect(&self.client)).await?;
             let (emission, tolerance) = gcra::parameters(tier);
             let (allowed, wait_ms): (i64, String) = self
                 .script
