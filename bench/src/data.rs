@@ -14,7 +14,7 @@ pub const REVIEW_BODY: &str = "Lorem ipsum dolor sit amet, consectetur adipiscin
 incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris \
 nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum \
 dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia \
-deserunt mollit anim id est laborum.";
+deserunt mollit anim id est laborum. Sed ut perspiciatis unde omnis iste natus error sit voluptatem.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {

@@ -39,6 +39,8 @@ pub mod accounts {
     pub struct User {
         id: ID,
         name: Option<String>,
+        /// Also provided by reviews on `Review.author`.
+        #[graphql(shareable)]
         username: Option<String>,
         birthday: Option<i32>,
     }

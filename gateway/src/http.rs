@@ -30,8 +30,8 @@ use crate::{
     auth::{AuthError, Authenticator},
     config::Profile,
     engine::{Engine, GraphQLRequest, OperationKind, Outcome},
-    persisted::IncomingRequest,
     graphiql,
+    persisted::IncomingRequest,
     policy::{self, Admission, OperationPolicy},
     subgraph_client::SubgraphClient,
 };

@@ -92,12 +92,8 @@ impl PersistedDocuments {
         redis_url: Option<&str>,
         key_prefix: &str,
     ) -> Result<Self, StoreError> {
-        let store = DocumentStore::new(
-            redis_url,
-            key_prefix,
-            &config.directory,
-            Duration::from_secs(config.apq_ttl_seconds),
-        )?;
+        let store =
+            DocumentStore::new(redis_url, key_prefix, &config.directory, Duration::from_secs(config.apq_ttl_seconds))?;
         Ok(PersistedDocuments {
             config,
             store,
@@ -140,11 +136,11 @@ impl PersistedDocuments {
     ) -> Result<GraphQLRequest, Rejection> {
         let policy = self.config.policy_for(context.client_kind);
         let apq_allowed = self.config.apq_clients.contains(&context.client_kind);
-        let id = incoming.document_id.as_deref().map(|id| id.strip_prefix("sha256:").unwrap_or(id).to_owned()).or_else(
-            || {
-                incoming.extensions.get("persistedQuery")?.get("sha256Hash")?.as_str().map(str::to_owned)
-            },
-        );
+        let id = incoming
+            .document_id
+            .as_deref()
+            .map(|id| id.strip_prefix("sha256:").unwrap_or(id).to_owned())
+            .or_else(|| incoming.extensions.get("persistedQuery")?.get("sha256Hash")?.as_str().map(str::to_owned));
         let request = |query: String| GraphQLRequest {
             query,
             operation_name: incoming.operation_name.clone(),

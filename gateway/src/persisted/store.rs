@@ -86,7 +86,13 @@ pub enum StoreError {
 
 enum Backend {
     Directory(PathBuf),
-    Redis { client: redis::Client, connection: OnceCell<ConnectionManager>, prefix: String },
+    Redis(Box<RedisBackend>),
+}
+
+struct RedisBackend {
+    client: redis::Client,
+    connection: OnceCell<ConnectionManager>,
+    prefix: String,
 }
 
 pub struct DocumentStore {
@@ -97,13 +103,18 @@ pub struct DocumentStore {
 }
 
 impl DocumentStore {
-    pub fn new(redis_url: Option<&str>, key_prefix: &str, directory: &Path, apq_ttl: Duration) -> Result<Self, StoreError> {
+    pub fn new(
+        redis_url: Option<&str>,
+        key_prefix: &str,
+        directory: &Path,
+        apq_ttl: Duration,
+    ) -> Result<Self, StoreError> {
         let backend = match redis_url {
-            Some(url) => Backend::Redis {
+            Some(url) => Backend::Redis(Box::new(RedisBackend {
                 client: redis::Client::open(url)?,
                 connection: OnceCell::new(),
                 prefix: key_prefix.to_owned(),
-            },
+            })),
             None => Backend::Directory(directory.to_owned()),
         };
         Ok(DocumentStore {
@@ -149,7 +160,8 @@ impl DocumentStore {
                 std::fs::write(&temporary, text).map_err(io)?;
                 std::fs::rename(&temporary, &path).map_err(io)?;
             }
-            Backend::Redis { prefix, .. } => {
+            Backend::Redis(redis_backend) => {
+                let prefix = &redis_backend.prefix;
                 let mut connection = self.redis().await?;
                 let _: () = connection.set(format!("{prefix}:pq:{}:{}", scope.key(), client.as_str()), text).await?;
             }
@@ -184,7 +196,8 @@ impl DocumentStore {
                     }
                 }
             }
-            Backend::Redis { prefix, .. } => {
+            Backend::Redis(redis_backend) => {
+                let prefix = &redis_backend.prefix;
                 let mut connection = self.redis().await?;
                 let pattern = format!("{prefix}:pq:*");
                 let keys: Vec<String> = {
@@ -232,7 +245,8 @@ impl DocumentStore {
         if let Some(body) = self.apq_local.get(&(tenant, hash.to_owned())) {
             return Some(body);
         }
-        let Backend::Redis { prefix, .. } = &self.backend else { return None };
+        let Backend::Redis(redis_backend) = &self.backend else { return None };
+        let prefix = &redis_backend.prefix;
         let mut connection = self.redis().await.ok()?;
         let body: Option<String> = connection.get(format!("{prefix}:apq:{tenant}:{hash}")).await.ok()?;
         let body: Arc<str> = Arc::from(body?.as_str());
@@ -244,7 +258,8 @@ impl DocumentStore {
     /// never probe another's registrations by hash).
     pub async fn register_apq(&self, tenant: Uuid, hash: &str, body: &str) {
         self.apq_local.insert((tenant, hash.to_owned()), Arc::from(body));
-        if let Backend::Redis { prefix, .. } = &self.backend {
+        if let Backend::Redis(redis_backend) = &self.backend {
+            let prefix = &redis_backend.prefix;
             let stored = async {
                 let mut connection = self.redis().await?;
                 connection
@@ -261,13 +276,14 @@ impl DocumentStore {
 
     async fn redis(&self) -> Result<ConnectionManager, StoreError> {
         match &self.backend {
-            Backend::Redis { client, connection, .. } => {
-                Ok(connection.get_or_try_init(|| crate::redis_connection::connect(client)).await?.clone())
+            Backend::Redis(redis_backend) => Ok(redis_backend
+                .connection
+                .get_or_try_init(|| crate::redis_connection::connect(&redis_backend.client))
+                .await?
+                .clone()),
+            Backend::Directory(_) => {
+                Err(StoreError::Redis(redis::RedisError::from((redis::ErrorKind::Client, "no Redis is configured"))))
             }
-            Backend::Directory(_) => Err(StoreError::Redis(redis::RedisError::from((
-                redis::ErrorKind::Client,
-                "no Redis is configured",
-            )))),
         }
     }
 }

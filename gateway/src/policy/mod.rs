@@ -296,4 +296,3 @@ mod tests {
         assert_eq!(policy.admit(ClientKind::Dashboard, &request).unwrap().timeout(), Duration::from_secs(15));
     }
 }
-#[cfg(test)] mod zz_probe;
