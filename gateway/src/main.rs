@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use atrium_gateway::{
     auth::{DevSigningKey, dev_key::tenant_id_of},
-    engine::{Engine, EngineOptions, Supergraph},
-    persisted::{Manifest, PersistedDocuments, Scope, validate_manifest},
     composition::{SubgraphDefinition, compose},
     config::{Config, Profile},
+    engine::{Engine, EngineOptions, Supergraph},
+    persisted::{Manifest, PersistedDocuments, Scope, validate_manifest},
     startup::Application,
 };
 use atrium_kit::ClientKind;
@@ -149,7 +149,11 @@ async fn persisted_documents(config: Config, command: PqCommand) -> anyhow::Resu
                 for operation in &invalid {
                     eprintln!("invalid: {operation}");
                 }
-                bail!("{} of {} operations do not validate; nothing was published", invalid.len(), manifest.operations.len());
+                bail!(
+                    "{} of {} operations do not validate; nothing was published",
+                    invalid.len(),
+                    manifest.operations.len()
+                );
             }
             let count = manifest.operations.len();
             let version = documents.store().publish(scope, client, manifest).await?;
