@@ -13,7 +13,11 @@ use serde_json::json;
 const REPORT: &str = "query CustomerReport($first: Int) { customerAccounts(first: $first) { nodes { name } } }";
 
 fn documents_config(directory: &std::path::Path) -> PersistedDocumentsConfig {
-    PersistedDocumentsConfig { directory: directory.to_owned(), reload_seconds: 1, ..PersistedDocumentsConfig::default() }
+    PersistedDocumentsConfig {
+        directory: directory.to_owned(),
+        reload_seconds: 1,
+        ..PersistedDocumentsConfig::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,7 +53,10 @@ async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
         assert!(Instant::now() < deadline, "the published manifest was not picked up: {body}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }, { "name": "Lakeshore Dental Group" }]));
+    assert_eq!(
+        body["data"]["customerAccounts"]["nodes"],
+        json!([{ "name": "Prairie Foods Co." }, { "name": "Lakeshore Dental Group" }])
+    );
 
     let (status, _, body) =
         stack.get(&gateway, &bi, "documentId=customer-report-v1&variables=%7B%22first%22%3A1%7D").await;

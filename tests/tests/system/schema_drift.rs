@@ -77,8 +77,8 @@ async fn the_engine_plans_the_portal_query_against_the_committed_supergraph() {
 
 #[tokio::test]
 async fn every_committed_persisted_document_manifest_still_validates_against_the_supergraph() {
-    let supergraph =
-        atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql")).expect("supergraph loads");
+    let supergraph = atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql"))
+        .expect("supergraph loads");
     let engine = atrium_gateway::engine::Engine::new(std::sync::Arc::new(supergraph), Default::default());
     let directory = repository_root().join("schema/persisted");
     let mut checked = 0;
