@@ -100,6 +100,19 @@ pub struct AuthConfig {
     /// that know no tenants. Default false; the production profile refuses it.
     #[serde(default)]
     pub allow_anonymous: bool,
+    /// Where API keys live when no Redis is configured. Default `.atrium/api-keys`.
+    #[serde(default = "default_api_keys_directory")]
+    pub api_keys_directory: PathBuf,
+    /// How often API keys (and revocations) are re-read, in seconds. Default 5.
+    #[serde(default = "default_api_keys_reload_seconds")]
+    pub api_keys_reload_seconds: u64,
+}
+
+fn default_api_keys_directory() -> PathBuf {
+    PathBuf::from(".atrium/api-keys")
+}
+fn default_api_keys_reload_seconds() -> u64 {
+    5
 }
 
 impl Default for AuthConfig {
@@ -112,6 +125,8 @@ impl Default for AuthConfig {
             dev_key_path: default_dev_key_path(),
             leeway_seconds: default_leeway_seconds(),
             allow_anonymous: false,
+            api_keys_directory: default_api_keys_directory(),
+            api_keys_reload_seconds: default_api_keys_reload_seconds(),
         }
     }
 }

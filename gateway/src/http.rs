@@ -291,7 +291,9 @@ async fn execute(
 ) -> Response {
     atrium_kit::telemetry::record_caller(context);
     let units = state.rate_limiter.units_for(admission.measure.map(|measure| measure.cost));
-    if let crate::rate_limit::Decision::Limited { retry_after } = state.rate_limiter.check(context, None, units).await {
+    if let crate::rate_limit::Decision::Limited { retry_after } =
+        state.rate_limiter.check(context, context.subject.strip_prefix("apikey:"), units).await
+    {
         return rate_limited(media, retry_after);
     }
     let signed = match state.signer.sign(context) {

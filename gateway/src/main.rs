@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use std::sync::Arc;
 
 use atrium_gateway::{
-    auth::{DevSigningKey, dev_key::tenant_id_of},
+    auth::{DevSigningKey, api_keys::ApiKeyStore, dev_key::tenant_id_of},
     composition::{SubgraphDefinition, compose},
     config::{Config, Profile},
     engine::{Engine, EngineOptions, Supergraph},
@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: PqCommand,
     },
+    /// API keys for service accounts and BI tools: create (shown once), revoke, list.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Compose subgraph SDL files into a join v0.3 supergraph.
     Compose {
         /// `name=url=path/to/subgraph.graphql`, once per subgraph.
@@ -59,6 +64,29 @@ enum Command {
         #[arg(long, default_value = "schema/supergraph.graphql")]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key bound to a tenant, client kind and roles; prints the key once.
+    Create {
+        /// A name to recognise the key by (e.g. the BI tool).
+        #[arg(long)]
+        name: String,
+        /// Demo tenant slug or tenant UUID.
+        #[arg(long)]
+        tenant: String,
+        /// Client kind the key acts as: partner_portal, dashboard, bi or service.
+        #[arg(long, default_value = "bi")]
+        client: String,
+        /// Role(s), comma separated.
+        #[arg(long, default_value = "exec")]
+        role: String,
+    },
+    /// Revoke a key by id; gateways stop accepting it within one reload period.
+    Revoke { id: String },
+    /// List keys: id, name, tenant, client kind, roles, created, last used, revoked.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -104,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Pq { command } => persisted_documents(config, command).await,
+        Command::ApiKey { command } => api_keys(config, command).await,
         Command::Compose { subgraphs, output } => {
             let mut definitions = Vec::new();
             for spec in subgraphs {
@@ -124,6 +153,46 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn api_keys(config: Config, command: ApiKeyCommand) -> anyhow::Result<()> {
+    let store =
+        ApiKeyStore::new(config.redis.url.as_deref(), &config.rate_limits.key_prefix, &config.auth.api_keys_directory)?;
+    match command {
+        ApiKeyCommand::Create { name, tenant, client, role } => {
+            let client = ClientKind::parse(&client)
+                .with_context(|| format!("unknown client kind `{client}` (partner_portal, dashboard, bi, service)"))?;
+            let roles = role.split(',').map(|role| role.trim().to_owned()).filter(|role| !role.is_empty()).collect();
+            let (key, record) = store.create(&name, tenant_id_of(&tenant), client, roles).await?;
+            eprintln!(
+                "created API key {} for tenant {} ({}); it is shown only once:",
+                record.id,
+                record.tenant_id,
+                client.as_str()
+            );
+            println!("{key}");
+        }
+        ApiKeyCommand::Revoke { id } => {
+            let record = store.revoke(&id).await?;
+            println!("revoked {} ({})", record.id, record.name);
+        }
+        ApiKeyCommand::List => {
+            for record in store.list().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\tcreated {}\tlast used {}\t{}",
+                    record.id,
+                    record.name,
+                    record.tenant_id,
+                    record.client_kind.as_str(),
+                    record.roles.join(","),
+                    record.created_at,
+                    record.last_used_at.as_deref().unwrap_or("never"),
+                    record.revoked_at.as_deref().map_or("active".to_owned(), |at| format!("revoked {at}")),
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn persisted_documents(config: Config, command: PqCommand) -> anyhow::Result<()> {

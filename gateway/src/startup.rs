@@ -73,9 +73,18 @@ impl Application {
             .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
         );
         documents.start_reloading().await;
+        let api_keys = Arc::new(
+            crate::auth::api_keys::ApiKeyStore::new(
+                config.redis.url.as_deref(),
+                &config.rate_limits.key_prefix,
+                &config.auth.api_keys_directory,
+            )
+            .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
+        );
+        api_keys.start_reloading(Duration::from_secs(config.auth.api_keys_reload_seconds)).await;
         let state = Arc::new(GatewayState {
             engine,
-            authenticator: Authenticator::from_config(&config.auth)?,
+            authenticator: Authenticator::from_config(&config.auth)?.with_api_keys(api_keys),
             signer: ContextSigner::new(&config.tenant_context.signing_key, config.tenant_context.ttl_seconds),
             subgraphs: Arc::new(
                 SubgraphClient::new(urls, Duration::from_millis(config.subgraph_timeout_ms))

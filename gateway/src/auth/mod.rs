@@ -2,6 +2,7 @@
 //! claims only. Tokens are JWTs signed by the identity provider (keys from its JWKS URL,
 //! cached and refreshed for rotation) or, in the dev profile, by a local Ed25519 key.
 
+pub mod api_keys;
 mod claims;
 pub mod dev_key;
 mod jwks;
@@ -43,9 +44,16 @@ pub struct Authenticator {
     audience: String,
     leeway_seconds: u64,
     allow_anonymous: bool,
+    api_keys: Option<std::sync::Arc<api_keys::ApiKeyStore>>,
 }
 
 impl Authenticator {
+    /// Accepts API keys (`atr_…` bearer tokens) verified against `store` as well as JWTs.
+    pub fn with_api_keys(mut self, store: std::sync::Arc<api_keys::ApiKeyStore>) -> Self {
+        self.api_keys = Some(store);
+        self
+    }
+
     /// JWKS when configured, else the dev key at `dev_key_path` (created when missing).
     pub fn from_config(config: &AuthConfig) -> Result<Self, dev_key::DevKeyError> {
         let keys = match &config.jwks_url {
@@ -58,6 +66,7 @@ impl Authenticator {
             audience: config.audience.clone(),
             leeway_seconds: config.leeway_seconds,
             allow_anonymous: config.allow_anonymous,
+            api_keys: None,
         })
     }
 
@@ -65,6 +74,10 @@ impl Authenticator {
         let Some(token) = bearer_token(headers) else {
             return if self.allow_anonymous { Ok(anonymous_context()) } else { Err(AuthError::MissingToken) };
         };
+        if token.starts_with(api_keys::KEY_PREFIX) {
+            let store = self.api_keys.as_ref().ok_or(AuthError::UnknownKey)?;
+            return store.verify(token).await.ok_or(AuthError::UnknownKey);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(AuthError::InvalidToken)?;
         let (key, algorithm) = match &self.keys {
             KeySource::Local(key) => (key.clone(), Algorithm::EdDSA),

@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    Statement, TransactionTrait,
+    ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -125,6 +125,17 @@ impl TenantTransaction {
 
     pub fn context(&self) -> &TenantContext {
         &self.context
+    }
+
+    /// The caller's second-level scopes as a condition on a table's partner and customer
+    /// columns (see [`crate::scopes`]); matches every row for unscoped callers.
+    pub fn second_level_scope(&self, partner: impl ColumnTrait, customer: impl ColumnTrait) -> Condition {
+        crate::scopes::condition(&self.context, partner, customer)
+    }
+
+    /// True when the caller holds a partner or customer scope.
+    pub fn is_second_level_scoped(&self) -> bool {
+        crate::scopes::is_scoped(&self.context)
     }
 
     /// The connection repositories run their statements on.

@@ -14,6 +14,7 @@ pub mod graphql_http;
 pub mod masking;
 pub mod pagination;
 pub mod rls;
+pub mod scopes;
 pub mod service;
 pub mod startup;
 pub mod subgraph_http;

@@ -106,3 +106,55 @@ async fn automatic_persisted_queries_register_on_retry() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["tenant"]["slug"], "ridgeline");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bi_api_key_runs_a_published_report_by_id_over_post_and_get_until_revoked() {
+    use atrium_gateway::auth::api_keys::ApiKeyStore;
+
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let directory = std::env::temp_dir().join(format!("atrium-keys-{}", uuid::Uuid::new_v4().simple()));
+    let keys = ApiKeyStore::new(None, "atrium", &directory).unwrap();
+    let (key, record) =
+        keys.create("Looker", demo::tenant_id("ridgeline"), ClientKind::Bi, vec!["exec".into()]).await.unwrap();
+    // Published before the gateway starts: it loads both at startup.
+    let publisher = PersistedDocuments::new(documents_config(&directory), None, "atrium").unwrap();
+    let manifest = Manifest::new(vec![ManifestOperation {
+        id: "customer-report-v1".into(),
+        name: "CustomerReport".into(),
+        kind: "query".into(),
+        body: REPORT.into(),
+    }]);
+    publisher.store().publish(Scope::Platform, ClientKind::Bi, manifest).await.unwrap();
+    let gateway = stack
+        .start_gateway(|config| {
+            config.persisted_documents = documents_config(&directory);
+            config.auth.api_keys_directory = directory.clone();
+            config.auth.api_keys_reload_seconds = 1;
+        })
+        .await;
+
+    let (status, _, body) = stack
+        .post_json(&gateway, &key, json!({ "documentId": "customer-report-v1", "variables": { "first": 1 } }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
+    let (status, _, body) = stack.get(&gateway, &key, "documentId=customer-report-v1").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = stack.post_json(&gateway, &key, json!({ "query": "{ tenant { name } }" })).await;
+    assert_eq!(status, 404, "a BI key runs published documents only: {body}");
+
+    let listed = keys.list().await.unwrap();
+    assert!(listed.iter().any(|listed| listed.id == record.id && listed.last_used_at.is_some()), "{listed:?}");
+
+    keys.revoke(&record.id).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, _, body) = stack.post_json(&gateway, &key, json!({ "documentId": "customer-report-v1" })).await;
+        if status == 401 {
+            assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the revocation was not picked up: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
