@@ -115,6 +115,21 @@ pub async fn enable_second_level_scopes(
     Ok(())
 }
 
+/// Drops the policies [`enable_second_level_scopes`] created (no-op on SQLite).
+pub async fn disable_second_level_scopes(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    scope: SecondLevelScope<'_>,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    for (policy, _) in second_level_policies(table, scope) {
+        manager.get_connection().execute_unprepared(&format!("DROP POLICY IF EXISTS {policy} ON \"{table}\"")).await?;
+    }
+    Ok(())
+}
+
 /// Fills `table.channel_partner_id` of rows already seeded for the demo tenants (a
 /// service that learns the column in a later migration keeps its existing demo data
 /// correct). On PostgreSQL each tenant's updates run with that tenant set, since forced

@@ -1,11 +1,12 @@
 //! Finance repositories. Every function takes a [`TenantTransaction`] and filters by its
 //! tenant explicitly, so isolation holds on SQLite too; PostgreSQL RLS is the backstop.
+//! Partner and customer-portal callers are narrowed the same way (`atrium_kit::scopes`).
 //! Lists come back ordered by id (UUIDv7, so creation order), which is the pagination order.
 
 use atrium_kit::TenantTransaction;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -33,7 +34,9 @@ pub async fn customer_accounts_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<CustomerAccount>, FinanceError> {
-    let mut query = customer_account::Entity::find().filter(customer_account::Column::TenantId.eq(tx.tenant_id()));
+    let mut query = customer_account::Entity::find()
+        .filter(customer_account::Column::TenantId.eq(tx.tenant_id()))
+        .filter(customer_account_scope(tx));
     if let Some(segment) = filter.segment {
         query = query.filter(customer_account::Column::Segment.eq(segment.as_str()));
     }
@@ -53,6 +56,7 @@ pub async fn customer_accounts_by_ids(
 ) -> Result<Vec<CustomerAccount>, FinanceError> {
     let rows = customer_account::Entity::find()
         .filter(customer_account::Column::TenantId.eq(tx.tenant_id()))
+        .filter(customer_account_scope(tx))
         .filter(customer_account::Column::Id.is_in(ids.iter().copied()))
         .all(tx.connection())
         .await?;
@@ -74,7 +78,8 @@ pub async fn invoices_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Invoice>, FinanceError> {
-    let mut query = invoice::Entity::find().filter(invoice::Column::TenantId.eq(tx.tenant_id()));
+    let mut query =
+        invoice::Entity::find().filter(invoice::Column::TenantId.eq(tx.tenant_id())).filter(invoice_scope(tx));
     if !filter.statuses.is_empty() {
         query = query.filter(invoice::Column::Status.is_in(filter.statuses.iter().map(|status| status.as_str())));
     }
@@ -95,6 +100,7 @@ pub async fn invoices_page(
 pub async fn invoices_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Invoice>, FinanceError> {
     let rows = invoice::Entity::find()
         .filter(invoice::Column::TenantId.eq(tx.tenant_id()))
+        .filter(invoice_scope(tx))
         .filter(invoice::Column::Id.is_in(ids.iter().copied()))
         .all(tx.connection())
         .await?;
@@ -108,6 +114,7 @@ pub async fn invoices_of_customer_accounts(
 ) -> Result<Vec<Invoice>, FinanceError> {
     let rows = invoice::Entity::find()
         .filter(invoice::Column::TenantId.eq(tx.tenant_id()))
+        .filter(invoice_scope(tx))
         .filter(invoice::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
         .order_by_asc(invoice::Column::Id)
         .all(tx.connection())
@@ -118,6 +125,7 @@ pub async fn invoices_of_customer_accounts(
 pub async fn contracts_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Contract>, FinanceError> {
     let rows = contract::Entity::find()
         .filter(contract::Column::TenantId.eq(tx.tenant_id()))
+        .filter(contract_scope(tx))
         .filter(contract::Column::Id.is_in(ids.iter().copied()))
         .all(tx.connection())
         .await?;
@@ -131,6 +139,7 @@ pub async fn contracts_of_customer_accounts(
 ) -> Result<Vec<Contract>, FinanceError> {
     let rows = contract::Entity::find()
         .filter(contract::Column::TenantId.eq(tx.tenant_id()))
+        .filter(contract_scope(tx))
         .filter(contract::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
         .order_by_asc(contract::Column::Id)
         .all(tx.connection())
@@ -141,6 +150,7 @@ pub async fn contracts_of_customer_accounts(
 pub async fn subscriptions_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Subscription>, FinanceError> {
     let rows = subscription::Entity::find()
         .filter(subscription::Column::TenantId.eq(tx.tenant_id()))
+        .filter(subscription_scope(tx))
         .filter(subscription::Column::Id.is_in(ids.iter().copied()))
         .all(tx.connection())
         .await?;
@@ -154,11 +164,40 @@ pub async fn subscriptions_of_customer_accounts(
 ) -> Result<Vec<Subscription>, FinanceError> {
     let rows = subscription::Entity::find()
         .filter(subscription::Column::TenantId.eq(tx.tenant_id()))
+        .filter(subscription_scope(tx))
         .filter(subscription::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
         .order_by_asc(subscription::Column::Id)
         .all(tx.connection())
         .await?;
     rows.into_iter().map(subscription_from_row).collect()
+}
+
+/// A customer account is its own customer scope.
+fn customer_account_scope(tx: &TenantTransaction) -> Condition {
+    tx.second_level_scope(customer_account::Column::ChannelPartnerId, customer_account::Column::Id)
+}
+
+fn invoice_scope(tx: &TenantTransaction) -> Condition {
+    tx.second_level_scope(invoice::Column::ChannelPartnerId, invoice::Column::CustomerAccountId)
+}
+
+fn contract_scope(tx: &TenantTransaction) -> Condition {
+    tx.second_level_scope(contract::Column::ChannelPartnerId, contract::Column::CustomerAccountId)
+}
+
+/// Subscriptions store no partner: a scoped caller sees those of the customer accounts it
+/// sees (the `parent_scope` policy on PostgreSQL is the same rule).
+fn subscription_scope(tx: &TenantTransaction) -> Condition {
+    if !tx.is_second_level_scoped() {
+        return Condition::all();
+    }
+    let visible_customers = customer_account::Entity::find()
+        .select_only()
+        .column(customer_account::Column::Id)
+        .filter(customer_account::Column::TenantId.eq(tx.tenant_id()))
+        .filter(customer_account_scope(tx))
+        .into_query();
+    Condition::all().add(subscription::Column::CustomerAccountId.in_subquery(visible_customers))
 }
 
 fn customer_account_from_row(row: customer_account::Model) -> Result<CustomerAccount, FinanceError> {
