@@ -55,6 +55,10 @@ pub struct Config {
     /// Per-tenant and per-client rate limits.
     #[serde(default)]
     pub rate_limits: crate::rate_limit::RateLimitConfig,
+    /// Collapse identical client queries in flight (same caller, document and variables)
+    /// into one execution. Default true.
+    #[serde(default = "default_inbound_deduplication")]
+    pub inbound_deduplication: bool,
     /// Persisted documents: per-client policy, APQ, where manifests live.
     #[serde(default)]
     pub persisted_documents: crate::persisted::PersistedDocumentsConfig,
@@ -153,6 +157,9 @@ fn default_listen() -> SocketAddr {
 }
 fn default_supergraph_path() -> PathBuf {
     PathBuf::from("schema/supergraph.graphql")
+}
+fn default_inbound_deduplication() -> bool {
+    true
 }
 fn default_subgraph_timeout_ms() -> u64 {
     10_000

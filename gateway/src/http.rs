@@ -29,8 +29,9 @@ use serde::Deserialize;
 use crate::{
     auth::{AuthError, Authenticator},
     config::Profile,
-    engine::{Engine, GraphQLRequest, OperationKind, Outcome},
+    engine::{Engine, ExecutionResponse, GraphQLRequest, OperationKind, Outcome},
     graphiql,
+    in_flight::{InFlight, TaskFailure},
     persisted::IncomingRequest,
     policy::{self, Admission, OperationPolicy},
     subgraph_client::SubgraphClient,
@@ -44,6 +45,8 @@ pub struct GatewayState {
     pub profile: Profile,
     pub rate_limiter: crate::rate_limit::RateLimiter,
     pub documents: Arc<crate::persisted::PersistedDocuments>,
+    /// Identical client queries in flight, collapsed into one execution (off: `None`).
+    pub(crate) inbound: Option<Arc<InFlight<InboundKey, ExecutionResponse>>>,
     pub policy: OperationPolicy,
     pub telemetry: crate::telemetry::GatewayTelemetry,
 }
@@ -283,7 +286,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 async fn execute(
-    state: &GatewayState,
+    state: &Arc<GatewayState>,
     media: &'static str,
     context: &atrium_kit::TenantContext,
     request: GraphQLRequest,
@@ -304,14 +307,65 @@ async fn execute(
         }
     };
     let transport = state.subgraphs.for_request(signed).with_caller(context);
-    let execution =
-        tokio::time::timeout(admission.timeout(), crate::telemetry::execute_traced(state, &request, &transport));
+    let inbound = match (&state.inbound, admission.operation_kind) {
+        (Some(inbound), Some(OperationKind::Query)) => Some((Arc::clone(inbound), InboundKey::new(context, &request))),
+        _ => None,
+    };
+    let shared_state = Arc::clone(state);
+    let run = async move {
+        match inbound {
+            Some((inbound, key)) => {
+                let (work_state, work_request) = (Arc::clone(&shared_state), request.clone());
+                let work =
+                    async move { crate::telemetry::execute_traced(&work_state, &work_request, &transport).await };
+                let response = inbound.run(key, tracing::Instrument::in_current_span(work)).await;
+                crate::telemetry::record_shared_execution(&shared_state, &request, &response).await;
+                response
+            }
+            None => crate::telemetry::execute_traced(&shared_state, &request, &transport).await,
+        }
+    };
+    let execution = tokio::time::timeout(admission.timeout(), run);
     let Ok(mut response) = execution.await else {
         tracing::warn!(timeout_ms = admission.limits.gateway_timeout_ms, "request exceeded the gateway timeout");
         return reject(media, StatusCode::GATEWAY_TIMEOUT, policy::codes::GATEWAY_TIMEOUT, "the request took too long");
     };
     apply_response_policy(state, &admission, response.outcome, &mut response.body);
     graphql_response(media, response.outcome, response.body)
+}
+
+/// What makes two client queries interchangeable: the same caller (tenant, subject, roles,
+/// client kind, scopes) sending the same document, operation and variables. Anything less
+/// could hand one caller another's data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InboundKey {
+    caller: String,
+    query: String,
+    operation_name: Option<String>,
+    variables: String,
+    extensions: String,
+}
+
+impl InboundKey {
+    fn new(context: &atrium_kit::TenantContext, request: &GraphQLRequest) -> Self {
+        InboundKey {
+            caller: serde_json::to_string(context).unwrap_or_default(),
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+            extensions: serde_json::to_string(&request.extensions).unwrap_or_default(),
+        }
+    }
+}
+
+impl TaskFailure for ExecutionResponse {
+    fn task_failed(message: String) -> Self {
+        tracing::error!(%message, "a shared execution failed");
+        ExecutionResponse {
+            body: serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] }),
+            outcome: Outcome::InternalError,
+        }
+    }
 }
 
 /// Masks subgraph errors, hides suggestions while introspection is off, and reports the
@@ -384,6 +438,39 @@ fn reject(media: &'static str, status: StatusCode, code: &str, message: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inbound_keys_match_only_for_the_same_caller_document_and_variables() {
+        let context = atrium_kit::TenantContext {
+            tenant_id: uuid::Uuid::nil(),
+            subject: "user-1".into(),
+            roles: vec!["csm".into()],
+            client_kind: atrium_kit::ClientKind::Dashboard,
+            channel_partner_id: None,
+            customer_account_id: None,
+        };
+        let request = GraphQLRequest {
+            query: "{ tenant { name } }".into(),
+            operation_name: None,
+            variables: Default::default(),
+            extensions: Default::default(),
+        };
+        let key = InboundKey::new(&context, &request);
+        assert_eq!(key, InboundKey::new(&context.clone(), &request.clone()));
+        let other_tenant = atrium_kit::TenantContext { tenant_id: uuid::Uuid::from_u128(1), ..context.clone() };
+        let other_role = atrium_kit::TenantContext { roles: vec!["finance".into()], ..context.clone() };
+        let other_user = atrium_kit::TenantContext { subject: "user-2".into(), ..context.clone() };
+        let mut other_variables = request.clone();
+        other_variables.variables.insert("first".into(), 1.into());
+        for different in [
+            InboundKey::new(&other_tenant, &request),
+            InboundKey::new(&other_role, &request),
+            InboundKey::new(&other_user, &request),
+            InboundKey::new(&context, &other_variables),
+        ] {
+            assert_ne!(key, different);
+        }
+    }
 
     #[test]
     fn decodes_get_parameters_with_percent_and_plus_encoding() {

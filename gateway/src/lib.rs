@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 mod graphiql;
 pub mod http;
+mod in_flight;
 pub mod persisted;
 pub mod policy;
 pub mod rate_limit;

@@ -95,6 +95,7 @@ impl Application {
             rate_limiter: crate::rate_limit::RateLimiter::new(config.rate_limits.clone(), config.redis.url.as_deref())
                 .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
             documents: documents.clone(),
+            inbound: config.inbound_deduplication.then(Arc::default),
             policy,
             telemetry: crate::telemetry::GatewayTelemetry::new(Arc::clone(&metrics)),
         });

@@ -8,8 +8,6 @@
 //! requests in flight per subgraph are bounded, so a burst queues instead of opening
 //! sockets without limit.
 
-mod in_flight;
-
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use atrium_kit::CONTEXT_HEADER;
@@ -25,7 +23,7 @@ use hyper_util::{
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
-use self::in_flight::{FetchKey, InFlight};
+use crate::in_flight::{InFlight, TaskFailure};
 use crate::{
     engine::{SubgraphTransport, TransportError},
     telemetry::{FetchCaller, FetchMetrics},
@@ -38,11 +36,26 @@ const MAX_IN_FLIGHT_PER_SUBGRAPH: usize = 512;
 /// Idle keep-alive connections kept per subgraph host.
 const MAX_IDLE_PER_HOST: usize = 128;
 
+/// What makes two subgraph fetches interchangeable: the same subgraph would receive
+/// byte-identical requests, under the same signed tenant context.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct FetchKey {
+    pub subgraph: Arc<str>,
+    pub signed_context: Arc<str>,
+    pub body: Bytes,
+}
+
+impl TaskFailure for Result<Bytes, TransportError> {
+    fn task_failed(message: String) -> Self {
+        Err(TransportError::new(message))
+    }
+}
+
 pub struct SubgraphClient {
     client: Client<HttpConnector, Full<Bytes>>,
     urls: HashMap<String, Endpoint>,
     timeout: Duration,
-    in_flight: Option<Arc<InFlight>>,
+    in_flight: Option<Arc<InFlight<FetchKey, Result<Bytes, TransportError>>>>,
     metrics: Option<FetchMetrics>,
 }
 

@@ -46,6 +46,16 @@ impl GatewayTelemetry {
 /// Prepares (span `graphql.prepare`), reports the operation to the request span, access
 /// log and metrics, then executes (span `{type} {name}`, the GraphQL semantic conventions'
 /// name) with the subgraph fetches below it.
+/// Records the operation and outcome of a request whose execution ran in a shared task
+/// (inbound de-duplication): request records are task-local, so the waiting request labels
+/// itself. Preparing again is a plan-cache hit.
+pub async fn record_shared_execution(state: &GatewayState, request: &GraphQLRequest, response: &ExecutionResponse) {
+    if let Ok(prepared) = state.engine.prepare(request).await {
+        telemetry::record_operation(prepared.kind().as_str(), prepared.operation_name());
+    }
+    telemetry::record_outcome(outcome_label(response.outcome));
+}
+
 pub async fn execute_traced(
     state: &GatewayState,
     request: &GraphQLRequest,

@@ -151,6 +151,33 @@ impl Stack {
         self.signing_key.issue_for_demo("atrium-dev", "atrium", tenant, &roles, client_kind, 600).expect("token")
     }
 
+    /// A dev token carrying second-level scopes (`partner_id` / `customer_id` claims) for a
+    /// dashboard client, so freeform queries run (partner portals run persisted documents).
+    pub fn scoped_token(
+        &self,
+        tenant: &str,
+        role: &str,
+        partner_id: Option<uuid::Uuid>,
+        customer_id: Option<uuid::Uuid>,
+    ) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        let claims = atrium_gateway::auth::Claims {
+            iss: "atrium-dev".to_owned(),
+            aud: "atrium".to_owned(),
+            sub: format!("{role}@{tenant}"),
+            exp: now + 600,
+            iat: now,
+            tid: atrium_kit::demo::tenant_id(tenant),
+            roles: vec![role.to_owned()],
+            client_kind: Some("dashboard".to_owned()),
+            partner_id,
+            customer_id,
+        };
+        self.signing_key.issue(&claims).expect("token")
+    }
+
     /// A dev token with a chosen lifetime (negative: already expired).
     pub fn token_with_ttl(&self, tenant: &str, roles: &[&str], ttl_seconds: i64) -> String {
         let roles: Vec<String> = roles.iter().map(|role| (*role).to_owned()).collect();

@@ -3,10 +3,11 @@
 //! applications named here, merge combines them with the entry's strategy,
 //! and the printer emits the entry's `@link` and definition when used.
 //!
-//! Adding `@requiresScopes` later means one more entry (link
-//! `https://specs.apollo.dev/requiresScopes/v0.1` for SECURITY, its
-//! definition and `scalar requiresScopes__Scope`, and a merge strategy that
-//! combines the scope lists) — nothing else in composition changes.
+//! `@requiresScopes` (field- and type-level authorization, enforced by the
+//! gateway's `authorization` module) merges by conjunction: a field several
+//! subgraphs protect is visible only to callers meeting every subgraph's
+//! requirement, as Apollo composition does since it stopped taking the union
+//! (which let either subgraph's scopes unlock the field).
 
 /// A directive application kept for the supergraph; argument values are
 /// already printed as GraphQL.
@@ -61,6 +62,16 @@ pub(crate) const COMPOSED_DIRECTIVES: &[ComposedDirective] = &[
         placement: Placement::AfterJoinField,
         merge: first,
     },
+    ComposedDirective {
+        name: "requiresScopes",
+        link: Some(LinkSpec { url: "https://specs.apollo.dev/requiresScopes/v0.1", purpose: "SECURITY" }),
+        definitions: &[
+            "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM",
+            "scalar requiresScopes__Scope",
+        ],
+        placement: Placement::AfterJoinField,
+        merge: scopes_conjunction,
+    },
 ];
 
 pub(crate) fn composed(name: &str) -> Option<&'static ComposedDirective> {
@@ -89,6 +100,69 @@ fn first(mut applied: Vec<AppliedDirective>) -> Vec<AppliedDirective> {
     applied
 }
 
+/// `@requiresScopes` applications are requirements in disjunctive normal form
+/// (outer list OR, inner lists AND); several of them on one element combine
+/// with AND, distributed back into one DNF. Duplicate and absorbed alternatives
+/// (a superset of another alternative) are dropped. A value that is not a list
+/// of scope lists yields `scopes: []`, which no caller meets: fail closed.
+fn scopes_conjunction(applied: Vec<AppliedDirective>) -> Vec<AppliedDirective> {
+    let mut combined: Option<Vec<Vec<String>>> = Some(vec![Vec::new()]);
+    for directive in &applied {
+        let alternatives = directive.args.iter().find(|(name, _)| name == "scopes").and_then(|(_, v)| scope_lists(v));
+        combined = match (combined, alternatives) {
+            (Some(left), Some(right)) => Some(and_dnf(&left, &right)),
+            _ => None,
+        };
+    }
+    let printed = print_scope_lists(&combined.unwrap_or_default());
+    vec![AppliedDirective { name: "requiresScopes".into(), args: vec![("scopes".into(), printed)] }]
+}
+
+/// Reads a printed `scopes` value, applying GraphQL's list input coercion
+/// (`"a"` is `[["a"]]`, `["a", "b"]` is `[["a"], ["b"]]`). String escapes as
+/// printed by the parser are JSON escapes.
+pub(crate) fn scope_lists(printed: &str) -> Option<Vec<Vec<String>>> {
+    let scope_list = |value: &serde_json::Value| match value {
+        serde_json::Value::String(scope) => Some(vec![scope.clone()]),
+        serde_json::Value::Array(scopes) => scopes.iter().map(|s| s.as_str().map(str::to_owned)).collect(),
+        _ => None,
+    };
+    match serde_json::from_str::<serde_json::Value>(printed).ok()? {
+        serde_json::Value::Array(lists) => lists.iter().map(scope_list).collect(),
+        single => scope_list(&single).map(|list| list.into_iter().map(|scope| vec![scope]).collect()),
+    }
+}
+
+fn and_dnf(left: &[Vec<String>], right: &[Vec<String>]) -> Vec<Vec<String>> {
+    let mut product: Vec<Vec<String>> = Vec::new();
+    for l in left {
+        for r in right {
+            let mut all = l.clone();
+            all.extend(r.iter().filter(|scope| !l.contains(scope)).cloned());
+            if !product.iter().any(|existing| same_set(existing, &all)) {
+                product.push(all);
+            }
+        }
+    }
+    let absorbed = |index: usize, list: &Vec<String>| {
+        product.iter().enumerate().any(|(other, smaller)| {
+            other != index && smaller.len() < list.len() && smaller.iter().all(|scope| list.contains(scope))
+        })
+    };
+    product.iter().enumerate().filter(|(index, list)| !absorbed(*index, list)).map(|(_, list)| list.clone()).collect()
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|scope| b.contains(scope))
+}
+
+fn print_scope_lists(lists: &[Vec<String>]) -> String {
+    let quote = |scope: &String| serde_json::to_string(scope).unwrap_or_else(|_| "\"\"".into());
+    let inner: Vec<String> =
+        lists.iter().map(|list| format!("[{}]", list.iter().map(quote).collect::<Vec<_>>().join(", "))).collect();
+    format!("[{}]", inner.join(", "))
+}
+
 /// Merges the composed directives found on one element in several subgraphs,
 /// grouped and ordered by the table so output is stable.
 pub(crate) fn merge_applied<'a>(
@@ -103,4 +177,38 @@ pub(crate) fn merge_applied<'a>(
         }
     }
     merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scopes(printed: &str) -> AppliedDirective {
+        AppliedDirective { name: "requiresScopes".into(), args: vec![("scopes".into(), printed.into())] }
+    }
+
+    #[test]
+    fn one_subgraph_requirement_is_kept_as_written() {
+        let merged = scopes_conjunction(vec![scopes(r#"[["finance"], ["tenant_admin"]]"#)]);
+        assert_eq!(merged, vec![scopes(r#"[["finance"], ["tenant_admin"]]"#)]);
+    }
+
+    #[test]
+    fn requirements_of_several_subgraphs_combine_with_and() {
+        let merged = scopes_conjunction(vec![scopes(r#"[["a1", "a2"], ["a3"]]"#), scopes(r#"[["b1"], ["b2"]]"#)]);
+        assert_eq!(merged, vec![scopes(r#"[["a1", "a2", "b1"], ["a1", "a2", "b2"], ["a3", "b1"], ["a3", "b2"]]"#)]);
+    }
+
+    #[test]
+    fn duplicate_and_absorbed_alternatives_are_dropped() {
+        let merged = scopes_conjunction(vec![scopes(r#"[["finance"]]"#), scopes(r#"[["finance"], ["audit"]]"#)]);
+        assert_eq!(merged, vec![scopes(r#"[["finance"]]"#)]);
+    }
+
+    #[test]
+    fn single_strings_coerce_to_lists_and_unreadable_values_fail_closed() {
+        assert_eq!(scope_lists(r#""finance""#), Some(vec![vec!["finance".to_owned()]]));
+        assert_eq!(scope_lists(r#"["a", "b"]"#), Some(vec![vec!["a".to_owned()], vec!["b".to_owned()]]));
+        assert_eq!(scopes_conjunction(vec![scopes("[[1]]")]), vec![scopes("[]")]);
+    }
 }

@@ -11,7 +11,11 @@
 //! `app.customer_account_id` is set and leave everyone else untouched.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
-use sea_orm_migration::SchemaManager;
+use sea_orm_migration::{
+    SchemaManager,
+    sea_query::{Alias, Expr, ExprTrait, Query},
+};
+use uuid::Uuid;
 
 /// The login role services use at runtime on PostgreSQL.
 pub const RUNTIME_ROLE: &str = "atrium_app";
@@ -133,30 +137,34 @@ pub async fn disable_second_level_scopes(
 /// Fills `table.channel_partner_id` of rows already seeded for the demo tenants (a
 /// service that learns the column in a later migration keeps its existing demo data
 /// correct). On PostgreSQL each tenant's updates run with that tenant set, since forced
-/// RLS applies to a table owner that is not a superuser.
+/// RLS applies to a table owner that is not a superuser; on SQLite ids are bound as values
+/// so they match the stored uuid encoding.
 pub async fn backfill_demo_channel_partners(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
-    let postgres = manager.get_database_backend() == DatabaseBackend::Postgres;
     let connection = manager.get_connection();
     for tenant in crate::demo::TENANTS {
         let tenant_id = crate::demo::tenant_id(tenant.slug);
-        // Ids come from the demo registry, never from input, so inlining them is safe.
-        let updates: Vec<String> = tenant
+        let assignments: Vec<(Uuid, Uuid)> = tenant
             .customers
             .iter()
             .enumerate()
             .filter_map(|(ordinal, customer)| {
-                let partner_id = crate::demo::partner_id(tenant, customer.partner?);
-                let customer_id = crate::demo::customer_id(tenant, ordinal);
-                Some(format!(
-                    "UPDATE \"{table}\" SET channel_partner_id = '{partner_id}' \
-                     WHERE tenant_id = '{tenant_id}' AND customer_account_id = '{customer_id}'"
-                ))
+                Some((crate::demo::customer_id(tenant, ordinal), crate::demo::partner_id(tenant, customer.partner?)))
             })
             .collect();
-        if updates.is_empty() {
+        if assignments.is_empty() {
             continue;
         }
-        if postgres {
+        if manager.get_database_backend() == DatabaseBackend::Postgres {
+            // Ids come from the demo registry, never from input, so inlining them is safe.
+            let updates: Vec<String> = assignments
+                .iter()
+                .map(|(customer_id, partner_id)| {
+                    format!(
+                        "UPDATE \"{table}\" SET channel_partner_id = '{partner_id}' \
+                         WHERE tenant_id = '{tenant_id}' AND customer_account_id = '{customer_id}'"
+                    )
+                })
+                .collect();
             connection
                 .execute_unprepared(&format!(
                     "DO $$ BEGIN PERFORM set_config('app.tenant_id', '{tenant_id}', true); {}; \
@@ -165,8 +173,14 @@ pub async fn backfill_demo_channel_partners(manager: &SchemaManager<'_>, table: 
                 ))
                 .await?;
         } else {
-            for update in updates {
-                connection.execute_unprepared(&update).await?;
+            for (customer_id, partner_id) in assignments {
+                let update = Query::update()
+                    .table(Alias::new(table))
+                    .value(Alias::new("channel_partner_id"), partner_id)
+                    .and_where(Expr::col(Alias::new("tenant_id")).eq(tenant_id))
+                    .and_where(Expr::col(Alias::new("customer_account_id")).eq(customer_id))
+                    .to_owned();
+                connection.execute(&update).await?;
             }
         }
     }

@@ -11,3 +11,4 @@ mod portal_query;
 mod rate_limits;
 mod row_level_security;
 mod schema_drift;
+mod second_level_scopes;

@@ -7,4 +7,5 @@ mod compose;
 mod errors;
 mod fixtures;
 mod planning;
+mod scopes;
 mod shapes;

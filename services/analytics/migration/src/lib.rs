@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_health_models;
 mod m20261128_000002_create_customer_signals;
+mod m20261128_000003_second_level_scopes;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_health_models::Migration),
             Box::new(m20261128_000002_create_customer_signals::Migration),
+            Box::new(m20261128_000003_second_level_scopes::Migration),
         ]
     }
 }

@@ -10,6 +10,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub customer_account_id: Uuid,
+    /// The customer's channel partner (finance's `CustomerAccount.channelPartnerId`); null
+    /// for direct customers.
+    pub channel_partner_id: Option<Uuid>,
     pub csm_pulse: Option<i32>,
     pub last_exec_touch_on: Option<Date>,
     pub updated_at: DateTimeUtc,

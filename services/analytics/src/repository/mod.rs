@@ -1,6 +1,8 @@
 //! Analytics repositories. Every function takes a [`TenantTransaction`] and filters by its
 //! tenant explicitly, so isolation holds on SQLite too; PostgreSQL RLS is the backstop.
 //! Functions that serve DataLoaders take many customer ids and run ONE statement.
+//! Partner and customer-portal callers see only their customers' signals
+//! (`atrium_kit::scopes`); the health model is tenant configuration and is not narrowed.
 
 use atrium_kit::TenantTransaction;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -38,11 +40,16 @@ pub async fn signals_of_customers(
     tx: &TenantTransaction,
     customer_account_ids: &[Uuid],
 ) -> Result<Vec<CustomerSignals>, AnalyticsError> {
-    let rows = customer_signal::Entity::find()
-        .filter(customer_signal::Column::TenantId.eq(tx.tenant_id()))
-        .filter(customer_signal::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
-        .all(tx.connection())
-        .await?;
+    let rows =
+        customer_signal::Entity::find()
+            .filter(customer_signal::Column::TenantId.eq(tx.tenant_id()))
+            .filter(tx.second_level_scope(
+                customer_signal::Column::ChannelPartnerId,
+                customer_signal::Column::CustomerAccountId,
+            ))
+            .filter(customer_signal::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
+            .all(tx.connection())
+            .await?;
     Ok(rows
         .into_iter()
         .map(|row| CustomerSignals {

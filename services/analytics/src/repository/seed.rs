@@ -87,6 +87,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     &format!("{}/{}", demo_tenant.slug, customer.name),
                 )),
                 customer_account_id: Set(demo::customer_id(demo_tenant, ordinal)),
+                channel_partner_id: Set(customer.partner.map(|partner| demo::partner_id(demo_tenant, partner))),
                 csm_pulse: Set(pulse),
                 last_exec_touch_on: Set(days.map(|days| today - Duration::days(days))),
                 updated_at: Set(now),

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_engagements;
 mod m20261128_000002_create_milestones;
+mod m20261128_000003_second_level_scopes;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_engagements::Migration),
             Box::new(m20261128_000002_create_milestones::Migration),
+            Box::new(m20261128_000003_second_level_scopes::Migration),
         ]
     }
 }

@@ -12,6 +12,9 @@ pub struct Model {
     pub number: String,
     pub name: String,
     pub customer_account_id: Uuid,
+    /// The customer's channel partner (finance's `CustomerAccount.channelPartnerId`); null
+    /// for direct customers.
+    pub channel_partner_id: Option<Uuid>,
     pub blueprint_id: Option<Uuid>,
     pub engagement_type: String,
     pub status: String,

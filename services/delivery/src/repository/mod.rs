@@ -1,9 +1,10 @@
 //! Delivery repositories. Every function takes a [`TenantTransaction`] and filters by its
 //! tenant explicitly, so isolation holds on SQLite too; PostgreSQL RLS is the backstop.
 //! Functions that serve DataLoaders take many parent ids and run ONE statement.
+//! Partner and customer-portal callers are narrowed the same way (`atrium_kit::scopes`).
 
 use atrium_kit::TenantTransaction;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -22,7 +23,8 @@ pub async fn engagements_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Engagement>, DeliveryError> {
-    let mut query = engagement::Entity::find().filter(engagement::Column::TenantId.eq(tx.tenant_id()));
+    let mut query =
+        engagement::Entity::find().filter(engagement::Column::TenantId.eq(tx.tenant_id())).filter(engagement_scope(tx));
     if let Some(statuses) = statuses {
         query = query.filter(engagement::Column::Status.is_in(statuses.iter().map(|status| status.as_str())));
     }
@@ -36,6 +38,7 @@ pub async fn engagements_page(
 pub async fn engagements_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Engagement>, DeliveryError> {
     let rows = engagement::Entity::find()
         .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+        .filter(engagement_scope(tx))
         .filter(engagement::Column::Id.is_in(ids.iter().copied()))
         .all(tx.connection())
         .await?;
@@ -51,6 +54,7 @@ pub async fn engagements_of_customers(
 ) -> Result<Vec<Engagement>, DeliveryError> {
     let rows = engagement::Entity::find()
         .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+        .filter(engagement_scope(tx))
         .filter(engagement::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
         .order_by_asc(engagement::Column::Id)
         .all(tx.connection())
@@ -65,6 +69,7 @@ pub async fn milestones_of_engagements(
 ) -> Result<Vec<Milestone>, DeliveryError> {
     let rows = milestone::Entity::find()
         .filter(milestone::Column::TenantId.eq(tx.tenant_id()))
+        .filter(milestone_scope(tx))
         .filter(milestone::Column::EngagementId.is_in(engagement_ids.iter().copied()))
         .order_by_asc(milestone::Column::EngagementId)
         .order_by_asc(milestone::Column::Seq)
@@ -76,10 +81,31 @@ pub async fn milestones_of_engagements(
 pub async fn milestones_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Milestone>, DeliveryError> {
     let rows = milestone::Entity::find()
         .filter(milestone::Column::TenantId.eq(tx.tenant_id()))
+        .filter(milestone_scope(tx))
         .filter(milestone::Column::Id.is_in(ids.iter().copied()))
         .all(tx.connection())
         .await?;
     rows.into_iter().map(milestone_from_row).collect()
+}
+
+/// Partner and customer-portal callers see only their engagements (`atrium_kit::scopes`).
+fn engagement_scope(tx: &TenantTransaction) -> Condition {
+    tx.second_level_scope(engagement::Column::ChannelPartnerId, engagement::Column::CustomerAccountId)
+}
+
+/// Milestones store neither id: a scoped caller sees those of the engagements it sees
+/// (the `parent_scope` policy on PostgreSQL is the same rule).
+fn milestone_scope(tx: &TenantTransaction) -> Condition {
+    if !tx.is_second_level_scoped() {
+        return Condition::all();
+    }
+    let visible_engagements = engagement::Entity::find()
+        .select_only()
+        .column(engagement::Column::Id)
+        .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+        .filter(engagement_scope(tx))
+        .into_query();
+    Condition::all().add(milestone::Column::EngagementId.in_subquery(visible_engagements))
 }
 
 fn engagement_from_row(row: engagement::Model) -> Result<Engagement, DeliveryError> {

@@ -243,6 +243,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                 number: Set(number),
                 name: Set(format!("{} – {blueprint_name}", customer.name)),
                 customer_account_id: Set(demo::customer_id(demo_tenant, customer_ordinal)),
+                channel_partner_id: Set(customer.partner.map(|partner| demo::partner_id(demo_tenant, partner))),
                 blueprint_id: Set(Some(demo::blueprint_id(demo_tenant, plan.blueprint))),
                 engagement_type: Set(engagement_type.as_str().to_owned()),
                 status: Set(plan.status.as_str().to_owned()),

@@ -4,4 +4,5 @@
 mod batching;
 mod engagements;
 mod helpers;
+mod second_level_scopes;
 mod tenancy;

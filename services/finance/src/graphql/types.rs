@@ -215,8 +215,10 @@ impl CustomerAccount {
     }
 
     /// Σ balance due of the customer's open (issued, partially paid, disputed) invoices.
-    async fn open_balance(&self, ctx: &Context<'_>) -> Result<Decimal> {
-        Ok(money(domain::open_balance(self.all_invoices(ctx).await?.iter())))
+    /// Visible to `finance` and `tenant_admin` only (nullable: other callers get null).
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    async fn open_balance(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
+        Ok(Some(money(domain::open_balance(self.all_invoices(ctx).await?.iter()))))
     }
 
     /// Open AR more than 60 days past due divided by open AR; null when nothing is open.
@@ -246,10 +248,16 @@ pub struct Invoice {
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub currency: String,
-    pub total: Decimal,
-    pub amount_paid: Decimal,
-    pub balance_due: Decimal,
-    pub disputed_amount: Decimal,
+    // Money is visible to `finance` and `tenant_admin` only (`@requiresScopes`); the
+    // gateway answers null for other callers, hence nullable.
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub total: Option<Decimal>,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub amount_paid: Option<Decimal>,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub balance_due: Option<Decimal>,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub disputed_amount: Option<Decimal>,
     /// Whole days past the due date as of today; 0 when not overdue.
     pub days_past_due: i32,
     pub aging_bucket: AgingBucket,
@@ -268,10 +276,10 @@ impl Invoice {
             issue_date: invoice.issue_date,
             due_date: invoice.due_date,
             currency: invoice.currency,
-            total: invoice.total,
-            amount_paid: invoice.amount_paid,
-            balance_due: invoice.balance_due,
-            disputed_amount: invoice.disputed_amount,
+            total: Some(invoice.total),
+            amount_paid: Some(invoice.amount_paid),
+            balance_due: Some(invoice.balance_due),
+            disputed_amount: Some(invoice.disputed_amount),
             days_past_due: i32::try_from(days_past_due).unwrap_or(i32::MAX),
             aging_bucket: domain::aging_bucket(days_past_due, domain::AgingEdges::default()).into(),
             customer_account_id: invoice.customer_account_id,

@@ -4,6 +4,7 @@
 mod helpers;
 mod pagination;
 mod receivables;
+mod second_level_scopes;
 mod seeding;
 mod statements;
 mod tenancy;

@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_support;
+mod m20261128_000002_second_level_scopes;
 
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_support::Migration)]
+        vec![
+            Box::new(m20261128_000001_create_support::Migration),
+            Box::new(m20261128_000002_second_level_scopes::Migration),
+        ]
     }
 }

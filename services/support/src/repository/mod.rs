@@ -3,7 +3,7 @@
 //! Lists come back ordered by id (UUIDv7, so creation order), which is the pagination order.
 
 use atrium_kit::TenantTransaction;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
@@ -36,7 +36,7 @@ pub async fn tickets_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Ticket>, SupportError> {
-    let mut query = ticket::Entity::find().filter(ticket::Column::TenantId.eq(tx.tenant_id()));
+    let mut query = ticket::Entity::find().filter(ticket::Column::TenantId.eq(tx.tenant_id())).filter(ticket_scope(tx));
     if !filter.statuses.is_empty() {
         query = query.filter(ticket::Column::Status.is_in(filter.statuses.iter().map(|status| status.as_str())));
     }
@@ -54,6 +54,7 @@ pub async fn tickets_page(
 pub async fn tickets_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Ticket>, SupportError> {
     let rows = ticket::Entity::find()
         .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .filter(ticket_scope(tx))
         .filter(ticket::Column::Id.is_in(ids.iter().copied()))
         .all(tx.connection())
         .await?;
@@ -67,11 +68,17 @@ pub async fn tickets_of_customer_accounts(
 ) -> Result<Vec<Ticket>, SupportError> {
     let rows = ticket::Entity::find()
         .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .filter(ticket_scope(tx))
         .filter(ticket::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
         .order_by_asc(ticket::Column::Id)
         .all(tx.connection())
         .await?;
     rows.into_iter().map(ticket_from_row).collect()
+}
+
+/// Partner and customer-portal callers see only their tickets (`atrium_kit::scopes`).
+fn ticket_scope(tx: &TenantTransaction) -> Condition {
+    tx.second_level_scope(ticket::Column::ChannelPartnerId, ticket::Column::CustomerAccountId)
 }
 
 fn ticket_from_row(row: ticket::Model) -> Result<Ticket, SupportError> {

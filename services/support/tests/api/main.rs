@@ -3,6 +3,7 @@
 
 mod helpers;
 mod pagination;
+mod second_level_scopes;
 mod seeding;
 mod statements;
 mod stories;

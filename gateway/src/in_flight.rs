@@ -1,42 +1,42 @@
-//! De-duplication of identical in-flight subgraph queries: while one fetch for a key is
-//! running, identical fetches wait for its answer instead of calling the subgraph again.
-//!
-//! The key is the subgraph, the exact request body and the signed tenant context, so two
-//! callers share an answer only when the subgraph would see byte-identical requests —
-//! never across tenants, roles or scopes. Only queries come here (the caller keeps
-//! mutations out). Each fetch runs as its own task that removes its entry when it ends, so
-//! a caller that gives up (client disconnect, gateway timeout) neither cancels the fetch
-//! for the others nor leaves an entry behind.
+//! De-duplication of identical in-flight work: while one computation for a key is running,
+//! identical requests wait for its result instead of starting it again. Used for subgraph
+//! fetches (key: subgraph + exact body + signed tenant context) and for whole client
+//! queries (key: tenant context + document + variables), so results are only ever shared
+//! between callers who would get byte-identical answers — never across tenants, roles or
+//! scopes. Only queries come here (callers keep mutations out). Each computation runs as
+//! its own task that removes its entry when it ends, so a caller that gives up (client
+//! disconnect, timeout) neither cancels it for the others nor leaves an entry behind.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, hash::Hash, sync::Arc};
 
-use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use parking_lot::Mutex;
 
-use crate::engine::TransportError;
-
-/// What makes two subgraph fetches interchangeable.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct FetchKey {
-    pub subgraph: Arc<str>,
-    pub signed_context: Arc<str>,
-    pub body: Bytes,
+/// How a result type reports that the task computing it failed (panicked).
+pub(crate) trait TaskFailure {
+    fn task_failed(message: String) -> Self;
 }
 
-type SharedFetch = Shared<BoxFuture<'static, Result<Bytes, TransportError>>>;
-
-#[derive(Default)]
-pub(crate) struct InFlight {
-    entries: Mutex<HashMap<FetchKey, SharedFetch>>,
+pub(crate) struct InFlight<K, V: Clone> {
+    entries: Mutex<HashMap<K, Shared<BoxFuture<'static, V>>>>,
 }
 
-impl InFlight {
-    /// Joins the identical fetch in flight, or starts `fetch` and lets later identical
-    /// callers join it.
-    pub(crate) async fn run<F>(self: &Arc<Self>, key: FetchKey, fetch: F) -> Result<Bytes, TransportError>
+impl<K, V: Clone> Default for InFlight<K, V> {
+    fn default() -> Self {
+        InFlight { entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<K, V> InFlight<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + TaskFailure + Send + Sync + 'static,
+{
+    /// Joins the identical computation in flight, or starts `work` and lets later
+    /// identical callers join it.
+    pub(crate) async fn run<F>(self: &Arc<Self>, key: K, work: F) -> V
     where
-        F: Future<Output = Result<Bytes, TransportError>> + Send + 'static,
+        F: Future<Output = V> + Send + 'static,
     {
         let shared = {
             let mut entries = self.entries.lock();
@@ -48,13 +48,12 @@ impl InFlight {
                     // The entry is inserted before the lock is released, so the task's
                     // removal always finds (and removes) its own entry.
                     let task = tokio::spawn(async move {
-                        let result = fetch.await;
+                        let result = work.await;
                         registry.entries.lock().remove(&own_key);
                         result
                     });
                     let shared = async move {
-                        task.await
-                            .unwrap_or_else(|error| Err(TransportError::new(format!("fetch task failed: {error}"))))
+                        task.await.unwrap_or_else(|error| V::task_failed(format!("in-flight task failed: {error}")))
                     }
                     .boxed()
                     .shared();
@@ -66,7 +65,7 @@ impl InFlight {
         shared.await
     }
 
-    /// Fetches currently in flight.
+    /// Computations currently in flight.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.lock().len()
@@ -77,9 +76,11 @@ impl InFlight {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use bytes::Bytes;
     use tokio::sync::Notify;
 
     use super::*;
+    use crate::{engine::TransportError, subgraph_client::FetchKey};
 
     fn key(context: &str) -> FetchKey {
         FetchKey {
