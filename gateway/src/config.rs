@@ -67,6 +67,10 @@ pub struct Config {
     /// each key of `crate::policy::PolicyConfig`).
     #[serde(default)]
     pub policy: crate::policy::PolicyConfig,
+    /// Field- and type-level authorization (`@requiresScopes`): per client kind, remove
+    /// what the caller may not see (`filter`, default) or refuse the request (`reject`).
+    #[serde(default)]
+    pub authorization: crate::authorization::AuthorizationConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -28,6 +28,7 @@ use serde::Deserialize;
 
 use crate::{
     auth::{AuthError, Authenticator},
+    authorization::AuthorizedOperation,
     config::Profile,
     engine::{Engine, ExecutionResponse, GraphQLRequest, OperationKind, Outcome},
     graphiql,
@@ -48,6 +49,8 @@ pub struct GatewayState {
     /// Identical client queries in flight, collapsed into one execution (off: `None`).
     pub(crate) inbound: Option<Arc<InFlight<InboundKey, ExecutionResponse>>>,
     pub policy: OperationPolicy,
+    /// Field- and type-level authorization (`@requiresScopes`), applied before planning.
+    pub authorizer: crate::authorization::Authorizer,
     pub telemetry: crate::telemetry::GatewayTelemetry,
 }
 
@@ -137,7 +140,11 @@ async fn graphql_post(
         Ok(admission) => admission,
         Err(response) => return *response,
     };
-    execute(&state, media, &context, request, admission).await
+    let authorized = match authorize(&state, media, &context, &request) {
+        Ok(authorized) => authorized,
+        Err(response) => return *response,
+    };
+    execute(&state, media, &context, request, admission, authorized).await
 }
 
 /// 413 with a GraphQL error body when the body exceeds `policy.max_body_bytes`.
@@ -211,7 +218,11 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, media, &context, request, admission).await
+    let authorized = match authorize(&state, media, &context, &request) {
+        Ok(authorized) => authorized,
+        Err(response) => return *response,
+    };
+    execute(&state, media, &context, request, admission, authorized).await
 }
 
 /// Runs the caller's persisted-document policy: which document runs, or why none may.
@@ -291,6 +302,7 @@ async fn execute(
     context: &atrium_kit::TenantContext,
     request: GraphQLRequest,
     admission: Admission,
+    authorized: AuthorizedOperation,
 ) -> Response {
     atrium_kit::telemetry::record_caller(context);
     let units = state.rate_limiter.units_for(admission.measure.map(|measure| measure.cost));
@@ -312,17 +324,19 @@ async fn execute(
         _ => None,
     };
     let shared_state = Arc::clone(state);
+    let removed = Arc::clone(&authorized.removed);
     let run = async move {
         match inbound {
             Some((inbound, key)) => {
                 let (work_state, work_request) = (Arc::clone(&shared_state), request.clone());
-                let work =
-                    async move { crate::telemetry::execute_traced(&work_state, &work_request, &transport).await };
+                let work = async move {
+                    crate::telemetry::execute_traced(&work_state, &work_request, removed, &transport).await
+                };
                 let response = inbound.run(key, tracing::Instrument::in_current_span(work)).await;
                 crate::telemetry::record_shared_execution(&shared_state, &request, &response).await;
                 response
             }
-            None => crate::telemetry::execute_traced(&shared_state, &request, &transport).await,
+            None => crate::telemetry::execute_traced(&shared_state, &request, removed, &transport).await,
         }
     };
     let execution = tokio::time::timeout(admission.timeout(), run);
@@ -331,7 +345,38 @@ async fn execute(
         return reject(media, StatusCode::GATEWAY_TIMEOUT, policy::codes::GATEWAY_TIMEOUT, "the request took too long");
     };
     apply_response_policy(state, &admission, response.outcome, &mut response.body);
-    graphql_response(media, response.outcome, response.body)
+    let outcome = add_authorization_errors(response.outcome, &mut response.body, authorized.errors);
+    graphql_response(media, outcome, response.body)
+}
+
+/// Field authorization for the caller (`crate::authorization`): what to leave out of the
+/// plan, or 403 when the client kind's policy is `reject`. Nothing has been fetched yet.
+fn authorize(
+    state: &GatewayState,
+    media: &'static str,
+    context: &atrium_kit::TenantContext,
+    request: &GraphQLRequest,
+) -> Result<AuthorizedOperation, Box<Response>> {
+    state.authorizer.authorize(context, request).map_err(|rejection| {
+        tracing::info!(errors = rejection.errors.len(), "refused an operation selecting unauthorized fields");
+        let body = serde_json::json!({ "errors": rejection.errors });
+        Box::new((StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, media)], body.to_string()).into_response())
+    })
+}
+
+/// Adds one error per selection authorization removed, when the operation executed.
+fn add_authorization_errors(outcome: Outcome, body: &mut serde_json::Value, errors: Vec<serde_json::Value>) -> Outcome {
+    let executed = matches!(outcome, Outcome::Success | Outcome::PartialSuccess);
+    let Some(body) = body.as_object_mut().filter(|_| executed && !errors.is_empty()) else {
+        return outcome;
+    };
+    match body.entry("errors").or_insert_with(|| serde_json::json!([])) {
+        serde_json::Value::Array(existing) => {
+            existing.splice(0..0, errors);
+        }
+        _ => return outcome,
+    }
+    Outcome::PartialSuccess
 }
 
 /// What makes two client queries interchangeable: the same caller (tenant, subject, roles,

@@ -2,6 +2,7 @@
 //! authentication, the federation engine, the subgraph client and supergraph composition.
 
 pub mod auth;
+pub mod authorization;
 pub mod composition;
 pub mod config;
 pub mod engine;

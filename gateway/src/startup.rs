@@ -28,6 +28,8 @@ pub enum GatewayStartupError {
     DevKey(#[from] DevKeyError),
     #[error("the operation policy cannot read the API schema: {0}")]
     Policy(#[from] SchemaParseError),
+    #[error(transparent)]
+    Authorization(#[from] crate::authorization::RequirementsError),
     #[error("invalid Redis configuration: {0}")]
     Redis(String),
     #[error(transparent)]
@@ -56,6 +58,7 @@ impl Application {
             urls.insert(name.to_owned(), uri);
         }
         let policy = OperationPolicy::new(config.policy.clone(), &supergraph.api_schema_sdl())?;
+        let authorizer = crate::authorization::Authorizer::new(&sdl, config.authorization.clone())?;
         let engine = Engine::new(
             supergraph,
             EngineOptions {
@@ -97,6 +100,7 @@ impl Application {
             documents: documents.clone(),
             inbound: config.inbound_deduplication.then(Arc::default),
             policy,
+            authorizer,
             telemetry: crate::telemetry::GatewayTelemetry::new(Arc::clone(&metrics)),
         });
         crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));

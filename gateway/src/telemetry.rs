@@ -56,15 +56,22 @@ pub async fn record_shared_execution(state: &GatewayState, request: &GraphQLRequ
     telemetry::record_outcome(outcome_label(response.outcome));
 }
 
+/// Prepares without the `removed` selections (field authorization) and executes.
 pub async fn execute_traced(
     state: &GatewayState,
     request: &GraphQLRequest,
+    removed: Arc<crate::engine::RemovedSelections>,
     transport: &dyn SubgraphTransport,
 ) -> ExecutionResponse {
     if state.telemetry.record_document {
         telemetry::record_document(&request.query);
     }
-    let prepared = match state.engine.prepare(request).instrument(tracing::info_span!("graphql.prepare")).await {
+    let prepared = match state
+        .engine
+        .prepare_restricted(request, removed)
+        .instrument(tracing::info_span!("graphql.prepare"))
+        .await
+    {
         Ok(prepared) => prepared,
         Err(error) => {
             let response = ExecutionResponse::from_request_error(&error);

@@ -13,6 +13,7 @@ use super::operation::{PreparedOperation, prepare};
 use super::plan::OperationKind;
 use super::projection::project;
 use super::request::{ExecutionResponse, GraphQLRequest};
+use super::restriction::RemovedSelections;
 use super::supergraph::Supergraph;
 use super::transport::SubgraphTransport;
 use super::validation::coerce_variables;
@@ -72,11 +73,23 @@ impl Engine {
 
     /// Plans (or fetches from cache) without executing; also used by tests and `explain`.
     pub async fn prepare(&self, request: &GraphQLRequest) -> Result<Arc<PreparedOperation>, RequestError> {
-        let key = PlanCacheKey::new(&request.query, request.operation_name.as_deref(), self.supergraph.hash());
+        self.prepare_restricted(request, Arc::default()).await
+    }
+
+    /// Like [`Engine::prepare`], with the `removed` selections left out of the
+    /// plan (they answer null); the cache keeps one plan per distinct removal.
+    pub async fn prepare_restricted(
+        &self,
+        request: &GraphQLRequest,
+        removed: Arc<RemovedSelections>,
+    ) -> Result<Arc<PreparedOperation>, RequestError> {
+        let key = PlanCacheKey::new(&request.query, request.operation_name.as_deref(), self.supergraph.hash())
+            .restricted(removed);
         // Shares the key's copy of the text: a cache hit allocates nothing more.
         let supergraph = Arc::clone(&self.supergraph);
         let query = Arc::clone(key.query());
         let operation_name = key.operation_name().cloned();
+        let removed = key.removed().cloned();
         let allow_introspection = self.options.allow_introspection;
         let misses = &self.plan_cache_misses;
         // The blocking thread does not inherit the caller's span; parse/validate/plan
@@ -90,7 +103,8 @@ impl Engine {
                 // the async workers.
                 tokio::task::spawn_blocking(move || {
                     span.in_scope(|| {
-                        prepare(&supergraph, &query, operation_name.as_deref(), allow_introspection).map(Arc::new)
+                        prepare(&supergraph, &query, operation_name.as_deref(), allow_introspection, removed.as_deref())
+                            .map(Arc::new)
                     })
                 })
                 .await

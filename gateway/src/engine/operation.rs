@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::errors::{RequestError, codes};
 use super::plan::{OperationKind, PlanNode};
 use super::projection::{Projection, compile_operation};
+use super::restriction::RemovedSelections;
 use super::supergraph::Supergraph;
 use super::validation::{VariableDef, parse, select_operation, validate_document};
 
@@ -40,11 +41,14 @@ impl PreparedOperation {
     }
 }
 
+/// `removed` selections are taken out of what is planned, not out of the
+/// projection: they answer null without being fetched.
 pub(crate) fn prepare(
     supergraph: &Supergraph,
     text: &str,
     operation_name: Option<&str>,
     allow_introspection: bool,
+    removed: Option<&RemovedSelections>,
 ) -> Result<PreparedOperation, RequestError> {
     let document = tracing::info_span!("graphql.parse").in_scope(|| parse(text))?;
     tracing::info_span!("graphql.validate").in_scope(|| validate_document(supergraph.api_document(), &document))?;
@@ -73,7 +77,8 @@ pub(crate) fn prepare(
         None
     } else {
         let _planning = tracing::info_span!("graphql.plan").entered();
-        supergraph.planner().plan(&document, operation.name).map_err(|error| {
+        let restricted = removed.map(|removed| removed.apply(&document, api));
+        supergraph.planner().plan(restricted.as_ref().unwrap_or(&document), operation.name).map_err(|error| {
             tracing::error!(%error, "query planning failed");
             RequestError::new(codes::QUERY_PLANNING_FAILED, error.to_string())
         })?

@@ -5,7 +5,10 @@
 
 use atrium_delivery_migration::{Migrator, MigratorTrait};
 use atrium_kit::{TenantContext, demo, testing::TestDatabase};
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{
+    ConnectionTrait, Database,
+    sea_query::{Alias, Expr, ExprTrait, Query},
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -76,27 +79,48 @@ async fn assert_the_scope_migration_backfills_existing_demo_rows(url: &str) {
     let tenant = demo::tenant_id("helix");
     let rows = [(Uuid::now_v7(), demo::customer_id(helix(), 0)), (Uuid::now_v7(), Uuid::now_v7())];
     for (id, customer) in rows {
-        database
-            .execute_unprepared(&format!(
-                "INSERT INTO engagements (tenant_id, id, number, name, customer_account_id, engagement_type, status, \
-                 rag, percent_complete, created_at) VALUES ('{tenant}', '{id}', 'ENG-{id}', 'seeded earlier', \
-                 '{customer}', 'implementation', 'planning', 'green', 0, '2026-11-01T00:00:00Z')"
-            ))
-            .await
-            .expect("insert engagement");
+        // Built with bound values so uuids are stored the way each backend stores them.
+        let insert = Query::insert()
+            .into_table(Alias::new("engagements"))
+            .columns(
+                [
+                    "tenant_id",
+                    "id",
+                    "number",
+                    "name",
+                    "customer_account_id",
+                    "engagement_type",
+                    "status",
+                    "rag",
+                    "percent_complete",
+                    "created_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                tenant.into(),
+                id.into(),
+                format!("ENG-{id}").into(),
+                "seeded earlier".into(),
+                customer.into(),
+                "implementation".into(),
+                "planning".into(),
+                "green".into(),
+                0.into(),
+                chrono::Utc::now().into(),
+            ])
+            .to_owned();
+        database.execute(&insert).await.expect("insert engagement");
     }
     Migrator::up(&database, None).await.expect("remaining migrations");
-    let backend = database.get_database_backend();
     let mut partners = Vec::new();
     for (id, _) in rows {
-        let row = database
-            .query_one_raw(Statement::from_string(
-                backend,
-                format!("SELECT channel_partner_id FROM engagements WHERE id = '{id}'"),
-            ))
-            .await
-            .expect("select")
-            .expect("row");
+        let select = Query::select()
+            .column(Alias::new("channel_partner_id"))
+            .from(Alias::new("engagements"))
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
+        let row = database.query_one(&select).await.expect("select").expect("row");
         partners.push(row.try_get::<Option<Uuid>>("", "channel_partner_id").expect("partner column"));
     }
     assert_eq!(partners, [Some(demo::partner_id(helix(), 0)), None]);
