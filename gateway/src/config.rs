@@ -234,6 +234,10 @@ mod tests {
         let text = std::fs::read_to_string(path).unwrap();
         let config: Config = toml::from_str(&text).unwrap();
         assert_eq!(config.profile, Profile::Production);
+        assert_eq!(
+            config.authorization.on_unauthorized_for(atrium_kit::ClientKind::Bi),
+            crate::authorization::UnauthorizedSelections::Reject
+        );
         config.check().unwrap();
     }
 

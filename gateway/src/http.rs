@@ -4,9 +4,11 @@
 //! (413), `Accept` negotiation (406), CSRF (400: a JSON content type or a preflight
 //! header), authentication (401: nothing about the schema leaks to anonymous callers),
 //! content type (415), body shape (400; JSON-array batches are refused), the caller's
-//! operation policy (`crate::policy`: tokens, depth, aliases, root fields, cost), then the
-//! engine (validate, plan, execute) under the client kind's timeout (504). GET never runs
-//! a mutation (405 + `Allow: POST`). Subgraph errors leave masked to their code and path.
+//! operation policy (`crate::policy`: tokens, depth, aliases, root fields, cost), field
+//! authorization (`crate::authorization`: unauthorized selections are left out of the plan,
+//! or 403 under `reject`), then the engine (validate, plan, execute) under the client
+//! kind's timeout (504). GET never runs a mutation (405 + `Allow: POST`). Subgraph errors
+//! leave masked to their code and path.
 
 use std::sync::Arc;
 
@@ -329,11 +331,12 @@ async fn execute(
         match inbound {
             Some((inbound, key)) => {
                 let (work_state, work_request) = (Arc::clone(&shared_state), request.clone());
+                let work_removed = Arc::clone(&removed);
                 let work = async move {
-                    crate::telemetry::execute_traced(&work_state, &work_request, removed, &transport).await
+                    crate::telemetry::execute_traced(&work_state, &work_request, work_removed, &transport).await
                 };
                 let response = inbound.run(key, tracing::Instrument::in_current_span(work)).await;
-                crate::telemetry::record_shared_execution(&shared_state, &request, &response).await;
+                crate::telemetry::record_shared_execution(&shared_state, &request, removed, &response).await;
                 response
             }
             None => crate::telemetry::execute_traced(&shared_state, &request, removed, &transport).await,

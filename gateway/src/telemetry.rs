@@ -49,8 +49,13 @@ impl GatewayTelemetry {
 /// Records the operation and outcome of a request whose execution ran in a shared task
 /// (inbound de-duplication): request records are task-local, so the waiting request labels
 /// itself. Preparing again is a plan-cache hit.
-pub async fn record_shared_execution(state: &GatewayState, request: &GraphQLRequest, response: &ExecutionResponse) {
-    if let Ok(prepared) = state.engine.prepare(request).await {
+pub async fn record_shared_execution(
+    state: &GatewayState,
+    request: &GraphQLRequest,
+    removed: Arc<crate::engine::RemovedSelections>,
+    response: &ExecutionResponse,
+) {
+    if let Ok(prepared) = state.engine.prepare_restricted(request, removed).await {
         telemetry::record_operation(prepared.kind().as_str(), prepared.operation_name());
     }
     telemetry::record_outcome(outcome_label(response.outcome));

@@ -66,7 +66,10 @@ pub(crate) const COMPOSED_DIRECTIVES: &[ComposedDirective] = &[
         name: "requiresScopes",
         link: Some(LinkSpec { url: "https://specs.apollo.dev/requiresScopes/v0.1", purpose: "SECURITY" }),
         definitions: &[
-            "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM",
+            concat!(
+                "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) ",
+                "on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
+            ),
             "scalar requiresScopes__Scope",
         ],
         placement: Placement::AfterJoinField,

@@ -1,7 +1,8 @@
 //! Whole-system tests through the gateway: the portal query across five services,
-//! authentication, tenant isolation, PostgreSQL row-level security and schema drift.
+//! authentication, field authorization, tenant isolation, PostgreSQL row-level security and schema drift.
 
 mod authentication;
+mod field_authorization;
 mod graphql_over_http;
 mod isolation;
 mod observability;
