@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+mod proxy;
+pub use proxy::SubgraphCalls;
+
 use atrium_gateway::auth::DevSigningKey;
 use atrium_kit::testing::TestDatabase;
 use serde_json::{Value, json};

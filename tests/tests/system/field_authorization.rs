@@ -5,88 +5,16 @@
 //! gateway and the subgraphs); the `reject` policy refuses such requests before any
 //! subgraph call.
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
-};
-
 use atrium_gateway::authorization::{UNAUTHORIZED_FIELD_OR_TYPE, UnauthorizedSelections};
 use atrium_gateway::config::Config;
-use atrium_system_tests::{Backend, Stack};
-use axum::{
-    Router,
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use atrium_system_tests::{Backend, Stack, SubgraphCalls};
 use serde_json::{Value, json};
 
 use crate::portal_query::PORTAL_QUERY;
 
-/// `(subgraph, request body)` of every call the gateway made.
-#[derive(Clone, Default)]
-struct SubgraphCalls(Arc<Mutex<Vec<(String, String)>>>);
-
-impl SubgraphCalls {
-    fn take(&self) -> Vec<(String, String)> {
-        std::mem::take(&mut *self.0.lock().expect("calls"))
-    }
-}
-
-struct ProxyTarget {
-    subgraph: String,
-    url: String,
-    calls: SubgraphCalls,
-    client: reqwest::Client,
-}
-
-async fn recording_proxies(stack: &Stack) -> (BTreeMap<String, String>, SubgraphCalls) {
-    let calls = SubgraphCalls::default();
-    let mut urls = BTreeMap::new();
-    for (name, url) in &stack.subgraph_urls {
-        let target = Arc::new(ProxyTarget {
-            subgraph: (*name).to_owned(),
-            url: url.clone(),
-            calls: calls.clone(),
-            client: reqwest::Client::new(),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let router = Router::new().fallback(forward).with_state(target);
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        urls.insert((*name).to_owned(), format!("http://{address}/graphql"));
-    }
-    (urls, calls)
-}
-
-async fn forward(State(target): State<Arc<ProxyTarget>>, headers: HeaderMap, body: Bytes) -> Response {
-    let text = String::from_utf8_lossy(&body).into_owned();
-    target.calls.0.lock().expect("calls").push((target.subgraph.clone(), text));
-    let mut request = target.client.post(&target.url).body(body);
-    for name in [header::CONTENT_TYPE.as_str(), header::ACCEPT.as_str(), atrium_kit::CONTEXT_HEADER] {
-        if let Some(value) = headers.get(name) {
-            request = request.header(name, value);
-        }
-    }
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status();
-            let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
-            let body = response.bytes().await.unwrap_or_default();
-            let mut reply = (status, body).into_response();
-            if let Some(content_type) = content_type {
-                reply.headers_mut().insert(header::CONTENT_TYPE, content_type);
-            }
-            reply
-        }
-        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-    }
-}
-
 async fn recorded_gateway(configure: impl FnOnce(&mut Config)) -> (Stack, String, SubgraphCalls) {
     let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
-    let (proxy_urls, calls) = recording_proxies(&stack).await;
+    let (proxy_urls, calls) = stack.recording_proxies().await;
     let url = stack
         .start_gateway(|config| {
             config.subgraph_urls = proxy_urls;

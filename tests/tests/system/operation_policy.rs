@@ -3,82 +3,16 @@
 //! gateway and the subgraphs), CSRF and GET rules, batch rejection, cost reporting,
 //! introspection in the production profile, and masked subgraph errors.
 
-use std::{
-    collections::BTreeMap,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-};
-
 use atrium_gateway::{
     config::{Config, Profile},
     policy::{CostMode, MASKED_SUBGRAPH_MESSAGE},
 };
-use atrium_system_tests::{Backend, Stack};
-use axum::{
-    Router,
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use atrium_system_tests::{Backend, Stack, SubgraphCalls};
+use axum::{Router, http::HeaderMap};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::portal_query::PORTAL_QUERY;
-
-/// Counts the requests the gateway sends to subgraphs and forwards them unchanged.
-struct SubgraphCallCounter {
-    calls: Arc<AtomicUsize>,
-}
-
-impl SubgraphCallCounter {
-    fn take(&self) -> usize {
-        self.calls.swap(0, Ordering::SeqCst)
-    }
-}
-
-struct ProxyTarget {
-    url: String,
-    calls: Arc<AtomicUsize>,
-    client: reqwest::Client,
-}
-
-/// A proxy per subgraph, all counting into one counter; returns the URLs to configure.
-async fn counting_proxies(stack: &Stack) -> (BTreeMap<String, String>, SubgraphCallCounter) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let mut urls = BTreeMap::new();
-    for (name, url) in &stack.subgraph_urls {
-        let target = Arc::new(ProxyTarget { url: url.clone(), calls: calls.clone(), client: reqwest::Client::new() });
-        let address = serve(Router::new().fallback(forward).with_state(target)).await;
-        urls.insert((*name).to_owned(), format!("http://{address}/graphql"));
-    }
-    (urls, SubgraphCallCounter { calls })
-}
-
-async fn forward(State(target): State<Arc<ProxyTarget>>, headers: HeaderMap, body: Bytes) -> Response {
-    target.calls.fetch_add(1, Ordering::SeqCst);
-    let mut request = target.client.post(&target.url).body(body);
-    for name in [header::CONTENT_TYPE.as_str(), header::ACCEPT.as_str(), atrium_kit::CONTEXT_HEADER] {
-        if let Some(value) = headers.get(name) {
-            request = request.header(name, value);
-        }
-    }
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status();
-            let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
-            let body = response.bytes().await.unwrap_or_default();
-            let mut reply = (status, body).into_response();
-            if let Some(content_type) = content_type {
-                reply.headers_mut().insert(header::CONTENT_TYPE, content_type);
-            }
-            reply
-        }
-        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-    }
-}
 
 async fn serve(router: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -89,9 +23,9 @@ async fn serve(router: Router) -> std::net::SocketAddr {
 
 /// The stack plus one more gateway, configured by `configure`, whose subgraph calls are
 /// counted.
-async fn counted_gateway(configure: impl FnOnce(&mut Config)) -> (Stack, String, SubgraphCallCounter) {
+async fn counted_gateway(configure: impl FnOnce(&mut Config)) -> (Stack, String, SubgraphCalls) {
     let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
-    let (proxy_urls, counter) = counting_proxies(&stack).await;
+    let (proxy_urls, counter) = stack.recording_proxies().await;
     let url = stack
         .start_gateway(|config| {
             config.subgraph_urls = proxy_urls;
@@ -154,7 +88,7 @@ async fn every_operation_limit_rejects_with_its_code_before_any_subgraph_is_call
     // The counter sees what reaches subgraphs.
     let (status, _, body) = post(&stack, &url, &token, json!({ "query": "{ tenant { name } }" }), &[]).await;
     assert_eq!((status, &body["data"]["tenant"]["name"]), (200, &json!("Ridgeline Business Systems")), "{body}");
-    assert!(counter.take() > 0);
+    assert!(counter.count_and_reset() > 0);
 
     let aliases = format!("{{ tenant {{ {} }} }}", (0..31).map(|index| format!("a{index}: name ")).collect::<String>());
     let root_fields = format!("{{ {} }}", "__typename ".repeat(21));
@@ -175,7 +109,7 @@ async fn every_operation_limit_rejects_with_its_code_before_any_subgraph_is_call
             post(&stack, &url, &token, json!({ "query": query }), &[("accept", "application/json")]).await;
         assert_eq!((status, code(&body)), (200, *expected), "{body}");
     }
-    assert_eq!(counter.take(), 0, "no limit may let a request reach a subgraph");
+    assert_eq!(counter.count_and_reset(), 0, "no limit may let a request reach a subgraph");
 
     // The limits are per client kind: service clients are configured to nest 20 deep here,
     // so the same document gets past the policy and fails validation instead (these
@@ -183,7 +117,7 @@ async fn every_operation_limit_rejects_with_its_code_before_any_subgraph_is_call
     let service_token = stack.token_for_client("ridgeline", &["csm"], "service");
     let (status, _, body) = post(&stack, &url, &service_token, json!({ "query": nested_fields(16) }), &[]).await;
     assert_eq!((status, code(&body)), (400, "GRAPHQL_VALIDATION_FAILED"), "{body}");
-    assert_eq!(counter.take(), 0);
+    assert_eq!(counter.count_and_reset(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,12 +158,12 @@ async fn size_limits_batches_csrf_and_get_mutations_are_refused_before_any_subgr
     let (status, headers, body) = read(get_mutation).await;
     assert_eq!(status, 405, "{body}");
     assert_eq!(headers.get("allow").and_then(|value| value.to_str().ok()), Some("POST"));
-    assert_eq!(counter.take(), 0, "no rejected request may reach a subgraph");
+    assert_eq!(counter.count_and_reset(), 0, "no rejected request may reach a subgraph");
 
     let get_query = client.get(with_query(&url, "{ tenant { name } }")).bearer_auth(&token);
     let (status, _, body) = read(get_query).await;
     assert_eq!((status, &body["data"]["tenant"]["name"]), (200, &json!("Ridgeline Business Systems")), "{body}");
-    assert!(counter.take() > 0);
+    assert!(counter.count_and_reset() > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +192,7 @@ async fn introspection_is_disabled_in_the_production_profile() {
     let (status, body) = stack.post(Some(&token), introspection.clone(), &[]).await;
     assert_eq!((status, &body["data"]["__schema"]["queryType"]["name"]), (200, &json!("Query")), "dev allows it");
 
-    let (proxy_urls, counter) = counting_proxies(&stack).await;
+    let (proxy_urls, counter) = stack.recording_proxies().await;
     let jwks_url = serve_jwks_of_dev_key(&stack.gateway_config()).await;
     let production = stack
         .start_gateway(|config| {
@@ -275,7 +209,7 @@ async fn introspection_is_disabled_in_the_production_profile() {
     assert_eq!((status, code(&body)), (400, "INTROSPECTION_DISABLED"), "{body}");
     let (status, _, body) = post(&stack, &production, &token, json!({ "query": "{ __typename }" }), &[]).await;
     assert_eq!((status, &body["data"]["__typename"]), (200, &json!("Query")), "{body}");
-    assert_eq!(counter.take(), 0);
+    assert_eq!(counter.count_and_reset(), 0);
 }
 
 /// Serves a JWKS holding the public half of the stack's dev signing key, so a production
