@@ -5,6 +5,7 @@
 //! set of client-visible error codes, telemetry initialisation and the demo tenant registry.
 //! Entities, domain types, repositories and configuration stay in each service.
 
+pub mod audit;
 pub mod config;
 pub mod context_token;
 pub mod db;

@@ -184,7 +184,8 @@ async fn execute<E: Executor>(
             );
         }
     };
-    let request = (state.install)(request.data(context), transaction);
+    // Mutations take the pool from the request data to open their own write transaction.
+    let request = (state.install)(request.data(context).data(state.database.clone()), transaction);
     let response = state.executor.execute(request).await;
     // Parse and validation errors carry no path; resolver errors always do. Only the
     // former make the whole request a client error.

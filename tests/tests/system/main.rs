@@ -1,6 +1,7 @@
 //! Whole-system tests through the gateway: the portal query across five services,
 //! authentication, field authorization, tenant isolation, PostgreSQL row-level security and schema drift.
 
+mod audit_log;
 mod authentication;
 mod field_authorization;
 mod graphql_over_http;

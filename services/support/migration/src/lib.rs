@@ -1,9 +1,10 @@
-//! Schema migrations of the support database (tickets). One migration per file.
+//! Schema migrations of the support database (tickets, audit log). One migration per file.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_support;
 mod m20261128_000002_second_level_scopes;
+mod m20261201_000003_audit_log;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_support::Migration),
             Box::new(m20261128_000002_second_level_scopes::Migration),
+            Box::new(m20261201_000003_audit_log::Migration),
         ]
     }
 }

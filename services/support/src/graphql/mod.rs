@@ -6,4 +6,4 @@ mod loaders;
 mod schema;
 mod types;
 
-pub use schema::{SupportSchema, build_schema, install_request_data};
+pub use schema::{Mutation, SupportSchema, build_schema, install_request_data};

@@ -1,20 +1,28 @@
 //! Support schema: root fields, federation entity resolvers (`Ticket` through a
 //! DataLoader; `CustomerAccount` as a stub whose contributed fields load per tenant), and
-//! the per-request data (tenant transaction + DataLoaders) the subgraph handler installs.
+//! the per-request data (tenant transaction + DataLoaders) the subgraph handler installs,
+//! and the audited `changeTicketStatus` mutation with the `auditLog` it writes to.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::{TenantTransaction, pagination::PageRequest};
+use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use atrium_kit::{
+    ErrorCode, TenantContext, TenantTransaction,
+    audit::{self, AuditEvent, AuditOutcome},
+    pagination::PageRequest,
+};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::{
     loaders::{self, TicketLoader},
-    types::{CustomerAccount, Ticket, TicketConnection, TicketPriority, TicketStatus, ticket_filter},
+    types::{
+        AuditEntryConnection, CustomerAccount, Ticket, TicketConnection, TicketPriority, TicketStatus, ticket_filter,
+    },
 };
-use crate::repository;
+use crate::{domain, repository};
 
-pub type SupportSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type SupportSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub struct Query;
 
@@ -42,6 +50,21 @@ impl Query {
         load_ticket(ctx, &id).await
     }
 
+    /// The tenant's audit trail of support mutations, oldest first. Tenant admins only.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AuditEntryConnection> {
+        require_any_role(ctx, AUDIT_READERS)?;
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let tx = request_transaction(ctx)?;
+        let rows = audit::entries_page(&tx, page.after, page.first + 1).await?;
+        let (rows, page_info) = page.finish(rows, |row| row.id);
+        Ok(AuditEntryConnection { nodes: rows.into_iter().map(Into::into).collect(), page_info })
+    }
+
     /// Resolves a Ticket reference; another tenant's id resolves to null.
     #[graphql(entity)]
     async fn find_ticket_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Ticket>> {
@@ -56,6 +79,62 @@ impl Query {
     }
 }
 
+/// Roles that may change tickets.
+const TICKET_EDITORS: &[&str] = &["support_agent", "support_lead", "tenant_admin"];
+
+/// Roles that may read the audit trail.
+const AUDIT_READERS: &[&str] = &["tenant_admin"];
+
+const CHANGE_TICKET_STATUS: &str = "changeTicketStatus";
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Moves a ticket of the caller's tenant to another status along the allowed
+    /// transitions. Every attempt past the role check is audited: a change together with
+    /// its `SUCCEEDED` entry in one transaction, a refused transition as `REJECTED`.
+    async fn change_ticket_status(&self, ctx: &Context<'_>, id: ID, status: TicketStatus) -> Result<Ticket> {
+        let context = require_any_role(ctx, TICKET_EDITORS)?;
+        let database = ctx.data::<DatabaseConnection>()?;
+        let not_found = || ErrorCode::NotFound.graphql_error("no ticket with this id");
+        let ticket_id = uuid_of(&id).ok_or_else(not_found)?;
+        let next = domain::TicketStatus::from(status);
+        let tx = TenantTransaction::begin(database, context).await?;
+        let Some(ticket) = repository::tickets_by_ids(&tx, &[ticket_id]).await?.pop() else {
+            return Err(not_found());
+        };
+        let event = |detail: String| AuditEvent {
+            operation: CHANGE_TICKET_STATUS.to_owned(),
+            entity_type: "Ticket".to_owned(),
+            entity_ids: vec![ticket_id],
+            detail: Some(detail),
+        };
+        if !ticket.status.can_become(next) {
+            // Nothing of the attempt may be committed; the rejection is recorded on its own.
+            drop(tx);
+            let message = format!("a ticket cannot move from {} to {}", ticket.status.as_str(), next.as_str());
+            audit::record_rejection(database, context, &event(message.clone())).await?;
+            return Err(ErrorCode::BadUserInput.graphql_error(message));
+        }
+        let detail = format!("{} -> {}", ticket.status.as_str(), next.as_str());
+        let changed = repository::change_ticket_status(&tx, &ticket, next, chrono::Utc::now()).await?;
+        audit::record(&tx, &event(detail), AuditOutcome::Succeeded).await?;
+        tx.commit().await?;
+        Ok(changed.into())
+    }
+}
+
+/// The caller's context when it holds one of `roles`; `FORBIDDEN` otherwise.
+fn require_any_role<'a>(ctx: &Context<'a>, roles: &[&str]) -> Result<&'a TenantContext> {
+    let context = ctx.data::<TenantContext>()?;
+    if roles.iter().any(|role| context.has_role(role)) {
+        Ok(context)
+    } else {
+        Err(ErrorCode::Forbidden.graphql_error(format!("requires one of the roles: {}", roles.join(", "))))
+    }
+}
+
 async fn load_ticket(ctx: &Context<'_>, id: &ID) -> Result<Option<Ticket>> {
     let Some(id) = uuid_of(id) else { return Ok(None) };
     let loader = ctx.data::<DataLoader<TicketLoader>>()?;
@@ -63,7 +142,7 @@ async fn load_ticket(ctx: &Context<'_>, id: &ID) -> Result<Option<Ticket>> {
 }
 
 pub fn build_schema() -> SupportSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .extension(atrium_kit::masking::MaskInternalErrors)
         .extension(atrium_kit::telemetry::GraphQLSpans)

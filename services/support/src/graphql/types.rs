@@ -172,3 +172,50 @@ pub struct TicketConnection {
     pub nodes: Vec<Ticket>,
     pub page_info: PageInfo,
 }
+
+/// How an audited mutation ended.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "atrium_kit::audit::AuditOutcome")]
+pub enum AuditOutcome {
+    Succeeded,
+    Rejected,
+}
+
+/// One entry of the support audit trail: who changed what, when, with which outcome.
+#[derive(SimpleObject)]
+pub struct AuditEntry {
+    pub id: ID,
+    pub occurred_at: DateTime<Utc>,
+    /// Identity-provider subject of the caller.
+    pub subject: String,
+    /// `partner_portal`, `dashboard`, `bi` or `service`.
+    pub client_kind: String,
+    /// The mutation field, e.g. `changeTicketStatus`.
+    pub operation: String,
+    pub entity_type: String,
+    pub entity_ids: Vec<ID>,
+    pub outcome: AuditOutcome,
+    pub detail: Option<String>,
+}
+
+impl From<atrium_kit::audit::AuditEntry> for AuditEntry {
+    fn from(entry: atrium_kit::audit::AuditEntry) -> Self {
+        AuditEntry {
+            id: id_of(entry.id),
+            occurred_at: entry.occurred_at,
+            subject: entry.subject,
+            client_kind: entry.client_kind.as_str().to_owned(),
+            operation: entry.operation,
+            entity_type: entry.entity_type,
+            entity_ids: entry.entity_ids.into_iter().map(id_of).collect(),
+            outcome: entry.outcome.into(),
+            detail: entry.detail,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuditEntryConnection {
+    pub nodes: Vec<AuditEntry>,
+    pub page_info: PageInfo,
+}

@@ -3,7 +3,11 @@
 //! Lists come back ordered by id (UUIDv7, so creation order), which is the pagination order.
 
 use atrium_kit::TenantTransaction;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
 use uuid::Uuid;
 
 use crate::{
@@ -74,6 +78,39 @@ pub async fn tickets_of_customer_accounts(
         .all(tx.connection())
         .await?;
     rows.into_iter().map(ticket_from_row).collect()
+}
+
+/// Moves `ticket` to `next` at `now` and returns it as stored. Callers have checked the
+/// transition (`TicketStatus::can_become`); the timestamps follow it: solving stamps
+/// `solved_at`, closing stamps `closed_at`, reopening clears `solved_at` and counts the reopen.
+pub async fn change_ticket_status(
+    tx: &TenantTransaction,
+    ticket: &Ticket,
+    next: TicketStatus,
+    now: DateTime<Utc>,
+) -> Result<Ticket, SupportError> {
+    let mut update = ticket::Entity::update_many()
+        .col_expr(ticket::Column::Status, Expr::value(next.as_str()))
+        .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .filter(ticket::Column::Id.eq(ticket.id));
+    let mut changed = ticket.clone();
+    changed.status = next;
+    match next {
+        TicketStatus::Solved => {
+            update = update.col_expr(ticket::Column::SolvedAt, Expr::value(now));
+            changed.solved_at = Some(now);
+        }
+        TicketStatus::Closed => update = update.col_expr(ticket::Column::ClosedAt, Expr::value(now)),
+        TicketStatus::Open if ticket.status == TicketStatus::Solved => {
+            update = update
+                .col_expr(ticket::Column::SolvedAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(ticket::Column::ReopenCount, Expr::col(ticket::Column::ReopenCount).add(1));
+            changed.solved_at = None;
+        }
+        _ => {}
+    }
+    update.exec(tx.connection()).await?;
+    Ok(changed)
 }
 
 /// Partner and customer-portal callers see only their tickets (`atrium_kit::scopes`).

@@ -1,6 +1,7 @@
 //! Support subgraph API tests: the real application on port 0, called over HTTP with a
 //! gateway-signed tenant context, on SQLite and (when available) PostgreSQL.
 
+mod audit_log;
 mod helpers;
 mod pagination;
 mod second_level_scopes;
