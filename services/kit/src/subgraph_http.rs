@@ -250,3 +250,14 @@ fn reject(media: &'static str, status: StatusCode, code: ErrorCode, message: &st
     // authentication, method and media-type failures are HTTP-level and keep their status.
     (status, [(header::CONTENT_TYPE, media)], code.response_body(message).to_string()).into_response()
 }
+
+/// The request's tenant transaction, as the handler installed it for resolvers and
+/// DataLoaders.
+pub fn request_transaction(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Arc<TenantTransaction>> {
+    Ok(ctx.data::<Arc<TenantTransaction>>()?.clone())
+}
+
+/// Parses an id argument or entity key; a malformed id simply matches nothing.
+pub fn uuid_of(id: &async_graphql::ID) -> Option<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.as_str()).ok()
+}

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{TenantContext, TenantTransaction, errors::ErrorCode};
-use uuid::Uuid;
 
 use super::{
     loaders::{BlueprintLoader, ServicePackageLoader},
@@ -90,10 +89,4 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
         .data(tx)
 }
 
-pub fn request_transaction(ctx: &Context<'_>) -> Result<Arc<TenantTransaction>> {
-    Ok(ctx.data::<Arc<TenantTransaction>>()?.clone())
-}
-
-pub fn uuid_of(id: &ID) -> Option<Uuid> {
-    Uuid::parse_str(id.as_str()).ok()
-}
+pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};

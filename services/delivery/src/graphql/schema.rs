@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::TenantTransaction;
-use uuid::Uuid;
 
 use super::{
     loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, MilestoneLoader},
@@ -81,11 +80,4 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
         .data(tx)
 }
 
-pub fn request_transaction(ctx: &Context<'_>) -> Result<Arc<TenantTransaction>> {
-    Ok(ctx.data::<Arc<TenantTransaction>>()?.clone())
-}
-
-/// Parses an id argument or key; a malformed id simply matches nothing.
-pub fn uuid_of(id: &ID) -> Option<Uuid> {
-    Uuid::parse_str(id.as_str()).ok()
-}
+pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};

@@ -12,7 +12,6 @@ use atrium_kit::{
     pagination::PageRequest,
 };
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
 use super::{
     loaders::{self, TicketLoader},
@@ -154,11 +153,4 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
     loaders::install(request, &tx).data(tx)
 }
 
-pub fn request_transaction(ctx: &Context<'_>) -> Result<Arc<TenantTransaction>> {
-    Ok(ctx.data::<Arc<TenantTransaction>>()?.clone())
-}
-
-/// Parses an id argument or entity key; a malformed id simply matches nothing.
-pub fn uuid_of(id: &ID) -> Option<Uuid> {
-    Uuid::parse_str(id.as_str()).ok()
-}
+pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};
