@@ -184,3 +184,13 @@ pub async fn redis_url() -> Option<String> {
     eprintln!("skipping: Redis at {url} is unreachable");
     None
 }
+
+/// The `field` (a string) of every node of a connection, in order.
+pub fn node_strings(connection: &serde_json::Value, field: &str) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| node[field].as_str().expect("string field").to_owned())
+        .collect()
+}

@@ -1,16 +1,15 @@
 //! No N+1: resolving many customer representations with their invoices and AR share
 //! costs the same number of SQL statements as resolving two.
 
-use std::sync::atomic::Ordering;
-
-use atrium_kit::demo;
+use atrium_kit::{demo, testing::StatementLog};
 use serde_json::json;
 
-use crate::helpers::spawn_counting_statements;
+use crate::helpers::spawn_observed;
 
 #[tokio::test]
 async fn entity_fetch_with_invoices_costs_the_same_statements_for_2_and_8_customers() {
-    let (finance, statements) = spawn_counting_statements().await;
+    let statements = StatementLog::default();
+    let finance = spawn_observed(atrium_kit::testing::sqlite_url("finance"), None, Some(statements.observer())).await;
     let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
     let query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
                  ... on CustomerAccount { name invoices { nodes { number daysPastDue } } arOver60Share } } }";
@@ -19,9 +18,9 @@ async fn entity_fetch_with_invoices_costs_the_same_statements_for_2_and_8_custom
         let representations: Vec<_> = (0..customers)
             .map(|ordinal| json!({ "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, ordinal) }))
             .collect();
-        statements.store(0, Ordering::SeqCst);
+        statements.clear();
         let data = finance.data("ridgeline", query, json!({ "representations": representations })).await;
-        counts.push(statements.load(Ordering::SeqCst));
+        counts.push(statements.statements().len());
         let entities = data["_entities"].as_array().unwrap();
         assert_eq!(entities.len(), customers);
         assert!(entities.iter().all(|entity| !entity["invoices"]["nodes"].as_array().unwrap().is_empty()));
