@@ -71,6 +71,9 @@ pub struct Config {
     /// what the caller may not see (`filter`, default) or refuse the request (`reject`).
     #[serde(default)]
     pub authorization: crate::authorization::AuthorizationConfig,
+    /// The tenant-aware response cache (lifetimes come from `@cacheControl` hints).
+    #[serde(default)]
+    pub response_cache: crate::response_cache::ResponseCacheConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -148,11 +151,26 @@ pub struct TenantContextConfig {
     /// Lifetime of a signed context, in seconds. Default 60.
     #[serde(default = "default_context_ttl_seconds")]
     pub ttl_seconds: i64,
+    /// Further keys accepted on services' change batches while keys rotate (the
+    /// signing key is always accepted). Default none.
+    #[serde(default)]
+    pub previous_keys: Vec<ContextKey>,
+}
+
+impl TenantContextConfig {
+    /// Keys a change batch from a service may be signed with.
+    pub fn accepted_keys(&self) -> Vec<ContextKey> {
+        std::iter::once(self.signing_key.clone()).chain(self.previous_keys.iter().cloned()).collect()
+    }
 }
 
 impl Default for TenantContextConfig {
     fn default() -> Self {
-        TenantContextConfig { signing_key: ContextKey::development(), ttl_seconds: default_context_ttl_seconds() }
+        TenantContextConfig {
+            signing_key: ContextKey::development(),
+            ttl_seconds: default_context_ttl_seconds(),
+            previous_keys: Vec::new(),
+        }
     }
 }
 

@@ -37,6 +37,7 @@ use crate::{
     in_flight::{InFlight, TaskFailure},
     persisted::IncomingRequest,
     policy::{self, Admission, OperationPolicy},
+    response_cache::Lookup,
     subgraph_client::SubgraphClient,
 };
 
@@ -54,11 +55,17 @@ pub struct GatewayState {
     /// Field- and type-level authorization (`@requiresScopes`), applied before planning.
     pub authorizer: crate::authorization::Authorizer,
     pub telemetry: crate::telemetry::GatewayTelemetry,
+    /// Query answers reused within their `@cacheControl` lifetime, per tenant and scope.
+    pub response_cache: crate::response_cache::ResponseCache,
+    /// Keys services' change batches may be signed with.
+    pub change_keys: Vec<atrium_kit::ContextKey>,
 }
 
 pub fn router(state: Arc<GatewayState>) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .merge(crate::admin::router(state.clone()))
+        .merge(crate::response_cache::router())
         .layer(DefaultBodyLimit::max(state.policy.config().max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), limit_header_size))
         .with_state(state)
@@ -92,38 +99,43 @@ struct RequestBody {
     extensions: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// The checks every GraphQL POST endpoint of the gateway makes before reading the
+/// request (body size, CSRF, authentication, JSON content type, no batches), in the
+/// module's order: the caller and the body as JSON, or the rejection to send.
+pub(crate) async fn authenticated_json_body(
+    state: &GatewayState,
+    media: &'static str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(atrium_kit::TenantContext, serde_json::Value), Response> {
+    let body = body.map_err(|rejection| body_rejected(media, &rejection))?;
+    if let Some(response) = csrf_rejection(state, media, headers) {
+        return Err(response);
+    }
+    let context = state.authenticator.authenticate(headers).await.map_err(|error| unauthenticated(media, &error))?;
+    if !has_json_content_type(headers) {
+        let message = "POST bodies must be application/json";
+        return Err(reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", message));
+    }
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not valid JSON"))?;
+    if value.is_array() {
+        let message = "batched requests are not accepted";
+        return Err(reject(media, StatusCode::BAD_REQUEST, "BATCHING_NOT_SUPPORTED", message));
+    }
+    Ok((context, value))
+}
+
 async fn graphql_post(
     State(state): State<Arc<GatewayState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return body_rejected(media, &rejection),
+    let (context, value) = match authenticated_json_body(&state, media, &headers, body).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
     };
-    if let Some(response) = csrf_rejection(&state, media, &headers) {
-        return response;
-    }
-    let context = match state.authenticator.authenticate(&headers).await {
-        Ok(context) => context,
-        Err(error) => return unauthenticated(media, &error),
-    };
-    if !has_json_content_type(&headers) {
-        return reject(
-            media,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_REQUEST",
-            "POST bodies must be application/json",
-        );
-    }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(_) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not valid JSON"),
-    };
-    if value.is_array() {
-        return reject(media, StatusCode::BAD_REQUEST, "BATCHING_NOT_SUPPORTED", "batched requests are not accepted");
-    }
     let incoming = match serde_json::from_value::<RequestBody>(value) {
         Ok(RequestBody { query, document_id, operation_name, variables, extensions }) => IncomingRequest {
             query,
@@ -150,7 +162,7 @@ async fn graphql_post(
 }
 
 /// 413 with a GraphQL error body when the body exceeds `policy.max_body_bytes`.
-fn body_rejected(media: &'static str, rejection: &BytesRejection) -> Response {
+pub(crate) fn body_rejected(media: &'static str, rejection: &BytesRejection) -> Response {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return reject(media, StatusCode::PAYLOAD_TOO_LARGE, policy::codes::PAYLOAD_TOO_LARGE, "the body is too large");
     }
@@ -159,7 +171,7 @@ fn body_rejected(media: &'static str, rejection: &BytesRejection) -> Response {
 }
 
 /// The rejection of a request a foreign web page could have sent without a CORS preflight.
-fn csrf_rejection(state: &GatewayState, media: &'static str, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn csrf_rejection(state: &GatewayState, media: &'static str, headers: &HeaderMap) -> Option<Response> {
     if policy::is_csrf_safe(headers, &state.policy.config().csrf_preflight_headers) {
         return None;
     }
@@ -241,7 +253,7 @@ async fn resolve_document(
         .map_err(|rejection| reject(media, rejection.status(), rejection.code(), rejection.message()))
 }
 
-fn parse_get_parameters(raw: &str) -> Result<IncomingRequest, &'static str> {
+pub(crate) fn parse_get_parameters(raw: &str) -> Result<IncomingRequest, &'static str> {
     let mut request = IncomingRequest::default();
     for (key, value) in form_urlencoded_pairs(raw) {
         match key.as_str() {
@@ -320,6 +332,20 @@ async fn execute(
             return reject(media, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "internal error");
         }
     };
+    let cache = match admission.operation_kind {
+        Some(OperationKind::Query) => state.response_cache.lookup(context, &request, &authorized.removed).await,
+        _ => Lookup::NotCacheable,
+    };
+    let cache_label = cache.label();
+    let max_age = cache.max_age();
+    let pending = match cache {
+        Lookup::Hit { body, .. } => {
+            let response = ExecutionResponse { body, outcome: Outcome::Success };
+            return respond(state, media, &admission, response, authorized.errors, (max_age, cache_label));
+        }
+        Lookup::Miss(pending) => Some(pending),
+        Lookup::Uncached { .. } | Lookup::NotCacheable => None,
+    };
     let transport = state.subgraphs.for_request(signed).with_caller(context);
     let inbound = match (&state.inbound, admission.operation_kind) {
         (Some(inbound), Some(OperationKind::Query)) => Some((Arc::clone(inbound), InboundKey::new(context, &request))),
@@ -343,14 +369,48 @@ async fn execute(
         }
     };
     let execution = tokio::time::timeout(admission.timeout(), run);
-    let Ok(mut response) = execution.await else {
+    let Ok(response) = execution.await else {
         tracing::warn!(timeout_ms = admission.limits.gateway_timeout_ms, "request exceeded the gateway timeout");
         return reject(media, StatusCode::GATEWAY_TIMEOUT, policy::codes::GATEWAY_TIMEOUT, "the request took too long");
     };
-    apply_response_policy(state, &admission, response.outcome, &mut response.body);
-    let outcome = add_authorization_errors(response.outcome, &mut response.body, authorized.errors);
-    graphql_response(media, outcome, response.body)
+    // Only a clean execution is reusable; an answer with errors may be transient.
+    let clean = response.outcome == Outcome::Success;
+    if let (Some(pending), true) = (pending, clean) {
+        state.response_cache.store(pending, &response.body).await;
+    }
+    let max_age = if clean { max_age } else { 0 };
+    respond(state, media, &admission, response, authorized.errors, (max_age, cache_label))
 }
+
+/// The client's answer: per-caller response policy and authorization errors on top of
+/// the execution's (or the cache's) body, with the cache headers. `Cache-Control` is
+/// `private`: every answer belongs to one tenant and scope, so no shared HTTP cache may
+/// keep it, while the caller's own client (a BI tool, a browser) may, for `max-age`.
+fn respond(
+    state: &GatewayState,
+    media: &'static str,
+    admission: &Admission,
+    mut response: ExecutionResponse,
+    authorization_errors: Vec<serde_json::Value>,
+    (max_age, cache_label): (u32, &'static str),
+) -> Response {
+    apply_response_policy(state, admission, response.outcome, &mut response.body);
+    let outcome = add_authorization_errors(response.outcome, &mut response.body, authorization_errors);
+    let mut http_response = graphql_response(media, outcome, response.body);
+    let cache_control = match max_age {
+        0 => HeaderValue::from_static("no-store"),
+        seconds => HeaderValue::from_str(&format!("private, max-age={seconds}"))
+            .unwrap_or(HeaderValue::from_static("no-store")),
+    };
+    let headers = http_response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, cache_control);
+    headers.insert(header::VARY, HeaderValue::from_static("authorization"));
+    headers.insert(CACHE_STATUS_HEADER, HeaderValue::from_static(cache_label));
+    http_response
+}
+
+/// `hit`, `miss` or `bypass`: whether the gateway's response cache answered.
+pub const CACHE_STATUS_HEADER: &str = "x-atrium-cache";
 
 /// Field authorization for the caller (`crate::authorization`): what to leave out of the
 /// plan, or 403 when the client kind's policy is `reject`. Nothing has been fetched yet.
@@ -461,7 +521,7 @@ fn graphql_response(media: &'static str, outcome: Outcome, body: serde_json::Val
     }
 }
 
-fn unauthenticated(media: &'static str, error: &AuthError) -> Response {
+pub(crate) fn unauthenticated(media: &'static str, error: &AuthError) -> Response {
     tracing::info!(reason = %error, "rejected an unauthenticated request");
     let mut response =
         reject(media, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated.as_str(), "authentication required");
@@ -469,7 +529,7 @@ fn unauthenticated(media: &'static str, error: &AuthError) -> Response {
     response
 }
 
-fn not_acceptable() -> Response {
+pub(crate) fn not_acceptable() -> Response {
     reject(
         APPLICATION_JSON,
         StatusCode::NOT_ACCEPTABLE,
@@ -478,7 +538,7 @@ fn not_acceptable() -> Response {
     )
 }
 
-fn reject(media: &'static str, status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn reject(media: &'static str, status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response()
 }

@@ -1,6 +1,7 @@
 //! Atrium gateway library: configuration, startup, the GraphQL-over-HTTP endpoint,
 //! authentication, the federation engine, the subgraph client and supergraph composition.
 
+pub mod admin;
 pub mod auth;
 pub mod authorization;
 pub mod composition;
@@ -13,6 +14,7 @@ pub mod persisted;
 pub mod policy;
 pub mod rate_limit;
 mod redis_connection;
+pub mod response_cache;
 pub mod startup;
 pub mod subgraph_client;
 pub mod telemetry;

@@ -30,6 +30,8 @@ pub enum GatewayStartupError {
     Policy(#[from] SchemaParseError),
     #[error(transparent)]
     Authorization(#[from] crate::authorization::RequirementsError),
+    #[error(transparent)]
+    ResponseCache(#[from] crate::response_cache::ResponseCacheError),
     #[error("invalid Redis configuration: {0}")]
     Redis(String),
     #[error(transparent)]
@@ -102,6 +104,14 @@ impl Application {
             policy,
             authorizer,
             telemetry: crate::telemetry::GatewayTelemetry::new(Arc::clone(&metrics)),
+            response_cache: crate::response_cache::ResponseCache::new(
+                &sdl,
+                config.response_cache.clone(),
+                config.redis.url.as_deref(),
+                &config.rate_limits.key_prefix,
+                &metrics,
+            )?,
+            change_keys: config.tenant_context.accepted_keys(),
         });
         crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));
         let readiness = crate::telemetry::readiness_checks(Arc::downgrade(&state), config.redis.url.clone());

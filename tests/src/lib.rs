@@ -46,6 +46,15 @@ pub struct Stack {
 impl Stack {
     /// Starts everything; `None` when PostgreSQL is requested but unavailable outside CI.
     pub async fn start(backend: Backend) -> Option<Stack> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts everything, with `configure_gateway` applied to the first gateway (the one
+    /// the services' outbox relays deliver change events to).
+    pub async fn start_with(
+        backend: Backend,
+        configure_gateway: impl FnOnce(&mut atrium_gateway::config::Config),
+    ) -> Option<Stack> {
         let mut databases = Vec::new();
         let mut urls = Vec::new();
         for service in SERVICES {
@@ -65,12 +74,16 @@ impl Stack {
         }
         let [catalog, delivery, finance, support, analytics]: [DatabaseUrls; 5] =
             urls.try_into().unwrap_or_else(|_| unreachable!("five services"));
+        // The first gateway's address is fixed before the services start, so their
+        // outbox relays deliver change events to it (as in `make run`).
+        let gateway_port = free_port();
+        let changes_to = format!("http://127.0.0.1:{gateway_port}");
         let (catalog, delivery, finance, support, analytics) = tokio::join!(
-            start_catalog(catalog),
-            start_delivery(delivery),
-            start_finance(finance),
-            start_support(support),
-            start_analytics(analytics),
+            start_catalog(catalog, &changes_to),
+            start_delivery(delivery, &changes_to),
+            start_finance(finance, &changes_to),
+            start_support(support, &changes_to),
+            start_analytics(analytics, &changes_to),
         );
         let subgraph_urls = vec![
             ("catalog", catalog),
@@ -90,7 +103,12 @@ impl Stack {
             client: reqwest::Client::new(),
             databases,
         };
-        stack.gateway_url = stack.start_gateway(|_| {}).await;
+        stack.gateway_url = stack
+            .start_gateway(|config| {
+                configure_gateway(config);
+                config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], gateway_port));
+            })
+            .await;
         Some(stack)
     }
 
@@ -217,8 +235,9 @@ impl Stack {
 
 macro_rules! service_starter {
     ($function:ident, $crate_name:ident) => {
-        async fn $function(urls: DatabaseUrls) -> String {
-            let config = atrium_kit::service::ServiceConfig::for_tests(urls.runtime, urls.owner);
+        async fn $function(urls: DatabaseUrls, changes_to: &str) -> String {
+            let mut config = atrium_kit::service::ServiceConfig::for_tests(urls.runtime, urls.owner);
+            config.changes.gateway_url = Some(changes_to.to_owned());
             let application = $crate_name::startup::build(&config)
                 .await
                 .unwrap_or_else(|error| panic!("{} starts: {error}", stringify!($crate_name)));
@@ -227,6 +246,14 @@ macro_rules! service_starter {
             url
         }
     };
+}
+
+/// A port no one listens on right now (the OS picks it; it is released at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 service_starter!(start_catalog, atrium_catalog);

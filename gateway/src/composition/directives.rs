@@ -21,7 +21,11 @@ pub(crate) struct AppliedDirective {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LinkSpec {
     pub url: &'static str,
-    pub purpose: &'static str,
+    /// `for:` of the link; `None` for specs a gateway that does not know them may
+    /// ignore (Apollo's rule for `@composeDirective` specs).
+    pub purpose: Option<&'static str>,
+    /// `import:` of the link, for specs whose directives keep their bare name.
+    pub import: Option<&'static str>,
 }
 
 /// Where the directive is printed relative to the join directives; Apollo
@@ -48,7 +52,11 @@ pub(crate) struct ComposedDirective {
 pub(crate) const COMPOSED_DIRECTIVES: &[ComposedDirective] = &[
     ComposedDirective {
         name: "inaccessible",
-        link: Some(LinkSpec { url: "https://specs.apollo.dev/inaccessible/v0.2", purpose: "SECURITY" }),
+        link: Some(LinkSpec {
+            url: "https://specs.apollo.dev/inaccessible/v0.2",
+            purpose: Some("SECURITY"),
+            import: None,
+        }),
         definitions: &[
             "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION",
         ],
@@ -64,7 +72,11 @@ pub(crate) const COMPOSED_DIRECTIVES: &[ComposedDirective] = &[
     },
     ComposedDirective {
         name: "requiresScopes",
-        link: Some(LinkSpec { url: "https://specs.apollo.dev/requiresScopes/v0.1", purpose: "SECURITY" }),
+        link: Some(LinkSpec {
+            url: "https://specs.apollo.dev/requiresScopes/v0.1",
+            purpose: Some("SECURITY"),
+            import: None,
+        }),
         definitions: &[
             concat!(
                 "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) ",
@@ -74,6 +86,17 @@ pub(crate) const COMPOSED_DIRECTIVES: &[ComposedDirective] = &[
         ],
         placement: Placement::AfterJoinField,
         merge: scopes_conjunction,
+    },
+    ComposedDirective {
+        name: "cacheControl",
+        link: Some(LinkSpec {
+            url: "https://specs.atrium.dev/cacheControl/v0.1",
+            purpose: None,
+            import: Some("[\"@cacheControl\"]"),
+        }),
+        definitions: &["directive @cacheControl(maxAge: Int!) on OBJECT | INTERFACE | FIELD_DEFINITION"],
+        placement: Placement::AfterJoinField,
+        merge: shortest_max_age,
     },
 ];
 
@@ -101,6 +124,25 @@ fn distinct(mut applied: Vec<AppliedDirective>) -> Vec<AppliedDirective> {
 fn first(mut applied: Vec<AppliedDirective>) -> Vec<AppliedDirective> {
     applied.truncate(1);
     applied
+}
+
+/// Several subgraphs hinting one element: the shortest `maxAge` wins, since each
+/// subgraph's hint bounds how stale its part of the answer may be. An unreadable value
+/// becomes `maxAge: 0` (never cached): fail towards freshness.
+fn shortest_max_age(applied: Vec<AppliedDirective>) -> Vec<AppliedDirective> {
+    let shortest = applied
+        .iter()
+        .map(|directive| {
+            directive
+                .args
+                .iter()
+                .find(|(name, _)| name == "maxAge")
+                .and_then(|(_, value)| value.parse::<u32>().ok())
+                .unwrap_or(0)
+        })
+        .min()
+        .unwrap_or(0);
+    vec![AppliedDirective { name: "cacheControl".into(), args: vec![("maxAge".into(), shortest.to_string())] }]
 }
 
 /// `@requiresScopes` applications are requirements in disjunctive normal form
@@ -188,6 +230,16 @@ mod tests {
 
     fn scopes(printed: &str) -> AppliedDirective {
         AppliedDirective { name: "requiresScopes".into(), args: vec![("scopes".into(), printed.into())] }
+    }
+
+    fn max_age(value: &str) -> AppliedDirective {
+        AppliedDirective { name: "cacheControl".into(), args: vec![("maxAge".into(), value.into())] }
+    }
+
+    #[test]
+    fn cache_hints_of_several_subgraphs_keep_the_shortest_and_fail_to_zero() {
+        assert_eq!(shortest_max_age(vec![max_age("300"), max_age("60")]), vec![max_age("60")]);
+        assert_eq!(shortest_max_age(vec![max_age("300"), max_age("\"soon\"")]), vec![max_age("0")]);
     }
 
     #[test]

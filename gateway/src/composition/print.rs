@@ -105,7 +105,15 @@ fn schema_block(supergraph: &Supergraph, used: &[&str]) -> String {
     ];
     for spec in COMPOSED_DIRECTIVES.iter().filter(|d| used.contains(&d.name)) {
         if let Some(link) = spec.link {
-            links.push(format!("@link(url: {}, for: {})", quote(link.url), link.purpose));
+            let mut printed = format!("@link(url: {}", quote(link.url));
+            if let Some(import) = link.import {
+                let _ = write!(printed, ", import: {import}");
+            }
+            if let Some(purpose) = link.purpose {
+                let _ = write!(printed, ", for: {purpose}");
+            }
+            printed.push(')');
+            links.push(printed);
         }
     }
     let mut out = String::from("schema");

@@ -98,6 +98,10 @@ struct RedisBackend {
 pub struct DocumentStore {
     backend: Backend,
     snapshot: RwLock<HashMap<(Scope, ClientKind), PublishedSet>>,
+    /// Publications and reloads of this process run one at a time: a reload that read the
+    /// store before a publication must not replace the newer snapshot, and two publications
+    /// of one (scope, client) must not both take the same version.
+    writes: tokio::sync::Mutex<()>,
     apq_local: moka::sync::Cache<(Uuid, String), Arc<str>>,
     apq_ttl: Duration,
 }
@@ -120,6 +124,7 @@ impl DocumentStore {
         Ok(DocumentStore {
             backend,
             snapshot: RwLock::new(HashMap::new()),
+            writes: tokio::sync::Mutex::new(()),
             apq_local: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(apq_ttl).build(),
             apq_ttl,
         })
@@ -144,6 +149,18 @@ impl DocumentStore {
 
     /// Stores a manifest as the next version for (scope, client) and refreshes the snapshot.
     pub async fn publish(&self, scope: Scope, client: ClientKind, manifest: Manifest) -> Result<u64, StoreError> {
+        Ok(self.publish_publication(scope, client, manifest).await?.version)
+    }
+
+    /// Like [`DocumentStore::publish`], returning the stored publication. Requests on this
+    /// process see it as soon as this returns; other processes at their next reload.
+    pub async fn publish_publication(
+        &self,
+        scope: Scope,
+        client: ClientKind,
+        manifest: Manifest,
+    ) -> Result<Publication, StoreError> {
+        let _writes = self.writes.lock().await;
         let previous = self.load_one(scope, client).await?.map_or(0, |publication| publication.version);
         let publication =
             Publication { version: previous + 1, published_at: chrono::Utc::now().to_rfc3339(), manifest };
@@ -167,7 +184,7 @@ impl DocumentStore {
             }
         }
         self.snapshot.write().insert((scope, client), PublishedSet::from(&publication.manifest));
-        Ok(publication.version)
+        Ok(publication)
     }
 
     /// Every stored publication (for `pq check` and reloads).
@@ -230,6 +247,7 @@ impl DocumentStore {
 
     /// Re-reads every publication into the request-time snapshot.
     pub async fn reload(&self) -> Result<usize, StoreError> {
+        let _writes = self.writes.lock().await;
         let publications = self.load_all().await?;
         let count = publications.len();
         let snapshot = publications

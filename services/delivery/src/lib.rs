@@ -12,5 +12,5 @@ pub mod startup;
 
 /// The subgraph's Federation v2 SDL, as committed under `schema/delivery.graphql`.
 pub fn sdl() -> String {
-    graphql::build_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    graphql::build_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }

@@ -2,10 +2,13 @@
 //! behave identically in every service: the tenant context and its gateway signature, the
 //! tenant-scoped database transaction (and PostgreSQL row-level security helpers for
 //! migrations), the GraphQL-over-HTTP handler for subgraphs, cursor pagination, the closed
-//! set of client-visible error codes, telemetry initialisation and the demo tenant registry.
+//! set of client-visible error codes, telemetry initialisation, the audit trail, the change
+//! outbox and its relay to the gateway, and the demo tenant registry.
 //! Entities, domain types, repositories and configuration stay in each service.
 
 pub mod audit;
+pub mod cache_control;
+pub mod changes;
 pub mod config;
 pub mod context_token;
 pub mod db;

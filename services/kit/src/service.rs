@@ -1,7 +1,8 @@
 //! Hosting a subgraph service: the configuration every service shares (listen address,
-//! database URLs, accepted context keys, demo seeding, log format) and the application
-//! that wires migration, seeding, the schema and the HTTP handler together, so each
-//! service's `startup.rs` only names its own migrator, seed and schema.
+//! database URLs, accepted context keys, demo seeding, log format, change delivery) and the
+//! application that wires migration, seeding, the schema, the HTTP handler and the change
+//! relay together, so each service's `startup.rs` only names its own migrator, seed and
+//! schema.
 
 use std::{net::SocketAddr, path::Path, sync::Arc};
 
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 use crate::{
     ContextKey, ContextVerifier,
+    changes::{self, ChangeRelay, ChangesConfig},
     config::ConfigError,
     db::StatementObserver,
     startup::{BoundServer, StartupError, prepare_database},
@@ -60,6 +62,10 @@ pub struct ServiceConfig {
     /// Traces, metrics and their export (`[telemetry]`); export is off by default.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// Delivery of change events to the gateway (`[changes]`), for services with an
+    /// outbox. [`ServiceConfig::load`] defaults `gateway_url` to the local gateway.
+    #[serde(default)]
+    pub changes: ChangesConfig,
 }
 
 fn default_max_connections() -> u32 {
@@ -81,10 +87,13 @@ impl ServiceConfig {
             ("listen", toml::Value::String(format!("127.0.0.1:{}", identity.default_port))),
             ("database_url", toml::Value::String(format!("sqlite://.atrium/data/{}.sqlite?mode=rwc", identity.name))),
         ];
-        crate::config::load_with_defaults(file, identity.env_prefix, &defaults)
+        let mut config: ServiceConfig = crate::config::load_with_defaults(file, identity.env_prefix, &defaults)?;
+        config.changes = std::mem::take(&mut config.changes).with_local_default();
+        Ok(config)
     }
 
-    /// A configuration for tests: port 0, the given database, the development key.
+    /// A configuration for tests: port 0, the given database, the development key, no
+    /// change delivery.
     pub fn for_tests(database_url: String, migration_database_url: Option<String>) -> Self {
         ServiceConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -95,6 +104,7 @@ impl ServiceConfig {
             seed_demo_data: true,
             log_format: LogFormat::default(),
             telemetry: TelemetryConfig::default(),
+            changes: ChangesConfig::default(),
         }
     }
 }
@@ -108,11 +118,14 @@ pub struct SubgraphApplication {
     database: DatabaseConnection,
     metrics: Arc<Metrics>,
     _pool_gauges: Vec<opentelemetry::metrics::ObservableGauge<i64>>,
+    /// Runs while the server runs; only services whose migrations create an outbox have one.
+    relay: Option<ChangeRelay>,
 }
 
 impl SubgraphApplication {
     /// Migrates (as the owner), connects the runtime pool (reporting statements to
-    /// `observer`), seeds when configured, and binds the GraphQL endpoint.
+    /// `observer`), seeds when configured, prepares the change relay when the database has
+    /// an outbox, and binds the GraphQL endpoint.
     pub async fn build<M: MigratorTrait, E: Executor + Clone>(
         config: &ServiceConfig,
         observer: Option<StatementObserver>,
@@ -132,13 +145,21 @@ impl SubgraphApplication {
         }
         let metrics = Arc::new(Metrics::new(telemetry::service_name(), &config.telemetry)?);
         let pool_gauges = telemetry::observe_pool(&metrics, &database, config.max_connections);
+        let has_outbox = changes::has_outbox(&database).await?;
+        // The relay's own one-connection pool: it neither waits for nor holds connections
+        // requests need, and its statements stay out of request statement logs.
+        let relay_database =
+            if has_outbox { crate::db::connect(&config.database_url, 1, None).await? } else { database.clone() };
+        // Built even without an outbox, so a bad `[changes]` section fails every service.
+        let relay = ChangeRelay::new(relay_database, &config.changes, &config.context_keys, &metrics)?;
+        let relay = has_outbox.then_some(relay);
         let graphql =
             subgraph_http::router(executor, ContextVerifier::new(&config.context_keys), database.clone(), install);
         let graphql = telemetry::track_requests(graphql, &metrics, RequestSpanOptions { continue_remote_trace: true });
         let router =
             graphql.merge(telemetry::operational_routes(Arc::clone(&metrics), readiness_checks::<M>(&database)));
         let server = BoundServer::bind(config.listen, router).await?;
-        Ok(SubgraphApplication { server, database, metrics, _pool_gauges: pool_gauges })
+        Ok(SubgraphApplication { server, database, metrics, _pool_gauges: pool_gauges, relay })
     }
 
     /// This service's metrics registry (what `/metrics` serves).
@@ -154,12 +175,29 @@ impl SubgraphApplication {
         &self.database
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.run_until_stopped().await
+    /// Where the relay delivers change events; `None` without an outbox or delivery.
+    pub fn changes_endpoint(&self) -> Option<&reqwest::Url> {
+        self.relay.as_ref().and_then(ChangeRelay::endpoint)
     }
 
+    /// Serves (and relays changes) until Ctrl-C or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let relay = self.relay.map(ChangeRelay::spawn);
+        let served = self.server.run_until_stopped().await;
+        if let Some(relay) = relay {
+            relay.stop().await;
+        }
+        served
+    }
+
+    /// Serves (and relays changes) until `stop` completes.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        self.server.run_until(stop).await
+        let relay = self.relay.map(ChangeRelay::spawn);
+        let served = self.server.run_until(stop).await;
+        if let Some(relay) = relay {
+            relay.stop().await;
+        }
+        served
     }
 }
 
@@ -243,5 +281,43 @@ mod tests {
         let config: ServiceConfig = toml::from_str(&text).unwrap();
         assert!(!config.seed_demo_data);
         assert_eq!(config.context_keys.len(), 1);
+        assert_eq!(config.changes.gateway_url.as_deref(), Some("http://gateway:4000"));
+        assert_eq!(
+            config.changes.endpoint().unwrap().map(|url| url.to_string()).as_deref(),
+            Some("http://gateway:4000/internal/changes")
+        );
+        assert_eq!((config.changes.poll_interval_ms, config.changes.batch_size), (200, 100));
+        assert_eq!(config.changes.retention_seconds, 86_400);
+    }
+
+    #[test]
+    fn change_delivery_is_on_when_loaded_and_off_in_tests() {
+        let identity = ServiceIdentity {
+            name: "example",
+            binary: "atrium-example",
+            env_prefix: "ATRIUM_CHANGES_DEFAULT_TEST",
+            default_port: 4999,
+        };
+        let loaded = ServiceConfig::load(&identity, None).unwrap();
+        assert_eq!(loaded.changes.gateway_url.as_deref(), Some(changes::LOCAL_GATEWAY_URL));
+        assert_eq!(loaded.changes.poll_interval_ms, 200);
+        let for_tests = ServiceConfig::for_tests("sqlite::memory:".into(), None);
+        assert_eq!(for_tests.changes.gateway_url, None);
+    }
+
+    #[test]
+    fn an_empty_gateway_url_in_the_file_turns_delivery_off() {
+        let path = std::env::temp_dir().join(format!("atrium-changes-off-{}.toml", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, "[changes]\ngateway_url = \"\"\nbatch_size = 7\n").unwrap();
+        let identity = ServiceIdentity {
+            name: "example",
+            binary: "atrium-example",
+            env_prefix: "ATRIUM_CHANGES_OFF_TEST",
+            default_port: 4999,
+        };
+        let loaded = ServiceConfig::load(&identity, Some(&path)).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(loaded.changes.gateway_url, None);
+        assert_eq!(loaded.changes.batch_size, 7);
     }
 }

@@ -20,6 +20,8 @@ pub enum StartupError {
     Bind { address: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Telemetry(#[from] crate::telemetry::TelemetryError),
+    #[error(transparent)]
+    Changes(#[from] crate::changes::RelayError),
 }
 
 /// Applies pending migrations as the owner, then opens the runtime pool. On PostgreSQL the

@@ -1,6 +1,7 @@
 //! Whole-system tests through the gateway: the portal query across five services,
 //! authentication, field authorization, tenant isolation, PostgreSQL row-level security and schema drift.
 
+mod admin_publish;
 mod audit_log;
 mod authentication;
 mod field_authorization;
@@ -11,6 +12,7 @@ mod operation_policy;
 mod persisted_documents;
 mod portal_query;
 mod rate_limits;
+mod response_cache;
 mod row_level_security;
 mod schema_drift;
 mod second_level_scopes;

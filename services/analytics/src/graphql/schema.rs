@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::TenantTransaction;
+use atrium_kit::{TenantTransaction, cache_control::cache_control};
 
 use super::{
     loaders::{ActiveModelLoader, CustomerSignalsLoader},
@@ -16,9 +16,14 @@ pub type AnalyticsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 pub struct Query;
 
+/// Seconds the health model may be reused: it is versioned configuration that changes
+/// when an operator publishes a new version.
+const HEALTH_MODEL_MAX_AGE: u32 = 3600;
+
 #[Object]
 impl Query {
     /// The tenant's active customer-health model: version, bands and measures.
+    #[graphql(directive = cache_control::apply(HEALTH_MODEL_MAX_AGE))]
     async fn health_model(&self, ctx: &Context<'_>) -> Result<HealthModel> {
         types::active_health_model(ctx).await
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject, dataloader::DataLoader};
-use atrium_kit::errors::ErrorCode;
+use atrium_kit::{cache_control::cache_control, errors::ErrorCode};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -58,7 +58,9 @@ impl CustomerAccount {
 impl CustomerAccount {
     /// Health computed now from the required inputs and analytics' own signals
     /// (DOMAIN.md §10, measures of this slice).
-    #[graphql(requires = "openUrgentHighTicketCount arOver60Share")]
+    // Support and finance announce changes to the inputs as `CustomerAccount` changes,
+    // which drops cached answers early; the hint bounds the rest (analytics' own signals).
+    #[graphql(requires = "openUrgentHighTicketCount arOver60Share", directive = cache_control::apply(300))]
     async fn health(&self, ctx: &Context<'_>) -> Result<HealthScore> {
         let model = active_model_version(ctx).await?;
         let signals = match Uuid::parse_str(self.id.as_str()) {

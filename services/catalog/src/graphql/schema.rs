@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::{TenantContext, TenantTransaction, errors::ErrorCode};
+use atrium_kit::{TenantContext, TenantTransaction, cache_control::cache_control, errors::ErrorCode};
 
 use super::{
     loaders::{BlueprintLoader, ServicePackageLoader},
@@ -16,9 +16,14 @@ pub type CatalogSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 pub struct Query;
 
+/// Seconds a catalog answer may be reused: tenants, packages, blueprints and branding
+/// are configuration that changes rarely and is read on every portal page.
+const CATALOG_MAX_AGE: u32 = 300;
+
 #[Object]
 impl Query {
     /// The calling tenant.
+    #[graphql(directive = cache_control::apply(CATALOG_MAX_AGE))]
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Tenant> {
         let tx = request_transaction(ctx)?;
         repository::current_tenant(&tx)
@@ -28,6 +33,7 @@ impl Query {
     }
 
     /// The tenant's service packages.
+    #[graphql(directive = cache_control::apply(CATALOG_MAX_AGE))]
     async fn service_packages(
         &self,
         ctx: &Context<'_>,
@@ -38,6 +44,7 @@ impl Query {
     }
 
     /// The tenant's blueprints (delivery playbooks).
+    #[graphql(directive = cache_control::apply(CATALOG_MAX_AGE))]
     async fn blueprints(
         &self,
         ctx: &Context<'_>,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::TenantTransaction;
+use atrium_kit::{TenantTransaction, cache_control::cache_control};
 
 use super::{
     loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, MilestoneLoader},
@@ -15,9 +15,14 @@ pub type DeliverySchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 pub struct Query;
 
+/// Seconds a delivery answer may be reused: plans and progress move during the working
+/// day, so dashboards see them within a minute.
+const DELIVERY_MAX_AGE: u32 = 60;
+
 #[Object]
 impl Query {
     /// The tenant's engagements, ordered by creation, optionally only some statuses.
+    #[graphql(directive = cache_control::apply(DELIVERY_MAX_AGE))]
     async fn engagements(
         &self,
         ctx: &Context<'_>,
@@ -29,6 +34,7 @@ impl Query {
     }
 
     /// One engagement of the tenant; another tenant's id yields null.
+    #[graphql(directive = cache_control::apply(DELIVERY_MAX_AGE))]
     async fn engagement(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Engagement>> {
         load_engagement(ctx, &id).await
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::{TenantTransaction, pagination::PageRequest};
+use atrium_kit::{TenantTransaction, cache_control::cache_control, pagination::PageRequest};
 
 use super::{
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
@@ -23,9 +23,14 @@ pub type FinanceSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 pub struct Query;
 
+/// Seconds a finance answer may be reused: balances change with invoices and payments,
+/// which a reporting dashboard may show a minute late but no more.
+const FINANCE_MAX_AGE: u32 = 60;
+
 #[Object]
 impl Query {
     /// The tenant's customer accounts, ordered by id (roster order for the demo data).
+    #[graphql(directive = cache_control::apply(FINANCE_MAX_AGE))]
     async fn customer_accounts(
         &self,
         ctx: &Context<'_>,
@@ -43,12 +48,14 @@ impl Query {
     }
 
     /// One customer account of the tenant; null for unknown ids and other tenants' ids.
+    #[graphql(directive = cache_control::apply(FINANCE_MAX_AGE))]
     async fn customer_account(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerAccount>> {
         load_customer_account(ctx, &id).await
     }
 
     /// The tenant's invoices, ordered by id; `overdueOnly` keeps open invoices with a
     /// balance past their due date.
+    #[graphql(directive = cache_control::apply(FINANCE_MAX_AGE))]
     async fn invoices(
         &self,
         ctx: &Context<'_>,

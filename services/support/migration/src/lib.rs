@@ -1,10 +1,12 @@
-//! Schema migrations of the support database (tickets, audit log). One migration per file.
+//! Schema migrations of the support database (tickets, audit log, change outbox). One
+//! migration per file.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_support;
 mod m20261128_000002_second_level_scopes;
 mod m20261201_000003_audit_log;
+mod m20261205_000004_change_outbox;
 
 pub struct Migrator;
 
@@ -15,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_support::Migration),
             Box::new(m20261128_000002_second_level_scopes::Migration),
             Box::new(m20261201_000003_audit_log::Migration),
+            Box::new(m20261205_000004_change_outbox::Migration),
         ]
     }
 }

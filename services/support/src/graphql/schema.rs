@@ -1,7 +1,8 @@
 //! Support schema: root fields, federation entity resolvers (`Ticket` through a
 //! DataLoader; `CustomerAccount` as a stub whose contributed fields load per tenant), and
 //! the per-request data (tenant transaction + DataLoaders) the subgraph handler installs,
-//! and the audited `changeTicketStatus` mutation with the `auditLog` it writes to.
+//! and the audited `changeTicketStatus` mutation with the `auditLog` it writes to and the
+//! change events it records for the gateway's response cache.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, data
 use atrium_kit::{
     ErrorCode, TenantContext, TenantTransaction,
     audit::{self, AuditEvent, AuditOutcome},
+    cache_control::cache_control,
     pagination::PageRequest,
 };
 use sea_orm::DatabaseConnection;
@@ -25,9 +27,15 @@ pub type SupportSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub struct Query;
 
+/// Seconds a ticket answer may be reused. Short, because agents work tickets all day;
+/// every status change also invalidates cached answers at once through the outbox. The
+/// audit log has no hint: it is never cached.
+const TICKETS_MAX_AGE: u32 = 30;
+
 #[Object]
 impl Query {
     /// The tenant's tickets, ordered by id (creation order).
+    #[graphql(directive = cache_control::apply(TICKETS_MAX_AGE))]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -45,6 +53,7 @@ impl Query {
     }
 
     /// One ticket of the tenant; null for unknown ids and other tenants' ids.
+    #[graphql(directive = cache_control::apply(TICKETS_MAX_AGE))]
     async fn ticket(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Ticket>> {
         load_ticket(ctx, &id).await
     }
@@ -92,7 +101,8 @@ pub struct Mutation;
 impl Mutation {
     /// Moves a ticket of the caller's tenant to another status along the allowed
     /// transitions. Every attempt past the role check is audited: a change together with
-    /// its `SUCCEEDED` entry in one transaction, a refused transition as `REJECTED`.
+    /// its `SUCCEEDED` entry and its change events in one transaction, a refused transition
+    /// as `REJECTED` (with no change event: nothing changed).
     async fn change_ticket_status(&self, ctx: &Context<'_>, id: ID, status: TicketStatus) -> Result<Ticket> {
         let context = require_any_role(ctx, TICKET_EDITORS)?;
         let database = ctx.data::<DatabaseConnection>()?;
@@ -119,6 +129,7 @@ impl Mutation {
         let detail = format!("{} -> {}", ticket.status.as_str(), next.as_str());
         let changed = repository::change_ticket_status(&tx, &ticket, next, chrono::Utc::now()).await?;
         audit::record(&tx, &event(detail), AuditOutcome::Succeeded).await?;
+        repository::record_ticket_updated(&tx, &changed).await?;
         tx.commit().await?;
         Ok(changed.into())
     }

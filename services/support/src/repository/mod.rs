@@ -2,7 +2,10 @@
 //! tenant explicitly, so isolation holds on SQLite too; PostgreSQL RLS is the backstop.
 //! Lists come back ordered by id (UUIDv7, so creation order), which is the pagination order.
 
-use atrium_kit::TenantTransaction;
+use atrium_kit::{
+    TenantTransaction,
+    changes::{self, ChangeKind},
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -11,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    config::SERVICE,
     domain::{SupportTierLevel, Ticket, TicketCategory, TicketChannel, TicketPriority, TicketStatus},
     entities::ticket,
     error::SupportError,
@@ -111,6 +115,18 @@ pub async fn change_ticket_status(
     }
     update.exec(tx.connection()).await?;
     Ok(changed)
+}
+
+/// Records, inside `tx`, that `ticket` was updated, for the gateway's response cache:
+/// change events for the `Ticket` and for its `CustomerAccount`. Finance owns the account,
+/// but support contributes ticket-derived fields to it (`tickets`,
+/// `openUrgentHighTicketCount`, and through analytics' `@requires` its `health`), so cached
+/// answers about the account go stale with the ticket and must be invalidated as well.
+pub async fn record_ticket_updated(tx: &TenantTransaction, ticket: &Ticket) -> Result<(), SupportError> {
+    changes::record_change(tx, SERVICE.name, "Ticket", &ticket.id.to_string(), ChangeKind::Updated).await?;
+    let account = ticket.customer_account_id.to_string();
+    changes::record_change(tx, SERVICE.name, "CustomerAccount", &account, ChangeKind::Updated).await?;
+    Ok(())
 }
 
 /// Partner and customer-portal callers see only their tickets (`atrium_kit::scopes`).

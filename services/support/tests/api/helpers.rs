@@ -16,7 +16,11 @@ pub async fn spawn_observed(
     observer: Option<StatementObserver>,
 ) -> TestSupport {
     let config = Config::for_tests(database_url, migration_url);
-    let application = startup::build_observed(&config, observer).await.expect("support starts");
+    spawn_configured(&config, observer).await
+}
+
+pub async fn spawn_configured(config: &Config, observer: Option<StatementObserver>) -> TestSupport {
+    let application = startup::build_observed(config, observer).await.expect("support starts");
     testing::TestSubgraph::serve(application, "support_agent")
 }
 

@@ -2,6 +2,7 @@
 //! gateway-signed tenant context, on SQLite and (when available) PostgreSQL.
 
 mod audit_log;
+mod change_events;
 mod helpers;
 mod pagination;
 mod second_level_scopes;

@@ -1,0 +1,57 @@
+//! `POST /internal/changes`: where services' outbox relays deliver change events. The
+//! batch must carry a valid HMAC signature under a shared context key (the same keys the
+//! gateway signs tenant contexts with), so nobody outside the platform can flush a
+//! tenant's cache. 204 once applied; 503 when the shared store is unreachable, so the
+//! relay keeps the events and retries (delivery is at least once, application
+//! idempotent).
+
+use std::sync::Arc;
+
+use atrium_kit::changes::{CHANGES_PATH, ChangeBatch, SIGNATURE_HEADER, verify_batch};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+
+use crate::http::GatewayState;
+
+/// How far a batch's signing time may be from this gateway's clock.
+const SIGNATURE_TOLERANCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+pub fn router() -> Router<Arc<GatewayState>> {
+    Router::new().route(CHANGES_PATH, post(receive_changes))
+}
+
+async fn receive_changes(State(state): State<Arc<GatewayState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if let Err(error) = verify_batch(&state.change_keys, signature, &body, chrono::Utc::now(), SIGNATURE_TOLERANCE) {
+        tracing::warn!(%error, "refused a change batch");
+        return problem(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the change batch signature is not valid");
+    }
+    let batch: ChangeBatch = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(error) => {
+            tracing::warn!(%error, "refused an unreadable change batch");
+            return problem(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a change batch");
+        }
+    };
+    match state.response_cache.invalidate(&batch.events).await {
+        Ok(()) => {
+            tracing::debug!(events = batch.events.len(), "applied change events to the response cache");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, events = batch.events.len(), "could not apply change events; the sender retries");
+            problem(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "the response cache is unavailable")
+        }
+    }
+}
+
+fn problem(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
