@@ -11,7 +11,7 @@ MANIFEST ?= schema/persisted/bi-reports.json
 # Test parallelism: each system test starts six servers, two cores share them.
 TEST_THREADS ?= 2
 
-.PHONY: pq-publish help run token test test-rust lint fmt schema clean-data audit-federation audit-http bench
+.PHONY: pq-publish help run token test test-rust lint fmt schema clean-data audit-federation audit-http bench bench-platform
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,3 +64,6 @@ audit-federation: ## Federation audit against the gateway: make audit-federation
 
 bench: ## Load benchmark (release build, wrk, pinned cores); results in target/bench/results.md
 	./bench/run.sh
+
+bench-platform: ## Response cache off/on on the real platform (five services, SQLite); target/bench-platform/results.md
+	./bench/platform.sh

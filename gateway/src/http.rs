@@ -56,7 +56,7 @@ pub struct GatewayState {
     pub authorizer: crate::authorization::Authorizer,
     pub telemetry: crate::telemetry::GatewayTelemetry,
     /// Query answers reused within their `@cacheControl` lifetime, per tenant and scope.
-    pub response_cache: crate::response_cache::ResponseCache,
+    pub response_cache: Arc<crate::response_cache::ResponseCache>,
     /// Keys services' change batches may be signed with.
     pub change_keys: Vec<atrium_kit::ContextKey>,
 }
@@ -346,7 +346,10 @@ async fn execute(
         Lookup::Miss(pending) => Some(pending),
         Lookup::Uncached { .. } | Lookup::NotCacheable => None,
     };
-    let transport = state.subgraphs.for_request(signed).with_caller(context);
+    let mut transport = state.subgraphs.for_request(signed).with_caller(context);
+    if admission.operation_kind == Some(OperationKind::Query) {
+        transport = transport.with_entity_cache(state.response_cache.entity_cache_for(context));
+    }
     let inbound = match (&state.inbound, admission.operation_kind) {
         (Some(inbound), Some(OperationKind::Query)) => Some((Arc::clone(inbound), InboundKey::new(context, &request))),
         _ => None,

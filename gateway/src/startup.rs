@@ -104,13 +104,13 @@ impl Application {
             policy,
             authorizer,
             telemetry: crate::telemetry::GatewayTelemetry::new(Arc::clone(&metrics)),
-            response_cache: crate::response_cache::ResponseCache::new(
+            response_cache: Arc::new(crate::response_cache::ResponseCache::new(
                 &sdl,
                 config.response_cache.clone(),
                 config.redis.url.as_deref(),
                 &config.rate_limits.key_prefix,
                 &metrics,
-            )?,
+            )?),
             change_keys: config.tenant_context.accepted_keys(),
         });
         crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));

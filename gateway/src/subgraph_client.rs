@@ -102,7 +102,12 @@ impl SubgraphClient {
 
     /// A transport for one client request, carrying that request's signed context.
     pub fn for_request(self: &Arc<Self>, signed_context: String) -> TenantBoundTransport {
-        TenantBoundTransport { client: self.clone(), signed_context: signed_context.into(), caller: None }
+        TenantBoundTransport {
+            client: self.clone(),
+            signed_context: signed_context.into(),
+            caller: None,
+            entity_cache: None,
+        }
     }
 
     /// Sends the fetch, or joins an identical query already in flight under the same
@@ -169,12 +174,19 @@ pub struct TenantBoundTransport {
     client: Arc<SubgraphClient>,
     signed_context: Arc<str>,
     caller: Option<FetchCaller>,
+    entity_cache: Option<Arc<dyn crate::engine::EntityCache>>,
 }
 
 impl TenantBoundTransport {
     /// Names the caller (tenant, client kind) on this request's fetch spans.
     pub fn with_caller(mut self, context: &atrium_kit::TenantContext) -> Self {
         self.caller = Some(FetchCaller::of(context));
+        self
+    }
+
+    /// Lets this request's entity fetches reuse (and fill) the caller's entity cache.
+    pub fn with_entity_cache(mut self, cache: Option<Arc<dyn crate::engine::EntityCache>>) -> Self {
+        self.entity_cache = cache;
         self
     }
 }
@@ -185,6 +197,10 @@ impl SubgraphTransport for TenantBoundTransport {
         let span = crate::telemetry::fetch_span(subgraph, url, self.caller);
         let fetch = self.client.fetch(subgraph, body, &self.signed_context);
         Box::pin(crate::telemetry::observe_fetch(self.client.metrics.as_ref(), subgraph, span, fetch))
+    }
+
+    fn entity_cache(&self) -> Option<&dyn crate::engine::EntityCache> {
+        self.entity_cache.as_deref()
     }
 }
 

@@ -16,7 +16,7 @@ use super::merge::{deep_merge, position_mut, visit_path};
 use super::plan::{EntitiesNode, EntityGroup, FetchNode, PlanNode, ResponsePath};
 use super::representations::{self, RepresentationSet};
 use super::schema::SchemaIndex;
-use super::transport::SubgraphTransport;
+use super::transport::{EntityFetch, EntityLookup, SubgraphTransport};
 
 /// Merged data and errors after running a plan.
 #[derive(Debug)]
@@ -171,77 +171,163 @@ impl<'a> Executor<'a> {
     }
 
     async fn fetch_entities(&self, node: &EntitiesNode) {
-        let (body, targets) = {
+        let (sets, targets) = {
             let state = self.state.lock();
             let mut sets = Vec::with_capacity(node.groups.len());
             let mut all_targets = Vec::with_capacity(node.groups.len());
             for group in &node.groups {
                 let (set, targets) = self.collect_group(&state.data, group);
-                sets.push((&*group.variable, set.finish()));
+                sets.push(set);
                 all_targets.push(targets);
             }
             if all_targets.iter().all(|t| t.entries.is_empty()) {
                 return;
             }
-            let reps: Vec<(&str, &[u8])> = sets.iter().map(|(name, bytes)| (*name, bytes.as_slice())).collect();
-            let body = request_body(&node.operation_json, &node.variable_usages, self.variables, &reps);
-            (body, all_targets)
+            (sets, all_targets)
         };
+        let mut lookups = self.cached_entities(node, &sets).await;
+        // Per group, the representations sent (indices into its set): those the cache
+        // does not hold, or all of them.
+        let sent: Vec<Vec<usize>> = sets
+            .iter()
+            .zip(&lookups)
+            .map(|(set, lookup)| match lookup {
+                Some(lookup) => (0..set.len()).filter(|index| lookup.found[*index].is_none()).collect(),
+                None => (0..set.len()).collect(),
+            })
+            .collect();
 
-        let Some(response) = self.call(&node.service_name, body).await else {
-            return;
-        };
+        let mut fetched: Vec<Option<Vec<Value>>> = vec![None; node.groups.len()];
+        if sent.iter().any(|indices| !indices.is_empty()) {
+            let arrays: Vec<Vec<u8>> = sets.iter().zip(&sent).map(|(set, indices)| set.subset(indices)).collect();
+            let reps: Vec<(&str, &[u8])> =
+                node.groups.iter().zip(&arrays).map(|(group, array)| (&*group.variable, array.as_slice())).collect();
+            let body = request_body(&node.operation_json, &node.variable_usages, self.variables, &reps);
+            let Some(response) = self.call(&node.service_name, body).await else {
+                return;
+            };
+            let had_errors = self.record_entity_errors(node, &targets, &sent, response.errors);
+            let Some(Value::Object(mut data)) = response.data else {
+                if !had_errors {
+                    self.state.lock().errors.push(subgraph_error(
+                        format!("Subgraph \"{}\" returned no data", node.service_name),
+                        codes::INVALID_SUBGRAPH_RESPONSE,
+                        &node.service_name,
+                    ));
+                }
+                return;
+            };
+            for (index, group) in node.groups.iter().enumerate() {
+                if sent[index].is_empty() {
+                    continue;
+                }
+                match data.get_mut(&*group.response_key).map(Value::take) {
+                    Some(Value::Array(entities)) if entities.len() == sent[index].len() => {
+                        fetched[index] = Some(entities);
+                    }
+                    Some(Value::Null) | None if had_errors => {}
+                    _ => self.state.lock().errors.push(subgraph_error(
+                        format!("Subgraph \"{}\" returned an invalid `{}` list", node.service_name, group.response_key),
+                        codes::INVALID_SUBGRAPH_RESPONSE,
+                        &node.service_name,
+                    )),
+                }
+            }
+            // Only a clean answer is reusable; one with errors may be transient.
+            if !had_errors {
+                self.store_entities(&lookups, &sent, &fetched).await;
+            }
+        }
 
         let mut state = self.state.lock();
-        let state = &mut *state;
-        let had_errors = response.errors.as_ref().is_some_and(|e| !e.is_empty());
+        for (index, (group, targets)) in node.groups.iter().zip(&targets).enumerate() {
+            if targets.entries.is_empty() {
+                continue;
+            }
+            let entities = match (lookups[index].take(), fetched[index].take()) {
+                (None, Some(entities)) => entities,
+                (Some(lookup), fetched) => {
+                    let mut entities: Vec<Value> = lookup.found.into_iter().map(Option::unwrap_or_default).collect();
+                    for (position, entity) in sent[index].iter().zip(fetched.into_iter().flatten()) {
+                        entities[*position] = entity;
+                    }
+                    entities
+                }
+                (None, None) => continue,
+            };
+            self.merge_entities(&mut state, group, targets, entities);
+        }
+    }
 
-        for error in response.errors.unwrap_or_default() {
+    /// What the caller's entity cache holds for each group; `None` per group when there
+    /// is no cache or the fetch is not cacheable.
+    async fn cached_entities(&self, node: &EntitiesNode, sets: &[RepresentationSet]) -> Vec<Option<EntityLookup>> {
+        let Some(cache) = self.transport.entity_cache() else {
+            return sets.iter().map(|_| None).collect();
+        };
+        let lookups = node.groups.iter().zip(sets).map(|(group, set)| {
+            let fetch = EntityFetch {
+                service: &node.service_name,
+                operation: &node.operation,
+                response_key: &group.response_key,
+                variables: node.variable_usages.iter().map(|name| (&**name, self.variables.get(&**name))).collect(),
+            };
+            async move {
+                if set.len() == 0 {
+                    return None;
+                }
+                cache.lookup(fetch, set.representations()).await
+            }
+        });
+        join_all(lookups).await
+    }
+
+    async fn store_entities(
+        &self,
+        lookups: &[Option<EntityLookup>],
+        sent: &[Vec<usize>],
+        fetched: &[Option<Vec<Value>>],
+    ) {
+        let Some(cache) = self.transport.entity_cache() else { return };
+        for ((lookup, indices), entities) in lookups.iter().zip(sent).zip(fetched) {
+            let (Some(lookup), Some(entities)) = (lookup, entities) else { continue };
+            // Null stands for "not found" (or not visible to this caller): never cached.
+            let objects: Vec<(usize, &Value)> =
+                indices.iter().copied().zip(entities).filter(|(_, entity)| entity.is_object()).collect();
+            if !objects.is_empty() {
+                cache.store(lookup, objects).await;
+            }
+        }
+    }
+
+    /// Records a subgraph's errors with paths into the client response; `true` when
+    /// there were any.
+    fn record_entity_errors(
+        &self,
+        node: &EntitiesNode,
+        targets: &[Targets],
+        sent: &[Vec<usize>],
+        errors: Option<Vec<Value>>,
+    ) -> bool {
+        let errors = errors.unwrap_or_default();
+        let had_errors = !errors.is_empty();
+        let mut state = self.state.lock();
+        for error in errors {
             let path = error_path(&error).and_then(|path| {
                 let (key, rest) = path.split_first()?;
                 let (index, rest) = rest.split_first()?;
                 let (group_index, group) =
                     node.groups.iter().enumerate().find(|(_, group)| key.as_str() == Some(&*group.response_key))?;
                 let targets = &targets[group_index];
-                let target = targets
-                    .first_of_rep
-                    .get(usize::try_from(index.as_u64()?).ok()?)
-                    .and_then(|first| targets.entries.get(*first as usize))?;
+                let rep = *sent[group_index].get(usize::try_from(index.as_u64()?).ok()?)?;
+                let target = targets.first_of_rep.get(rep).and_then(|first| targets.entries.get(*first as usize))?;
                 let mut full = target_path(group, targets, target);
                 full.extend(rest.iter().cloned());
                 Some(full)
             });
             state.errors.push(normalize_error(error, &node.service_name, path));
         }
-
-        let Some(Value::Object(mut data)) = response.data else {
-            if !had_errors {
-                state.errors.push(subgraph_error(
-                    format!("Subgraph \"{}\" returned no data", node.service_name),
-                    codes::INVALID_SUBGRAPH_RESPONSE,
-                    &node.service_name,
-                ));
-            }
-            return;
-        };
-        for (group, targets) in node.groups.iter().zip(&targets) {
-            if targets.entries.is_empty() {
-                continue;
-            }
-            let entities = match data.get_mut(&*group.response_key).map(Value::take) {
-                Some(Value::Array(entities)) if entities.len() == targets.first_of_rep.len() => entities,
-                Some(Value::Null) | None if had_errors => continue,
-                _ => {
-                    state.errors.push(subgraph_error(
-                        format!("Subgraph \"{}\" returned an invalid `{}` list", node.service_name, group.response_key),
-                        codes::INVALID_SUBGRAPH_RESPONSE,
-                        &node.service_name,
-                    ));
-                    continue;
-                }
-            };
-            self.merge_entities(state, group, targets, entities);
-        }
+        had_errors
     }
 
     /// Finds the group's targets in the response tree and builds their

@@ -38,4 +38,4 @@ pub use plan::OperationKind;
 pub use request::{ExecutionResponse, GraphQLRequest, Outcome};
 pub use restriction::RemovedSelections;
 pub use supergraph::Supergraph;
-pub use transport::SubgraphTransport;
+pub use transport::{EntityCache, EntityFetch, EntityLookup, SubgraphTransport};

@@ -156,17 +156,18 @@ fn rename_key(current: &mut Value, path: &[RewriteSegment], to: &str, types: &Sc
     }
 }
 
-/// De-duplicates serialized representations into one JSON array.
+/// De-duplicates serialized representations; the subgraph gets them as a JSON array.
 #[derive(Debug, Default)]
 pub(crate) struct RepresentationSet {
-    /// `[rep0,rep1,...` without the closing bracket until [`Self::finish`].
+    /// Every distinct representation's JSON, back to back.
     buffer: Vec<u8>,
+    /// Where each representation sits in `buffer`, by index.
+    spans: Vec<std::ops::Range<usize>>,
     seen: HashMap<Vec<u8>, u32>,
-    count: u32,
 }
 
 impl RepresentationSet {
-    /// Adds a representation; returns its index in the array sent to the subgraph.
+    /// Adds a representation; returns its index.
     pub(crate) fn insert(&mut self, representation: &Value) -> u32 {
         let bytes = match serde_json::to_vec(representation) {
             Ok(bytes) => bytes,
@@ -176,20 +177,34 @@ impl RepresentationSet {
         if let Some(index) = self.seen.get(&bytes) {
             return *index;
         }
-        self.buffer.push(if self.count == 0 { b'[' } else { b',' });
+        let start = self.buffer.len();
         self.buffer.extend_from_slice(&bytes);
-        let index = self.count;
+        self.spans.push(start..self.buffer.len());
+        let index = self.spans.len() as u32 - 1;
         self.seen.insert(bytes, index);
-        self.count += 1;
         index
     }
 
-    /// The JSON array (`[]` when empty).
-    pub(crate) fn finish(mut self) -> Vec<u8> {
-        if self.count == 0 {
-            self.buffer.push(b'[');
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Each representation's JSON, in index order.
+    pub(crate) fn representations(&self) -> Vec<&[u8]> {
+        self.spans.iter().map(|span| &self.buffer[span.clone()]).collect()
+    }
+
+    /// The JSON array of the representations at `indices`, in that order.
+    pub(crate) fn subset(&self, indices: &[usize]) -> Vec<u8> {
+        let mut array = Vec::with_capacity(self.buffer.len() + indices.len() + 2);
+        array.push(b'[');
+        for (position, index) in indices.iter().enumerate() {
+            if position > 0 {
+                array.push(b',');
+            }
+            array.extend_from_slice(&self.buffer[self.spans[*index].clone()]);
         }
-        self.buffer.push(b']');
-        self.buffer
+        array.push(b']');
+        array
     }
 }

@@ -10,6 +10,10 @@ pub struct ResponseCacheConfig {
     /// follow the hints whether or not this is on.
     #[serde(default = "default_enabled")]
     pub enabled: bool,
+    /// Also reuse subgraph `_entities` answers across operations, per representation,
+    /// when hints bound the fetch. Default true (only with `enabled`).
+    #[serde(default = "default_enabled")]
+    pub entities: bool,
     /// Answers larger than this (serialised JSON bytes) are not stored. Default 1 MiB.
     #[serde(default = "default_max_entry_bytes")]
     pub max_entry_bytes: usize,
@@ -34,6 +38,7 @@ impl Default for ResponseCacheConfig {
     fn default() -> Self {
         ResponseCacheConfig {
             enabled: default_enabled(),
+            entities: default_enabled(),
             max_entry_bytes: default_max_entry_bytes(),
             local_capacity_bytes: default_local_capacity_bytes(),
         }

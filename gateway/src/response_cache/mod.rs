@@ -20,6 +20,7 @@
 
 mod config;
 mod endpoint;
+mod entities;
 mod hints;
 mod policy;
 mod store;
@@ -32,6 +33,7 @@ use sha2::{Digest, Sha256};
 
 pub use config::ResponseCacheConfig;
 pub use endpoint::router;
+pub use entities::CallerEntityCache;
 use hints::CacheHints;
 pub(crate) use policy::CachePolicy;
 use store::{CacheStore, CachedAnswer};
@@ -84,6 +86,8 @@ pub struct ResponseCache {
     /// Policies per document, operation and authorization outcome: the walk parses the
     /// document, which must not happen on every request.
     policies: moka::sync::Cache<(String, Option<String>, Arc<RemovedSelections>), Arc<CachePolicy>>,
+    /// Policies of subgraph `_entities` fetches, by operation text.
+    entity_policies: moka::sync::Cache<String, Arc<CachePolicy>>,
     store: CacheStore,
     /// Digest of the supergraph: answers computed under another schema are never reused.
     schema_version: String,
@@ -116,6 +120,7 @@ impl ResponseCache {
         Ok(ResponseCache {
             hints: CacheHints::from_supergraph(&document),
             policies: moka::sync::Cache::new(10_000),
+            entity_policies: moka::sync::Cache::new(10_000),
             store,
             schema_version: hex(&Sha256::digest(supergraph_sdl.as_bytes())),
             metrics: CacheMetrics::new(metrics),
@@ -130,6 +135,21 @@ impl ResponseCache {
         }
         let key = (request.query.clone(), request.operation_name.clone(), Arc::clone(removed));
         self.policies.get_with(key, || Arc::new(policy::policy_of(&self.hints, request, removed)))
+    }
+
+    /// The cache policy of a subgraph `_entities` fetch.
+    pub(crate) fn entity_policy(&self, operation: &str) -> Arc<CachePolicy> {
+        self.entity_policies
+            .get_with_by_ref(operation, || Arc::new(policy::entity_fetch_policy(&self.hints, operation)))
+    }
+
+    /// The entity cache for one caller's query, when entity caching is on and the
+    /// subgraphs declare any hints.
+    pub fn entity_cache_for(self: &Arc<Self>, context: &TenantContext) -> Option<Arc<dyn crate::engine::EntityCache>> {
+        if !self.config.enabled || !self.config.entities || self.hints.is_empty() {
+            return None;
+        }
+        Some(Arc::new(CallerEntityCache::new(Arc::clone(self), context)))
     }
 
     /// Looks the query up for `context`. Call only for queries that passed the caller's
@@ -149,7 +169,10 @@ impl ResponseCache {
         }
         let generations = match self.store.generations(context.tenant_id, &policy.types).await {
             Ok(generations) => generations,
-            Err(error) => return self.unavailable(&error, policy.max_age),
+            Err(error) => {
+                self.unavailable(&error, "response");
+                return Lookup::Uncached { max_age: policy.max_age };
+            }
         };
         let key = self.key(context, request, removed, &policy, &generations);
         match self.store.get(context.tenant_id, &key).await {
@@ -158,31 +181,34 @@ impl ResponseCache {
                 if remaining_ms <= 0 {
                     return self.miss(context, key, policy.max_age);
                 }
-                self.metrics.lookups.add(1, &[KeyValue::new("result", "hit")]);
+                self.metrics.lookups.add(1, &[KeyValue::new("kind", "response"), KeyValue::new("result", "hit")]);
                 let max_age = u32::try_from(remaining_ms / 1000).unwrap_or(policy.max_age).min(policy.max_age);
                 Lookup::Hit { body: answer.body.clone(), max_age }
             }
             Ok(None) => self.miss(context, key, policy.max_age),
-            Err(error) => self.unavailable(&error, policy.max_age),
+            Err(error) => {
+                self.unavailable(&error, "response");
+                Lookup::Uncached { max_age: policy.max_age }
+            }
         }
     }
 
     fn miss(&self, context: &TenantContext, key: String, max_age: u32) -> Lookup {
-        self.metrics.lookups.add(1, &[KeyValue::new("result", "miss")]);
+        self.metrics.lookups.add(1, &[KeyValue::new("kind", "response"), KeyValue::new("result", "miss")]);
         Lookup::Miss(Pending { tenant: context.tenant_id, key, max_age })
     }
 
-    fn unavailable(&self, error: &store::StoreError, max_age: u32) -> Lookup {
-        tracing::warn!(%error, "response cache unavailable; running the request uncached");
-        self.metrics.lookups.add(1, &[KeyValue::new("result", "unavailable")]);
+    /// The store failed: the request (or fetch) runs uncached, and it is counted.
+    fn unavailable(&self, error: &store::StoreError, kind: &'static str) {
+        tracing::warn!(%error, kind, "response cache unavailable; running uncached");
+        self.metrics.lookups.add(1, &[KeyValue::new("kind", kind), KeyValue::new("result", "unavailable")]);
         self.metrics.errors.add(1, &[]);
-        Lookup::Uncached { max_age }
     }
 
     /// Stores an answer that executed without errors.
     pub async fn store(&self, pending: Pending, body: &serde_json::Value) {
         if serde_json::to_vec(body).map_or(true, |bytes| bytes.len() > self.config.max_entry_bytes) {
-            self.metrics.lookups.add(1, &[KeyValue::new("result", "too_large")]);
+            self.metrics.lookups.add(1, &[KeyValue::new("kind", "response"), KeyValue::new("result", "too_large")]);
             return;
         }
         let ttl = Duration::from_secs(u64::from(pending.max_age));
@@ -226,15 +252,9 @@ impl ResponseCache {
         policy: &CachePolicy,
         generations: &[u64],
     ) -> String {
-        let mut roles = context.roles.clone();
-        roles.sort();
-        roles.dedup();
         let identity = serde_json::json!({
             "schema": self.schema_version,
-            "tenant": context.tenant_id,
-            "roles": roles,
-            "partner": context.channel_partner_id,
-            "customer": context.customer_account_id,
+            "scope": caller_scope(context),
             "removed": removed.coordinates(),
             "query": request.query,
             "operation": request.operation_name,
@@ -244,6 +264,20 @@ impl ResponseCache {
         });
         hex(&Sha256::digest(identity.to_string().as_bytes()))
     }
+}
+
+/// Everything about a caller that can change what a subgraph answers: the tenant, the
+/// roles (sorted, so their order in a token does not matter) and the second-level scopes.
+fn caller_scope(context: &TenantContext) -> serde_json::Value {
+    let mut roles = context.roles.clone();
+    roles.sort();
+    roles.dedup();
+    serde_json::json!({
+        "tenant": context.tenant_id,
+        "roles": roles,
+        "partner": context.channel_partner_id,
+        "customer": context.customer_account_id,
+    })
 }
 
 /// The same JSON value with object keys sorted at every level, so `{"a":1,"b":2}` and
@@ -276,7 +310,9 @@ impl CacheMetrics {
         CacheMetrics {
             lookups: meter
                 .u64_counter("atrium.response_cache.lookups")
-                .with_description("Response cache lookups by result (hit, miss, unavailable, too_large)")
+                .with_description(
+                    "Response cache lookups by kind (response, entity) and result (hit, miss, unavailable, too_large)",
+                )
                 .build(),
             invalidations: meter
                 .u64_counter("atrium.response_cache.invalidations")

@@ -83,6 +83,44 @@ pub(crate) fn policy_of(hints: &CacheHints, request: &GraphQLRequest, removed: &
     CachePolicy { max_age: walk.max_age, types: walk.types.into_iter().collect() }
 }
 
+/// The policy of a subgraph `_entities` fetch, from every field it selects inside its
+/// `_entities` fields (`... on Type { ... }`). Nothing inherits a bound from a root here:
+/// a fetch that no hint bounds is not cacheable.
+pub(crate) fn entity_fetch_policy(hints: &CacheHints, operation: &str) -> CachePolicy {
+    let Ok(document) = graphql_tools::parser::parse_query::<String>(operation) else {
+        return CachePolicy::UNCACHEABLE;
+    };
+    let document = document.into_static();
+    let [Definition::Operation(OperationDefinition::Query(query))] = document.definitions.as_slice() else {
+        return CachePolicy::UNCACHEABLE;
+    };
+    let mut walk = Walk {
+        hints,
+        removed: &NOTHING_REMOVED,
+        fragments: HashMap::new(),
+        spreads: Vec::new(),
+        max_age: u32::MAX,
+        types: BTreeSet::new(),
+    };
+    for selection in &query.selection_set.items {
+        match selection {
+            Selection::Field(entities) if entities.name == "_entities" => {
+                walk.selection_set(&entities.selection_set, ENTITY_UNION, false);
+            }
+            _ => return CachePolicy::UNCACHEABLE,
+        }
+    }
+    if walk.max_age == u32::MAX {
+        return CachePolicy::UNCACHEABLE;
+    }
+    CachePolicy { max_age: walk.max_age, types: walk.types.into_iter().collect() }
+}
+
+/// The type `_entities` returns; its members are only reached through fragments.
+const ENTITY_UNION: &str = "_Entity";
+
+static NOTHING_REMOVED: std::sync::LazyLock<RemovedSelections> = std::sync::LazyLock::new(RemovedSelections::default);
+
 struct Walk<'a> {
     hints: &'a CacheHints,
     removed: &'a RemovedSelections,
@@ -164,7 +202,7 @@ impl<'a> Walk<'a> {
     }
 
     fn depend_on(&mut self, type_name: &str) {
-        if type_name == "Query" {
+        if type_name == "Query" || type_name == ENTITY_UNION {
             return;
         }
         for concrete in self.hints.concrete_types(type_name) {
@@ -233,6 +271,24 @@ mod tests {
         let all = RemovedSelections::default();
         let search = policy("{ search { ... on Ticket { subject } ... on Account { name } } }", &all);
         assert_eq!(search, CachePolicy { max_age: 60, types: types(&["Account", "Result", "Ticket"]) });
+    }
+
+    #[test]
+    fn entity_fetches_are_bounded_by_their_own_hints_only() {
+        let document = graphql_tools::parser::parse_schema::<String>(SUPERGRAPH).unwrap().into_static();
+        let hints = CacheHints::from_supergraph(&document);
+        let fetch = |operation: &str| entity_fetch_policy(&hints, operation);
+        let accounts =
+            "query($representations:[_Any!]!){_entities(representations:$representations){...on Account{name}}}";
+        assert_eq!(fetch(accounts), CachePolicy { max_age: 60, types: types(&["Account"]) });
+        let balance = "query($r:[_Any!]!){_entities(representations:$r){...on Account{balance}}}";
+        assert_eq!(fetch(balance).max_age, 10);
+        let unbounded = "query($r:[_Any!]!){_entities(representations:$r){...on Ticket{subject}}}";
+        assert_eq!(fetch(unbounded), CachePolicy::UNCACHEABLE, "nothing bounds a Ticket fetch");
+        let batched = "query($a:[_Any!]!,$b:[_Any!]!){e0:_entities(representations:$a){...on Account{name}} e1:_entities(representations:$b){...on Report{total}}}";
+        assert_eq!(fetch(batched), CachePolicy { max_age: 60, types: types(&["Account", "Report"]) });
+        assert_eq!(fetch("query{tickets{id}}"), CachePolicy::UNCACHEABLE, "not an entity fetch");
+        assert_eq!(fetch("query($r:[_Any!]!){_entities(representations:$r){id}}"), CachePolicy::UNCACHEABLE);
     }
 
     #[test]

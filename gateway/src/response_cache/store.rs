@@ -71,9 +71,19 @@ impl CacheStore {
     }
 
     pub(crate) async fn get(&self, tenant: Uuid, key: &str) -> Result<Option<Arc<CachedAnswer>>, StoreError> {
+        let mut found = self.get_many(tenant, std::slice::from_ref(&key.to_owned())).await?;
+        Ok(found.pop().flatten())
+    }
+
+    /// The entries at `keys`, in order, in one round trip.
+    pub(crate) async fn get_many(
+        &self,
+        tenant: Uuid,
+        keys: &[String],
+    ) -> Result<Vec<Option<Arc<CachedAnswer>>>, StoreError> {
         match self {
-            CacheStore::Local(local) => Ok(local.entries.get(&entry_id(tenant, key))),
-            CacheStore::Redis(redis) => redis.get(tenant, key).await,
+            CacheStore::Local(local) => Ok(keys.iter().map(|key| local.entries.get(&entry_id(tenant, key))).collect()),
+            CacheStore::Redis(redis) => redis.get_many(tenant, keys).await,
         }
     }
 
@@ -84,12 +94,24 @@ impl CacheStore {
         answer: CachedAnswer,
         ttl: Duration,
     ) -> Result<(), StoreError> {
+        self.put_many(tenant, vec![(key.to_owned(), answer)], ttl).await
+    }
+
+    /// Stores entries that share a lifetime, in one round trip.
+    pub(crate) async fn put_many(
+        &self,
+        tenant: Uuid,
+        entries: Vec<(String, CachedAnswer)>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         match self {
             CacheStore::Local(local) => {
-                local.entries.insert(entry_id(tenant, key), Arc::new(answer));
+                for (key, answer) in entries {
+                    local.entries.insert(entry_id(tenant, &key), Arc::new(answer));
+                }
                 Ok(())
             }
-            CacheStore::Redis(redis) => redis.put(tenant, key, &answer, ttl).await,
+            CacheStore::Redis(redis) => redis.put_many(tenant, &entries, ttl).await,
         }
     }
 
@@ -195,29 +217,38 @@ impl RedisStore {
         within_timeout(work).await
     }
 
-    async fn get(&self, tenant: Uuid, key: &str) -> Result<Option<Arc<CachedAnswer>>, StoreError> {
+    async fn get_many(&self, tenant: Uuid, keys: &[String]) -> Result<Vec<Option<Arc<CachedAnswer>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = keys.iter().map(|key| self.entry_key(tenant, key)).collect();
         let work = async {
             let mut connection = self.connection().await?;
-            let stored: Option<Vec<u8>> =
-                redis::cmd("GET").arg(self.entry_key(tenant, key)).query_async(&mut connection).await?;
+            let stored: Vec<Option<Vec<u8>>> = redis::cmd("MGET").arg(&keys).query_async(&mut connection).await?;
             // An entry this version cannot read is a miss, not a failure.
-            Ok(stored.and_then(|bytes| serde_json::from_slice::<CachedAnswer>(&bytes).ok()).map(Arc::new))
+            Ok(stored
+                .into_iter()
+                .map(|bytes| bytes.and_then(|bytes| serde_json::from_slice::<CachedAnswer>(&bytes).ok()).map(Arc::new))
+                .collect())
         };
         within_timeout(work).await
     }
 
-    async fn put(&self, tenant: Uuid, key: &str, answer: &CachedAnswer, ttl: Duration) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(answer).map_err(|error| StoreError(error.to_string()))?;
+    async fn put_many(
+        &self,
+        tenant: Uuid,
+        entries: &[(String, CachedAnswer)],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut pipeline = redis::pipe();
+        for (key, answer) in entries {
+            let bytes = serde_json::to_vec(answer).map_err(|error| StoreError(error.to_string()))?;
+            pipeline.cmd("SET").arg(self.entry_key(tenant, key)).arg(bytes).arg("PX").arg(ttl_ms).ignore();
+        }
         let work = async {
             let mut connection = self.connection().await?;
-            let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-            redis::cmd("SET")
-                .arg(self.entry_key(tenant, key))
-                .arg(bytes)
-                .arg("PX")
-                .arg(ttl_ms)
-                .query_async::<()>(&mut connection)
-                .await?;
+            pipeline.query_async::<()>(&mut connection).await?;
             Ok(())
         };
         within_timeout(work).await

@@ -12,6 +12,7 @@ const SUPERGRAPH: &str = r#"
     type Query { tickets(status: String): [Ticket!]! @cacheControl(maxAge: 30) tenant: Tenant }
     type Ticket { id: ID! subject: String! }
     type Tenant { name: String! }
+    type Account @cacheControl(maxAge: 60) { id: ID! name: String! }
 "#;
 
 fn cache() -> ResponseCache {
@@ -76,6 +77,49 @@ async fn answers_are_reused_only_for_the_same_tenant_scope_and_variables() {
     }
     let other_variables = tickets(serde_json::json!({ "s": "CLOSED", "t": "x" }));
     assert_eq!(cached_marker(&cache, &ridgeline_csm, &other_variables).await, None);
+}
+
+fn account_fetch() -> crate::engine::EntityFetch<'static> {
+    crate::engine::EntityFetch {
+        service: "finance",
+        operation: "query($r:[_Any!]!){_entities(representations:$r){...on Account{name}}}",
+        response_key: "_entities",
+        variables: Vec::new(),
+    }
+}
+
+async fn cached_accounts(cache: &Arc<ResponseCache>, context: &TenantContext, reps: &[&[u8]]) -> Vec<bool> {
+    let entities = cache.entity_cache_for(context).expect("entity caching is on");
+    let lookup = entities.lookup(account_fetch(), reps.to_vec()).await.expect("the fetch is bounded by Account");
+    lookup.found.iter().map(Option::is_some).collect()
+}
+
+#[tokio::test]
+async fn entities_are_reused_per_scope_until_their_type_changes() {
+    let cache = Arc::new(cache());
+    let (ridgeline, helix) = (caller(1, "csm"), caller(2, "csm"));
+    let (a1, a2): (&[u8], &[u8]) = (br#"{"__typename":"Account","id":"a1"}"#, br#"{"__typename":"Account","id":"a2"}"#);
+    let entities = cache.entity_cache_for(&ridgeline).unwrap();
+    let lookup = entities.lookup(account_fetch(), vec![a1, a2]).await.unwrap();
+    assert_eq!(lookup.max_age, 60);
+    let entity = serde_json::json!({ "name": "Acme" });
+    entities.store(&lookup, vec![(0, &entity)]).await;
+
+    assert_eq!(cached_accounts(&cache, &ridgeline, &[a1, a2]).await, [true, false]);
+    assert_eq!(cached_accounts(&cache, &helix, &[a1]).await, [false], "another tenant");
+    assert_eq!(cached_accounts(&cache, &caller(1, "finance"), &[a1]).await, [false], "another role");
+
+    let event = ChangeEvent {
+        id: Uuid::now_v7(),
+        tenant_id: ridgeline.tenant_id,
+        service: "finance".into(),
+        entity_type: "Account".into(),
+        entity_id: "a1".into(),
+        change: atrium_kit::changes::ChangeKind::Updated,
+        occurred_at: chrono::Utc::now(),
+    };
+    cache.invalidate(&[event]).await.unwrap();
+    assert_eq!(cached_accounts(&cache, &ridgeline, &[a1]).await, [false], "the change drops it");
 }
 
 #[tokio::test]

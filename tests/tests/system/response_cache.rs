@@ -218,3 +218,30 @@ async fn change_batches_without_a_valid_signature_are_refused() {
     assert_eq!(response.status().as_u16(), 204);
     assert_eq!(ticket_status(&stack, &stack.gateway_url, &agent, &ticket).await.1, "miss", "a signed batch applies");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entities_fetched_for_one_query_are_reused_by_another_within_the_same_scope() {
+    let Some(stack) = Stack::start(Backend::Sqlite).await else { return };
+    let (proxies, calls) = stack.recording_proxies().await;
+    let url = stack.start_gateway(|config| config.subgraph_urls = proxies).await;
+    let list = "{ customerAccounts(first: 3) { nodes { id name health { score band } } } }";
+    let one = "query($id: ID!) { customerAccount(id: $id) { name health { score band } } }";
+    let to_analytics =
+        |calls: &[(String, String)]| calls.iter().filter(|(subgraph, _)| subgraph == "analytics").count();
+
+    let csm = stack.token("ridgeline", &["csm"]);
+    let (_, _, listed) = stack.post_to(&url, &csm, list).await;
+    assert!(listed.get("errors").is_none(), "{listed:#}");
+    assert_eq!(to_analytics(&calls.take()), 1, "the list computes health in analytics");
+    let account = &listed["data"]["customerAccounts"]["nodes"][1];
+
+    let single = json!({ "query": one, "variables": { "id": account["id"] } });
+    let (_, headers, body) = stack.post_json(&url, &stack.token("ridgeline", &["csm"]), single.clone()).await;
+    assert_eq!(cache_status(&headers), "miss", "another operation: no whole-answer hit");
+    assert_eq!(to_analytics(&calls.take()), 0, "its health entity was fetched by the list already");
+    assert_eq!(body["data"]["customerAccount"]["health"], account["health"], "{body:#}");
+
+    let (_, _, body) = stack.post_json(&url, &stack.token("ridgeline", &["finance"]), single).await;
+    assert_eq!(to_analytics(&calls.take()), 1, "another role fetches its own entities");
+    assert_eq!(body["data"]["customerAccount"]["health"], account["health"], "{body:#}");
+}

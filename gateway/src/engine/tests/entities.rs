@@ -311,3 +311,138 @@ async fn batches_one_entity_type_across_several_merge_paths() {
     let plan = engine.prepare(&GraphQLRequest::new(query)).await.expect("plans").plan_json();
     assert_eq!(plan["nodes"][1]["kind"], "BatchFetch");
 }
+
+/// An entity cache in memory, keyed by representation, with a transport that offers it.
+#[derive(Default)]
+struct MemoryEntityCache {
+    entries: Mutex<HashMap<String, Value>>,
+}
+
+impl crate::engine::EntityCache for MemoryEntityCache {
+    fn lookup<'a>(
+        &'a self,
+        _fetch: crate::engine::EntityFetch<'a>,
+        representations: Vec<&'a [u8]>,
+    ) -> BoxFuture<'a, Option<crate::engine::EntityLookup>> {
+        let keys: Vec<String> =
+            representations.iter().map(|bytes| String::from_utf8_lossy(bytes).into_owned()).collect();
+        let found = keys.iter().map(|key| self.entries.lock().get(key).cloned()).collect();
+        async move { Some(crate::engine::EntityLookup { found, keys, max_age: 60 }) }.boxed()
+    }
+
+    fn store<'a>(
+        &'a self,
+        lookup: &'a crate::engine::EntityLookup,
+        fetched: Vec<(usize, &'a Value)>,
+    ) -> BoxFuture<'a, ()> {
+        for (index, entity) in fetched {
+            self.entries.lock().insert(lookup.keys[index].clone(), entity.clone());
+        }
+        async {}.boxed()
+    }
+}
+
+struct CachingTransport<'a> {
+    inner: &'a MockTransport,
+    cache: &'a MemoryEntityCache,
+}
+
+impl SubgraphTransport for CachingTransport<'_> {
+    fn fetch<'a>(&'a self, subgraph: &'a str, body: Bytes) -> BoxFuture<'a, Result<Bytes, TransportError>> {
+        self.inner.fetch(subgraph, body)
+    }
+
+    fn entity_cache(&self) -> Option<&dyn crate::engine::EntityCache> {
+        Some(self.cache)
+    }
+}
+
+#[tokio::test]
+async fn cached_entities_are_not_fetched_again_and_merge_into_their_positions() {
+    let engine = engine(&shop_supergraph());
+    let products = Arc::new(Mutex::new(json!(["p1", "p2"])));
+    let listed = Arc::clone(&products);
+    let transport = MockTransport::new()
+        .on("products", move |_| {
+            let upcs: Vec<Value> = listed.lock().as_array().unwrap().clone();
+            let products: Vec<Value> =
+                upcs.iter().map(|upc| json!({ "__typename": "Product", "upc": upc, "name": upc })).collect();
+            json!({ "data": { "topProducts": products } })
+        })
+        .on("reviews", |request| {
+            let reps = representations(request);
+            let entities: Vec<Value> = reps
+                .iter()
+                .map(|rep| json!({ "reviews": [{ "body": format!("about {}", rep["upc"].as_str().unwrap()) }] }))
+                .collect();
+            // A failure on the last representation sent, to check error paths.
+            let last = reps.len() - 1;
+            json!({ "data": { "_entities": entities }, "errors": [
+                { "message": "late", "path": ["_entities", last, "reviews"] }
+            ] })
+        });
+    let cache = MemoryEntityCache::default();
+    let caching = CachingTransport { inner: &transport, cache: &cache };
+    let query = "{ topProducts { upc reviews { body } } }";
+    let request = GraphQLRequest::new(query);
+
+    let first = engine.execute(&request, &caching).await;
+    assert_eq!(first.body["data"]["topProducts"][1]["reviews"][0]["body"], "about p2");
+    assert!(cache.entries.lock().is_empty(), "an answer with errors is not stored");
+
+    let transport = transport.on("reviews", |request| {
+        entities(request, |rep| json!({ "reviews": [{ "body": format!("about {}", rep["upc"].as_str().unwrap()) }] }))
+    });
+    let caching = CachingTransport { inner: &transport, cache: &cache };
+    engine.execute(&request, &caching).await;
+    assert_eq!(cache.entries.lock().len(), 2, "a clean answer stores every entity");
+
+    *products.lock() = json!(["p3", "p1", "p3"]);
+    let response = engine.execute(&request, &caching).await;
+    assert_eq!(
+        response.body,
+        json!({ "data": { "topProducts": [
+            { "upc": "p3", "reviews": [{ "body": "about p3" }] },
+            { "upc": "p1", "reviews": [{ "body": "about p1" }] },
+            { "upc": "p3", "reviews": [{ "body": "about p3" }] }
+        ] } })
+    );
+    let reviews = transport.calls_to("reviews");
+    assert_eq!(
+        representations(reviews.last().unwrap()),
+        [json!({ "__typename": "Product", "upc": "p3" })],
+        "only the representation the cache lacks is sent"
+    );
+
+    let calls_before = transport.calls_to("reviews").len();
+    engine.execute(&request, &caching).await;
+    assert_eq!(transport.calls_to("reviews").len(), calls_before, "everything cached: no call at all");
+}
+
+#[tokio::test]
+async fn errors_of_a_partial_fetch_point_at_the_positions_that_were_sent() {
+    let engine = engine(&shop_supergraph());
+    let transport = MockTransport::new()
+        .on("products", |_| {
+            json!({ "data": { "topProducts": [
+                { "__typename": "Product", "upc": "p1", "name": "Table" },
+                { "__typename": "Product", "upc": "p2", "name": "Chair" }
+            ] } })
+        })
+        .on("reviews", |request| {
+            let sent = representations(request).len();
+            json!({ "data": { "_entities": vec![json!({ "reviews": [] }); sent] }, "errors": [
+                { "message": "late", "path": ["_entities", 0, "reviews"] }
+            ] })
+        });
+    let cache = MemoryEntityCache::default();
+    cache
+        .entries
+        .lock()
+        .insert(r#"{"__typename":"Product","upc":"p1"}"#.to_owned(), json!({ "reviews": [{ "body": "cached" }] }));
+    let caching = CachingTransport { inner: &transport, cache: &cache };
+
+    let response = engine.execute(&GraphQLRequest::new("{ topProducts { upc reviews { body } } }"), &caching).await;
+    assert_eq!(response.body["data"]["topProducts"][0]["reviews"][0]["body"], "cached", "{:#}", response.body);
+    assert_eq!(response.body["errors"][0]["path"], json!(["topProducts", 1, "reviews"]), "{:#}", response.body);
+}
