@@ -110,6 +110,16 @@ async fn answers_are_reused_only_within_one_tenant_and_scope() {
     let (_, headers, _) = stack.post_to(&url, &scoped, ACCOUNTS).await;
     assert_eq!(cache_status(&headers), "miss", "a partner-scoped caller has its own entries");
     assert!(calls.count_and_reset() >= 1);
+
+    let metrics = stack.client().get(url.replace("/graphql", "/metrics")).send().await.unwrap().text().await.unwrap();
+    let counted = |result: &str| {
+        metrics.lines().any(|line| {
+            line.starts_with("atrium_response_cache_lookups_total{")
+                && line.contains("kind=\"response\"")
+                && line.contains(&format!("result=\"{result}\""))
+        })
+    };
+    assert!(counted("hit") && counted("miss"), "hits and misses are counted:\n{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
