@@ -58,10 +58,12 @@ async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
         json!([{ "name": "Prairie Foods Co." }, { "name": "Lakeshore Dental Group" }])
     );
 
-    let (status, _, body) =
+    let (status, headers, body) =
         stack.get(&gateway, &bi, "documentId=customer-report-v1&variables=%7B%22first%22%3A1%7D").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
+    let cache_control = headers.get("cache-control").and_then(|value| value.to_str().ok());
+    assert_eq!(cache_control, Some("private, max-age=60"), "HTTP caches may keep a report by id for its hint");
 
     // The exact published text is on the BI safelist; anything else is not.
     let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "query": REPORT })).await;
