@@ -10,14 +10,15 @@
 #                     cache-on=target/release/atrium-gateway
 #
 # Each `label=command` (`serve` is appended) runs every scenario against the same services
-# in the same run, on a fresh gateway each time:
+# in the same run, on a fresh gateway each time. The response cache's entity level is on
+# unless a command says ATRIUM_GATEWAY__RESPONSE_CACHE__ENTITIES=false. Scenarios:
 #   dashboard  bench/platform-dashboard.graphql, one query repeated: the cache's best case.
 #   accounts   bench/platform-account.graphql with variables drawn at random per request:
 #              one of the tenant's customer accounts × PAGE_SIZES ticket page sizes ×
 #              PAGE_SIZES invoice page sizes, so answers are reused only when a draw repeats.
 # Compare figures from one run only, never against numbers from another day.
 #
-# Environment: DURATION (20s), WARMUP (3s), CONNECTIONS (20), THREADS (2), PAGE_SIZES (20),
+# Environment: DURATION (20s), WARMUP (3s), CONNECTIONS (20), THREADS (2), PAGE_SIZES (50),
 # SCENARIOS ("dashboard accounts"), TENANT (ridgeline), ROLE (finance), GATEWAY_CPUS (0),
 # SERVICE_CPUS (1), LOAD_CPUS (1), GATEWAY_PORT (4300; the services take the next five),
 # OUT (target/bench-platform).
@@ -28,7 +29,7 @@ DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-3s}
 CONNECTIONS=${CONNECTIONS:-20}
 THREADS=${THREADS:-2}
-PAGE_SIZES=${PAGE_SIZES:-20}
+PAGE_SIZES=${PAGE_SIZES:-50}
 SCENARIOS=${SCENARIOS:-dashboard accounts}
 TENANT=${TENANT:-ridgeline}
 ROLE=${ROLE:-finance}
@@ -179,18 +180,27 @@ services_cpu_ticks() {
   for pid in "${SERVICE_PIDS[@]}"; do total=$((total + $(cpu_ticks "$pid"))); done
   echo "$total"
 }
-# Response cache lookups by result from the gateway's Prometheus endpoint.
-cache_lookups() { # result
+# Cache lookups (`response` or `entity`) by result from the gateway's Prometheus endpoint.
+cache_lookups() { # kind result
   curl -fsS "$GATEWAY_URL/metrics" |
-    awk -v result="$1" '/^atrium_response_cache_lookups/ && index($0, "result=\"" result "\"") {sum += $NF}
-      END {printf "%d", sum}'
+    awk -v kind="$1" -v result="$2" '/^atrium_response_cache_lookups/ && index($0, "kind=\"" kind "\"") \
+      && index($0, "result=\"" result "\"") {sum += $NF} END {printf "%d", sum}'
+}
+lookup_counts() { # kind -> "hits misses"
+  echo "$(cache_lookups "$1" hit) $(cache_lookups "$1" miss)"
+}
+hit_share() { # "hits misses" before, "hits misses" after
+  awk -v before="$1" -v after="$2" 'BEGIN {
+    split(before, b, " "); split(after, a, " ")
+    hits = a[1] - b[1]; lookups = hits + a[2] - b[2]
+    if (lookups > 0) printf "%.1f %%", 100 * hits / lookups; else print "–" }'
 }
 CLOCK_TICKS=$(getconf CLK_TCK)
 
 RESULTS="$OUT/results.md"
 {
-  echo "| Gateway | Scenario | RPS | p50 ms | p95 ms | p99 ms | gateway CPU-s / 1k req | services CPU-s / 1k req | gateway peak RSS MB | 2nd request | hits | failed |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| Gateway | Scenario | RPS | p50 ms | p95 ms | p99 ms | gateway CPU-s / 1k req | services CPU-s / 1k req | gateway peak RSS MB | 2nd request | response hits | entity hits | failed |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$RESULTS"
 
 GATEWAYS=("$@")
@@ -244,16 +254,16 @@ for entry in "${GATEWAYS[@]}"; do
 
     BENCH_SCENARIO=$scenario taskset -c "$LOAD_CPUS" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" \
       -s "$OUT/request.lua" "$GATEWAY_URL/graphql" >/dev/null
-    hits_before=$(cache_lookups hit)
-    misses_before=$(cache_lookups miss)
+    responses_before=$(lookup_counts response)
+    entities_before=$(lookup_counts entity)
     before=$(cpu_ticks "$gateway_pid")
     services_before=$(services_cpu_ticks)
     BENCH_SCENARIO=$scenario taskset -c "$LOAD_CPUS" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" \
       --latency -s "$OUT/request.lua" "$GATEWAY_URL/graphql" | tee "$OUT/wrk-$run.txt"
     after=$(cpu_ticks "$gateway_pid")
     services_after=$(services_cpu_ticks)
-    hits=$(($(cache_lookups hit) - hits_before))
-    lookups=$((hits + $(cache_lookups miss) - misses_before))
+    response_hits=$(hit_share "$responses_before" "$(lookup_counts response)")
+    entity_hits=$(hit_share "$entities_before" "$(lookup_counts entity)")
     peak_rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$gateway_pid/status")
 
     line=$(grep '^RESULT' "$OUT/wrk-$run.txt")
@@ -262,10 +272,9 @@ for entry in "${GATEWAYS[@]}"; do
     rps=$(awk -v r="$requests" -v d="$(value duration_us)" 'BEGIN {printf "%.0f", r / (d / 1e6)}')
     per_1k() { awk -v t="$1" -v hz="$CLOCK_TICKS" -v r="$requests" 'BEGIN {printf "%.3f", (t / hz) / r * 1000}'; }
     rss_mb=$(awk -v kb="$peak_rss_kb" 'BEGIN {printf "%.0f", kb / 1024}')
-    hit_share=$(awk -v h="$hits" -v l="$lookups" 'BEGIN {if (l > 0) printf "%.1f %%", 100 * h / l; else print "–"}')
     echo "| $label | $scenario | $rps | $(value p50_ms) | $(value p95_ms) | $(value p99_ms) |" \
       "$(per_1k $((after - before))) | $(per_1k $((services_after - services_before))) | $rss_mb |" \
-      "${second:-none} | $hit_share | $(value errors) |" >> "$RESULTS"
+      "${second:-none} | $response_hits | $entity_hits | $(value errors) |" >> "$RESULTS"
 
     kill "$gateway_pid"
     wait "$gateway_pid" 2>/dev/null || true
