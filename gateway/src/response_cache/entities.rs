@@ -77,9 +77,7 @@ impl EntityCache for CallerEntityCache {
             let found: Vec<Option<serde_json::Value>> = match cache.store.get_many(self.tenant, &keys).await {
                 Ok(found) => found
                     .into_iter()
-                    .map(|answer| {
-                        answer.filter(|answer| answer.expires_at_ms > now_ms).map(|answer| answer.body.clone())
-                    })
+                    .map(|answer| answer.filter(|answer| answer.expires_at_ms > now_ms).map(|answer| answer.body))
                     .collect(),
                 Err(error) => {
                     cache.unavailable(&error, "entity");

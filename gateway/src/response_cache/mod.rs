@@ -183,7 +183,7 @@ impl ResponseCache {
                 }
                 self.metrics.lookups.add(1, &[KeyValue::new("kind", "response"), KeyValue::new("result", "hit")]);
                 let max_age = u32::try_from(remaining_ms / 1000).unwrap_or(policy.max_age).min(policy.max_age);
-                Lookup::Hit { body: answer.body.clone(), max_age }
+                Lookup::Hit { body: answer.body, max_age }
             }
             Ok(None) => self.miss(context, key, policy.max_age),
             Err(error) => {

@@ -70,7 +70,7 @@ impl CacheStore {
         }
     }
 
-    pub(crate) async fn get(&self, tenant: Uuid, key: &str) -> Result<Option<Arc<CachedAnswer>>, StoreError> {
+    pub(crate) async fn get(&self, tenant: Uuid, key: &str) -> Result<Option<CachedAnswer>, StoreError> {
         let mut found = self.get_many(tenant, std::slice::from_ref(&key.to_owned())).await?;
         Ok(found.pop().flatten())
     }
@@ -80,9 +80,9 @@ impl CacheStore {
         &self,
         tenant: Uuid,
         keys: &[String],
-    ) -> Result<Vec<Option<Arc<CachedAnswer>>>, StoreError> {
+    ) -> Result<Vec<Option<CachedAnswer>>, StoreError> {
         match self {
-            CacheStore::Local(local) => Ok(keys.iter().map(|key| local.entries.get(&entry_id(tenant, key))).collect()),
+            CacheStore::Local(local) => Ok(keys.iter().map(|key| local.get(&entry_id(tenant, key))).collect()),
             CacheStore::Redis(redis) => redis.get_many(tenant, keys).await,
         }
     }
@@ -106,8 +106,8 @@ impl CacheStore {
     ) -> Result<(), StoreError> {
         match self {
             CacheStore::Local(local) => {
-                for (key, answer) in entries {
-                    local.entries.insert(entry_id(tenant, &key), Arc::new(answer));
+                for (key, answer) in &entries {
+                    local.put(entry_id(tenant, key), answer);
                 }
                 Ok(())
             }
@@ -136,21 +136,31 @@ fn entry_id(tenant: Uuid, key: &str) -> String {
 }
 
 /// The in-process store: a size-bounded map whose entries expire at their own time.
+/// Answers are kept as JSON text, not as parsed trees: a tree of small objects takes ten
+/// times its text in memory, and the capacity must bound what the process really holds.
 pub(crate) struct LocalStore {
-    entries: moka::sync::Cache<String, Arc<CachedAnswer>>,
+    entries: moka::sync::Cache<String, Arc<LocalEntry>>,
     generations: Mutex<HashMap<(Uuid, String), u64>>,
 }
 
+struct LocalEntry {
+    body: Box<[u8]>,
+    expires_at_ms: i64,
+}
+
+/// Memory an entry costs besides its key and body (map node, `Arc`, string headers).
+const LOCAL_ENTRY_OVERHEAD: usize = 160;
+
 struct ExpiresAt;
 
-impl moka::Expiry<String, Arc<CachedAnswer>> for ExpiresAt {
+impl moka::Expiry<String, Arc<LocalEntry>> for ExpiresAt {
     fn expire_after_create(
         &self,
         _key: &String,
-        answer: &Arc<CachedAnswer>,
+        entry: &Arc<LocalEntry>,
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
-        let remaining_ms = answer.expires_at_ms - chrono::Utc::now().timestamp_millis();
+        let remaining_ms = entry.expires_at_ms - chrono::Utc::now().timestamp_millis();
         Some(Duration::from_millis(u64::try_from(remaining_ms).unwrap_or(0)))
     }
 }
@@ -160,14 +170,26 @@ impl LocalStore {
         LocalStore {
             entries: moka::sync::Cache::builder()
                 .max_capacity(capacity_bytes)
-                .weigher(|key: &String, answer: &Arc<CachedAnswer>| {
-                    // Serialised size is a fair proxy for the memory a JSON tree holds.
-                    let body = serde_json::to_vec(&answer.body).map_or(0, |bytes| bytes.len());
-                    u32::try_from(key.len() + body).unwrap_or(u32::MAX)
+                .weigher(|key: &String, entry: &Arc<LocalEntry>| {
+                    u32::try_from(key.len() + entry.body.len() + LOCAL_ENTRY_OVERHEAD).unwrap_or(u32::MAX)
                 })
                 .expire_after(ExpiresAt)
                 .build(),
             generations: Mutex::default(),
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<CachedAnswer> {
+        let entry = self.entries.get(id)?;
+        // Text this process wrote always parses; anything else is a miss.
+        let body = serde_json::from_slice(&entry.body).ok()?;
+        Some(CachedAnswer { body, expires_at_ms: entry.expires_at_ms })
+    }
+
+    fn put(&self, id: String, answer: &CachedAnswer) {
+        if let Ok(body) = serde_json::to_vec(&answer.body) {
+            let entry = LocalEntry { body: body.into_boxed_slice(), expires_at_ms: answer.expires_at_ms };
+            self.entries.insert(id, Arc::new(entry));
         }
     }
 
@@ -217,7 +239,7 @@ impl RedisStore {
         within_timeout(work).await
     }
 
-    async fn get_many(&self, tenant: Uuid, keys: &[String]) -> Result<Vec<Option<Arc<CachedAnswer>>>, StoreError> {
+    async fn get_many(&self, tenant: Uuid, keys: &[String]) -> Result<Vec<Option<CachedAnswer>>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -228,7 +250,7 @@ impl RedisStore {
             // An entry this version cannot read is a miss, not a failure.
             Ok(stored
                 .into_iter()
-                .map(|bytes| bytes.and_then(|bytes| serde_json::from_slice::<CachedAnswer>(&bytes).ok()).map(Arc::new))
+                .map(|bytes| bytes.and_then(|bytes| serde_json::from_slice::<CachedAnswer>(&bytes).ok()))
                 .collect())
         };
         within_timeout(work).await
@@ -297,6 +319,24 @@ mod tests {
         store.bump(a, &types[1..]).await.unwrap();
         assert_eq!(store.generations(a, &types).await.unwrap(), vec![0, 1]);
         assert_eq!(store.generations(b, &types).await.unwrap(), vec![0, 0]);
+    }
+
+    #[test]
+    fn the_local_capacity_bounds_the_bytes_held() {
+        let store = LocalStore::new(16 * 1024);
+        let answer = CachedAnswer {
+            body: serde_json::json!({ "data": { "text": "x".repeat(1000) } }),
+            expires_at_ms: chrono::Utc::now().timestamp_millis() + 60_000,
+        };
+        for index in 0..100 {
+            store.put(format!("key-{index}"), &answer);
+        }
+        store.entries.run_pending_tasks();
+        assert!(store.entries.weighted_size() <= 16 * 1024, "{} bytes held", store.entries.weighted_size());
+        let kept = store.entries.entry_count();
+        assert!((1..100).contains(&kept), "{kept} entries kept");
+        let kept_one = (0..100).find_map(|index| store.get(&format!("key-{index}")));
+        assert_eq!(kept_one.map(|kept| kept.body), Some(answer.body), "a kept answer reads back unchanged");
     }
 
     #[tokio::test]
