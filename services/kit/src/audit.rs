@@ -29,7 +29,10 @@ pub const AUDIT_TABLE: &str = "audit_log";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditOutcome {
     Succeeded,
+    /// Refused by a rule (a transition the state machine does not allow); nothing changed.
     Rejected,
+    /// Broke off by an internal failure (database, storage); nothing changed.
+    Failed,
 }
 
 impl AuditOutcome {
@@ -37,6 +40,7 @@ impl AuditOutcome {
         match self {
             AuditOutcome::Succeeded => "succeeded",
             AuditOutcome::Rejected => "rejected",
+            AuditOutcome::Failed => "failed",
         }
     }
 
@@ -44,6 +48,7 @@ impl AuditOutcome {
         match text {
             "succeeded" => Ok(AuditOutcome::Succeeded),
             "rejected" => Ok(AuditOutcome::Rejected),
+            "failed" => Ok(AuditOutcome::Failed),
             other => Err(UnknownStoredValue { kind: "AuditOutcome", value: other.to_owned() }),
         }
     }
@@ -143,8 +148,28 @@ pub async fn record_rejection(
     context: &TenantContext,
     event: &AuditEvent,
 ) -> Result<Uuid, DbErr> {
+    record_alone(database, context, event, AuditOutcome::Rejected).await
+}
+
+/// Records an attempt that broke off on an internal failure, in a transaction of its own,
+/// after the attempt's transaction rolled back. Best effort by nature: the failure may be
+/// the database itself, so the caller logs when this fails too.
+pub async fn record_failure(
+    database: &DatabaseConnection,
+    context: &TenantContext,
+    event: &AuditEvent,
+) -> Result<Uuid, DbErr> {
+    record_alone(database, context, event, AuditOutcome::Failed).await
+}
+
+async fn record_alone(
+    database: &DatabaseConnection,
+    context: &TenantContext,
+    event: &AuditEvent,
+    outcome: AuditOutcome,
+) -> Result<Uuid, DbErr> {
     let tx = TenantTransaction::begin(database, context).await?;
-    let id = record(&tx, event, AuditOutcome::Rejected).await?;
+    let id = record(&tx, event, outcome).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -229,9 +254,9 @@ mod tests {
 
     #[test]
     fn outcomes_round_trip_through_their_stored_text() {
-        for outcome in [AuditOutcome::Succeeded, AuditOutcome::Rejected] {
+        for outcome in [AuditOutcome::Succeeded, AuditOutcome::Rejected, AuditOutcome::Failed] {
             assert_eq!(AuditOutcome::parse(outcome.as_str()).unwrap(), outcome);
         }
-        assert!(AuditOutcome::parse("failed").is_err());
+        assert!(AuditOutcome::parse("aborted").is_err());
     }
 }

@@ -102,7 +102,8 @@ impl Mutation {
     /// Moves a ticket of the caller's tenant to another status along the allowed
     /// transitions. Every attempt past the role check is audited: a change together with
     /// its `SUCCEEDED` entry and its change events in one transaction, a refused transition
-    /// as `REJECTED` (with no change event: nothing changed).
+    /// as `REJECTED`, an internal failure as `FAILED` (neither with a change event: nothing
+    /// changed).
     async fn change_ticket_status(&self, ctx: &Context<'_>, id: ID, status: TicketStatus) -> Result<Ticket> {
         let context = require_any_role(ctx, TICKET_EDITORS)?;
         let database = ctx.data::<DatabaseConnection>()?;
@@ -127,12 +128,31 @@ impl Mutation {
             return Err(ErrorCode::BadUserInput.graphql_error(message));
         }
         let detail = format!("{} -> {}", ticket.status.as_str(), next.as_str());
-        let changed = repository::change_ticket_status(&tx, &ticket, next, chrono::Utc::now()).await?;
-        audit::record(&tx, &event(detail), AuditOutcome::Succeeded).await?;
-        repository::record_ticket_updated(&tx, &changed).await?;
-        tx.commit().await?;
-        Ok(changed.into())
+        match apply_status_change(tx, &ticket, next, &event(detail.clone())).await {
+            Ok(changed) => Ok(changed.into()),
+            Err(error) => {
+                // The attempt's transaction rolled back; the failure is recorded on its own.
+                if let Err(audit_error) = audit::record_failure(database, context, &event(detail)).await {
+                    tracing::error!(error = %audit_error, "cannot audit a failed ticket status change");
+                }
+                Err(error)
+            }
+        }
     }
+}
+
+/// The change, its audit entry and its change events, committed together or not at all.
+async fn apply_status_change(
+    tx: TenantTransaction,
+    ticket: &domain::Ticket,
+    next: domain::TicketStatus,
+    event: &AuditEvent,
+) -> Result<domain::Ticket> {
+    let changed = repository::change_ticket_status(&tx, ticket, next, chrono::Utc::now()).await?;
+    audit::record(&tx, event, AuditOutcome::Succeeded).await?;
+    repository::record_ticket_updated(&tx, &changed).await?;
+    tx.commit().await?;
+    Ok(changed)
 }
 
 /// The caller's context when it holds one of `roles`; `FORBIDDEN` otherwise.

@@ -178,7 +178,10 @@ pub struct TicketConnection {
 #[graphql(remote = "atrium_kit::audit::AuditOutcome")]
 pub enum AuditOutcome {
     Succeeded,
+    /// Refused by a rule; nothing changed.
     Rejected,
+    /// Broke off by an internal failure; nothing changed.
+    Failed,
 }
 
 /// One entry of the support audit trail: who changed what, when, with which outcome.

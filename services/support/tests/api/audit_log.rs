@@ -1,6 +1,7 @@
 //! The first audited mutation: `changeTicketStatus` writes the change and its `SUCCEEDED`
 //! entry together, a refused transition changes nothing and leaves one `REJECTED` entry,
-//! another tenant's ticket is `NOT_FOUND` with nothing written, roles are enforced, and on
+//! another tenant's ticket is `NOT_FOUND` with nothing written, roles are enforced, a
+//! failure mid-change rolls everything back and leaves one `FAILED` entry, and on
 //! PostgreSQL the runtime role can neither update nor delete audit entries.
 
 use atrium_kit::{
@@ -144,4 +145,37 @@ async fn audit_entries_are_append_only_for_the_runtime_role_on_postgres() {
     let entries = audit_entries(&support, "ridgeline").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["detail"], "open -> pending");
+}
+
+/// Breaks the change's last write (the outbox) for real, then changes a ticket: the
+/// status change and its `SUCCEEDED` entry roll back with it, the caller gets a masked
+/// internal error, and the attempt is audited as `FAILED` on its own.
+async fn assert_a_failure_mid_change_leaves_nothing_but_a_failed_entry(support: &TestSupport, owner_url: &str) {
+    let id = ticket_in_status(support, "ridgeline", "OPEN").await;
+    let owner = Database::connect(owner_url).await.expect("owner connects");
+    owner.execute_unprepared("DROP TABLE change_outbox").await.expect("the outbox can be dropped");
+
+    let body = change_status(support, "ridgeline", "support_agent", &id, "SOLVED").await;
+    assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
+    assert_eq!(ticket_status(support, "ridgeline", &id).await, "OPEN", "the change rolled back");
+
+    let entries = audit_entries(support, "ridgeline").await;
+    assert_eq!(entries.len(), 1, "only the failure is recorded: {entries:?}");
+    assert_eq!(entries[0]["outcome"], "FAILED");
+    assert_eq!(entries[0]["detail"], "open -> solved");
+    assert_eq!(entries[0]["entityIds"], json!([id]));
+}
+
+#[tokio::test]
+async fn a_failure_mid_change_leaves_nothing_but_a_failed_entry_on_sqlite() {
+    let url = atrium_kit::testing::sqlite_url("support_failure");
+    let support = spawn(url.clone(), None).await;
+    assert_a_failure_mid_change_leaves_nothing_but_a_failed_entry(&support, &url).await;
+}
+
+#[tokio::test]
+async fn a_failure_mid_change_leaves_nothing_but_a_failed_entry_on_postgres() {
+    let Some(database) = TestDatabase::create("support_failure").await else { return };
+    let support = spawn(database.runtime_url.clone(), Some(database.owner_url.clone())).await;
+    assert_a_failure_mid_change_leaves_nothing_but_a_failed_entry(&support, &database.owner_url).await;
 }
