@@ -325,13 +325,6 @@ async fn execute(
     {
         return rate_limited(media, retry_after);
     }
-    let signed = match state.signer.sign(context) {
-        Ok(signed) => signed,
-        Err(error) => {
-            tracing::error!(%error, "cannot sign the tenant context");
-            return reject(media, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "internal error");
-        }
-    };
     let cache = match admission.operation_kind {
         Some(OperationKind::Query) => state.response_cache.lookup(context, &request, &authorized.removed).await,
         _ => Lookup::NotCacheable,
@@ -341,10 +334,18 @@ async fn execute(
     let pending = match cache {
         Lookup::Hit { body, .. } => {
             let response = ExecutionResponse { body, outcome: Outcome::Success };
+            crate::telemetry::record_answered_elsewhere(state, &request, authorized.removed, &response).await;
             return respond(state, media, &admission, response, authorized.errors, (max_age, cache_label));
         }
         Lookup::Miss(pending) => Some(pending),
         Lookup::Uncached { .. } | Lookup::NotCacheable => None,
+    };
+    let signed = match state.signer.sign(context) {
+        Ok(signed) => signed,
+        Err(error) => {
+            tracing::error!(%error, "cannot sign the tenant context");
+            return reject(media, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "internal error");
+        }
     };
     let mut transport = state.subgraphs.for_request(signed).with_caller(context);
     if admission.operation_kind == Some(OperationKind::Query) {
@@ -365,7 +366,7 @@ async fn execute(
                     crate::telemetry::execute_traced(&work_state, &work_request, work_removed, &transport).await
                 };
                 let response = inbound.run(key, tracing::Instrument::in_current_span(work)).await;
-                crate::telemetry::record_shared_execution(&shared_state, &request, removed, &response).await;
+                crate::telemetry::record_answered_elsewhere(&shared_state, &request, removed, &response).await;
                 response
             }
             None => crate::telemetry::execute_traced(&shared_state, &request, removed, &transport).await,

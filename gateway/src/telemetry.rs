@@ -43,13 +43,10 @@ impl GatewayTelemetry {
     }
 }
 
-/// Prepares (span `graphql.prepare`), reports the operation to the request span, access
-/// log and metrics, then executes (span `{type} {name}`, the GraphQL semantic conventions'
-/// name) with the subgraph fetches below it.
-/// Records the operation and outcome of a request whose execution ran in a shared task
-/// (inbound de-duplication): request records are task-local, so the waiting request labels
-/// itself. Preparing again is a plan-cache hit.
-pub async fn record_shared_execution(
+/// Records the operation and outcome of a request this task did not execute: it ran in a
+/// shared task (inbound de-duplication) or came from the response cache. Request records
+/// are task-local, so the answered request labels itself. Preparing is a plan-cache hit.
+pub async fn record_answered_elsewhere(
     state: &GatewayState,
     request: &GraphQLRequest,
     removed: Arc<crate::engine::RemovedSelections>,
@@ -61,7 +58,10 @@ pub async fn record_shared_execution(
     telemetry::record_outcome(outcome_label(response.outcome));
 }
 
-/// Prepares without the `removed` selections (field authorization) and executes.
+/// Prepares (span `graphql.prepare`), reports the operation to the request span, access
+/// log and metrics, then executes (span `{type} {name}`, the GraphQL semantic conventions'
+/// name) with the subgraph fetches below it. The plan leaves out the `removed` selections
+/// (field authorization).
 pub async fn execute_traced(
     state: &GatewayState,
     request: &GraphQLRequest,
