@@ -500,7 +500,7 @@ fn apply_response_policy(state: &GatewayState, admission: &Admission, outcome: O
 
 /// 429 with `Retry-After` in whole seconds (rounded up, so a client that waits that long
 /// is admitted).
-fn rate_limited(media: &'static str, retry_after: std::time::Duration) -> Response {
+pub(crate) fn rate_limited(media: &'static str, retry_after: std::time::Duration) -> Response {
     let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
     let mut response =
         reject(media, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "rate limit exceeded for this tenant and client");

@@ -111,6 +111,14 @@ async fn execute(
     mut request: async_graphql::Request,
 ) -> Response {
     atrium_kit::telemetry::record_caller(&context);
+    // Admin calls draw on the caller's own tenant and client budget, like any request:
+    // publishing validates whole manifests and must not be a way around the limits.
+    let limiter = &endpoint.gateway.rate_limiter;
+    if let crate::rate_limit::Decision::Limited { retry_after } =
+        limiter.check(&context, context.subject.strip_prefix("apikey:"), limiter.units_for(None)).await
+    {
+        return http::rate_limited(media, retry_after);
+    }
     if let Err(error) = request.parsed_query() {
         let body = serde_json::json!({ "errors": [{
             "message": error.message,

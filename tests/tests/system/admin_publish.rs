@@ -286,3 +286,30 @@ async fn only_tenant_admins_publish_and_a_refused_manifest_publishes_nothing() {
     assert_eq!(body["data"]["persistedDocuments"], json!([]));
     assert_eq!(stored_publications(&documents).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_calls_draw_on_the_callers_rate_limit() {
+    let Some(stack) = Stack::start(Backend::Sqlite).await else { return };
+    let gateway = stack
+        .start_gateway(|config| {
+            config.rate_limits.enabled = true;
+            // Two requests at once, then one every hundred seconds: no refill during the test.
+            config.rate_limits.tiers.dashboard =
+                atrium_gateway::rate_limit::RateTier { requests_per_second: 0.01, burst: 2 };
+        })
+        .await;
+    let admin = stack.token("ridgeline", &["tenant_admin"]);
+    for _ in 0..2 {
+        let (status, body) = list(&stack, &gateway, &admin, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let request = json!({ "query": LIST, "variables": { "client": null } });
+    let (status, headers, body) = stack.post_json(&admin_url(&gateway), &admin, request).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(error_code(&body), "RATE_LIMITED");
+    assert!(headers.get("retry-after").is_some());
+
+    let (status, body) = list(&stack, &gateway, &stack.token("helix", &["tenant_admin"]), None).await;
+    assert_eq!(status, 200, "another tenant's budget is its own: {body}");
+}
