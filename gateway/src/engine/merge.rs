@@ -6,6 +6,29 @@ use serde_json::{Map, Value};
 use super::plan::PathSegment;
 use super::schema::{SchemaIndex, TypeKind};
 
+/// Objects up to this many keys are searched by comparing keys in order: response
+/// objects are small, and hashing a key (SipHash, the map's hasher) costs more than a
+/// handful of short comparisons.
+const LINEAR_LOOKUP_MAX: usize = 12;
+
+/// The value at `key`, found by scanning small objects and hashing only in large ones.
+pub(crate) fn field_mut<'m>(object: &'m mut Map<String, Value>, key: &str) -> Option<&'m mut Value> {
+    if object.len() <= LINEAR_LOOKUP_MAX {
+        object.iter_mut().find_map(|(name, value)| (name == key).then_some(value))
+    } else {
+        object.get_mut(key)
+    }
+}
+
+/// Read-only [`field_mut`].
+pub(crate) fn field<'m>(object: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    if object.len() <= LINEAR_LOOKUP_MAX {
+        object.iter().find_map(|(name, value)| (name == key).then_some(value))
+    } else {
+        object.get(key)
+    }
+}
+
 /// Calls `visit` for every object reached by `path` from `current`, with the
 /// list indices taken on the way (one per `@`). Nulls and shapes that do not
 /// match the path are skipped: there is nothing to fetch for them.
@@ -26,7 +49,7 @@ pub(crate) fn visit_path<F>(
     };
     match segment {
         PathSegment::Field(key) => {
-            if let Some(child) = current.as_object().and_then(|object| object.get(&**key)) {
+            if let Some(child) = current.as_object().and_then(|object| field(object, key)) {
                 visit_path(child, rest, types, indices, visit);
             }
         }
@@ -41,7 +64,8 @@ pub(crate) fn visit_path<F>(
         }
         PathSegment::TypeCondition(expected) => {
             let matches = current
-                .get("__typename")
+                .as_object()
+                .and_then(|object| field(object, "__typename"))
                 .and_then(Value::as_str)
                 .is_some_and(|name| expected.iter().any(|condition| types.type_condition_matches(condition, name)));
             if matches {
@@ -60,7 +84,7 @@ pub(crate) fn position_mut<'v>(
     let mut indices = indices.iter();
     for segment in path {
         current = match segment {
-            PathSegment::Field(key) => current.as_object_mut()?.get_mut(&**key)?,
+            PathSegment::Field(key) => field_mut(current.as_object_mut()?, key)?,
             PathSegment::List => current.as_array_mut()?.get_mut(*indices.next()?)?,
             PathSegment::TypeCondition(_) => current,
         };
@@ -85,7 +109,7 @@ pub(crate) fn deep_merge(target: &mut Value, source: Value, types: &SchemaIndex)
 
 fn merge_objects(target: &mut Map<String, Value>, source: Map<String, Value>, types: &SchemaIndex) {
     for (key, value) in source {
-        match target.get_mut(&key) {
+        match field_mut(target, &key) {
             Some(existing) if key == "__typename" => {
                 // An @interfaceObject subgraph answers with the interface's name;
                 // the concrete type learned elsewhere must win.
@@ -99,6 +123,27 @@ fn merge_objects(target: &mut Map<String, Value>, source: Map<String, Value>, ty
             None => {
                 target.insert(key, value);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lookups_agree_with_the_map_for_small_and_large_objects() {
+        for size in [1, LINEAR_LOOKUP_MAX, LINEAR_LOOKUP_MAX + 1, 40] {
+            let mut object: Map<String, Value> =
+                (0..size).map(|index| (format!("k{index}"), Value::from(index))).collect();
+            for index in 0..size {
+                let key = format!("k{index}");
+                assert_eq!(field(&object, &key), object.get(&key));
+                *field_mut(&mut object, &key).unwrap() = Value::from(index * 2);
+                assert_eq!(object[&key], Value::from(index * 2));
+            }
+            assert_eq!(field(&object, "absent"), None);
+            assert!(field_mut(&mut object, "absent").is_none());
         }
     }
 }

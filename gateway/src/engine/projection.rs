@@ -431,7 +431,8 @@ impl<'a> Projector<'a, '_> {
                     self.complete_resolved(value, field, typename)
                 }
                 FieldKind::Data => {
-                    let value = source.get_mut(&*field.response_key).map(Value::take).unwrap_or(Value::Null);
+                    let value =
+                        super::merge::field_mut(source, &field.response_key).map(Value::take).unwrap_or(Value::Null);
                     self.complete(value, &field.ty, field, typename)
                 }
             };
@@ -510,7 +511,7 @@ impl<'a> Projector<'a, '_> {
                         return Ok(Value::Null);
                     };
                     let (plan, typename): (&'a SelectionPlan, &'a str) =
-                        match source.get("__typename").and_then(Value::as_str) {
+                        match super::merge::field(&source, "__typename").and_then(Value::as_str) {
                             Some(name) => match children.by_type.get_key_value(name) {
                                 Some((name, plan)) => (plan, name),
                                 // An `@interfaceObject` subgraph answers with the

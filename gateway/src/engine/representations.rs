@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::merge::{field, field_mut};
 use super::plan::{InputItem, InputSelection, Rewrite, RewriteSegment};
 use super::schema::SchemaIndex;
 
@@ -28,16 +29,16 @@ fn select_into(
     types: &SchemaIndex,
     out: &mut Map<String, Value>,
 ) -> Option<()> {
-    let typename = source.get("__typename").and_then(Value::as_str);
+    let typename = field(source, "__typename").and_then(Value::as_str);
     for item in &selection.0 {
         match item {
             InputItem::Field { source_key, output_key, selection } => {
-                let value = source.get(&**source_key)?;
+                let value = field(source, source_key)?;
                 let value = match selection {
                     None => value.clone(),
                     Some(selection) => select_value(value, selection, types)?,
                 };
-                match out.get_mut(&**output_key) {
+                match field_mut(out, output_key) {
                     // The same key reached through two fragments: keep the union.
                     Some(Value::Object(existing)) => {
                         if let Value::Object(more) = value {
