@@ -46,6 +46,19 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, GatewayStartupError> {
+        Self::build_serving(config, None).await
+    }
+
+    /// Builds the gateway on a listener the caller bound already, so its address can be
+    /// handed out (e.g. to services' change relays) before it starts.
+    pub async fn build_on(config: Config, listener: std::net::TcpListener) -> Result<Self, GatewayStartupError> {
+        Self::build_serving(config, Some(listener)).await
+    }
+
+    async fn build_serving(
+        config: Config,
+        listener: Option<std::net::TcpListener>,
+    ) -> Result<Self, GatewayStartupError> {
         config.check()?;
         let sdl = std::fs::read_to_string(&config.supergraph_path).map_err(|source| {
             GatewayStartupError::SupergraphFile { path: config.supergraph_path.display().to_string(), source }
@@ -121,7 +134,10 @@ impl Application {
             atrium_kit::telemetry::RequestSpanOptions { continue_remote_trace: false },
         );
         let router = graphql.merge(atrium_kit::telemetry::operational_routes(metrics, readiness));
-        let server = BoundServer::bind(config.listen, router).await?;
+        let server = match listener {
+            Some(listener) => BoundServer::on_listener(listener, router)?,
+            None => BoundServer::bind(config.listen, router).await?,
+        };
         Ok(Application { server })
     }
 

@@ -74,9 +74,10 @@ impl Stack {
         }
         let [catalog, delivery, finance, support, analytics]: [DatabaseUrls; 5] =
             urls.try_into().unwrap_or_else(|_| unreachable!("five services"));
-        // The first gateway's address is fixed before the services start, so their
+        // The first gateway's listener is bound before the services start, so their
         // outbox relays deliver change events to it (as in `make run`).
-        let gateway_port = free_port();
+        let gateway_listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a gateway port");
+        let gateway_port = gateway_listener.local_addr().expect("gateway address").port();
         let changes_to = format!("http://127.0.0.1:{gateway_port}");
         let (catalog, delivery, finance, support, analytics) = tokio::join!(
             start_catalog(catalog, &changes_to),
@@ -103,12 +104,12 @@ impl Stack {
             client: reqwest::Client::new(),
             databases,
         };
-        stack.gateway_url = stack
-            .start_gateway(|config| {
-                configure_gateway(config);
-                config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], gateway_port));
-            })
-            .await;
+        let mut config = stack.gateway_config();
+        configure_gateway(&mut config);
+        let gateway =
+            atrium_gateway::startup::Application::build_on(config, gateway_listener).await.expect("gateway starts");
+        stack.gateway_url = format!("http://127.0.0.1:{}/graphql", gateway.port());
+        tokio::spawn(gateway.run_until_stopped());
         Some(stack)
     }
 
@@ -246,14 +247,6 @@ macro_rules! service_starter {
             url
         }
     };
-}
-
-/// A port no one listens on right now (the OS picks it; it is released at once).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 service_starter!(start_catalog, atrium_catalog);

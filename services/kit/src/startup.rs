@@ -51,6 +51,15 @@ impl BoundServer {
         Ok(BoundServer { listener, router })
     }
 
+    /// Serves on a listener the caller bound already (its address was handed out first).
+    pub fn on_listener(listener: std::net::TcpListener, router: Router) -> Result<Self, StartupError> {
+        let address = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let bind_error = |source| StartupError::Bind { address, source };
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let listener = TcpListener::from_std(listener).map_err(bind_error)?;
+        Ok(BoundServer { listener, router })
+    }
+
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|address| address.port()).unwrap_or(0)
     }
