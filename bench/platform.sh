@@ -44,10 +44,9 @@ GATEWAY_PORT=${GATEWAY_PORT:-4300}
 SERVICES=(catalog delivery finance support analytics)
 GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "installing wrk (Debian package)" >&2
-  if [ "$(id -u)" -eq 0 ]; then apt-get install -y wrk >&2; else sudo apt-get install -y wrk >&2; fi
-fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+ensure_wrk
 for tool in curl jq; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench/platform.sh needs $tool" >&2; exit 1; }
 done
@@ -158,15 +157,8 @@ if scenario ~= "dashboard" then
     return wrk.format(nil, nil, nil, body)
   end
 end
-
-function done(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d duration_us=%d errors=%d p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f\n",
-    summary.requests, summary.duration,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status
-      + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
 LUA
+append_wrk_report "$OUT/request.lua"
 export BENCH_OUT="$OUT" BENCH_TOKEN="$TOKEN" BENCH_PAGE_SIZES="$PAGE_SIZES"
 
 post() { # body-file response-file headers-file
@@ -174,7 +166,6 @@ post() { # body-file response-file headers-file
     -H 'Accept: application/graphql-response+json' --data-binary "@$1" "$GATEWAY_URL/graphql"
 }
 cache_header() { awk -F': *' 'tolower($1) == "x-atrium-cache" {gsub(/\r/, "", $2); print $2}' "$1"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 services_cpu_ticks() {
   local total=0
   for pid in "${SERVICE_PIDS[@]}"; do total=$((total + $(cpu_ticks "$pid"))); done
@@ -264,7 +255,7 @@ for entry in "${GATEWAYS[@]}"; do
     services_after=$(services_cpu_ticks)
     response_hits=$(hit_share "$responses_before" "$(lookup_counts response)")
     entity_hits=$(hit_share "$entities_before" "$(lookup_counts entity)")
-    peak_rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$gateway_pid/status")
+    peak_rss_kb=$(peak_rss_kb "$gateway_pid")
 
     line=$(grep '^RESULT' "$OUT/wrk-$run.txt")
     value() { echo "$line" | tr ' ' '\n' | awk -F= -v key="$1" '$1 == key {print $2}'; }

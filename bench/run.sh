@@ -30,10 +30,9 @@ GATEWAY_PORT=4200
 BASE_PORT=4201
 SUBGRAPHS=(accounts inventory products reviews)
 
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "installing wrk (Debian package)" >&2
-  if [ "$(id -u)" -eq 0 ]; then apt-get install -y wrk >&2; else sudo apt-get install -y wrk >&2; fi
-fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+ensure_wrk
 
 cargo build --release -p atrium-gateway -p atrium-bench
 BIN=target/release
@@ -75,15 +74,8 @@ file:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/graphql-response+json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
-
-function done(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d duration_us=%d errors=%d p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f\n",
-    summary.requests, summary.duration,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status
-      + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
 LUA
+append_wrk_report "$OUT/request.lua"
 export BENCH_BODY_FILE="$BODY_FILE" BENCH_TOKEN="$TOKEN"
 
 wait_for_port() {
@@ -96,7 +88,6 @@ wait_for_port() {
 }
 for index in "${!SUBGRAPHS[@]}"; do wait_for_port $((BASE_PORT + index)); done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 CLOCK_TICKS=$(getconf CLK_TCK)
 
 RESULTS="$OUT/results.md"
@@ -133,7 +124,7 @@ for entry in "${GATEWAYS[@]}"; do
   taskset -c "$LOAD_CPUS" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$OUT/request.lua" \
     "http://127.0.0.1:$GATEWAY_PORT/graphql" | tee "$OUT/wrk-$label.txt"
   after=$(cpu_ticks "$gateway_pid")
-  peak_rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$gateway_pid/status")
+  peak_rss_kb=$(peak_rss_kb "$gateway_pid")
 
   line=$(grep '^RESULT' "$OUT/wrk-$label.txt")
   value() { echo "$line" | tr ' ' '\n' | awk -F= -v key="$1" '$1 == key {print $2}'; }
