@@ -106,10 +106,7 @@ impl Stack {
         };
         let mut config = stack.gateway_config();
         configure_gateway(&mut config);
-        let gateway =
-            atrium_gateway::startup::Application::build_on(config, gateway_listener).await.expect("gateway starts");
-        stack.gateway_url = format!("http://127.0.0.1:{}/graphql", gateway.port());
-        tokio::spawn(gateway.run_until_stopped());
+        stack.gateway_url = serve_gateway(config, Some(gateway_listener)).await;
         Some(stack)
     }
 
@@ -132,10 +129,7 @@ impl Stack {
     pub async fn start_gateway(&self, configure: impl FnOnce(&mut atrium_gateway::config::Config)) -> String {
         let mut config = self.gateway_config();
         configure(&mut config);
-        let gateway = atrium_gateway::startup::Application::build(config).await.expect("gateway starts");
-        let url = format!("http://127.0.0.1:{}/graphql", gateway.port());
-        tokio::spawn(gateway.run_until_stopped());
-        url
+        serve_gateway(config, None).await
     }
 
     /// POSTs a GraphQL query to any gateway URL; returns status, headers and JSON body.
@@ -232,6 +226,19 @@ impl Stack {
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }
+}
+
+/// Builds a gateway (on `listener` when given, else on its configured address), serves it
+/// in the background and returns its GraphQL URL.
+async fn serve_gateway(config: atrium_gateway::config::Config, listener: Option<std::net::TcpListener>) -> String {
+    let gateway = match listener {
+        Some(listener) => atrium_gateway::startup::Application::build_on(config, listener).await,
+        None => atrium_gateway::startup::Application::build(config).await,
+    }
+    .expect("gateway starts");
+    let url = format!("http://127.0.0.1:{}/graphql", gateway.port());
+    tokio::spawn(gateway.run_until_stopped());
+    url
 }
 
 macro_rules! service_starter {

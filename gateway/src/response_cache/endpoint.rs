@@ -7,7 +7,10 @@
 
 use std::sync::Arc;
 
-use atrium_kit::changes::{CHANGES_PATH, ChangeBatch, SIGNATURE_HEADER, verify_batch};
+use atrium_kit::{
+    changes::{CHANGES_PATH, ChangeBatch, SIGNATURE_HEADER, verify_batch},
+    graphql_http::APPLICATION_JSON,
+};
 use axum::{
     Router,
     body::Bytes,
@@ -17,7 +20,7 @@ use axum::{
     routing::post,
 };
 
-use crate::http::GatewayState;
+use crate::http::{self, GatewayState};
 
 /// How far a batch's signing time may be from this gateway's clock.
 const SIGNATURE_TOLERANCE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -30,13 +33,13 @@ async fn receive_changes(State(state): State<Arc<GatewayState>>, headers: Header
     let signature = headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     if let Err(error) = verify_batch(&state.change_keys, signature, &body, chrono::Utc::now(), SIGNATURE_TOLERANCE) {
         tracing::warn!(%error, "refused a change batch");
-        return problem(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the change batch signature is not valid");
+        return reject(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the change batch signature is not valid");
     }
     let batch: ChangeBatch = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(error) => {
             tracing::warn!(%error, "refused an unreadable change batch");
-            return problem(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a change batch");
+            return reject(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a change batch");
         }
     };
     match state.response_cache.invalidate(&batch.events).await {
@@ -46,12 +49,11 @@ async fn receive_changes(State(state): State<Arc<GatewayState>>, headers: Header
         }
         Err(error) => {
             tracing::warn!(%error, events = batch.events.len(), "could not apply change events; the sender retries");
-            problem(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "the response cache is unavailable")
+            reject(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "the response cache is unavailable")
         }
     }
 }
 
-fn problem(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+fn reject(status: StatusCode, code: &str, message: &str) -> Response {
+    http::reject(APPLICATION_JSON, status, code, message)
 }

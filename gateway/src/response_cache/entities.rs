@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 use opentelemetry::KeyValue;
 use sha2::{Digest, Sha256};
 
-use super::{ResponseCache, hex, store::CachedAnswer};
+use super::{ResponseCache, hex, store::StoredAnswer};
 use crate::engine::{EntityCache, EntityFetch, EntityLookup};
 
 /// One caller's view of the entity cache.
@@ -103,7 +103,7 @@ impl EntityCache for CallerEntityCache {
                 .into_iter()
                 .filter_map(|(index, entity)| {
                     let key = lookup.keys.get(index)?.clone();
-                    Some((key, CachedAnswer { body: entity.clone(), expires_at_ms }))
+                    Some((key, StoredAnswer::of(entity, expires_at_ms)))
                 })
                 .collect();
             let ttl = std::time::Duration::from_secs(u64::from(lookup.max_age));

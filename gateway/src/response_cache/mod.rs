@@ -36,7 +36,7 @@ pub use endpoint::router;
 pub use entities::CallerEntityCache;
 use hints::CacheHints;
 pub(crate) use policy::CachePolicy;
-use store::{CacheStore, CachedAnswer};
+use store::{CacheStore, StoredAnswer};
 
 use crate::engine::{GraphQLRequest, RemovedSelections};
 
@@ -207,13 +207,13 @@ impl ResponseCache {
 
     /// Stores an answer that executed without errors.
     pub async fn store(&self, pending: Pending, body: &serde_json::Value) {
-        if serde_json::to_vec(body).map_or(true, |bytes| bytes.len() > self.config.max_entry_bytes) {
+        let expires_at_ms = chrono::Utc::now().timestamp_millis() + i64::from(pending.max_age) * 1000;
+        let answer = StoredAnswer::of(body, expires_at_ms);
+        if answer.json.len() > self.config.max_entry_bytes {
             self.metrics.lookups.add(1, &[KeyValue::new("kind", "response"), KeyValue::new("result", "too_large")]);
             return;
         }
         let ttl = Duration::from_secs(u64::from(pending.max_age));
-        let expires_at_ms = chrono::Utc::now().timestamp_millis() + i64::from(pending.max_age) * 1000;
-        let answer = CachedAnswer { body: body.clone(), expires_at_ms };
         if let Err(error) = self.store.put(pending.tenant, &pending.key, answer, ttl).await {
             tracing::warn!(%error, "could not store an answer in the response cache");
             self.metrics.errors.add(1, &[]);

@@ -17,7 +17,6 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use parking_lot::Mutex;
 use redis::aio::ConnectionManager;
-use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -25,13 +24,43 @@ use uuid::Uuid;
 /// runs uncached.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// A cached answer: the execution's body before per-caller response policy (masking,
-/// cost, authorization errors), and when it stops being fresh.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A cached answer as read back: the execution's body before per-caller response policy
+/// (masking, cost, authorization errors), and when it stops being fresh.
+#[derive(Debug, Clone)]
 pub(crate) struct CachedAnswer {
     pub body: serde_json::Value,
     /// Unix milliseconds.
     pub expires_at_ms: i64,
+}
+
+/// An answer on its way into the store, serialised once: its size is checked and both
+/// stores keep exactly these bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredAnswer {
+    /// The body as JSON text.
+    pub json: Vec<u8>,
+    /// Unix milliseconds.
+    pub expires_at_ms: i64,
+}
+
+impl StoredAnswer {
+    pub(crate) fn of(body: &serde_json::Value, expires_at_ms: i64) -> Self {
+        // Writing a Value into a Vec cannot fail.
+        StoredAnswer { json: serde_json::to_vec(body).unwrap_or_default(), expires_at_ms }
+    }
+
+    /// Redis value: the expiry as 8 big-endian bytes, then the JSON text.
+    fn encode(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(8 + self.json.len());
+        bytes.extend_from_slice(&self.expires_at_ms.to_be_bytes());
+        bytes.extend_from_slice(&self.json);
+        bytes
+    }
+}
+
+/// Reads an answer back; anything this version did not write is a miss, not a failure.
+fn decode(json: &[u8], expires_at_ms: i64) -> Option<CachedAnswer> {
+    Some(CachedAnswer { body: serde_json::from_slice(json).ok()?, expires_at_ms })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +120,7 @@ impl CacheStore {
         &self,
         tenant: Uuid,
         key: &str,
-        answer: CachedAnswer,
+        answer: StoredAnswer,
         ttl: Duration,
     ) -> Result<(), StoreError> {
         self.put_many(tenant, vec![(key.to_owned(), answer)], ttl).await
@@ -101,13 +130,13 @@ impl CacheStore {
     pub(crate) async fn put_many(
         &self,
         tenant: Uuid,
-        entries: Vec<(String, CachedAnswer)>,
+        entries: Vec<(String, StoredAnswer)>,
         ttl: Duration,
     ) -> Result<(), StoreError> {
         match self {
             CacheStore::Local(local) => {
-                for (key, answer) in &entries {
-                    local.put(entry_id(tenant, key), answer);
+                for (key, answer) in entries {
+                    local.put(entry_id(tenant, &key), answer);
                 }
                 Ok(())
             }
@@ -181,16 +210,12 @@ impl LocalStore {
 
     fn get(&self, id: &str) -> Option<CachedAnswer> {
         let entry = self.entries.get(id)?;
-        // Text this process wrote always parses; anything else is a miss.
-        let body = serde_json::from_slice(&entry.body).ok()?;
-        Some(CachedAnswer { body, expires_at_ms: entry.expires_at_ms })
+        decode(&entry.body, entry.expires_at_ms)
     }
 
-    fn put(&self, id: String, answer: &CachedAnswer) {
-        if let Ok(body) = serde_json::to_vec(&answer.body) {
-            let entry = LocalEntry { body: body.into_boxed_slice(), expires_at_ms: answer.expires_at_ms };
-            self.entries.insert(id, Arc::new(entry));
-        }
+    fn put(&self, id: String, answer: StoredAnswer) {
+        let entry = LocalEntry { body: answer.json.into_boxed_slice(), expires_at_ms: answer.expires_at_ms };
+        self.entries.insert(id, Arc::new(entry));
     }
 
     fn generations(&self, tenant: Uuid, types: &[String]) -> Vec<u64> {
@@ -247,10 +272,13 @@ impl RedisStore {
         let work = async {
             let mut connection = self.connection().await?;
             let stored: Vec<Option<Vec<u8>>> = redis::cmd("MGET").arg(&keys).query_async(&mut connection).await?;
-            // An entry this version cannot read is a miss, not a failure.
             Ok(stored
                 .into_iter()
-                .map(|bytes| bytes.and_then(|bytes| serde_json::from_slice::<CachedAnswer>(&bytes).ok()))
+                .map(|bytes| {
+                    let bytes = bytes?;
+                    let (expiry, json) = bytes.split_first_chunk::<8>()?;
+                    decode(json, i64::from_be_bytes(*expiry))
+                })
                 .collect())
         };
         within_timeout(work).await
@@ -259,14 +287,13 @@ impl RedisStore {
     async fn put_many(
         &self,
         tenant: Uuid,
-        entries: &[(String, CachedAnswer)],
+        entries: &[(String, StoredAnswer)],
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut pipeline = redis::pipe();
         for (key, answer) in entries {
-            let bytes = serde_json::to_vec(answer).map_err(|error| StoreError(error.to_string()))?;
-            pipeline.cmd("SET").arg(self.entry_key(tenant, key)).arg(bytes).arg("PX").arg(ttl_ms).ignore();
+            pipeline.cmd("SET").arg(self.entry_key(tenant, key)).arg(answer.encode()).arg("PX").arg(ttl_ms).ignore();
         }
         let work = async {
             let mut connection = self.connection().await?;
@@ -304,11 +331,8 @@ async fn within_timeout<T>(work: impl Future<Output = Result<T, StoreError>>) ->
 mod tests {
     use super::*;
 
-    fn answer(ttl_ms: i64) -> CachedAnswer {
-        CachedAnswer {
-            body: serde_json::json!({ "data": { "ok": true } }),
-            expires_at_ms: chrono::Utc::now().timestamp_millis() + ttl_ms,
-        }
+    fn answer(ttl_ms: i64) -> StoredAnswer {
+        StoredAnswer::of(&serde_json::json!({ "data": { "ok": true } }), chrono::Utc::now().timestamp_millis() + ttl_ms)
     }
 
     #[tokio::test]
@@ -324,19 +348,17 @@ mod tests {
     #[test]
     fn the_local_capacity_bounds_the_bytes_held() {
         let store = LocalStore::new(16 * 1024);
-        let answer = CachedAnswer {
-            body: serde_json::json!({ "data": { "text": "x".repeat(1000) } }),
-            expires_at_ms: chrono::Utc::now().timestamp_millis() + 60_000,
-        };
+        let body = serde_json::json!({ "data": { "text": "x".repeat(1000) } });
+        let answer = StoredAnswer::of(&body, chrono::Utc::now().timestamp_millis() + 60_000);
         for index in 0..100 {
-            store.put(format!("key-{index}"), &answer);
+            store.put(format!("key-{index}"), answer.clone());
         }
         store.entries.run_pending_tasks();
         assert!(store.entries.weighted_size() <= 16 * 1024, "{} bytes held", store.entries.weighted_size());
         let kept = store.entries.entry_count();
         assert!((1..100).contains(&kept), "{kept} entries kept");
         let kept_one = (0..100).find_map(|index| store.get(&format!("key-{index}")));
-        assert_eq!(kept_one.map(|kept| kept.body), Some(answer.body), "a kept answer reads back unchanged");
+        assert_eq!(kept_one.map(|kept| kept.body), Some(body), "a kept answer reads back unchanged");
     }
 
     #[tokio::test]

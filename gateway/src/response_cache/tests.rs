@@ -37,6 +37,19 @@ fn tickets(variables: serde_json::Value) -> GraphQLRequest {
         .with_variables(variables)
 }
 
+/// A change event for some entity of `entity_type` in `tenant`.
+fn changed(tenant: Uuid, entity_type: &str) -> ChangeEvent {
+    ChangeEvent {
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        service: "support".into(),
+        entity_type: entity_type.into(),
+        entity_id: Uuid::now_v7().to_string(),
+        change: atrium_kit::changes::ChangeKind::Updated,
+        occurred_at: chrono::Utc::now(),
+    }
+}
+
 fn none_removed() -> Arc<RemovedSelections> {
     Arc::default()
 }
@@ -109,16 +122,7 @@ async fn entities_are_reused_per_scope_until_their_type_changes() {
     assert_eq!(cached_accounts(&cache, &helix, &[a1]).await, [false], "another tenant");
     assert_eq!(cached_accounts(&cache, &caller(1, "finance"), &[a1]).await, [false], "another role");
 
-    let event = ChangeEvent {
-        id: Uuid::now_v7(),
-        tenant_id: ridgeline.tenant_id,
-        service: "finance".into(),
-        entity_type: "Account".into(),
-        entity_id: "a1".into(),
-        change: atrium_kit::changes::ChangeKind::Updated,
-        occurred_at: chrono::Utc::now(),
-    };
-    cache.invalidate(&[event]).await.unwrap();
+    cache.invalidate(&[changed(ridgeline.tenant_id, "Account")]).await.unwrap();
     assert_eq!(cached_accounts(&cache, &ridgeline, &[a1]).await, [false], "the change drops it");
 }
 
@@ -130,18 +134,9 @@ async fn a_change_event_drops_the_tenants_answers_for_that_type_only() {
     fill(&cache, &ridgeline, &request, "r").await;
     fill(&cache, &helix, &request, "h").await;
 
-    let event = |tenant: u128, entity_type: &str| ChangeEvent {
-        id: Uuid::now_v7(),
-        tenant_id: Uuid::from_u128(tenant),
-        service: "support".into(),
-        entity_type: entity_type.into(),
-        entity_id: Uuid::from_u128(7).to_string(),
-        change: atrium_kit::changes::ChangeKind::Updated,
-        occurred_at: chrono::Utc::now(),
-    };
-    cache.invalidate(&[event(1, "Tenant")]).await.unwrap();
+    cache.invalidate(&[changed(Uuid::from_u128(1), "Tenant")]).await.unwrap();
     assert_eq!(cached_marker(&cache, &ridgeline, &request).await.as_deref(), Some("r"), "other type");
-    cache.invalidate(&[event(1, "Ticket")]).await.unwrap();
+    cache.invalidate(&[changed(Uuid::from_u128(1), "Ticket")]).await.unwrap();
     assert_eq!(cached_marker(&cache, &ridgeline, &request).await, None);
     assert_eq!(cached_marker(&cache, &helix, &request).await.as_deref(), Some("h"), "other tenant");
 }
