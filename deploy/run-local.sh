@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${ATRIUM_BIN_DIR:-target/debug}
+# Where `cargo build` put the binaries (CARGO_TARGET_DIR moves them).
+BIN=${ATRIUM_BIN_DIR:-${CARGO_TARGET_DIR:-target}/debug}
 mkdir -p .atrium/data .atrium/logs
 pids=()
 
