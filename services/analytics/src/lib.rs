@@ -1,4 +1,4 @@
-//! Analytics subgraph: customer health (DOMAIN.md §7, §10), computed at read time from
+//! Analytics subgraph: customer health (docs/domain.md#analytics), computed at read time from
 //! inputs owned by support and finance (delivered by Federation `@requires`) and from
 //! analytics' own signals. Contributes `health` to `CustomerAccount` (owned by finance).
 

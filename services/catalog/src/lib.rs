@@ -1,5 +1,5 @@
 //! Catalog subgraph: the tenant registry, white-label branding, channel partners, service
-//! packages and blueprints (DOMAIN.md §1, §3). Federation owner of `Tenant`,
+//! packages and blueprints (docs/domain.md#catalog). Federation owner of `Tenant`,
 //! `ServicePackage` and `Blueprint`.
 
 pub mod config;

@@ -1,4 +1,4 @@
-//! Delivery subgraph: engagements and their milestones (DOMAIN.md §5). Federation owner of
+//! Delivery subgraph: engagements and their milestones (docs/domain.md#delivery). Federation owner of
 //! `Engagement` and `Milestone`; contributes `engagements` to `CustomerAccount` (owned by
 //! finance) and refers to catalog's `Blueprint` by id.
 

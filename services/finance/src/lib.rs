@@ -1,5 +1,5 @@
 //! Finance subgraph: customer accounts, contracts, subscriptions, invoices and disputes
-//! (DOMAIN.md §4). Federation owner of `CustomerAccount`, `Contract`, `Subscription` and
+//! (docs/domain.md#finance). Federation owner of `CustomerAccount`, `Contract`, `Subscription` and
 //! `Invoice`.
 
 pub mod config;

@@ -1,6 +1,6 @@
-//! The demo tenant registry of DOMAIN.md §12: the three tenants, their channel partners
-//! and customer accounts, with deterministic ids so that every service seeds rows that
-//! refer to the same tenants and customers without talking to each other.
+//! The demo tenant registry (docs/domain.md#demo-data): the three tenants, their channel
+//! partners and customer accounts, with deterministic ids so that every service seeds rows
+//! that refer to the same tenants and customers without talking to each other.
 //!
 //! Ids are UUIDv7 built from a fixed timestamp plus an ordinal (so roster order is id
 //! order, which is list order) and hash-derived random bits (so ids are stable across
@@ -9,7 +9,7 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-/// PRNG seed of DOMAIN.md §12, also used by each service's own generator.
+/// Seed of the demo generators (docs/domain.md#demo-data); each service's generator uses it.
 pub const SEED: u64 = 20_250_630;
 
 /// 2025-06-30T00:00:00Z: the base instant of demo ids.
@@ -51,7 +51,7 @@ pub struct DemoCustomer {
     pub data_region: &'static str,
     /// Index into the tenant's `partners` when sold through a channel partner.
     pub partner: Option<usize>,
-    /// Which scripted story of DOMAIN.md §12 this account plays, if any.
+    /// Which scripted story (docs/domain.md#story-accounts) this account plays, if any.
     pub story: Option<Story>,
 }
 

@@ -59,7 +59,7 @@ pub struct UnknownStoredValue {
     pub value: String,
 }
 
-/// Declares an enum stored as lower snake case text (DOMAIN.md §0) with `as_str` and a
+/// Declares an enum stored as lower snake case text (docs/domain.md#conventions) with `as_str` and a
 /// fallible `parse`.
 #[macro_export]
 macro_rules! stored_enum {

@@ -60,7 +60,7 @@ const PARTNER_SETTING: &str = "NULLIF(current_setting('app.channel_partner_id', 
 const CUSTOMER_SETTING: &str = "NULLIF(current_setting('app.customer_account_id', true), '')";
 
 /// How the rows of a tenant table belong to a channel partner and a customer account, for
-/// the second-level scopes of DOMAIN.md §1.2.
+/// the second-level scopes (docs/domain.md#second-level-scopes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecondLevelScope<'a> {
     /// The table stores the partner and/or the customer itself. A missing column fails

@@ -1,4 +1,4 @@
-//! Second-level scopes (DOMAIN.md §1.2) as repository conditions: a partner user sees only
+//! Second-level scopes (docs/domain.md#second-level-scopes) as repository conditions: a partner user sees only
 //! rows of its channel partner, a customer-portal user only rows of its own account. This
 //! is the rule the PostgreSQL restrictive policies of [`crate::rls`] enforce; SQLite has no
 //! RLS, so repositories add these conditions to every query next to their `tenant_id`

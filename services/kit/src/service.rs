@@ -53,7 +53,7 @@ pub struct ServiceConfig {
     /// Default: the development key, which only suits `make run` and tests.
     #[serde(default = "default_context_keys")]
     pub context_keys: Vec<ContextKey>,
-    /// Seed the demo tenants of DOMAIN.md §12 on start. Default true.
+    /// Seed the demo tenants (docs/domain.md#demo-data) on start. Default true.
     #[serde(default = "default_seed_demo_data")]
     pub seed_demo_data: bool,
     /// `pretty` (default) or `json`.

@@ -36,7 +36,7 @@ impl ClientKind {
     }
 }
 
-/// The roles of DOMAIN.md §0; anything else in a token is rejected by the gateway.
+/// The roles of docs/domain.md#roles; anything else in a token is rejected by the gateway.
 pub const KNOWN_ROLES: &[&str] = &[
     "tenant_admin",
     "exec",

@@ -1,4 +1,4 @@
-//! Support subgraph: tickets (DOMAIN.md §6). Federation owner of `Ticket`; contributes
+//! Support subgraph: tickets (docs/domain.md#support). Federation owner of `Ticket`; contributes
 //! `tickets` and `openUrgentHighTicketCount` to finance's `CustomerAccount`.
 
 pub mod config;

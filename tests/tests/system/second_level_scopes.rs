@@ -1,4 +1,4 @@
-//! Second-level scopes end to end (DOMAIN.md §1.2): through the gateway a partner user
+//! Second-level scopes end to end (docs/domain.md#second-level-scopes): through the gateway a partner user
 //! sees only its channel partner's customers and their invoices, tickets, engagements and
 //! health; a customer-portal user only its own account; on PostgreSQL the same rows are
 //! the only ones the runtime role sees with nothing but the scope settings (RLS alone).

@@ -1,6 +1,6 @@
-//! Creates `health_models` (DOMAIN.md §7: one active model per tenant, edits create a new
-//! version), forced row-level security on it (PostgreSQL) and the runtime role's grants
-//! (the first migration grants; default privileges cover later tables).
+//! Creates `health_models` (docs/domain.md#analytics: one active model per tenant, a
+//! change is a new version), forced row-level security on it (PostgreSQL) and the runtime
+//! role's grants (the first migration grants; default privileges cover later tables).
 
 use atrium_kit::rls;
 use sea_orm_migration::prelude::*;

@@ -1,4 +1,4 @@
-//! Customer health scoring (DOMAIN.md §10), the slice computed at read time: inputs owned
+//! Customer health scoring (docs/domain.md#health-score), the slice computed at read time: inputs owned
 //! by support and finance arrive through Federation `@requires`, the rest are analytics'
 //! own signals. Pure functions; a measure without data is left out, never guessed.
 
@@ -77,7 +77,7 @@ pub struct HealthModelDefinition {
 
 impl HealthModelDefinition {
     /// `standard_v1`, steady-state profile, restricted to the measures this slice has
-    /// inputs for (weights as in DOMAIN.md §10).
+    /// inputs for (measures, weights and thresholds listed in docs/domain.md#health-score).
     pub fn standard_v1() -> Self {
         use MeasureCode::*;
         let linear = |green_at, red_at| Scoring::Linear { green_at, red_at };

@@ -1,5 +1,6 @@
-//! Analytics domain: the customer-health model and its scoring rules (DOMAIN.md §10), and
-//! the signals analytics owns, as plain Rust values (no ORM, no GraphQL).
+//! Analytics domain: the customer-health model and its scoring rules
+//! (docs/domain.md#health-score), and the signals analytics owns, as plain Rust values (no
+//! ORM, no GraphQL).
 
 pub mod health;
 

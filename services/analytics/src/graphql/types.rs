@@ -56,8 +56,9 @@ impl CustomerAccount {
 
 #[ComplexObject]
 impl CustomerAccount {
-    /// Health computed now from the required inputs and analytics' own signals
-    /// (DOMAIN.md §10, measures of this slice).
+    /// Health computed now from the required inputs and analytics' own signals, on the
+    /// measures of the standard model that have inputs today.
+    // Measures, weights and bands: docs/domain.md#health-score.
     // Support and finance announce changes to the inputs as `CustomerAccount` changes,
     // which drops cached answers early; the hint bounds the rest (analytics' own signals).
     #[graphql(requires = "openUrgentHighTicketCount arOver60Share", directive = cache_control::apply(300))]

@@ -1,8 +1,9 @@
-//! Demo data of DOMAIN.md §12 for analytics: the active `standard_v1` health model and a
-//! signals row for every demo customer, chosen so the health stories hold with realistic
-//! support/finance inputs (Prairie Foods and Rheinwerk red, Lakeshore yellow, Summit Ag
-//! and Thames Mutual green; Blue Heron, brand new, has no pulse yet). Deterministic and
-//! idempotent: a tenant with a health model is left alone; one tenant transaction each.
+//! Demo data (docs/domain.md#demo-data) for analytics: the active `standard_v1` health
+//! model and a signals row for every demo customer, chosen so the health stories hold with
+//! realistic support/finance inputs (Prairie Foods and Rheinwerk red, Lakeshore yellow,
+//! Summit Ag and Thames Mutual green; Blue Heron, brand new, has no pulse yet).
+//! Deterministic and idempotent: a tenant with a health model is left alone; one tenant
+//! transaction each.
 
 use atrium_kit::{
     TenantTransaction,
@@ -17,7 +18,7 @@ use crate::{
     error::AnalyticsError,
 };
 
-/// The default model every tenant starts with (DOMAIN.md §12).
+/// The default model every tenant starts with (docs/domain.md#health-score).
 pub const STANDARD_MODEL_NAME: &str = "standard_v1";
 
 /// `(csm pulse, days since the last executive touch)` of a story account.

@@ -1,5 +1,6 @@
 //! Health computed at read time: `_entities` with the `@requires` inputs in the
-//! representation returns the score and band of DOMAIN.md §10 for the demo stories.
+//! representation returns the score and band for the demo stories
+//! (docs/domain.md#health-score).
 
 use atrium_kit::demo::Story;
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Catalog enumerations, stored as lower snake case text (DOMAIN.md §0).
+//! Catalog enumerations, stored as lower snake case text (docs/domain.md#conventions).
 
 use atrium_kit::stored_enum;
 

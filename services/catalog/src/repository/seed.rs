@@ -1,6 +1,6 @@
-//! Demo data of DOMAIN.md §12 for the catalog: tenants, brands (one per channel partner
-//! for OEM tenants), partners, packages and blueprints. Idempotent: a tenant whose row
-//! exists is left alone. Each tenant is written in its own tenant transaction, so on
+//! Demo data (docs/domain.md#demo-data) for the catalog: tenants, brands (one per channel
+//! partner for OEM tenants), partners, packages and blueprints. Idempotent: a tenant whose
+//! row exists is left alone. Each tenant is written in its own tenant transaction, so on
 //! PostgreSQL the seed passes through the same RLS policies as requests.
 
 use atrium_kit::{

@@ -1,4 +1,4 @@
-//! Creates `engagements` (DOMAIN.md §5), forced row-level security on it (PostgreSQL) and
+//! Creates `engagements` (docs/domain.md#delivery), forced row-level security on it (PostgreSQL) and
 //! the runtime role's grants (the first migration grants; default privileges cover later
 //! tables).
 
@@ -26,7 +26,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new("blueprint_id").uuid().null())
                     .col(ColumnDef::new("engagement_type").string().not_null())
                     .col(ColumnDef::new("status").string().not_null())
-                    // The state an on-hold engagement resumes to (DOMAIN.md §5 state machine).
+                    // The state an on-hold engagement resumes to (docs/domain.md#engagement-lifecycle).
                     .col(ColumnDef::new("paused_from_status").string().null())
                     .col(ColumnDef::new("rag").string().not_null())
                     .col(ColumnDef::new("start_date").date().null())

@@ -1,4 +1,4 @@
-//! Creates `milestones` (DOMAIN.md §5) with forced row-level security (PostgreSQL). The
+//! Creates `milestones` (docs/domain.md#delivery) with forced row-level security (PostgreSQL). The
 //! engagement reference includes `tenant_id`, so a milestone can never point at another
 //! tenant's engagement.
 

@@ -1,4 +1,4 @@
-//! Delivery enumerations, stored as lower snake case text (DOMAIN.md §0, §5).
+//! Delivery enumerations, stored as lower snake case text (docs/domain.md#conventions, #delivery).
 
 use atrium_kit::stored_enum;
 

@@ -1,4 +1,5 @@
-//! The engagement state machine of DOMAIN.md §5: which status changes are allowed at all.
+//! The engagement state machine (docs/domain.md#engagement-lifecycle): which status changes
+//! are allowed at all.
 //! Guards that need other data (signed contract, checklist done, go-live milestone
 //! completed, hypercare over) are checked by the command that performs the change.
 

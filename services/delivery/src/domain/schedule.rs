@@ -1,5 +1,5 @@
-//! Derived schedule values: go-live variance (DOMAIN.md §9.1) and the milestone flags
-//! `late` and `at_risk` (DOMAIN.md §5). All take `today` so they are pure and testable.
+//! Derived schedule values (docs/domain.md#schedule-signals): go-live variance and the
+//! milestone flags `late` and `at_risk`. All take `today` so they are pure and testable.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

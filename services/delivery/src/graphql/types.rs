@@ -162,8 +162,8 @@ impl Engagement {
         self.0.go_live_actual_date
     }
 
-    /// `(actual ?? forecast) − target` in days (DOMAIN.md §9.1); positive is late; null
-    /// without a target.
+    /// `(actual ?? forecast) − target` in days; positive is late; null without a target.
+    // Definition: docs/domain.md#schedule-signals.
     async fn go_live_variance_days(&self) -> Option<i32> {
         self.0.go_live_variance_days().and_then(|days| i32::try_from(days).ok())
     }
@@ -244,12 +244,14 @@ impl Milestone {
         self.0.is_billing
     }
 
-    /// Past its due date and not done (DOMAIN.md §5).
+    /// Past its due date and not done.
+    // Definition: docs/domain.md#schedule-signals.
     async fn late(&self) -> bool {
         self.0.late(today())
     }
 
-    /// Forecast beyond due, or due within 14 days with under 60 % complete (DOMAIN.md §5).
+    /// Forecast beyond due, or due within 14 days with under 60 % complete.
+    // Definition: docs/domain.md#schedule-signals.
     async fn at_risk(&self) -> bool {
         self.0.at_risk(today())
     }

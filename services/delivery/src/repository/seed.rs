@@ -1,5 +1,5 @@
-//! Demo data of DOMAIN.md §12 for delivery: engagements for most demo customers, each
-//! with its blueprint's milestones (due dates relative to today), including the story
+//! Demo data (docs/domain.md#demo-data) for delivery: engagements for most demo customers,
+//! each with its blueprint's milestones (due dates relative to today), including the story
 //! conditions (Prairie Foods' 35-day go-live slip with UAT at risk, Blue Heron's
 //! two-day-old onboarding, Harborview's control testing forecast 18 days late).
 //! Deterministic and idempotent: a tenant that has any engagement is left alone; each
@@ -133,7 +133,8 @@ fn story_plans(story: Story) -> Vec<EngagementPlan> {
         Story::LakeshoreDental => vec![plan(0, Closed, -420, 5, Rag::Green)],
         Story::CedarValley => vec![plan(1, Closed, -380, 10, Rag::Green)],
         Story::SummitAg => vec![plan(0, Closed, -300, 0, Rag::Green)],
-        // Contract signed two days ago; automation A1 started onboarding.
+        // Contract signed two days ago and onboarding begun since, as the planned onboarding
+        // automation will do it (docs/domain.md#not-yet-implemented).
         Story::BlueHeron => vec![plan(0, Onboarding, -2, 0, Rag::Green)],
         Story::Rheinwerk => vec![plan(0, Closed, -500, 12, Rag::Green)],
         // Control testing due today+5, forecast today+23 (18 days late).

@@ -1,6 +1,6 @@
 //! Creates the finance tables of this slice (customer accounts, contracts, subscriptions,
 //! invoices, disputes), forced row-level security on each (PostgreSQL) and the runtime
-//! role's grants. Foreign keys inside the service include `tenant_id` (DOMAIN.md §0), so a
+//! role's grants. Foreign keys inside the service include `tenant_id` (docs/domain.md#conventions), so a
 //! row can never point at another tenant's parent; references to other services' rows
 //! (service packages, channel partners) are plain uuid columns.
 
@@ -112,7 +112,7 @@ impl MigrationTrait for Migration {
                     .col(money("total"))
                     .col(money("amount_paid"))
                     .col(money("amount_credited"))
-                    // Stored (DOMAIN.md §4.4) so overdue filters page in SQL; always written
+                    // Stored (docs/domain.md#receivables) so overdue filters page in SQL; always written
                     // through `domain::balance_due`.
                     .col(money("balance_due"))
                     .col(money("disputed_amount"))

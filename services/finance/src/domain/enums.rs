@@ -1,4 +1,4 @@
-//! Finance enumerations, stored as lower snake case text (DOMAIN.md §0, §4).
+//! Finance enumerations, stored as lower snake case text (docs/domain.md#conventions, #finance).
 
 use atrium_kit::stored_enum;
 
@@ -56,7 +56,7 @@ stored_enum!(DisputeStatus {
 });
 
 impl InvoiceStatus {
-    /// Statuses whose balance is still receivable and ages (DOMAIN.md §9.8): issued,
+    /// Statuses whose balance is still receivable and ages (docs/domain.md#receivables): issued,
     /// partially paid and disputed. Drafts were never sent; paid, void and written-off
     /// invoices are settled one way or another.
     pub const OPEN: [InvoiceStatus; 3] = [InvoiceStatus::Issued, InvoiceStatus::PartiallyPaid, InvoiceStatus::Disputed];

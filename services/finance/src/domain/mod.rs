@@ -83,8 +83,8 @@ impl Invoice {
     }
 }
 
-/// The business date requests are evaluated at. UTC for now: tenant time zones
-/// (DOMAIN.md §0) come with the tenant settings from catalog.
+/// The business date requests are evaluated at. UTC for now (docs/domain.md#conventions):
+/// the tenant's time zone lives in catalog and is not part of the signed context yet.
 pub fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }

@@ -1,5 +1,5 @@
-//! Receivables arithmetic of DOMAIN.md §4.4, §9.8 and §10: balance due, days past due,
-//! aging buckets and the share of open AR more than 60 days past due. Everything here is
+//! Receivables arithmetic (docs/domain.md#receivables): balance due, days past due, aging
+//! buckets and the share of open AR more than 60 days past due. Everything here is
 //! derived "as of" a date the caller passes in, never stored, so it cannot go stale.
 
 use chrono::NaiveDate;
@@ -24,7 +24,7 @@ pub fn days_past_due(status: InvoiceStatus, balance_due: Decimal, due_date: Naiv
     if is_overdue(status, balance_due, due_date, today) { (today - due_date).num_days() } else { 0 }
 }
 
-/// Due-date-basis aging buckets with the default edges 30/60/90 (DOMAIN.md §9.8).
+/// Due-date-basis aging buckets with the default edges 30/60/90 (docs/domain.md#receivables).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AgingBucket {
     NotDue,
@@ -62,7 +62,7 @@ pub fn open_balance<'a>(invoices: impl IntoIterator<Item = &'a Invoice>) -> Deci
     invoices.into_iter().filter(|invoice| invoice.status.is_open()).map(|invoice| invoice.balance_due).sum()
 }
 
-/// Health measure `ar_over_60_share` (DOMAIN.md §10): open AR more than 60 days past due
+/// Health measure `ar_over_60_share` (docs/domain.md#health-score): open AR more than 60 days past due
 /// divided by all open AR; `None` when the customer owes nothing (no data, not "perfect").
 pub fn ar_over_60_share<'a>(invoices: impl IntoIterator<Item = &'a Invoice> + Clone, today: NaiveDate) -> Option<f64> {
     let open_ar = open_balance(invoices.clone());

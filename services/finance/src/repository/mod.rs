@@ -68,7 +68,7 @@ pub async fn customer_accounts_by_ids(
 pub struct InvoiceFilter {
     /// Empty means every status.
     pub statuses: Vec<InvoiceStatus>,
-    /// Only invoices overdue as of this date (DOMAIN.md §4.4: open, balance > 0, due before).
+    /// Only invoices overdue as of this date (docs/domain.md#receivables: open, balance > 0, due before).
     pub overdue_as_of: Option<NaiveDate>,
 }
 

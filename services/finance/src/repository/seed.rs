@@ -1,8 +1,8 @@
-//! Demo data of DOMAIN.md §12 for finance: for every demo customer of every tenant one
-//! contract, 0–2 subscriptions (managed support, retainers, hosting; linked to catalog's
-//! packages by `demo::package_id`) and 3–6 invoices with a realistic status mix, plus the
-//! story conditions (Lakeshore Dental's $38,400 open with a 67-day-old invoice and a
-//! $12,000 dispute, Prairie Foods and Rheinwerk overdue, Thames Mutual and Summit Ag paid
+//! Demo data (docs/domain.md#demo-data) for finance: for every demo customer of every
+//! tenant one contract, 0–2 subscriptions (managed support, retainers, hosting; linked to
+//! catalog's packages by `demo::package_id`) and 3–6 invoices with a realistic status mix,
+//! plus the story conditions (Lakeshore Dental's $38,400 open with a 67-day-old invoice and
+//! a $12,000 dispute, Prairie Foods and Rheinwerk overdue, Thames Mutual and Summit Ag paid
 //! up). Dates are relative to the seed day. Idempotent: a tenant with any customer row is
 //! left alone. Each tenant is written in its own tenant transaction, so on PostgreSQL the
 //! seed passes through the same RLS policies as requests.
@@ -176,7 +176,7 @@ fn subscriptions_of(tenant: &DemoTenant, customer: &DemoCustomer, rng: &mut Seed
     codes.into_iter().map(plain).collect()
 }
 
-/// The story invoices of DOMAIN.md §12, or a generated mix for everyone else.
+/// The story invoices (docs/domain.md#story-accounts), or a generated mix for everyone else.
 fn invoices_of(
     customer: &DemoCustomer,
     subscriptions: &[PlannedSubscription],

@@ -1,6 +1,6 @@
-//! The demo book as portals see it: story accounts of DOMAIN.md §12 (Lakeshore Dental's
-//! aging and dispute, overdue and paid-up accounts), per-customer volumes, derived
-//! receivables fields and partner attribution.
+//! The demo book as portals see it: story accounts (Lakeshore Dental's aging and dispute,
+//! overdue and paid-up accounts; docs/domain.md#story-accounts), per-customer volumes,
+//! derived receivables fields and partner attribution.
 
 use atrium_kit::demo;
 use serde_json::{Value, json};

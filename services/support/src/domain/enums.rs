@@ -1,4 +1,4 @@
-//! Support enumerations, stored as lower snake case text (DOMAIN.md §0, §6).
+//! Support enumerations, stored as lower snake case text (docs/domain.md#conventions, #support).
 
 use atrium_kit::stored_enum;
 

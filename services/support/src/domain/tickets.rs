@@ -1,5 +1,6 @@
-//! Ticket rules of DOMAIN.md §6 and §10: which statuses are still open, the allowed
-//! status transitions (Zendesk-like), and the `open_urgent_high` health measure.
+//! Ticket rules (docs/domain.md#ticket-lifecycle): which statuses are still open, the
+//! allowed status transitions (Zendesk-like), and the `open_urgent_high` health measure
+//! (docs/domain.md#health-score).
 
 use super::{Ticket, TicketPriority, TicketStatus};
 
@@ -35,7 +36,7 @@ pub fn is_open_urgent_high(priority: TicketPriority, status: TicketStatus) -> bo
     priority.is_urgent_or_high() && status.is_open()
 }
 
-/// Health measure `open_urgent_high` (DOMAIN.md §10): open urgent and high tickets.
+/// Health measure `open_urgent_high` (docs/domain.md#health-score): open urgent and high tickets.
 pub fn open_urgent_high_count<'a>(tickets: impl IntoIterator<Item = &'a Ticket>) -> usize {
     tickets.into_iter().filter(|ticket| is_open_urgent_high(ticket.priority, ticket.status)).count()
 }

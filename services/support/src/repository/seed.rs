@@ -1,11 +1,11 @@
-//! Demo data of DOMAIN.md §12 for support: 2–8 tickets per demo customer of every tenant,
-//! with the §12 category mix (how-to heavy; compliance requests at Veritas), two-tier
-//! support at Helix (partner L1, some escalated to provider L2), and the story conditions:
-//! Rheinwerk's run of high-priority tickets with some still open, Prairie Foods' two open
-//! urgent/high tickets, and no open urgent/high tickets at healthy Summit Ag and Thames
-//! Mutual. Timestamps are relative to the seed instant. Idempotent: a tenant with any
-//! ticket is left alone. Each tenant is written in its own tenant transaction, so on
-//! PostgreSQL the seed passes through the same RLS policies as requests.
+//! Demo data (docs/domain.md#demo-data) for support: 2–8 tickets per demo customer of every
+//! tenant, with the demo category mix (how-to heavy; compliance requests at Veritas),
+//! two-tier support at Helix (partner L1, some escalated to provider L2), and the story
+//! conditions: Rheinwerk's run of high-priority tickets with some still open, Prairie
+//! Foods' two open urgent/high tickets, and no open urgent/high tickets at healthy Summit
+//! Ag and Thames Mutual. Timestamps are relative to the seed instant. Idempotent: a tenant
+//! with any ticket is left alone. Each tenant is written in its own tenant transaction, so
+//! on PostgreSQL the seed passes through the same RLS policies as requests.
 
 use atrium_kit::{
     TenantTransaction,
@@ -67,8 +67,8 @@ fn weighted<T: Copy>(rng: &mut SeedRng, choices: &[(i64, T)]) -> T {
     choices[choices.len() - 1].1
 }
 
-/// DOMAIN.md §12 ticket mix: Ridgeline's (also used for Helix), and Veritas' with 35 %
-/// compliance requests.
+/// The demo ticket mix (docs/domain.md#demo-data): Ridgeline's (also used for Helix), and
+/// Veritas' with 35 % compliance requests.
 fn category_mix(tenant: &DemoTenant) -> &'static [(i64, TicketCategory)] {
     use TicketCategory::{BillingQuestion, ComplianceRequest, ConfigChange, DataFix, Defect, HowTo, Outage};
     match tenant.slug {
@@ -110,7 +110,7 @@ fn generated_tickets(tenant: &DemoTenant, count: i64, rng: &mut SeedRng) -> Vec<
     tickets
 }
 
-/// The story tickets of DOMAIN.md §12, or a generated mix for everyone else.
+/// The story tickets (docs/domain.md#story-accounts), or a generated mix for everyone else.
 fn tickets_of(tenant: &DemoTenant, customer: &DemoCustomer, rng: &mut SeedRng) -> Vec<PlannedTicket> {
     use TicketCategory::{ComplianceRequest, ConfigChange, DataFix, Defect, HowTo, Outage};
     use TicketPriority::{High, Normal, Urgent};
@@ -222,7 +222,8 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, now: DateTime<Utc>) -> Vec<
                 (planned.status != TicketStatus::New).then(|| created_at + TimeDelta::minutes(rng.between(10, 240)));
             let solved_at = (!planned.status.is_open())
                 .then(|| (created_at + TimeDelta::hours(rng.between(2, 96))).min(now - TimeDelta::minutes(30)));
-            // Solved tickets close automatically four days later (DOMAIN.md §6).
+            // Solved tickets are written closed four days later, as the planned auto-close
+            // timer would do (docs/domain.md#ticket-lifecycle).
             let closed_at = solved_at.map(|solved| solved + TimeDelta::days(4)).filter(|closed| *closed < now);
             let status = if closed_at.is_some() { TicketStatus::Closed } else { planned.status };
             let channel = weighted(

@@ -1,5 +1,6 @@
-//! The demo ticket book as portals see it: volumes per customer, the §12 mix, two-tier
-//! support at Helix, and the story accounts' open urgent/high tickets.
+//! The demo ticket book as portals see it (docs/domain.md#demo-data): volumes per customer,
+//! the category mix, two-tier support at Helix, and the story accounts' open urgent/high
+//! tickets.
 
 use atrium_kit::demo;
 use serde_json::{Value, json};
