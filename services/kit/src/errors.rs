@@ -9,6 +9,10 @@ pub enum ErrorCode {
     Forbidden,
     BadUserInput,
     NotFound,
+    /// A state change the entity's state machine does not permit from its current state.
+    InvalidTransition,
+    /// A write based on a state that changed concurrently.
+    Conflict,
     InternalServerError,
 }
 
@@ -19,6 +23,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::InvalidTransition => "INVALID_TRANSITION",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -29,6 +35,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::BadUserInput => 400,
             ErrorCode::NotFound => 404,
+            ErrorCode::InvalidTransition | ErrorCode::Conflict => 409,
             ErrorCode::InternalServerError => 500,
         }
     }

@@ -9,11 +9,13 @@
 pub mod audit;
 pub mod cache_control;
 pub mod changes;
+pub mod command;
 pub mod config;
 pub mod context_token;
 pub mod db;
 pub mod demo;
 pub mod errors;
+pub mod events;
 pub mod graphql_http;
 pub mod masking;
 pub mod pagination;

@@ -10,7 +10,7 @@
 //! Batches are signed with HMAC-SHA256 under the shared context keys (the same keys the
 //! gateway signs tenant contexts with), see [`sign_batch`] and [`verify_batch`].
 
-mod outbox;
+pub mod outbox;
 pub mod relay;
 mod signature;
 

@@ -21,7 +21,7 @@ use sea_orm_migration::{
 use uuid::Uuid;
 
 use super::{ChangeEvent, ChangeKind};
-use crate::{TenantTransaction, rls};
+use crate::{TenantTransaction, events::DomainEvent, rls};
 
 /// The table name every service uses for its outbox.
 pub const OUTBOX_TABLE: &str = "change_outbox";
@@ -46,6 +46,9 @@ mod entity {
         pub change: String,
         pub occurred_at: DateTimeUtc,
         pub attempts: i32,
+        /// Set for domain events: their type and full envelope (JSON).
+        pub event_type: Option<String>,
+        pub envelope: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -79,6 +82,32 @@ pub async fn record_change(
         change: Set(change.as_str().to_owned()),
         occurred_at: Set(Utc::now()),
         attempts: Set(0),
+        event_type: Set(None),
+        envelope: Set(None),
+    };
+    entity::Entity::insert(row).exec_without_returning(tx.connection()).await?;
+    Ok(())
+}
+
+/// Records a domain event for the tenant of `tx`, inside `tx`. The outbox is the one queue
+/// of everything a service announces: the event's subject doubles as the change the
+/// gateway's cache invalidation consumes.
+pub async fn record_event(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), DbErr> {
+    if event.tenant_id != tx.tenant_id() {
+        return Err(DbErr::Custom(format!("event {} belongs to another tenant than its transaction", event.id)));
+    }
+    let envelope = serde_json::to_string(event).map_err(|error| DbErr::Custom(error.to_string()))?;
+    let row = entity::ActiveModel {
+        id: Set(event.id),
+        tenant_id: Set(event.tenant_id),
+        service: Set(event.producer.clone()),
+        entity_type: Set(event.subject.entity_type.clone()),
+        entity_id: Set(event.subject.id.to_string()),
+        change: Set(ChangeKind::Updated.as_str().to_owned()),
+        occurred_at: Set(event.occurred_at),
+        attempts: Set(0),
+        event_type: Set(Some(event.event_type.clone())),
+        envelope: Set(Some(envelope)),
     };
     entity::Entity::insert(row).exec_without_returning(tx.connection()).await?;
     Ok(())
@@ -180,6 +209,8 @@ pub async fn create_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbEr
                 .col(ColumnDef::new("change").string().not_null().check(Expr::col("change").is_in(kinds)))
                 .col(ColumnDef::new("occurred_at").timestamp_with_time_zone().not_null())
                 .col(ColumnDef::new("attempts").integer().not_null().default(0))
+                .col(ColumnDef::new("event_type").text().null())
+                .col(ColumnDef::new("envelope").text().null())
                 .to_owned(),
         )
         .await?;
@@ -206,6 +237,17 @@ pub async fn create_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbEr
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON \"{OUTBOX_TABLE}\" TO {}",
                 rls::RUNTIME_ROLE
             ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Migration step for outboxes created before domain events: adds their type and envelope
+/// columns (both empty for plain changes; [`create_outbox_table`] includes them).
+pub async fn add_domain_event_columns(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    for column in ["event_type", "envelope"] {
+        manager
+            .alter_table(Table::alter().table(OUTBOX_TABLE).add_column(ColumnDef::new(column).text().null()).to_owned())
             .await?;
     }
     Ok(())

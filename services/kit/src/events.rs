@@ -1,0 +1,134 @@
+//! Domain events: the envelope every service publishes when its state changes
+//! (docs/domain.md#events). The envelope is CloudEvents-compatible JSON: an id for
+//! idempotent consumers, a dotted type (`finance.contract.signed`), the tenant, the
+//! producing service, the subject with its version (consumers order by it), references to
+//! related entities, the actor and the event's own data. Events are written to the
+//! service's outbox in the transaction of the change they describe (see [`crate::command`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::TenantContext;
+
+/// The envelope version consumers check before reading `data`.
+pub const SPEC_VERSION: &str = "1";
+
+/// The entity an event is about, at the version the change produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// The entity's GraphQL type name, e.g. `Contract`.
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    pub id: Uuid,
+    /// Incremented by every change of the entity; consumers skip versions older than what
+    /// they have applied, so out-of-order delivery cannot undo a newer state.
+    pub version: i64,
+}
+
+/// One domain event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    /// UUIDv7: unique and time-ordered.
+    pub id: Uuid,
+    /// `<service>.<entity>.<past verb>`, e.g. `finance.contract.signed`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub spec_version: String,
+    pub tenant_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// The service that owns the subject, e.g. `finance`.
+    pub producer: String,
+    pub subject: Subject,
+    /// Related entities by role, e.g. `customer_account_id`.
+    #[serde(default)]
+    pub refs: BTreeMap<String, Uuid>,
+    /// Who caused it: `user:<subject>`, `apikey:<id>` or `automation:<rule>`.
+    pub actor: String,
+    #[serde(default)]
+    pub data: serde_json::Value,
+    /// W3C trace context of the change, so a consumer's effect joins the producer's trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+}
+
+impl DomainEvent {
+    /// An event of `event_type` about `subject`, caused by the caller of `context`, now.
+    pub fn new(context: &TenantContext, event_type: &str, subject: Subject) -> Self {
+        let producer = event_type.split('.').next().unwrap_or_default().to_owned();
+        DomainEvent {
+            id: Uuid::now_v7(),
+            event_type: event_type.to_owned(),
+            spec_version: SPEC_VERSION.to_owned(),
+            tenant_id: context.tenant_id,
+            occurred_at: Utc::now(),
+            producer,
+            subject,
+            refs: BTreeMap::new(),
+            actor: actor_of(context),
+            data: serde_json::Value::Null,
+            traceparent: None,
+        }
+    }
+
+    /// Adds a reference to a related entity, e.g. `("customer_account_id", id)`.
+    pub fn with_ref(mut self, role: &str, id: Uuid) -> Self {
+        self.refs.insert(role.to_owned(), id);
+        self
+    }
+
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = data;
+        self
+    }
+}
+
+/// The actor text for a caller: API keys and automations already carry their kind in the
+/// subject; people are `user:<subject>`.
+fn actor_of(context: &TenantContext) -> String {
+    if context.subject.contains(':') { context.subject.clone() } else { format!("user:{}", context.subject) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ClientKind;
+
+    fn context(subject: &str) -> TenantContext {
+        TenantContext {
+            tenant_id: Uuid::nil(),
+            subject: subject.to_owned(),
+            roles: vec!["finance".to_owned()],
+            client_kind: ClientKind::Dashboard,
+            channel_partner_id: None,
+            customer_account_id: None,
+        }
+    }
+
+    #[test]
+    fn the_envelope_serialises_with_the_cloud_events_style_field_names() {
+        let subject = Subject { entity_type: "Contract".to_owned(), id: Uuid::nil(), version: 3 };
+        let event = DomainEvent::new(&context("alice"), "finance.contract.signed", subject)
+            .with_ref("customer_account_id", Uuid::nil())
+            .with_data(serde_json::json!({ "lines": [] }));
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "finance.contract.signed");
+        assert_eq!(json["spec_version"], "1");
+        assert_eq!(json["producer"], "finance");
+        assert_eq!(json["subject"], serde_json::json!({ "type": "Contract", "id": Uuid::nil(), "version": 3 }));
+        assert_eq!(json["refs"]["customer_account_id"], serde_json::json!(Uuid::nil()));
+        assert_eq!(json["actor"], "user:alice");
+        assert!(json.get("traceparent").is_none());
+        let back: DomainEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn api_keys_and_automations_keep_their_own_actor_kind() {
+        let subject = Subject { entity_type: "Task".to_owned(), id: Uuid::nil(), version: 1 };
+        let event = DomainEvent::new(&context("automation:A1"), "delivery.task.completed", subject);
+        assert_eq!(event.actor, "automation:A1");
+    }
+}

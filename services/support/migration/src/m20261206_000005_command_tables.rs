@@ -1,0 +1,19 @@
+//! Everything the kit's command pattern writes to (`atrium_kit::command`): domain-event
+//! columns on the outbox and the idempotency table; the audit log and outbox exist already.
+
+use atrium_kit::command;
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        command::create_command_tables(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        command::idempotency::drop_idempotency_table(manager).await
+    }
+}
