@@ -8,5 +8,6 @@ mod pagination;
 mod second_level_scopes;
 mod seeding;
 mod statements;
+mod startup;
 mod stories;
 mod tenancy;
