@@ -9,6 +9,9 @@ pub enum ErrorCode {
     Forbidden,
     BadUserInput,
     NotFound,
+    /// The state a change was decided on moved before it could be written (a concurrent
+    /// change won); reading again and retrying is safe.
+    Conflict,
     InternalServerError,
 }
 
@@ -19,6 +22,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -29,6 +33,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::BadUserInput => 400,
             ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
             ErrorCode::InternalServerError => 500,
         }
     }
