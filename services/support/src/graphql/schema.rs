@@ -180,11 +180,7 @@ async fn load_ticket(ctx: &Context<'_>, id: &ID) -> Result<Option<Ticket>> {
 }
 
 pub fn build_schema() -> SupportSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .enable_federation()
-        .extension(atrium_kit::masking::MaskInternalErrors)
-        .extension(atrium_kit::telemetry::GraphQLSpans)
-        .finish()
+    atrium_kit::subgraph_schema::build(Query, Mutation, EmptySubscription)
 }
 
 /// Installs the request's tenant transaction and the DataLoaders bound to it.
