@@ -13,7 +13,7 @@ use sea_orm_migration::MigratorTrait;
 use serde::Deserialize;
 
 use crate::{
-    ContextKey, ContextVerifier,
+    ContextKey, ContextVerifier, DatabaseTarget,
     changes::{self, ChangeRelay, ChangesConfig},
     config::ConfigError,
     db::StatementObserver,
@@ -52,6 +52,11 @@ pub enum ServiceConfigError {
     MissingContextKeys,
     #[error("the production profile refuses the development tenant-context key (context key `{key_id}`)")]
     DevelopmentContextKey { key_id: String },
+    #[error(
+        "the production profile on PostgreSQL needs a migration_database_url naming the owner role, \
+         separate from database_url's runtime role"
+    )]
+    MissingMigrationRole,
 }
 
 /// Configuration of a subgraph service. See `deploy/config/service.example.toml`.
@@ -127,6 +132,16 @@ impl ServiceConfig {
         {
             return Err(ServiceConfigError::DevelopmentContextKey { key_id: key.id.clone() });
         }
+        // One role for migrations and requests would own the tables it must be confined in.
+        if DatabaseTarget::of_url(&self.database_url) == Some(DatabaseTarget::Postgres) {
+            let separate = self
+                .migration_database_url
+                .as_deref()
+                .is_some_and(|migration| url_user(migration) != url_user(&self.database_url));
+            if !separate {
+                return Err(ServiceConfigError::MissingMigrationRole);
+            }
+        }
         Ok(())
     }
 
@@ -158,6 +173,13 @@ impl ServiceConfig {
             changes: ChangesConfig::default(),
         }
     }
+}
+
+/// The user part of a `scheme://user[:password]@host/...` URL (`None` without one).
+fn url_user(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let (credentials, _) = rest.rsplit_once('@')?;
+    Some(credentials.split_once(':').map_or(credentials, |(user, _)| user))
 }
 
 /// Seeds the demo tenants; errors are reported as text at startup.
@@ -376,6 +398,22 @@ mod tests {
                 "{id}/{secret} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn the_production_profile_on_postgres_needs_a_separate_migration_role() {
+        let keys = "[[context_keys]]\nid = \"2026-11\"\nsecret = \"a-secret-of-the-operator\"\n";
+        let mut config = production(keys);
+        config.check().unwrap();
+        for migration in
+            [None, Some("postgres://atrium_app@db/finance"), Some("postgres://atrium_app:pw@other/finance")]
+        {
+            config.migration_database_url = migration.map(str::to_owned);
+            assert!(matches!(config.check(), Err(ServiceConfigError::MissingMigrationRole)), "{migration:?}");
+        }
+        config.database_url = "sqlite://data/finance.sqlite".to_owned();
+        config.migration_database_url = None;
+        config.check().expect("SQLite has no roles to separate");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod m20261128_000001_create_support;
 mod m20261128_000002_second_level_scopes;
 mod m20261201_000003_audit_log;
 mod m20261205_000004_change_outbox;
+mod m20261210_000005_outbox_relay_functions;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_second_level_scopes::Migration),
             Box::new(m20261201_000003_audit_log::Migration),
             Box::new(m20261205_000004_change_outbox::Migration),
+            Box::new(m20261210_000005_outbox_relay_functions::Migration),
         ]
     }
 }
