@@ -13,4 +13,8 @@ pub enum DeliveryError {
     CorruptValue(#[from] errors::UnknownStoredValue),
     #[error(transparent)]
     TransitionNotAllowed(#[from] TransitionNotAllowed),
+    /// The engagement's status moved since it was read (a concurrent change won): the
+    /// transition was decided on a state that no longer exists and was not written.
+    #[error("engagement {number} moved from {expected} before the transition could be written")]
+    StatusMoved { number: String, expected: &'static str },
 }

@@ -1,7 +1,8 @@
 //! The one small crate Atrium's five services share. It owns exactly the pieces that must
 //! behave identically in every service: the tenant context and its gateway signature, the
 //! tenant-scoped database transaction (and PostgreSQL row-level security helpers for
-//! migrations), the GraphQL-over-HTTP handler for subgraphs, cursor pagination, the closed
+//! migrations), the GraphQL-over-HTTP handler and schema for subgraphs (with their own
+//! `@requiresScopes` enforcement), cursor pagination, the closed
 //! set of client-visible error codes, telemetry initialisation, the audit trail, the change
 //! outbox and its relay to the gateway, and the demo tenant registry.
 //! Entities, domain types, repositories and configuration stay in each service.
@@ -16,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod errors;
 pub mod events;
+pub mod field_scopes;
 pub mod graphql_http;
 pub mod masking;
 pub mod pagination;
@@ -24,6 +26,7 @@ pub mod scopes;
 pub mod service;
 pub mod startup;
 pub mod subgraph_http;
+pub mod subgraph_schema;
 pub mod telemetry;
 pub mod tenant;
 #[cfg(feature = "testing")]

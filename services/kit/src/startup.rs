@@ -1,10 +1,11 @@
 //! The startup steps every service shares: migrate with the owner role, connect the
-//! runtime pool, bind a listener (port 0 in tests) and serve until Ctrl-C/SIGTERM.
+//! runtime pool and refuse a runtime role that row-level security would not bind, bind a
+//! listener (port 0 in tests) and serve until Ctrl-C/SIGTERM.
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
 
@@ -12,8 +13,12 @@ use crate::db::{self, StatementObserver};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::service::ServiceConfigError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
+    #[error("refusing to run as database role `{role}`: {reason}")]
+    UnsafeRuntimeRole { role: String, reason: String },
     #[error("seeding the demo tenants: {0}")]
     Seed(String),
     #[error("cannot listen on {address}: {source}")]
@@ -26,7 +31,8 @@ pub enum StartupError {
 
 /// Applies pending migrations as the owner, then opens the runtime pool. On PostgreSQL the
 /// two URLs name different roles: the owner creates tables and policies, the runtime role
-/// only reads and writes rows under RLS.
+/// only reads and writes rows under RLS ([`check_runtime_role`] refuses one that would not
+/// be bound by it, before anything, seeding included, runs as that role).
 pub async fn prepare_database<M: MigratorTrait>(
     runtime_url: &str,
     migration_url: Option<&str>,
@@ -36,7 +42,72 @@ pub async fn prepare_database<M: MigratorTrait>(
     let owner = db::connect(migration_url.unwrap_or(runtime_url), 2, None).await?;
     M::up(&owner, None).await?;
     owner.close().await?;
-    Ok(db::connect(runtime_url, max_connections, observer).await?)
+    let runtime = db::connect(runtime_url, max_connections, observer).await?;
+    check_runtime_role(&runtime).await?;
+    Ok(runtime)
+}
+
+/// Every role the runtime role is or may act as (membership) that RLS does not bind.
+const ROLES_ABOVE_RLS: &str = "
+    SELECT r.rolname::text AS name, r.rolsuper AS superuser, r.rolname = current_user AS itself
+    FROM pg_roles r
+    WHERE (r.rolsuper OR r.rolbypassrls) AND pg_has_role(current_user, r.oid, 'MEMBER')
+    ORDER BY r.rolname = current_user DESC, r.rolsuper DESC, r.rolname";
+
+/// Tenant tables owned by the runtime role or a role it is a member of.
+const OWNED_TENANT_TABLES: &str = "
+    SELECT c.relname::text AS name
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND pg_has_role(current_user, c.relowner, 'MEMBER')
+    ORDER BY 1";
+
+/// Refuses, on PostgreSQL, a runtime role that row-level security does not bind: a
+/// superuser or a role with BYPASSRLS (RLS never applies to them), a member of such a
+/// role (it may `SET ROLE`), or an owner of tenant tables (an owner may switch RLS off).
+/// Isolation must not depend on which URL an operator happened to configure. SQLite has
+/// no roles and nothing to check.
+pub async fn check_runtime_role(runtime: &DatabaseConnection) -> Result<(), StartupError> {
+    if runtime.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let query = |sql: &str| Statement::from_string(DatabaseBackend::Postgres, sql);
+    let role = runtime
+        .query_one_raw(query("SELECT current_user::text AS name"))
+        .await?
+        .map(|row| row.try_get::<String>("", "name"))
+        .transpose()?
+        .unwrap_or_default();
+    let refuse = |reason: String| Err(StartupError::UnsafeRuntimeRole { role: role.clone(), reason });
+    if let Some(row) = runtime.query_all_raw(query(ROLES_ABOVE_RLS)).await?.into_iter().next() {
+        let (name, superuser, itself) = (
+            row.try_get::<String>("", "name")?,
+            row.try_get::<bool>("", "superuser")?,
+            row.try_get::<bool>("", "itself")?,
+        );
+        let attribute = if superuser { "a superuser" } else { "BYPASSRLS" };
+        return refuse(if itself {
+            format!(
+                "it is {attribute}, which row-level security never binds; use the runtime role the migrations create"
+            )
+        } else {
+            format!("it may act as `{name}`, which is {attribute} and never bound by row-level security")
+        });
+    }
+    let owned: Vec<String> = runtime
+        .query_all_raw(query(OWNED_TENANT_TABLES))
+        .await?
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "name"))
+        .collect::<Result<_, _>>()?;
+    if !owned.is_empty() {
+        return refuse(format!(
+            "it owns the tenant tables {} and could switch row-level security off; tables belong to the migration role",
+            owned.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// A bound, not yet running HTTP server.

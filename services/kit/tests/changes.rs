@@ -1,7 +1,8 @@
 //! The change outbox and its relay against real databases and a real HTTP receiver: events
 //! exist exactly when their transaction commits, the relay delivers signed batches and
 //! deletes only what the receiver accepted, and on PostgreSQL tenants cannot see each
-//! other's events while the relay (same runtime role, flag set) sees all of them.
+//! other's events while the relay sees all of them, through functions a tenant
+//! transaction cannot use (no session setting opens the table).
 
 use std::{
     sync::{
@@ -309,7 +310,7 @@ async fn tenants_cannot_see_each_others_events_but_the_relay_sees_all_on_postgre
     visible.sort();
     assert_eq!(visible, ["helix-ticket", "ridgeline-ticket"]);
 
-    // …but never inserting: a relay transaction cannot forge events.
+    // A session setting the relay flag of earlier versions cannot forge events either.
     let relay = database.begin().await.unwrap();
     relay.execute_unprepared("SELECT set_config('app.outbox_relay', 'on', true)").await.unwrap();
     let forged = relay
@@ -326,4 +327,33 @@ async fn tenants_cannot_see_each_others_events_but_the_relay_sees_all_on_postgre
         changes::pending_changes(&database, 10).await.unwrap().into_iter().map(|pending| pending.event.id).collect();
     assert_eq!(changes::delete_changes(&database, &ids).await.unwrap(), 2);
     assert!(pending_entity_ids(&database).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_tenant_transaction_setting_the_relay_flag_still_sees_only_its_own_events_on_postgres() {
+    let Some((_guard, database)) = postgres_outbox("changes_relay_flag").await else { return };
+    record(&database, "ridgeline", "ridgeline-ticket", true).await;
+    record(&database, "helix", "helix-ticket", true).await;
+
+    let ridgeline = TenantTransaction::begin(&database, &context_for("ridgeline", "support_agent")).await.unwrap();
+    let connection = ridgeline.connection();
+    connection.execute_unprepared("SELECT set_config('app.outbox_relay', 'on', true)").await.unwrap();
+    assert_eq!(count(connection, "SELECT count(*) AS n FROM change_outbox").await, 1, "another tenant's events");
+    let deleted = connection.execute_unprepared("DELETE FROM change_outbox").await.unwrap();
+    assert_eq!(deleted.rows_affected(), 1, "another tenant's events were deleted");
+    drop(ridgeline);
+
+    // The relay's own door is closed to tenant transactions as well.
+    let ridgeline = TenantTransaction::begin(&database, &context_for("ridgeline", "support_agent")).await.unwrap();
+    let refused = ridgeline
+        .connection()
+        .query_all_raw(Statement::from_string(DatabaseBackend::Postgres, "SELECT * FROM outbox_relay_pending(100)"))
+        .await
+        .expect_err("a tenant transaction read the relay's view of the outbox");
+    assert!(refused.to_string().contains("tenant transaction"), "{refused}");
+    drop(ridgeline);
+
+    let mut visible = pending_entity_ids(&database).await;
+    visible.sort();
+    assert_eq!(visible, ["helix-ticket", "ridgeline-ticket"], "the relay still sees every tenant's events");
 }

@@ -81,11 +81,7 @@ impl Query {
 }
 
 pub fn build_schema() -> CatalogSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .enable_federation()
-        .extension(atrium_kit::masking::MaskInternalErrors)
-        .extension(atrium_kit::telemetry::GraphQLSpans)
-        .finish()
+    atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
 }
 
 /// Installs the request's tenant transaction and DataLoaders bound to it.

@@ -69,11 +69,7 @@ async fn load_engagement(ctx: &Context<'_>, id: &ID) -> Result<Option<Engagement
 }
 
 pub fn build_schema() -> DeliverySchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .enable_federation()
-        .extension(atrium_kit::masking::MaskInternalErrors)
-        .extension(atrium_kit::telemetry::GraphQLSpans)
-        .finish()
+    atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
 }
 
 /// Installs the request's tenant transaction and DataLoaders bound to it.

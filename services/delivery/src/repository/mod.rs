@@ -4,7 +4,7 @@
 //! Partner and customer-portal callers are narrowed the same way (`atrium_kit::scopes`).
 
 use atrium_kit::TenantTransaction;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
@@ -106,6 +106,42 @@ fn milestone_scope(tx: &TenantTransaction) -> Condition {
         .filter(engagement_scope(tx))
         .into_query();
     Condition::all().add(milestone::Column::EngagementId.in_subquery(visible_engagements))
+}
+
+/// Moves `engagement` to `next` along the state machine (`domain::lifecycle`), as read:
+/// the update is conditional on the status it was decided on still being stored, so a
+/// concurrent transition that committed in between is never overwritten
+/// ([`DeliveryError::StatusMoved`] instead). Holding remembers where the engagement was
+/// paused from; resuming or cancelling from hold forgets it. Guards that need other data
+/// (signed contract, checklist, go-live) are the calling command's.
+pub async fn transition_engagement(
+    tx: &TenantTransaction,
+    engagement: &Engagement,
+    next: EngagementStatus,
+) -> Result<Engagement, DeliveryError> {
+    crate::domain::lifecycle::check_transition(engagement.status, next, engagement.paused_from_status)?;
+    let paused_from = match next {
+        EngagementStatus::OnHold => Some(engagement.status),
+        _ if engagement.status == EngagementStatus::OnHold => None,
+        _ => engagement.paused_from_status,
+    };
+    let updated = engagement::Entity::update_many()
+        .col_expr(engagement::Column::Status, Expr::value(next.as_str()))
+        .col_expr(engagement::Column::PausedFromStatus, Expr::value(paused_from.map(EngagementStatus::as_str)))
+        .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+        .filter(engagement::Column::Id.eq(engagement.id))
+        .filter(engagement::Column::Status.eq(engagement.status.as_str()))
+        .exec(tx.connection())
+        .await?;
+    // On PostgreSQL a concurrent writer's row lock makes this wait for its commit, then the
+    // condition is re-checked against the committed row: zero rows means we lost.
+    if updated.rows_affected != 1 {
+        return Err(DeliveryError::StatusMoved {
+            number: engagement.number.clone(),
+            expected: engagement.status.as_str(),
+        });
+    }
+    Ok(Engagement { status: next, paused_from_status: paused_from, ..engagement.clone() })
 }
 
 fn engagement_from_row(row: engagement::Model) -> Result<Engagement, DeliveryError> {

@@ -6,3 +6,4 @@ mod engagements;
 mod helpers;
 mod second_level_scopes;
 mod tenancy;
+mod transitions;

@@ -112,11 +112,7 @@ async fn load_customer_account(ctx: &Context<'_>, id: &ID) -> Result<Option<Cust
 }
 
 pub fn build_schema() -> FinanceSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .enable_federation()
-        .extension(atrium_kit::masking::MaskInternalErrors)
-        .extension(atrium_kit::telemetry::GraphQLSpans)
-        .finish()
+    atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
 }
 
 /// Installs the request's tenant transaction and the DataLoaders bound to it.

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use outbox::{
-    OUTBOX_TABLE, PendingChange, create_outbox_table, delete_changes, delete_expired_changes, drop_outbox_table,
-    has_outbox, pending_changes, record_change,
+    OUTBOX_TABLE, PendingChange, create_outbox_table, delete_changes, delete_expired_changes,
+    drop_outbox_relay_functions, drop_outbox_table, has_outbox, pending_changes, record_change, secure_outbox_relay,
 };
 pub use relay::{ChangeRelay, ChangesConfig, LOCAL_GATEWAY_URL, RelayError, RelayHandle};
 pub use signature::{ChangeSignatureError, sign_batch, verify_batch};

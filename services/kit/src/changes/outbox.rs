@@ -3,15 +3,20 @@
 //!
 //! On PostgreSQL the table has the usual forced `tenant_isolation` policy, so services
 //! insert (and could only ever see) their own tenant's events. The relay runs as the same
-//! runtime role, which cannot bypass RLS, so three permissive policies open SELECT, UPDATE
-//! and DELETE — never INSERT — to a transaction that set [`RELAY_SETTING`] to `on`
-//! transaction-locally. Only this module sets it, and only in its relay transactions.
+//! runtime role, which cannot bypass RLS; it reads and empties the outbox across tenants
+//! only through four `SECURITY DEFINER` functions owned by the migration role
+//! ([`secure_outbox_relay`]): the oldest events, delete these ids, count a failed attempt
+//! on these ids, delete what is older than a cutoff. They never insert, take no SQL, and
+//! refuse to run inside a tenant transaction, so a request (even one that could run SQL of
+//! its choosing) cannot use them to see another tenant's events. No session setting opens
+//! the table: an earlier version's `app.outbox_relay` flag, which any runtime session
+//! could set, is gone with its policies.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
     sea_query::{Expr, ExprTrait},
 };
 use sea_orm_migration::{
@@ -26,8 +31,15 @@ use crate::{TenantTransaction, events::DomainEvent, rls};
 /// The table name every service uses for its outbox.
 pub const OUTBOX_TABLE: &str = "change_outbox";
 
-/// Transaction-local setting that opens the outbox to the relay on PostgreSQL.
-const RELAY_SETTING: &str = "app.outbox_relay";
+/// Policies of earlier versions that opened the outbox to any session setting
+/// `app.outbox_relay`; [`secure_outbox_relay`] drops them.
+const LEGACY_RELAY_POLICIES: [&str; 3] = ["outbox_relay_select", "outbox_relay_update", "outbox_relay_delete"];
+
+/// The relay's functions on PostgreSQL (see [`secure_outbox_relay`]).
+const PENDING_FUNCTION: &str = "outbox_relay_pending";
+const DELETE_FUNCTION: &str = "outbox_relay_delete";
+const FAILED_ATTEMPT_FUNCTION: &str = "outbox_relay_count_failed_attempt";
+const DELETE_EXPIRED_FUNCTION: &str = "outbox_relay_delete_recorded_before";
 
 mod entity {
     //! The `change_outbox` row, private to this module.
@@ -116,9 +128,19 @@ pub async fn record_event(tx: &TenantTransaction, event: &DomainEvent) -> Result
 /// Up to `limit` of the oldest events of every tenant (UUIDv7 ids, so id order is
 /// recording order). The read transaction is committed before this returns.
 pub async fn pending_changes(database: &DatabaseConnection, limit: u64) -> Result<Vec<PendingChange>, DbErr> {
-    let tx = relay_transaction(database).await?;
-    let rows = entity::Entity::find().order_by_asc(entity::Column::Id).limit(limit).all(&tx).await?;
-    tx.commit().await?;
+    let rows = if is_postgres(database) {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        entity::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                format!("SELECT * FROM {PENDING_FUNCTION}($1)"),
+                [limit.into()],
+            ))
+            .all(database)
+            .await?
+    } else {
+        entity::Entity::find().order_by_asc(entity::Column::Id).limit(limit).all(database).await?
+    };
     rows.into_iter().map(pending_from_row).collect()
 }
 
@@ -127,9 +149,11 @@ pub async fn delete_changes(database: &DatabaseConnection, ids: &[Uuid]) -> Resu
     if ids.is_empty() {
         return Ok(0);
     }
-    let tx = relay_transaction(database).await?;
-    let deleted = entity::Entity::delete_many().filter(entity::Column::Id.is_in(ids.iter().copied())).exec(&tx).await?;
-    tx.commit().await?;
+    if is_postgres(database) {
+        return relay_function_count(database, DELETE_FUNCTION, uuid_array(ids)).await;
+    }
+    let deleted =
+        entity::Entity::delete_many().filter(entity::Column::Id.is_in(ids.iter().copied())).exec(database).await?;
     Ok(deleted.rows_affected)
 }
 
@@ -138,20 +162,23 @@ pub(super) async fn count_failed_attempt(database: &DatabaseConnection, ids: &[U
     if ids.is_empty() {
         return Ok(());
     }
-    let tx = relay_transaction(database).await?;
+    if is_postgres(database) {
+        return relay_function_count(database, FAILED_ATTEMPT_FUNCTION, uuid_array(ids)).await.map(|_| ());
+    }
     entity::Entity::update_many()
         .col_expr(entity::Column::Attempts, Expr::col(entity::Column::Attempts).add(1))
         .filter(entity::Column::Id.is_in(ids.iter().copied()))
-        .exec(&tx)
+        .exec(database)
         .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// Deletes every event recorded before `cutoff`, of every tenant; returns how many.
 pub async fn delete_expired_changes(database: &DatabaseConnection, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
-    let tx = relay_transaction(database).await?;
-    let deleted = entity::Entity::delete_many().filter(entity::Column::OccurredAt.lt(cutoff)).exec(&tx).await?;
-    tx.commit().await?;
+    if is_postgres(database) {
+        return relay_function_count(database, DELETE_EXPIRED_FUNCTION, cutoff.into()).await;
+    }
+    let deleted = entity::Entity::delete_many().filter(entity::Column::OccurredAt.lt(cutoff)).exec(database).await?;
     Ok(deleted.rows_affected)
 }
 
@@ -160,17 +187,32 @@ pub async fn has_outbox(database: &DatabaseConnection) -> Result<bool, DbErr> {
     SchemaManager::new(database).has_table(OUTBOX_TABLE).await
 }
 
-/// A transaction in which the relay policies apply (PostgreSQL); a plain one on SQLite.
-async fn relay_transaction(database: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let tx = database.begin().await?;
-    if tx.get_database_backend() == DatabaseBackend::Postgres {
-        tx.execute_raw(Statement::from_string(
+fn is_postgres(database: &DatabaseConnection) -> bool {
+    database.get_database_backend() == DatabaseBackend::Postgres
+}
+
+/// A PostgreSQL `uuid[]` literal; the ids are formatted by us, never taken from input.
+fn uuid_array(ids: &[Uuid]) -> sea_orm::Value {
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    format!("{{{}}}", ids.join(",")).into()
+}
+
+/// Calls one of the relay's functions with `argument`; returns the row count it reports.
+async fn relay_function_count(
+    database: &DatabaseConnection,
+    function: &str,
+    argument: sea_orm::Value,
+) -> Result<u64, DbErr> {
+    let cast = if matches!(argument, sea_orm::Value::String(_)) { "::uuid[]" } else { "" };
+    let row = database
+        .query_one_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            format!("SELECT set_config('{RELAY_SETTING}', 'on', true)"),
+            format!("SELECT {function}($1{cast}) AS affected"),
+            [argument],
         ))
-        .await?;
-    }
-    Ok(tx)
+        .await?
+        .ok_or_else(|| DbErr::Custom(format!("{function} returned no row")))?;
+    Ok(u64::try_from(row.try_get::<i64>("", "affected")?).unwrap_or_default())
 }
 
 fn pending_from_row(row: entity::Model) -> Result<PendingChange, DbErr> {
@@ -190,10 +232,11 @@ fn pending_from_row(row: entity::Model) -> Result<PendingChange, DbErr> {
     })
 }
 
-/// Migration step: creates `change_outbox` with tenant RLS plus the relay policies (see
-/// the module docs) and grants the runtime role DML on it. The role itself comes from the
-/// service's first migration ([`rls::grant_runtime_role`]); that step is not repeated here
-/// because it re-grants UPDATE and DELETE on every table, the append-only audit log too.
+/// Migration step: creates `change_outbox` with tenant RLS plus the relay's functions (see
+/// the module docs and [`secure_outbox_relay`]) and grants the runtime role DML on it. The
+/// role itself comes from the service's first migration ([`rls::grant_runtime_role`]); that
+/// step is not repeated here because it re-grants UPDATE and DELETE on every table, the
+/// append-only audit log too.
 pub async fn create_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let kinds = [ChangeKind::Created, ChangeKind::Updated, ChangeKind::Deleted].map(ChangeKind::as_str);
     manager
@@ -221,16 +264,6 @@ pub async fn create_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbEr
         .await?;
     rls::enable_tenant_isolation(manager, OUTBOX_TABLE).await?;
     if manager.get_database_backend() == DatabaseBackend::Postgres {
-        let relay = format!("current_setting('{RELAY_SETTING}', true) = 'on'");
-        for statement in [
-            format!("CREATE POLICY outbox_relay_select ON \"{OUTBOX_TABLE}\" FOR SELECT USING ({relay})"),
-            format!(
-                "CREATE POLICY outbox_relay_update ON \"{OUTBOX_TABLE}\" FOR UPDATE USING ({relay}) WITH CHECK ({relay})"
-            ),
-            format!("CREATE POLICY outbox_relay_delete ON \"{OUTBOX_TABLE}\" FOR DELETE USING ({relay})"),
-        ] {
-            manager.get_connection().execute_unprepared(&statement).await?;
-        }
         manager
             .get_connection()
             .execute_unprepared(&format!(
@@ -238,6 +271,83 @@ pub async fn create_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbEr
                 rls::RUNTIME_ROLE
             ))
             .await?;
+    }
+    secure_outbox_relay(manager).await
+}
+
+/// Migration step (PostgreSQL; nothing on SQLite, which has no RLS): the relay's door to
+/// the outbox across tenants. Drops the policies of earlier versions that opened the table
+/// to any session setting `app.outbox_relay`, then creates the relay's `SECURITY DEFINER`
+/// functions, owned by the migrating role and executable by the runtime role only. They
+/// refuse to run while `app.tenant_id` is set, so no tenant transaction can use them.
+/// Idempotent. When the owner is not a superuser, forced RLS binds it inside the functions
+/// too, so it gets policies of its own for SELECT, UPDATE and DELETE (never INSERT), to
+/// which the runtime role is not subject.
+pub async fn secure_outbox_relay(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let table = format!("public.\"{OUTBOX_TABLE}\"");
+    let runtime = rls::RUNTIME_ROLE;
+    // Definer functions run with the owner's rights: a fixed search path keeps objects a
+    // caller created elsewhere from being picked up instead of ours.
+    let definer = "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp";
+    let guard = "PERFORM public.outbox_relay_refuse_tenant_transactions();";
+    let mut statements: Vec<String> =
+        LEGACY_RELAY_POLICIES.iter().map(|policy| format!("DROP POLICY IF EXISTS {policy} ON {table}")).collect();
+    statements.extend([
+        format!("CREATE POLICY outbox_relay_select ON {table} FOR SELECT TO CURRENT_USER USING (true)"),
+        format!(
+            "CREATE POLICY outbox_relay_update ON {table} FOR UPDATE TO CURRENT_USER USING (true) WITH CHECK (true)"
+        ),
+        format!("CREATE POLICY outbox_relay_delete ON {table} FOR DELETE TO CURRENT_USER USING (true)"),
+        "CREATE OR REPLACE FUNCTION public.outbox_relay_refuse_tenant_transactions() RETURNS void \
+         LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$ BEGIN \
+           IF NULLIF(current_setting('app.tenant_id', true), '') IS NOT NULL THEN \
+             RAISE EXCEPTION 'the outbox relay cannot be used inside a tenant transaction' \
+               USING ERRCODE = 'insufficient_privilege'; \
+           END IF; \
+         END $$"
+            .to_owned(),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{PENDING_FUNCTION}(max_events bigint) RETURNS SETOF {table} \
+             {definer} AS $$ BEGIN {guard} \
+               RETURN QUERY SELECT * FROM {table} ORDER BY id LIMIT max_events; \
+             END $$"
+        ),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{DELETE_FUNCTION}(event_ids uuid[]) RETURNS bigint \
+             {definer} AS $$ DECLARE affected bigint; BEGIN {guard} \
+               DELETE FROM {table} WHERE id = ANY(event_ids); \
+               GET DIAGNOSTICS affected = ROW_COUNT; RETURN affected; \
+             END $$"
+        ),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{FAILED_ATTEMPT_FUNCTION}(event_ids uuid[]) RETURNS bigint \
+             {definer} AS $$ DECLARE affected bigint; BEGIN {guard} \
+               UPDATE {table} SET attempts = attempts + 1 WHERE id = ANY(event_ids); \
+               GET DIAGNOSTICS affected = ROW_COUNT; RETURN affected; \
+             END $$"
+        ),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{DELETE_EXPIRED_FUNCTION}(cutoff timestamptz) RETURNS bigint \
+             {definer} AS $$ DECLARE affected bigint; BEGIN {guard} \
+               DELETE FROM {table} WHERE occurred_at < cutoff; \
+               GET DIAGNOSTICS affected = ROW_COUNT; RETURN affected; \
+             END $$"
+        ),
+    ]);
+    for signature in [
+        format!("{PENDING_FUNCTION}(bigint)"),
+        format!("{DELETE_FUNCTION}(uuid[])"),
+        format!("{FAILED_ATTEMPT_FUNCTION}(uuid[])"),
+        format!("{DELETE_EXPIRED_FUNCTION}(timestamptz)"),
+    ] {
+        statements.push(format!("REVOKE ALL ON FUNCTION public.{signature} FROM PUBLIC"));
+        statements.push(format!("GRANT EXECUTE ON FUNCTION public.{signature} TO {runtime}"));
+    }
+    for statement in statements {
+        manager.get_connection().execute_unprepared(&statement).await?;
     }
     Ok(())
 }
@@ -253,7 +363,35 @@ pub async fn add_domain_event_columns(manager: &SchemaManager<'_>) -> Result<(),
     Ok(())
 }
 
-/// Migration step undoing [`create_outbox_table`] (its policies go with the table).
+/// Migration step undoing [`create_outbox_table`] (its policies go with the table, the
+/// relay's functions with [`drop_outbox_relay_functions`]).
 pub async fn drop_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    drop_outbox_relay_functions(manager).await?;
     manager.drop_table(Table::drop().table(OUTBOX_TABLE).to_owned()).await
+}
+
+/// Migration step undoing [`secure_outbox_relay`]: drops the relay's functions and the
+/// owner's policies. The open policies of earlier versions are not restored, so an
+/// earlier relay then sees no events (they wait, and expire) rather than every tenant's.
+pub async fn drop_outbox_relay_functions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let mut statements: Vec<String> = [
+        format!("{PENDING_FUNCTION}(bigint)"),
+        format!("{DELETE_FUNCTION}(uuid[])"),
+        format!("{FAILED_ATTEMPT_FUNCTION}(uuid[])"),
+        format!("{DELETE_EXPIRED_FUNCTION}(timestamptz)"),
+        "outbox_relay_refuse_tenant_transactions()".to_owned(),
+    ]
+    .into_iter()
+    .map(|signature| format!("DROP FUNCTION IF EXISTS public.{signature}"))
+    .collect();
+    statements.extend(
+        LEGACY_RELAY_POLICIES.iter().map(|policy| format!("DROP POLICY IF EXISTS {policy} ON \"{OUTBOX_TABLE}\"")),
+    );
+    for statement in statements {
+        manager.get_connection().execute_unprepared(&statement).await?;
+    }
+    Ok(())
 }

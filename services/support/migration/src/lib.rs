@@ -8,6 +8,7 @@ mod m20261128_000002_second_level_scopes;
 mod m20261201_000003_audit_log;
 mod m20261205_000004_change_outbox;
 mod m20261206_000005_command_tables;
+mod m20261210_000005_outbox_relay_functions;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_audit_log::Migration),
             Box::new(m20261205_000004_change_outbox::Migration),
             Box::new(m20261206_000005_command_tables::Migration),
+            Box::new(m20261210_000005_outbox_relay_functions::Migration),
         ]
     }
 }
