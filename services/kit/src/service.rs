@@ -34,10 +34,33 @@ pub struct ServiceIdentity {
     pub default_port: u16,
 }
 
+/// `dev` (the default: `make run` and the tests) or `production`, decided exactly as the
+/// gateway decides its own profile. Production refuses development secrets and settings
+/// that would leave row-level security to chance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    #[default]
+    Dev,
+    Production,
+}
+
+/// A configuration the service refuses to start with.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceConfigError {
+    #[error("the production profile needs explicit context_keys (the development key is for the dev profile only)")]
+    MissingContextKeys,
+    #[error("the production profile refuses the development tenant-context key (context key `{key_id}`)")]
+    DevelopmentContextKey { key_id: String },
+}
+
 /// Configuration of a subgraph service. See `deploy/config/service.example.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
+    /// `dev` (default) or `production`.
+    #[serde(default)]
+    pub profile: Profile,
     /// Address to serve GraphQL on. Default `127.0.0.1:<service port>`; tests use port 0.
     pub listen: SocketAddr,
     /// Runtime database URL: `sqlite://...` (default `.atrium/data/<service>.sqlite`) or
@@ -50,8 +73,9 @@ pub struct ServiceConfig {
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
     /// Keys accepted for the gateway-signed tenant context (several during rotation).
-    /// Default: the development key, which only suits `make run` and tests.
-    #[serde(default = "default_context_keys")]
+    /// Default none, which the dev profile reads as the development key (`make run`);
+    /// production refuses to start without explicit keys and refuses the development key.
+    #[serde(default)]
     pub context_keys: Vec<ContextKey>,
     /// Seed the demo tenants (docs/domain.md#demo-data) on start. Default true.
     #[serde(default = "default_seed_demo_data")]
@@ -72,10 +96,6 @@ fn default_max_connections() -> u32 {
     10
 }
 
-fn default_context_keys() -> Vec<ContextKey> {
-    vec![ContextKey::development()]
-}
-
 fn default_seed_demo_data() -> bool {
     true
 }
@@ -92,15 +112,46 @@ impl ServiceConfig {
         Ok(config)
     }
 
+    /// Refuses, outside the dev profile, settings that only suit a developer's machine.
+    pub fn check(&self) -> Result<(), ServiceConfigError> {
+        if self.profile == Profile::Dev {
+            return Ok(());
+        }
+        if self.context_keys.is_empty() {
+            return Err(ServiceConfigError::MissingContextKeys);
+        }
+        let development = ContextKey::development();
+        // A renamed copy of the published secret is as public as the original.
+        if let Some(key) =
+            self.context_keys.iter().find(|key| key.id == development.id || key.secret == development.secret)
+        {
+            return Err(ServiceConfigError::DevelopmentContextKey { key_id: key.id.clone() });
+        }
+        Ok(())
+    }
+
+    /// The keys the service verifies tenant contexts (and signs change batches) with: the
+    /// configured ones, or in the dev profile without any the development key, so
+    /// `make run` needs no configuration. [`ServiceConfig::check`] keeps production from
+    /// ever reaching the fallback.
+    pub fn accepted_context_keys(&self) -> Vec<ContextKey> {
+        if self.context_keys.is_empty() && self.profile == Profile::Dev {
+            vec![ContextKey::development()]
+        } else {
+            self.context_keys.clone()
+        }
+    }
+
     /// A configuration for tests: port 0, the given database, the development key, no
     /// change delivery.
     pub fn for_tests(database_url: String, migration_database_url: Option<String>) -> Self {
         ServiceConfig {
+            profile: Profile::Dev,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url,
             migration_database_url,
             max_connections: 5,
-            context_keys: default_context_keys(),
+            context_keys: vec![ContextKey::development()],
             seed_demo_data: true,
             log_format: LogFormat::default(),
             telemetry: TelemetryConfig::default(),
@@ -133,6 +184,8 @@ impl SubgraphApplication {
         executor: E,
         install: RequestDataInstaller,
     ) -> Result<Self, StartupError> {
+        config.check()?;
+        let context_keys = config.accepted_context_keys();
         let database = prepare_database::<M>(
             &config.database_url,
             config.migration_database_url.as_deref(),
@@ -151,10 +204,9 @@ impl SubgraphApplication {
         let relay_database =
             if has_outbox { crate::db::connect(&config.database_url, 1, None).await? } else { database.clone() };
         // Built even without an outbox, so a bad `[changes]` section fails every service.
-        let relay = ChangeRelay::new(relay_database, &config.changes, &config.context_keys, &metrics)?;
+        let relay = ChangeRelay::new(relay_database, &config.changes, &context_keys, &metrics)?;
         let relay = has_outbox.then_some(relay);
-        let graphql =
-            subgraph_http::router(executor, ContextVerifier::new(&config.context_keys), database.clone(), install);
+        let graphql = subgraph_http::router(executor, ContextVerifier::new(&context_keys), database.clone(), install);
         let graphql = telemetry::track_requests(graphql, &metrics, RequestSpanOptions { continue_remote_trace: true });
         let router =
             graphql.merge(telemetry::operational_routes(Arc::clone(&metrics), readiness_checks::<M>(&database)));
@@ -280,7 +332,9 @@ mod tests {
         let text = std::fs::read_to_string(path).unwrap();
         let config: ServiceConfig = toml::from_str(&text).unwrap();
         assert!(!config.seed_demo_data);
+        assert_eq!(config.profile, Profile::Production);
         assert_eq!(config.context_keys.len(), 1);
+        config.check().unwrap();
         assert_eq!(config.changes.gateway_url.as_deref(), Some("http://gateway:4000"));
         assert_eq!(
             config.changes.endpoint().unwrap().map(|url| url.to_string()).as_deref(),
@@ -288,6 +342,49 @@ mod tests {
         );
         assert_eq!((config.changes.poll_interval_ms, config.changes.batch_size), (200, 100));
         assert_eq!(config.changes.retention_seconds, 86_400);
+    }
+
+    /// A production configuration on PostgreSQL with separate runtime and migration roles,
+    /// plus `extra` TOML.
+    fn production(extra: &str) -> ServiceConfig {
+        toml::from_str(&format!(
+            "profile = \"production\"\nlisten = \"127.0.0.1:0\"\n\
+             database_url = \"postgres://atrium_app@db/finance\"\n\
+             migration_database_url = \"postgres://finance_owner@db/finance\"\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_production_profile_refuses_to_start_without_explicit_context_keys() {
+        assert!(matches!(production("").check(), Err(ServiceConfigError::MissingContextKeys)));
+        let configured = production("[[context_keys]]\nid = \"2026-11\"\nsecret = \"a-secret-of-the-operator\"\n");
+        configured.check().unwrap();
+        assert_eq!(configured.accepted_context_keys()[0].id, "2026-11");
+    }
+
+    #[test]
+    fn the_production_profile_refuses_the_development_context_key_under_any_id() {
+        let development = ContextKey::development();
+        for (id, secret) in [(development.id.as_str(), "another-secret"), ("renamed", development.secret.as_str())] {
+            let config = production(&format!(
+                "[[context_keys]]\nid = \"2026-11\"\nsecret = \"a-secret-of-the-operator\"\n\
+                 [[context_keys]]\nid = \"{id}\"\nsecret = \"{secret}\"\n"
+            ));
+            assert!(
+                matches!(config.check(), Err(ServiceConfigError::DevelopmentContextKey { .. })),
+                "{id}/{secret} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn the_dev_profile_falls_back_to_the_development_key() {
+        let config: ServiceConfig =
+            toml::from_str("listen = \"127.0.0.1:0\"\ndatabase_url = \"sqlite::memory:\"\n").unwrap();
+        assert_eq!(config.profile, Profile::Dev);
+        config.check().unwrap();
+        assert_eq!(config.accepted_context_keys()[0].id, ContextKey::development().id);
     }
 
     #[test]

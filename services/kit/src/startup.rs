@@ -12,6 +12,8 @@ use crate::db::{self, StatementObserver};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::service::ServiceConfigError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
     #[error("seeding the demo tenants: {0}")]

@@ -2,12 +2,25 @@
 //! databases per test, signed tenant contexts, and a small GraphQL client.
 //!
 //! PostgreSQL tests run for real: when the server is unreachable they are skipped
-//! locally, but fail when `CI=true`, so CI can never go green without exercising RLS.
+//! locally, but fail in CI ([`running_in_ci`]), so CI can never go green without
+//! exercising RLS.
 
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
 
 use crate::{ClientKind, ContextKey, ContextSigner, TenantContext, context_token::CONTEXT_HEADER, demo};
+
+/// Whether the tests run in CI, where a missing PostgreSQL, Redis or tool is a failure
+/// rather than a reason to skip. CI systems spell the flag differently (`true`, `TRUE`,
+/// `1`), and a spelling we failed to recognise would silently turn failures into skips.
+pub fn running_in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| ci_flag_is_set(&value))
+}
+
+fn ci_flag_is_set(value: &str) -> bool {
+    let value = value.trim();
+    value.eq_ignore_ascii_case("true") || value == "1"
+}
 
 /// Where the PostgreSQL server for tests is; `ATRIUM_TEST_POSTGRES_URL` overrides.
 pub fn postgres_admin_url() -> String {
@@ -25,14 +38,14 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     /// Creates `atrium_test_<label>_<random>`. Returns `None` (test skipped) when no
-    /// PostgreSQL answers, unless `CI=true`, where that is a failure.
+    /// PostgreSQL answers, unless [`running_in_ci`], where that is a failure.
     pub async fn create(label: &str) -> Option<TestDatabase> {
         let admin_url = postgres_admin_url();
         let admin = match Database::connect(&admin_url).await {
             Ok(admin) => admin,
             Err(error) => {
-                if std::env::var("CI").is_ok_and(|value| value == "true") {
-                    panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {error}");
+                if running_in_ci() {
+                    panic!("running in CI but PostgreSQL at {admin_url} is unreachable: {error}");
                 }
                 eprintln!("skipping: PostgreSQL at {admin_url} is unreachable ({error})");
                 return None;
@@ -161,7 +174,8 @@ impl StatementLog {
 }
 
 /// The Redis for tests (`ATRIUM_TEST_REDIS_URL`, default `redis://127.0.0.1:6379/`) after a
-/// PING. `None` (skip) when unreachable, except with `CI=true`, where that fails the test.
+/// PING. `None` (skip) when unreachable, except in CI ([`running_in_ci`]), where that
+/// fails the test.
 pub async fn redis_url() -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -178,8 +192,8 @@ pub async fn redis_url() -> Option<String> {
     if reachable {
         return Some(url);
     }
-    if std::env::var("CI").is_ok_and(|value| value == "true") {
-        panic!("CI=true but Redis at {url} is unreachable");
+    if running_in_ci() {
+        panic!("running in CI but Redis at {url} is unreachable");
     }
     eprintln!("skipping: Redis at {url} is unreachable");
     None
@@ -193,4 +207,19 @@ pub fn node_strings(connection: &serde_json::Value, field: &str) -> Vec<String> 
         .iter()
         .map(|node| node[field].as_str().expect("string field").to_owned())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_is_recognised_as_true_or_1_in_any_case() {
+        for set in ["true", "TRUE", "True", "1", " true "] {
+            assert!(ci_flag_is_set(set), "{set:?}");
+        }
+        for unset in ["", "0", "false", "FALSE", "no", "yes-ish"] {
+            assert!(!ci_flag_is_set(unset), "{unset:?}");
+        }
+    }
 }

@@ -13,4 +13,8 @@ pub enum SupportError {
     /// `solved_at`, say): a data defect reported rather than served.
     #[error("ticket {number}: status {status} contradicts its timestamps")]
     InconsistentTicket { number: String, status: &'static str },
+    /// The ticket's status moved since it was read (a concurrent change won): the change
+    /// was decided on a state that no longer exists and was not written.
+    #[error("ticket {number} moved from {expected} before the change could be written")]
+    StatusMoved { number: String, expected: &'static str },
 }

@@ -4,7 +4,7 @@
 //!
 //! The audit is the npm package pinned in `tests/graphql-http/package-lock.json`, installed
 //! here with `npm ci` and run by `tests/graphql-http/audit.mjs`. Without node/npm the test
-//! is skipped locally but fails when `CI=true`.
+//! is skipped locally but fails in CI (`CI` set to `true` or `1`, in any case).
 
 use std::path::{Path, PathBuf};
 
@@ -54,8 +54,8 @@ async fn install_audit() -> Option<PathBuf> {
     let audit_dir = repository_root().join("tests/graphql-http");
     for tool in ["node", "npm"] {
         if let Err(error) = Command::new(tool).arg("--version").output().await {
-            if std::env::var("CI").is_ok_and(|value| value == "true") {
-                panic!("CI=true but `{tool}` is not available: {error}");
+            if atrium_kit::testing::running_in_ci() {
+                panic!("running in CI but `{tool}` is not available: {error}");
             }
             eprintln!("skipping the graphql-http audit: `{tool}` is not available ({error})");
             return None;

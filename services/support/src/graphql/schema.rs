@@ -21,7 +21,7 @@ use super::{
         AuditEntryConnection, CustomerAccount, Ticket, TicketConnection, TicketPriority, TicketStatus, ticket_filter,
     },
 };
-use crate::{domain, repository};
+use crate::{domain, error::SupportError, repository};
 
 pub type SupportSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -103,7 +103,8 @@ impl Mutation {
     /// transitions. Every attempt past the role check is audited: a change together with
     /// its `SUCCEEDED` entry and its change events in one transaction, a refused transition
     /// as `REJECTED`, an internal failure as `FAILED` (neither with a change event: nothing
-    /// changed).
+    /// changed). The update is conditional on the status it was decided on: when a
+    /// concurrent change committed first, the attempt is `REJECTED` and answers `CONFLICT`.
     async fn change_ticket_status(&self, ctx: &Context<'_>, id: ID, status: TicketStatus) -> Result<Ticket> {
         let context = require_any_role(ctx, TICKET_EDITORS)?;
         let database = ctx.data::<DatabaseConnection>()?;
@@ -130,12 +131,19 @@ impl Mutation {
         let detail = format!("{} -> {}", ticket.status.as_str(), next.as_str());
         match apply_status_change(tx, &ticket, next, &event(detail.clone())).await {
             Ok(changed) => Ok(changed.into()),
+            Err(SupportError::StatusMoved { .. }) => {
+                // A concurrent change won; this attempt changed nothing and is refused.
+                let detail = format!("{detail}: the ticket was changed concurrently");
+                audit::record_rejection(database, context, &event(detail)).await?;
+                Err(ErrorCode::Conflict
+                    .graphql_error("the ticket changed while this change was being made; read it again and retry"))
+            }
             Err(error) => {
                 // The attempt's transaction rolled back; the failure is recorded on its own.
                 if let Err(audit_error) = audit::record_failure(database, context, &event(detail)).await {
                     tracing::error!(error = %audit_error, "cannot audit a failed ticket status change");
                 }
-                Err(error)
+                Err(error.into())
             }
         }
     }
@@ -147,7 +155,7 @@ async fn apply_status_change(
     ticket: &domain::Ticket,
     next: domain::TicketStatus,
     event: &AuditEvent,
-) -> Result<domain::Ticket> {
+) -> Result<domain::Ticket, SupportError> {
     let changed = repository::change_ticket_status(&tx, ticket, next, chrono::Utc::now()).await?;
     audit::record(&tx, event, AuditOutcome::Succeeded).await?;
     repository::record_ticket_updated(&tx, &changed).await?;

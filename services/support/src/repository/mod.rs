@@ -85,8 +85,11 @@ pub async fn tickets_of_customer_accounts(
 }
 
 /// Moves `ticket` to `next` at `now` and returns it as stored. Callers have checked the
-/// transition (`TicketStatus::can_become`); the timestamps follow it: solving stamps
-/// `solved_at`, closing stamps `closed_at`, reopening clears `solved_at` and counts the reopen.
+/// transition (`TicketStatus::can_become`) against `ticket.status` as they read it; the
+/// update is conditional on that status still being stored, so a concurrent change that
+/// committed in between is never overwritten ([`SupportError::StatusMoved`] instead). The
+/// timestamps follow the transition: solving stamps `solved_at`, closing stamps
+/// `closed_at`, reopening clears `solved_at` and counts the reopen.
 pub async fn change_ticket_status(
     tx: &TenantTransaction,
     ticket: &Ticket,
@@ -96,7 +99,8 @@ pub async fn change_ticket_status(
     let mut update = ticket::Entity::update_many()
         .col_expr(ticket::Column::Status, Expr::value(next.as_str()))
         .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
-        .filter(ticket::Column::Id.eq(ticket.id));
+        .filter(ticket::Column::Id.eq(ticket.id))
+        .filter(ticket::Column::Status.eq(ticket.status.as_str()));
     let mut changed = ticket.clone();
     changed.status = next;
     match next {
@@ -113,7 +117,12 @@ pub async fn change_ticket_status(
         }
         _ => {}
     }
-    update.exec(tx.connection()).await?;
+    // On PostgreSQL a concurrent writer's row lock makes this wait for its commit, then the
+    // condition is re-checked against the committed row: zero rows means we lost.
+    let updated = update.exec(tx.connection()).await?;
+    if updated.rows_affected != 1 {
+        return Err(SupportError::StatusMoved { number: ticket.number.clone(), expected: ticket.status.as_str() });
+    }
     Ok(changed)
 }
 

@@ -7,6 +7,8 @@ mod helpers;
 mod pagination;
 mod second_level_scopes;
 mod seeding;
+mod startup;
 mod statements;
+mod status_conflicts;
 mod stories;
 mod tenancy;
