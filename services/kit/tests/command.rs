@@ -145,9 +145,9 @@ async fn move_widget(
         operation: "moveWidget",
         entity_type: "Widget",
         allowed_roles: &["finance", "tenant_admin"],
-        idempotency_key: idempotency_key.map(str::to_owned),
+        target: Some(id),
     };
-    command::execute(database, context, command, |tx| {
+    command::execute_idempotent(database, context, command, idempotency_key.map(str::to_owned), |tx| {
         Box::pin(async move {
             let connection = tx.connection();
             let sql = "SELECT status, version FROM widget WHERE tenant_id = $1 AND id = $2";
@@ -224,6 +224,7 @@ async fn assert_refusals_leave_only_a_rejected_audit_entry(database: &DatabaseCo
     let error = move_widget(database, &helix, id, WidgetStatus::Submitted, None).await.unwrap_err();
     assert_eq!(error.code(), ErrorCode::NotFound);
     assert_eq!(status_of(database, &finance, id).await, (WidgetStatus::Draft, 1));
+    assert!(audit_outcomes(database, &helix).await.is_empty(), "another tenant's id left an audit entry");
 
     // A role without the right is refused before any transaction: nothing is recorded.
     let csm = context_for("ridgeline", "csm");
@@ -244,15 +245,11 @@ async fn assert_a_retry_with_the_same_key_answers_the_first_result(database: &Da
     assert_eq!(audit_outcomes(database, &finance).await, ["succeeded"]);
 
     // The key belongs to its operation's first answer; the same key elsewhere is refused.
-    let misuse = command::execute(
+    let misuse = command::execute_idempotent(
         database,
         &finance,
-        Command {
-            operation: "otherWidgetCommand",
-            entity_type: "Widget",
-            allowed_roles: &["finance"],
-            idempotency_key: Some("key-1".to_owned()),
-        },
+        Command { operation: "otherWidgetCommand", entity_type: "Widget", allowed_roles: &["finance"], target: None },
+        Some("key-1".to_owned()),
         |_| Box::pin(async { Err::<Outcome<()>, _>(CommandError::Invalid("unreachable".to_owned())) }),
     )
     .await

@@ -12,7 +12,6 @@ use sea_orm_migration::{
     SchemaManager,
     sea_query::{ColumnDef, Table},
 };
-use serde::{Serialize, de::DeserializeOwned};
 
 use super::CommandError;
 use crate::{TenantTransaction, rls};
@@ -47,11 +46,11 @@ mod entity {
 
 /// The stored answer of the first run with `key`, if there was one. The same key used for
 /// another operation is a client error, not a replay.
-pub(super) async fn first_result<T: DeserializeOwned>(
+pub(super) async fn first_result(
     tx: &TenantTransaction,
     operation: &str,
     key: &str,
-) -> Result<Option<T>, CommandError> {
+) -> Result<Option<String>, CommandError> {
     if key.is_empty() || key.len() > MAX_KEY_LENGTH {
         return Err(CommandError::Invalid(format!("idempotencyKey must have 1 to {MAX_KEY_LENGTH} characters")));
     }
@@ -64,9 +63,7 @@ pub(super) async fn first_result<T: DeserializeOwned>(
             row.operation
         )));
     }
-    let value = serde_json::from_str(&row.result)
-        .map_err(|error| DbErr::Custom(format!("stored result of idempotency key is unreadable: {error}")))?;
-    Ok(Some(value))
+    Ok(Some(row.result))
 }
 
 /// Takes `key` for this run, with no result yet; a concurrent run holding it makes this
@@ -83,8 +80,7 @@ pub(super) async fn claim(tx: &TenantTransaction, operation: &str, key: &str) ->
 }
 
 /// Stores the answer under the claimed key, in the transaction of the effect.
-pub(super) async fn store_result<T: Serialize>(tx: &TenantTransaction, key: &str, value: &T) -> Result<(), DbErr> {
-    let result = serde_json::to_string(value).map_err(|error| DbErr::Custom(error.to_string()))?;
+pub(super) async fn store_result(tx: &TenantTransaction, key: &str, result: String) -> Result<(), DbErr> {
     entity::Entity::update_many()
         .col_expr(entity::Column::Result, Expr::value(result))
         .filter(entity::Column::TenantId.eq(tx.tenant_id()))

@@ -38,9 +38,9 @@ pub struct Command {
     pub entity_type: &'static str,
     /// Roles of which the caller must hold one.
     pub allowed_roles: &'static [&'static str],
-    /// A client-chosen key: a retry with the same key answers the first result and
-    /// writes nothing.
-    pub idempotency_key: Option<String>,
+    /// The entity the command acts on when it exists already, so the audit entry of a
+    /// refused attempt names it; `None` for commands that create.
+    pub target: Option<Uuid>,
 }
 
 /// What the domain part of a command produced.
@@ -93,8 +93,9 @@ impl CommandError {
 
     fn audit_outcome(&self) -> Option<AuditOutcome> {
         match self {
-            // Never reached the transaction: nothing to record about this tenant's data.
-            CommandError::Forbidden { .. } => None,
+            // Not this caller's business: a role without the right, or an id that is not
+            // the tenant's (another tenant's id must leave no trace in this tenant's data).
+            CommandError::Forbidden { .. } | CommandError::NotFound(_) => None,
             CommandError::Database(_) => Some(AuditOutcome::Failed),
             _ => Some(AuditOutcome::Rejected),
         }
@@ -126,12 +127,27 @@ pub type DomainPart<'t, T> = BoxFuture<'t, Result<Outcome<T>, CommandError>>;
 /// leave with their code (and `current`/`allowed` for invalid transitions).
 pub async fn run<T, F>(ctx: &async_graphql::Context<'_>, command: Command, domain_part: F) -> async_graphql::Result<T>
 where
+    T: Send,
+    F: for<'t> FnOnce(&'t TenantTransaction) -> DomainPart<'t, T>,
+{
+    let (database, context) = (ctx.data::<DatabaseConnection>()?, ctx.data::<TenantContext>()?);
+    execute(database, context, command, domain_part).await.map_err(|error| error.extend())
+}
+
+/// [`execute_idempotent`] for a resolver (mutations that create things take an optional
+/// `idempotencyKey` argument and pass it here).
+pub async fn run_idempotent<T, F>(
+    ctx: &async_graphql::Context<'_>,
+    command: Command,
+    idempotency_key: Option<String>,
+    domain_part: F,
+) -> async_graphql::Result<T>
+where
     T: Serialize + DeserializeOwned + Send,
     F: for<'t> FnOnce(&'t TenantTransaction) -> DomainPart<'t, T>,
 {
-    let database = ctx.data::<DatabaseConnection>()?;
-    let context = ctx.data::<TenantContext>()?;
-    execute(database, context, command, domain_part).await.map_err(|error| error.extend())
+    let (database, context) = (ctx.data::<DatabaseConnection>()?, ctx.data::<TenantContext>()?);
+    execute_idempotent(database, context, command, idempotency_key, domain_part).await.map_err(|error| error.extend())
 }
 
 /// Runs `command` for the caller of `context` (see the module docs for the order).
@@ -142,24 +158,73 @@ pub async fn execute<T, F>(
     domain_part: F,
 ) -> Result<T, CommandError>
 where
+    T: Send,
+    F: for<'t> FnOnce(&'t TenantTransaction) -> DomainPart<'t, T>,
+{
+    execute_with(database, context, &command, None, domain_part).await
+}
+
+/// As [`execute`], with an optional client-chosen key: a retry with the same key answers
+/// the first run's result (stored as JSON with the effect) and writes nothing.
+pub async fn execute_idempotent<T, F>(
+    database: &DatabaseConnection,
+    context: &TenantContext,
+    command: Command,
+    idempotency_key: Option<String>,
+    domain_part: F,
+) -> Result<T, CommandError>
+where
     T: Serialize + DeserializeOwned + Send,
+    F: for<'t> FnOnce(&'t TenantTransaction) -> DomainPart<'t, T>,
+{
+    let replay = idempotency_key.map(|key| Replay { key, encode: encode::<T>, decode: decode::<T> });
+    execute_with(database, context, &command, replay.as_ref(), domain_part).await
+}
+
+/// How an idempotent command stores its answer and reads it back.
+struct Replay<T> {
+    key: String,
+    encode: fn(&T) -> serde_json::Result<String>,
+    decode: fn(&str) -> serde_json::Result<T>,
+}
+
+fn encode<T: Serialize>(value: &T) -> serde_json::Result<String> {
+    serde_json::to_string(value)
+}
+
+fn decode<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    serde_json::from_str(text)
+}
+
+async fn execute_with<T, F>(
+    database: &DatabaseConnection,
+    context: &TenantContext,
+    command: &Command,
+    replay: Option<&Replay<T>>,
+    domain_part: F,
+) -> Result<T, CommandError>
+where
+    T: Send,
     F: for<'t> FnOnce(&'t TenantTransaction) -> DomainPart<'t, T>,
 {
     if !command.allowed_roles.iter().any(|role| context.has_role(role)) {
         return Err(CommandError::Forbidden { allowed_roles: command.allowed_roles });
     }
     let tx = TenantTransaction::begin(database, context).await?;
-    if let Some(key) = &command.idempotency_key {
-        if let Some(first) = idempotency::first_result::<T>(&tx, command.operation, key).await? {
+    if let Some(replay) = replay {
+        if let Some(first) = first_result(&tx, command, replay).await? {
             return Ok(first);
         }
         // Claiming the key first makes a concurrent run with the same key wait on it and
         // then answer this run's result instead of racing it to the domain part.
-        match idempotency::claim(&tx, command.operation, key).await {
+        match idempotency::claim(&tx, command.operation, &replay.key).await {
             Ok(()) => {}
             Err(error) if idempotency::is_duplicate_key(&error) => {
                 drop(tx);
-                return replay(database, context, &command, key).await;
+                let tx = TenantTransaction::begin(database, context).await?;
+                return first_result(&tx, command, replay)
+                    .await?
+                    .ok_or_else(|| CommandError::stale(command.entity_type));
             }
             Err(error) => return Err(error.into()),
         }
@@ -169,29 +234,33 @@ where
         Err(error) => {
             // Dropping the transaction rolls back whatever the domain part wrote.
             drop(tx);
-            return Err(record_refusal(database, context, &command, error).await);
+            return Err(record_refusal(database, context, command, error).await);
         }
     };
-    match finish(tx, &command, outcome).await {
+    match finish(tx, command, replay, outcome).await {
         Ok(value) => Ok(value),
-        Err(error) => Err(record_refusal(database, context, &command, error.into()).await),
+        Err(error) => Err(record_refusal(database, context, command, error.into()).await),
     }
 }
 
-/// The answer of the run that claimed `key` first and committed.
-async fn replay<T: DeserializeOwned>(
-    database: &DatabaseConnection,
-    context: &TenantContext,
+/// The stored answer of an earlier run with the replay's key, decoded.
+async fn first_result<T>(
+    tx: &TenantTransaction,
     command: &Command,
-    key: &str,
-) -> Result<T, CommandError> {
-    let tx = TenantTransaction::begin(database, context).await?;
-    idempotency::first_result::<T>(&tx, command.operation, key)
-        .await?
-        .ok_or_else(|| CommandError::stale(command.entity_type))
+    replay: &Replay<T>,
+) -> Result<Option<T>, CommandError> {
+    let Some(text) = idempotency::first_result(tx, command.operation, &replay.key).await? else { return Ok(None) };
+    let value = (replay.decode)(&text)
+        .map_err(|error| DbErr::Custom(format!("stored result of an idempotency key is unreadable: {error}")))?;
+    Ok(Some(value))
 }
 
-async fn finish<T: Serialize>(tx: TenantTransaction, command: &Command, outcome: Outcome<T>) -> Result<T, DbErr> {
+async fn finish<T>(
+    tx: TenantTransaction,
+    command: &Command,
+    replay: Option<&Replay<T>>,
+    outcome: Outcome<T>,
+) -> Result<T, DbErr> {
     let audit_event = AuditEvent {
         operation: command.operation.to_owned(),
         entity_type: command.entity_type.to_owned(),
@@ -202,8 +271,9 @@ async fn finish<T: Serialize>(tx: TenantTransaction, command: &Command, outcome:
     for event in &outcome.events {
         outbox::record_event(&tx, event).await?;
     }
-    if let Some(key) = &command.idempotency_key {
-        idempotency::store_result(&tx, key, &outcome.value).await?;
+    if let Some(replay) = replay {
+        let text = (replay.encode)(&outcome.value).map_err(|error| DbErr::Custom(error.to_string()))?;
+        idempotency::store_result(&tx, &replay.key, text).await?;
     }
     tx.commit().await?;
     Ok(outcome.value)
@@ -220,8 +290,12 @@ async fn record_refusal(
     let event = AuditEvent {
         operation: command.operation.to_owned(),
         entity_type: command.entity_type.to_owned(),
-        entity_ids: Vec::new(),
-        detail: Some(error.to_string()),
+        entity_ids: command.target.into_iter().collect(),
+        // The tenant admin reads the trail: internal detail stays in the logs.
+        detail: Some(match outcome {
+            AuditOutcome::Failed => "internal error".to_owned(),
+            _ => error.to_string(),
+        }),
     };
     let recorded = match outcome {
         AuditOutcome::Failed => audit::record_failure(database, context, &event).await,

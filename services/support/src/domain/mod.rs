@@ -23,4 +23,6 @@ pub struct Ticket {
     pub created_at: DateTime<Utc>,
     pub first_responded_at: Option<DateTime<Utc>>,
     pub solved_at: Option<DateTime<Utc>>,
+    /// Incremented by every change; the version domain events carry.
+    pub version: i64,
 }

@@ -2,6 +2,8 @@
 //! allowed status transitions (Zendesk-like), and the `open_urgent_high` health measure
 //! (docs/domain.md#health-score).
 
+use atrium_kit::command::StateMachine;
+
 use super::{Ticket, TicketPriority, TicketStatus};
 
 impl TicketStatus {
@@ -9,19 +11,34 @@ impl TicketStatus {
     pub fn is_open(self) -> bool {
         matches!(self, TicketStatus::New | TicketStatus::Open | TicketStatus::Pending | TicketStatus::OnHold)
     }
+}
 
-    /// Whether a ticket may move from `self` to `next`: `new → open`, `open ↔ pending`,
-    /// `open ↔ on_hold`, `open | pending | on_hold → solved`, `solved → open` (reopen)
-    /// and `solved → closed`. Closed is final: follow-ups create a new ticket.
-    pub fn can_become(self, next: TicketStatus) -> bool {
+/// The ticket lifecycle: `new → open`, `open ↔ pending`, `open ↔ on_hold`,
+/// `open | pending | on_hold → solved`, `solved → open` (reopen) and `solved → closed`.
+/// Closed is final: follow-ups create a new ticket.
+impl StateMachine for TicketStatus {
+    const ENTITY: &'static str = "Ticket";
+
+    fn allowed_next(self) -> &'static [Self] {
         use TicketStatus::{Closed, New, OnHold, Open, Pending, Solved};
-        matches!(
-            (self, next),
-            (New, Open)
-                | (Open, Pending | OnHold | Solved)
-                | (Pending | OnHold, Open | Solved)
-                | (Solved, Open | Closed)
-        )
+        match self {
+            New => &[Open],
+            Open => &[Pending, OnHold, Solved],
+            Pending | OnHold => &[Open, Solved],
+            Solved => &[Open, Closed],
+            Closed => &[],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            TicketStatus::New => "NEW",
+            TicketStatus::Open => "OPEN",
+            TicketStatus::Pending => "PENDING",
+            TicketStatus::OnHold => "ON_HOLD",
+            TicketStatus::Solved => "SOLVED",
+            TicketStatus::Closed => "CLOSED",
+        }
     }
 }
 
@@ -70,6 +87,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             first_responded_at: None,
             solved_at: None,
+            version: 1,
         }
     }
 

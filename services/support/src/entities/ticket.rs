@@ -26,6 +26,7 @@ pub struct Model {
     pub solved_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub reopen_count: i32,
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{
-    ErrorCode, TenantContext, TenantTransaction,
-    audit::{self, AuditEvent, AuditOutcome},
+    ErrorCode, TenantContext, TenantTransaction, audit,
     cache_control::cache_control,
+    command::{self, Command, CommandError, Outcome, guard_transition},
+    events::{DomainEvent, Subject},
     pagination::PageRequest,
 };
-use sea_orm::DatabaseConnection;
 
 use super::{
     loaders::{self, TicketLoader},
@@ -100,67 +100,61 @@ pub struct Mutation;
 #[Object]
 impl Mutation {
     /// Moves a ticket of the caller's tenant to another status along the allowed
-    /// transitions. Every attempt past the role check is audited: a change together with
-    /// its `SUCCEEDED` entry and its change events in one transaction, a refused transition
-    /// as `REJECTED`, an internal failure as `FAILED` (neither with a change event: nothing
-    /// changed). The update is conditional on the status it was decided on: when a
-    /// concurrent change committed first, the attempt is `REJECTED` and answers `CONFLICT`.
+    /// transitions, through the kit's command pattern: the change, its `SUCCEEDED` audit
+    /// entry and its `support.ticket.status_changed` event commit together; a transition
+    /// the lifecycle does not permit answers `INVALID_TRANSITION` (with `current` and
+    /// `allowed`), a concurrent change that committed first `CONFLICT`, both audited as
+    /// `REJECTED` with nothing else written.
     async fn change_ticket_status(&self, ctx: &Context<'_>, id: ID, status: TicketStatus) -> Result<Ticket> {
-        let context = require_any_role(ctx, TICKET_EDITORS)?;
-        let database = ctx.data::<DatabaseConnection>()?;
-        let not_found = || ErrorCode::NotFound.graphql_error("no ticket with this id");
-        let ticket_id = uuid_of(&id).ok_or_else(not_found)?;
+        let ticket_id = uuid_of(&id).ok_or_else(|| ErrorCode::NotFound.graphql_error("no Ticket with this id"))?;
         let next = domain::TicketStatus::from(status);
-        let tx = TenantTransaction::begin(database, context).await?;
-        let Some(ticket) = repository::tickets_by_ids(&tx, &[ticket_id]).await?.pop() else {
-            return Err(not_found());
+        let command = Command {
+            operation: CHANGE_TICKET_STATUS,
+            entity_type: "Ticket",
+            allowed_roles: TICKET_EDITORS,
+            target: Some(ticket_id),
         };
-        let event = |detail: String| AuditEvent {
-            operation: CHANGE_TICKET_STATUS.to_owned(),
-            entity_type: "Ticket".to_owned(),
-            entity_ids: vec![ticket_id],
-            detail: Some(detail),
-        };
-        if !ticket.status.can_become(next) {
-            // Nothing of the attempt may be committed; the rejection is recorded on its own.
-            drop(tx);
-            let message = format!("a ticket cannot move from {} to {}", ticket.status.as_str(), next.as_str());
-            audit::record_rejection(database, context, &event(message.clone())).await?;
-            return Err(ErrorCode::BadUserInput.graphql_error(message));
-        }
-        let detail = format!("{} -> {}", ticket.status.as_str(), next.as_str());
-        match apply_status_change(tx, &ticket, next, &event(detail.clone())).await {
-            Ok(changed) => Ok(changed.into()),
-            Err(SupportError::StatusMoved { .. }) => {
-                // A concurrent change won; this attempt changed nothing and is refused.
-                let detail = format!("{detail}: the ticket was changed concurrently");
-                audit::record_rejection(database, context, &event(detail)).await?;
-                Err(ErrorCode::Conflict
-                    .graphql_error("the ticket changed while this change was being made; read it again and retry"))
-            }
-            Err(error) => {
-                // The attempt's transaction rolled back; the failure is recorded on its own.
-                if let Err(audit_error) = audit::record_failure(database, context, &event(detail)).await {
-                    tracing::error!(error = %audit_error, "cannot audit a failed ticket status change");
-                }
-                Err(error.into())
-            }
-        }
+        let changed = command::run(ctx, command, |tx| Box::pin(change_status(tx, ticket_id, next))).await?;
+        Ok(changed.into())
     }
 }
 
-/// The change, its audit entry and its change events, committed together or not at all.
-async fn apply_status_change(
-    tx: TenantTransaction,
-    ticket: &domain::Ticket,
+/// The domain part of `changeTicketStatus`: load, guard, conditional update, events.
+async fn change_status(
+    tx: &TenantTransaction,
+    ticket_id: uuid::Uuid,
     next: domain::TicketStatus,
-    event: &AuditEvent,
-) -> Result<domain::Ticket, SupportError> {
-    let changed = repository::change_ticket_status(&tx, ticket, next, chrono::Utc::now()).await?;
-    audit::record(&tx, event, AuditOutcome::Succeeded).await?;
-    repository::record_ticket_updated(&tx, &changed).await?;
-    tx.commit().await?;
-    Ok(changed)
+) -> Result<Outcome<domain::Ticket>, CommandError> {
+    let ticket = repository::tickets_by_ids(tx, &[ticket_id])
+        .await
+        .map_err(internal)?
+        .pop()
+        .ok_or(CommandError::NotFound("Ticket"))?;
+    guard_transition(ticket.status, next)?;
+    let changed = match repository::change_ticket_status(tx, &ticket, next, chrono::Utc::now()).await {
+        Ok(changed) => changed,
+        Err(SupportError::StatusMoved { .. }) => return Err(CommandError::stale("Ticket")),
+        Err(error) => return Err(internal(error)),
+    };
+    let subject = Subject { entity_type: "Ticket".to_owned(), id: changed.id, version: changed.version };
+    let event = DomainEvent::new(tx.context(), "support.ticket.status_changed", subject)
+        .with_ref("customer_account_id", changed.customer_account_id)
+        .with_data(serde_json::json!({ "from": ticket.status.as_str(), "to": next.as_str() }));
+    repository::record_customer_account_changed(tx, &changed).await.map_err(internal)?;
+    Ok(Outcome {
+        entity_ids: vec![changed.id],
+        detail: format!("{} -> {}", ticket.status.as_str(), next.as_str()),
+        events: vec![event],
+        value: changed,
+    })
+}
+
+/// A support error inside a command: a defect or the database, never the caller's fault.
+fn internal(error: SupportError) -> CommandError {
+    match error {
+        SupportError::Database(error) => CommandError::Database(error),
+        other => CommandError::Database(sea_orm::DbErr::Custom(other.to_string())),
+    }
 }
 
 /// The caller's context when it holds one of `roles`; `FORBIDDEN` otherwise.

@@ -98,11 +98,13 @@ pub async fn change_ticket_status(
 ) -> Result<Ticket, SupportError> {
     let mut update = ticket::Entity::update_many()
         .col_expr(ticket::Column::Status, Expr::value(next.as_str()))
+        .col_expr(ticket::Column::Version, Expr::col(ticket::Column::Version).add(1))
         .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
         .filter(ticket::Column::Id.eq(ticket.id))
         .filter(ticket::Column::Status.eq(ticket.status.as_str()));
     let mut changed = ticket.clone();
     changed.status = next;
+    changed.version += 1;
     match next {
         TicketStatus::Solved => {
             update = update.col_expr(ticket::Column::SolvedAt, Expr::value(now));
@@ -126,13 +128,12 @@ pub async fn change_ticket_status(
     Ok(changed)
 }
 
-/// Records, inside `tx`, that `ticket` was updated, for the gateway's response cache:
-/// change events for the `Ticket` and for its `CustomerAccount`. Finance owns the account,
-/// but support contributes ticket-derived fields to it (`tickets`,
+/// Records, inside `tx`, that the `CustomerAccount` of `ticket` changed, for the gateway's
+/// response cache (the ticket's own change travels as its domain event). Finance owns the
+/// account, but support contributes ticket-derived fields to it (`tickets`,
 /// `openUrgentHighTicketCount`, and through analytics' `@requires` its `health`), so cached
 /// answers about the account go stale with the ticket and must be invalidated as well.
-pub async fn record_ticket_updated(tx: &TenantTransaction, ticket: &Ticket) -> Result<(), SupportError> {
-    changes::record_change(tx, SERVICE.name, "Ticket", &ticket.id.to_string(), ChangeKind::Updated).await?;
+pub async fn record_customer_account_changed(tx: &TenantTransaction, ticket: &Ticket) -> Result<(), SupportError> {
     let account = ticket.customer_account_id.to_string();
     changes::record_change(tx, SERVICE.name, "CustomerAccount", &account, ChangeKind::Updated).await?;
     Ok(())
@@ -161,5 +162,6 @@ fn ticket_from_row(row: ticket::Model) -> Result<Ticket, SupportError> {
         created_at: row.created_at,
         first_responded_at: row.first_responded_at,
         solved_at: row.solved_at,
+        version: row.version,
     })
 }

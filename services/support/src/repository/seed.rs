@@ -256,6 +256,7 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, now: DateTime<Utc>) -> Vec<
                 solved_at: Set(solved_at),
                 closed_at: Set(closed_at),
                 reopen_count: Set(0),
+                version: Set(1),
             });
         }
     }

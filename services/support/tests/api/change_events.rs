@@ -67,7 +67,7 @@ async fn assert_only_committed_changes_leave_events(support: &TestSupport, datab
 
     let (open_ticket, _) = ticket_in_status(support, "helix", "OPEN").await;
     let refused = change_status(support, "helix", &open_ticket, "NEW").await;
-    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "INVALID_TRANSITION", "{refused}");
     assert!(outbox(database).await.is_empty(), "a refused transition recorded events");
 
     let (foreign_ticket, _) = ticket_in_status(support, "veritas", "OPEN").await;

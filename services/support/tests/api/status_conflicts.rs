@@ -97,9 +97,9 @@ async fn concurrent_transitions_from_the_same_state_let_exactly_one_win_on_postg
         assert_eq!(winners[0]["data"]["changeTicketStatus"]["status"], "SOLVED");
         for loser in answers.iter().filter(|body| body.get("errors").is_some()) {
             let code = loser["errors"][0]["extensions"]["code"].as_str().unwrap_or_default();
-            // CONFLICT when it lost the race on the update, BAD_USER_INPUT (a refused
+            // CONFLICT when it lost the race on the update, INVALID_TRANSITION (a refused
             // transition) when it read the ticket already solved.
-            assert!(["CONFLICT", "BAD_USER_INPUT"].contains(&code), "{loser}");
+            assert!(["CONFLICT", "INVALID_TRANSITION"].contains(&code), "{loser}");
         }
 
         let audited = |outcome: &str| {
