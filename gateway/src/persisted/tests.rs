@@ -1,5 +1,6 @@
 //! Persisted-document resolution: policies per client kind, APQ register-and-retry,
-//! tenant and platform scopes, and publication shared through Redis.
+//! tenant and platform scopes, and publication shared through Redis. Every success names
+//! the document that resolved.
 
 use std::sync::Arc;
 
@@ -67,10 +68,13 @@ async fn a_safelist_client_runs_published_text_and_a_log_unknown_client_runs_any
     let documents = documents_in_temp_dir();
     documents.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap();
     let bi = context(Uuid::new_v4(), ClientKind::Bi);
-    assert!(documents.resolve(&bi, freeform(REPORT)).await.is_ok());
+    assert_eq!(documents.resolve(&bi, freeform(REPORT)).await.unwrap().query, REPORT);
     assert_eq!(documents.resolve(&bi, freeform("{ tenant { slug } }")).await.unwrap_err(), Rejection::NotInList);
     let dashboard = context(Uuid::new_v4(), ClientKind::Dashboard);
-    assert!(documents.resolve(&dashboard, freeform("{ tenant { slug } }")).await.is_ok());
+    assert_eq!(
+        documents.resolve(&dashboard, freeform("{ tenant { slug } }")).await.unwrap().query,
+        "{ tenant { slug } }"
+    );
 }
 
 #[tokio::test]
@@ -78,9 +82,28 @@ async fn a_tenant_publication_is_invisible_to_other_tenants() {
     let documents = documents_in_temp_dir();
     let (owner, other) = (Uuid::new_v4(), Uuid::new_v4());
     documents.store().publish(Scope::Tenant(owner), ClientKind::Bi, manifest()).await.unwrap();
-    assert!(documents.resolve(&context(owner, ClientKind::Bi), by_id("report-v1")).await.is_ok());
+    assert_eq!(documents.resolve(&context(owner, ClientKind::Bi), by_id("report-v1")).await.unwrap().query, REPORT);
     let rejection = documents.resolve(&context(other, ClientKind::Bi), by_id("report-v1")).await.unwrap_err();
     assert_eq!(rejection, Rejection::NotInList);
+}
+
+#[tokio::test]
+async fn a_tenant_publication_takes_precedence_over_the_platform_one_for_that_tenant_only() {
+    const TENANT_REPORT: &str = "query Report { tenant { name slug } }";
+    let documents = documents_in_temp_dir();
+    let (owner, other) = (Uuid::new_v4(), Uuid::new_v4());
+    documents.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap();
+    let tenant_manifest = Manifest::new(vec![ManifestOperation {
+        id: "report-v1".into(),
+        name: "Report".into(),
+        kind: "query".into(),
+        body: TENANT_REPORT.into(),
+    }]);
+    documents.store().publish(Scope::Tenant(owner), ClientKind::Bi, tenant_manifest).await.unwrap();
+    let resolved = documents.resolve(&context(owner, ClientKind::Bi), by_id("report-v1")).await.unwrap();
+    assert_eq!(resolved.query, TENANT_REPORT);
+    let resolved = documents.resolve(&context(other, ClientKind::Bi), by_id("report-v1")).await.unwrap();
+    assert_eq!(resolved.query, REPORT);
 }
 
 #[tokio::test]

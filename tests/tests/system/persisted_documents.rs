@@ -66,16 +66,19 @@ async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
     assert_eq!(cache_control, Some("private, max-age=60"), "HTTP caches may keep a report by id for its hint");
 
     // The exact published text is on the BI safelist; anything else is not.
-    let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "query": REPORT })).await;
+    let (status, _, body) =
+        stack.post_json(&gateway, &bi, json!({ "query": REPORT, "variables": { "first": 1 } })).await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
     let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "query": "{ tenant { name } }" })).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
 
     // Another tenant's BI client does not see Ridgeline's publication.
     let helix_bi = stack.token_for_client("helix", &["exec"], "bi");
-    let (status, _, _) = stack.post_json(&gateway, &helix_bi, by_id).await;
-    assert_eq!(status, 404);
+    let (status, _, body) = stack.post_json(&gateway, &helix_bi, by_id).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
 
     // Partner portals may only send ids; dashboards may run unknown documents (logged).
     let portal = stack.token_for_client("ridgeline", &["tenant_admin"], "partner_portal");
@@ -85,6 +88,7 @@ async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
     let dashboard = stack.token("ridgeline", &["csm"]);
     let (status, _, body) = stack.post_json(&gateway, &dashboard, json!({ "query": "{ tenant { name } }" })).await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["tenant"]["name"], "Ridgeline Business Systems");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,10 +144,16 @@ async fn a_bi_api_key_runs_a_published_report_by_id_over_post_and_get_until_revo
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
-    let (status, _, body) = stack.get(&gateway, &key, "documentId=customer-report-v1").await;
+    let (status, _, body) =
+        stack.get(&gateway, &key, "documentId=customer-report-v1&variables=%7B%22first%22%3A2%7D").await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["customerAccounts"]["nodes"],
+        json!([{ "name": "Prairie Foods Co." }, { "name": "Lakeshore Dental Group" }])
+    );
     let (status, _, body) = stack.post_json(&gateway, &key, json!({ "query": "{ tenant { name } }" })).await;
     assert_eq!(status, 404, "a BI key runs published documents only: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
 
     let listed = keys.list().await.unwrap();
     assert!(listed.iter().any(|listed| listed.id == record.id && listed.last_used_at.is_some()), "{listed:?}");
