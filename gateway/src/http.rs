@@ -352,7 +352,13 @@ async fn execute(
         transport = transport.with_entity_cache(state.response_cache.entity_cache_for(context));
     }
     let inbound = match (&state.inbound, admission.operation_kind) {
-        (Some(inbound), Some(OperationKind::Query)) => Some((Arc::clone(inbound), InboundKey::new(context, &request))),
+        (Some(inbound), Some(OperationKind::Query)) => match InboundKey::new(context, &request) {
+            Ok(key) => Some((Arc::clone(inbound), key)),
+            Err(error) => {
+                tracing::warn!(%error, "no de-duplication key could be built; the request executes alone");
+                None
+            }
+        },
         _ => None,
     };
     let shared_state = Arc::clone(state);
@@ -459,14 +465,17 @@ pub struct InboundKey {
 }
 
 impl InboundKey {
-    fn new(context: &atrium_kit::TenantContext, request: &GraphQLRequest) -> Self {
-        InboundKey {
-            caller: serde_json::to_string(context).unwrap_or_default(),
+    /// The key for `caller` (the tenant context) sending `request`. A part that cannot be
+    /// serialised is an error, and the request then executes alone: a stand-in such as an
+    /// empty string would make unrelated callers' keys equal.
+    fn new(caller: &impl serde::Serialize, request: &GraphQLRequest) -> Result<Self, serde_json::Error> {
+        Ok(InboundKey {
+            caller: serde_json::to_string(caller)?,
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),
-            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
-            extensions: serde_json::to_string(&request.extensions).unwrap_or_default(),
-        }
+            variables: serde_json::to_string(&request.variables)?,
+            extensions: serde_json::to_string(&request.extensions)?,
+        })
     }
 }
 
@@ -567,21 +576,32 @@ mod tests {
             variables: Default::default(),
             extensions: Default::default(),
         };
-        let key = InboundKey::new(&context, &request);
-        assert_eq!(key, InboundKey::new(&context.clone(), &request.clone()));
+        let key = InboundKey::new(&context, &request).unwrap();
+        assert_eq!(key, InboundKey::new(&context.clone(), &request.clone()).unwrap());
         let other_tenant = atrium_kit::TenantContext { tenant_id: uuid::Uuid::from_u128(1), ..context.clone() };
         let other_role = atrium_kit::TenantContext { roles: vec!["finance".into()], ..context.clone() };
         let other_user = atrium_kit::TenantContext { subject: "user-2".into(), ..context.clone() };
         let mut other_variables = request.clone();
         other_variables.variables.insert("first".into(), 1.into());
         for different in [
-            InboundKey::new(&other_tenant, &request),
-            InboundKey::new(&other_role, &request),
-            InboundKey::new(&other_user, &request),
-            InboundKey::new(&context, &other_variables),
+            InboundKey::new(&other_tenant, &request).unwrap(),
+            InboundKey::new(&other_role, &request).unwrap(),
+            InboundKey::new(&other_user, &request).unwrap(),
+            InboundKey::new(&context, &other_variables).unwrap(),
         ] {
             assert_ne!(key, different);
         }
+    }
+
+    #[test]
+    fn no_inbound_key_is_built_for_a_caller_that_cannot_be_serialised() {
+        // JSON object keys must be strings: a caller described by a map with other keys
+        // cannot be written as JSON. An empty stand-in would give every such caller the
+        // same key, and so one caller's answer to another.
+        let caller_with_tuple_keys = |subject: &str| std::collections::BTreeMap::from([((subject.to_owned(), 1), 1)]);
+        let request = GraphQLRequest { query: "{ tenant { name } }".into(), ..GraphQLRequest::default() };
+        assert!(InboundKey::new(&caller_with_tuple_keys("user-1"), &request).is_err());
+        assert!(InboundKey::new(&caller_with_tuple_keys("user-2"), &request).is_err());
     }
 
     #[test]
