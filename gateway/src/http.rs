@@ -3,11 +3,12 @@
 //! Order of checks, cheapest and least revealing first: header size (431), body size
 //! (413), `Accept` negotiation (406), CSRF (400: a JSON content type or a preflight
 //! header), authentication (401: nothing about the schema leaks to anonymous callers),
-//! content type (415), body shape (400; JSON-array batches are refused), the caller's
-//! operation policy (`crate::policy`: tokens, depth, aliases, root fields, cost), field
-//! authorization (`crate::authorization`: unauthorized selections are left out of the plan,
-//! or 403 under `reject`), then the engine (validate, plan, execute) under the client
-//! kind's timeout (504). GET never runs a mutation (405 + `Allow: POST`). Subgraph errors
+//! content type (415), body shape (400; JSON-array batches are refused), persisted-document
+//! resolution, the caller's operation policy (`crate::policy`: tokens, depth, aliases, root
+//! fields, cost), field authorization (`crate::authorization`: unauthorized selections are
+//! left out of the plan, or 403 under `reject`), the rate limit (429), only then the APQ
+//! registration the request proposed, then the engine (validate, plan, execute) under the
+//! client kind's timeout (504). GET never runs a mutation (405 + `Allow: POST`). Subgraph errors
 //! leave masked to their code and path.
 
 use std::sync::Arc;
@@ -35,7 +36,7 @@ use crate::{
     engine::{Engine, ExecutionResponse, GraphQLRequest, OperationKind, Outcome},
     graphiql,
     in_flight::{InFlight, TaskFailure},
-    persisted::IncomingRequest,
+    persisted::{ApqRegistration, IncomingRequest, ResolvedDocument},
     policy::{self, Admission, OperationPolicy},
     response_cache::Lookup,
     subgraph_client::SubgraphClient,
@@ -146,8 +147,8 @@ async fn graphql_post(
         },
         Err(_) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request"),
     };
-    let request = match resolve_document(&state, media, &context, incoming).await {
-        Ok(request) => request,
+    let ResolvedDocument { request, registration } = match resolve_document(&state, media, &context, incoming).await {
+        Ok(resolved) => resolved,
         Err(response) => return response,
     };
     let admission = match admit(&state, media, &context, &request) {
@@ -158,7 +159,7 @@ async fn graphql_post(
         Ok(authorized) => authorized,
         Err(response) => return *response,
     };
-    execute(&state, media, &context, request, admission, authorized).await
+    execute(&state, media, &context, request, admission, authorized, registration).await
 }
 
 /// 413 with a GraphQL error body when the body exceeds `policy.max_body_bytes`.
@@ -216,8 +217,8 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
         Ok(incoming) => incoming,
         Err(message) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
-    let request = match resolve_document(&state, media, &context, incoming).await {
-        Ok(request) => request,
+    let ResolvedDocument { request, registration } = match resolve_document(&state, media, &context, incoming).await {
+        Ok(resolved) => resolved,
         Err(response) => return response,
     };
     let admission = match admit(&state, media, &context, &request) {
@@ -236,7 +237,7 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
         Ok(authorized) => authorized,
         Err(response) => return *response,
     };
-    execute(&state, media, &context, request, admission, authorized).await
+    execute(&state, media, &context, request, admission, authorized, registration).await
 }
 
 /// Runs the caller's persisted-document policy: which document runs, or why none may.
@@ -245,7 +246,7 @@ async fn resolve_document(
     media: &'static str,
     context: &atrium_kit::TenantContext,
     incoming: IncomingRequest,
-) -> Result<GraphQLRequest, Response> {
+) -> Result<ResolvedDocument, Response> {
     state
         .documents
         .resolve(context, incoming)
@@ -317,6 +318,7 @@ async fn execute(
     request: GraphQLRequest,
     admission: Admission,
     authorized: AuthorizedOperation,
+    registration: Option<ApqRegistration>,
 ) -> Response {
     atrium_kit::telemetry::record_caller(context);
     let units = state.rate_limiter.units_for(admission.measure.map(|measure| measure.cost));
@@ -324,6 +326,11 @@ async fn execute(
         state.rate_limiter.check(context, context.subject.strip_prefix("apikey:"), units).await
     {
         return rate_limited(media, retry_after);
+    }
+    // Registered only now, so neither an operation the policy refuses nor a client over its
+    // limit can fill the APQ store.
+    if let Some(registration) = registration {
+        state.documents.register(registration).await;
     }
     let cache = match admission.operation_kind {
         Some(OperationKind::Query) => state.response_cache.lookup(context, &request, &authorized.removed).await,

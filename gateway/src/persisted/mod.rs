@@ -5,6 +5,9 @@
 //! Resolution happens after authentication and before parsing: a request carries a
 //! `documentId` (GraphQL-over-HTTP persisted documents) or
 //! `extensions.persistedQuery.sha256Hash` (APQ / Apollo clients), a full `query`, or both.
+//! An APQ registration is only proposed by resolution ([`ResolvedDocument::registration`]);
+//! the gateway makes it once the operation has passed the operation policy, field
+//! authorization and the rate limit, so a refused client cannot fill the store.
 
 mod config;
 mod manifest;
@@ -19,6 +22,7 @@ pub use config::{ClientPolicies, DocumentPolicy, PersistedDocumentsConfig};
 pub use manifest::{Manifest, ManifestError, ManifestOperation};
 pub use publish::{InvalidOperation, validate_manifest};
 pub use store::{DocumentStore, Publication, Scope, StoreError, sha256_hex};
+use uuid::Uuid;
 
 use crate::engine::GraphQLRequest;
 
@@ -79,6 +83,24 @@ impl Rejection {
     }
 }
 
+/// What resolution decided: the request to run, and the APQ registration it proposes.
+#[derive(Debug)]
+pub struct ResolvedDocument {
+    pub request: GraphQLRequest,
+    /// Set when an APQ client sent a full query with its hash. Registered through
+    /// [`PersistedDocuments::register`] only once the operation is admitted.
+    pub registration: Option<ApqRegistration>,
+}
+
+/// An APQ document waiting for the gateway's admission of its operation. The hash was
+/// checked against the body; the fields stay private so no other pair can be registered.
+#[derive(Debug)]
+pub struct ApqRegistration {
+    tenant: Uuid,
+    hash: String,
+    body: String,
+}
+
 pub struct PersistedDocuments {
     config: PersistedDocumentsConfig,
     store: DocumentStore,
@@ -128,12 +150,13 @@ impl PersistedDocuments {
         });
     }
 
-    /// Decides which document runs for this caller, or why none may.
+    /// Decides which document runs for this caller, or why none may. Stores nothing: an
+    /// APQ registration is returned for [`PersistedDocuments::register`].
     pub async fn resolve(
         &self,
         context: &TenantContext,
         incoming: IncomingRequest,
-    ) -> Result<GraphQLRequest, Rejection> {
+    ) -> Result<ResolvedDocument, Rejection> {
         let policy = self.config.policy_for(context.client_kind);
         let apq_allowed = self.config.apq_clients.contains(&context.client_kind);
         let id = incoming
@@ -148,26 +171,28 @@ impl PersistedDocuments {
             extensions: incoming.extensions.clone(),
         };
 
+        let mut registration = None;
         let query = match (id, incoming.query.clone()) {
             (None, None) => return Err(Rejection::MissingDocument),
             (Some(id), None) => {
                 if let Some(body) = self.store.published_body(context.tenant_id, context.client_kind, &id) {
-                    return Ok(request(body.to_string()));
+                    return Ok(ResolvedDocument { request: request(body.to_string()), registration: None });
                 }
                 if !apq_allowed {
                     return Err(Rejection::NotInList);
                 }
-                match self.store.apq_body(context.tenant_id, &id).await {
+                match self.store.apq_body(context.tenant_id, &id.to_ascii_lowercase()).await {
                     Some(body) => body.to_string(),
                     None => return Err(Rejection::NotFound),
                 }
             }
             (Some(id), Some(query)) => {
                 if apq_allowed && incoming.extensions.contains_key("persistedQuery") {
-                    if sha256_hex(&query) != id.to_ascii_lowercase() {
+                    let hash = id.to_ascii_lowercase();
+                    if sha256_hex(&query) != hash {
                         return Err(Rejection::HashMismatch);
                     }
-                    self.store.register_apq(context.tenant_id, &id, &query).await;
+                    registration = Some(ApqRegistration { tenant: context.tenant_id, hash, body: query.clone() });
                 }
                 query
             }
@@ -175,13 +200,14 @@ impl PersistedDocuments {
         };
 
         // A full document (sent, or registered through APQ): the client's policy decides.
+        let run = |query| Ok(ResolvedDocument { request: request(query), registration });
         match policy {
-            DocumentPolicy::Allow => Ok(request(query)),
+            DocumentPolicy::Allow => run(query),
             DocumentPolicy::RequireId => Err(Rejection::IdRequired),
             DocumentPolicy::Safelist | DocumentPolicy::LogUnknown
                 if self.store.is_published(context.tenant_id, context.client_kind, &query) =>
             {
-                Ok(request(query))
+                run(query)
             }
             DocumentPolicy::Safelist => Err(Rejection::NotInList),
             DocumentPolicy::LogUnknown => {
@@ -196,9 +222,15 @@ impl PersistedDocuments {
                         "running a document that is not published for this client"
                     );
                 }
-                Ok(request(query))
+                run(query)
             }
         }
+    }
+
+    /// Registers an APQ document whose operation the gateway has admitted.
+    pub async fn register(&self, registration: ApqRegistration) {
+        let ApqRegistration { tenant, hash, body } = registration;
+        self.store.register_apq(tenant, &hash, &body).await;
     }
 }
 

@@ -1,6 +1,7 @@
-//! Persisted-document resolution: policies per client kind, APQ register-and-retry,
-//! tenant and platform scopes, and publication shared through Redis. Every success names
-//! the document that resolved.
+//! Persisted-document resolution: policies per client kind, APQ register-and-retry (and
+//! nothing registered before the gateway admits the operation), tenant and platform
+//! scopes, and publication shared through Redis. Every success names the document that
+//! resolved.
 
 use std::sync::Arc;
 
@@ -53,12 +54,26 @@ fn apq(hash: &str, query: Option<&str>) -> IncomingRequest {
     IncomingRequest { query: query.map(str::to_owned), extensions, ..IncomingRequest::default() }
 }
 
+/// Resolves, then registers what APQ proposed, as the gateway does once it has admitted
+/// the operation.
+async fn resolve_and_admit(
+    documents: &PersistedDocuments,
+    context: &TenantContext,
+    incoming: IncomingRequest,
+) -> Result<GraphQLRequest, Rejection> {
+    let resolved = documents.resolve(context, incoming).await?;
+    if let Some(registration) = resolved.registration {
+        documents.register(registration).await;
+    }
+    Ok(resolved.request)
+}
+
 #[tokio::test]
 async fn a_require_id_client_runs_published_ids_only() {
     let documents = documents_in_temp_dir();
     documents.store().publish(Scope::Platform, ClientKind::PartnerPortal, manifest()).await.unwrap();
     let portal = context(Uuid::new_v4(), ClientKind::PartnerPortal);
-    assert_eq!(documents.resolve(&portal, by_id("report-v1")).await.unwrap().query, REPORT);
+    assert_eq!(documents.resolve(&portal, by_id("report-v1")).await.unwrap().request.query, REPORT);
     assert_eq!(documents.resolve(&portal, by_id("sha256:unknown")).await.unwrap_err(), Rejection::NotInList);
     assert_eq!(documents.resolve(&portal, freeform(REPORT)).await.unwrap_err(), Rejection::IdRequired);
 }
@@ -68,11 +83,11 @@ async fn a_safelist_client_runs_published_text_and_a_log_unknown_client_runs_any
     let documents = documents_in_temp_dir();
     documents.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap();
     let bi = context(Uuid::new_v4(), ClientKind::Bi);
-    assert_eq!(documents.resolve(&bi, freeform(REPORT)).await.unwrap().query, REPORT);
+    assert_eq!(documents.resolve(&bi, freeform(REPORT)).await.unwrap().request.query, REPORT);
     assert_eq!(documents.resolve(&bi, freeform("{ tenant { slug } }")).await.unwrap_err(), Rejection::NotInList);
     let dashboard = context(Uuid::new_v4(), ClientKind::Dashboard);
     assert_eq!(
-        documents.resolve(&dashboard, freeform("{ tenant { slug } }")).await.unwrap().query,
+        documents.resolve(&dashboard, freeform("{ tenant { slug } }")).await.unwrap().request.query,
         "{ tenant { slug } }"
     );
 }
@@ -82,7 +97,10 @@ async fn a_tenant_publication_is_invisible_to_other_tenants() {
     let documents = documents_in_temp_dir();
     let (owner, other) = (Uuid::new_v4(), Uuid::new_v4());
     documents.store().publish(Scope::Tenant(owner), ClientKind::Bi, manifest()).await.unwrap();
-    assert_eq!(documents.resolve(&context(owner, ClientKind::Bi), by_id("report-v1")).await.unwrap().query, REPORT);
+    assert_eq!(
+        documents.resolve(&context(owner, ClientKind::Bi), by_id("report-v1")).await.unwrap().request.query,
+        REPORT
+    );
     let rejection = documents.resolve(&context(other, ClientKind::Bi), by_id("report-v1")).await.unwrap_err();
     assert_eq!(rejection, Rejection::NotInList);
 }
@@ -101,9 +119,9 @@ async fn a_tenant_publication_takes_precedence_over_the_platform_one_for_that_te
     }]);
     documents.store().publish(Scope::Tenant(owner), ClientKind::Bi, tenant_manifest).await.unwrap();
     let resolved = documents.resolve(&context(owner, ClientKind::Bi), by_id("report-v1")).await.unwrap();
-    assert_eq!(resolved.query, TENANT_REPORT);
+    assert_eq!(resolved.request.query, TENANT_REPORT);
     let resolved = documents.resolve(&context(other, ClientKind::Bi), by_id("report-v1")).await.unwrap();
-    assert_eq!(resolved.query, REPORT);
+    assert_eq!(resolved.request.query, REPORT);
 }
 
 #[tokio::test]
@@ -112,8 +130,8 @@ async fn apq_registers_on_retry_per_tenant_and_refuses_a_wrong_hash() {
     let hash = sha256_hex(REPORT);
     let tenant = context(Uuid::new_v4(), ClientKind::Dashboard);
     assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap_err(), Rejection::NotFound);
-    assert_eq!(documents.resolve(&tenant, apq(&hash, Some(REPORT))).await.unwrap().query, REPORT);
-    assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap().query, REPORT);
+    assert_eq!(resolve_and_admit(&documents, &tenant, apq(&hash, Some(REPORT))).await.unwrap().query, REPORT);
+    assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap().request.query, REPORT);
     let other = context(Uuid::new_v4(), ClientKind::Dashboard);
     assert_eq!(documents.resolve(&other, apq(&hash, None)).await.unwrap_err(), Rejection::NotFound);
     let wrong = documents.resolve(&tenant, apq(&"0".repeat(64), Some(REPORT))).await.unwrap_err();
@@ -140,5 +158,17 @@ async fn a_publication_in_redis_reaches_another_replica_on_reload_and_bumps_the_
     assert_eq!(publisher.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap(), 1);
     assert_eq!(publisher.store().publish(Scope::Platform, ClientKind::Bi, manifest()).await.unwrap(), 2);
     replica.store().reload().await.unwrap();
-    assert_eq!(replica.resolve(&bi, by_id("report-v1")).await.unwrap().query, REPORT);
+    assert_eq!(replica.resolve(&bi, by_id("report-v1")).await.unwrap().request.query, REPORT);
+}
+
+#[tokio::test]
+async fn apq_resolution_registers_nothing_before_the_gateway_admits_the_operation() {
+    let documents = documents_in_temp_dir();
+    let hash = sha256_hex(REPORT);
+    let tenant = context(Uuid::new_v4(), ClientKind::Dashboard);
+    let resolved = documents.resolve(&tenant, apq(&hash, Some(REPORT))).await.unwrap();
+    assert_eq!(resolved.request.query, REPORT);
+    assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap_err(), Rejection::NotFound);
+    documents.register(resolved.registration.expect("a full query with its hash proposes a registration")).await;
+    assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap().request.query, REPORT);
 }

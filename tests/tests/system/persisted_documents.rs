@@ -1,7 +1,8 @@
 //! Persisted documents through the gateway: a BI client runs a published report by id over
 //! POST and GET, publication reaches a running gateway without a restart, require-id and
 //! safelist clients are refused unknown documents, log-unknown clients are not, APQ
-//! registers on retry, and a tenant's publication stays the tenant's.
+//! registers on retry — but only documents the operation policy and the rate limit let
+//! through —, and a tenant's publication stays the tenant's.
 
 use std::time::{Duration, Instant};
 
@@ -169,4 +170,57 @@ async fn a_bi_api_key_runs_a_published_report_by_id_over_post_and_get_until_revo
         assert!(Instant::now() < deadline, "the revocation was not picked up: {body}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+fn apq_extensions(query: &str) -> serde_json::Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": atrium_gateway::persisted::sha256_hex(query) } })
+}
+
+fn code(body: &serde_json::Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apq_document_refused_by_the_operation_policy_is_not_registered() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let gateway =
+        stack.start_gateway(|config| config.policy.cost.mode = atrium_gateway::policy::CostMode::Enforce).await;
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    // Sixteen levels against the dashboard's 15; 10,201 against the budget of 5,000.
+    let too_deep = format!("{{ {}id{} }}", "a { ".repeat(15), " }".repeat(15));
+    let too_expensive = "{ customerAccounts(first: 100) { nodes { invoices(first: 100) { nodes { number } } } } }";
+    for (query, refusal) in [(too_deep.as_str(), "MAX_DEPTH_EXCEEDED"), (too_expensive, "COST_ESTIMATED_TOO_EXPENSIVE")]
+    {
+        let register = json!({ "query": query, "extensions": apq_extensions(query) });
+        let (status, _, body) = stack.post_json(&gateway, &dashboard, register).await;
+        assert_eq!((status, code(&body)), (400, refusal), "{body}");
+        let (status, _, body) =
+            stack.post_json(&gateway, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+        assert_eq!((status, code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"), "nothing was registered: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apq_document_from_a_rate_limited_client_is_not_registered() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let gateway = stack
+        .start_gateway(|config| {
+            config.rate_limits.enabled = true;
+            // Two requests at once, then one every hundred seconds: the test never sees a refill.
+            config.rate_limits.tiers.dashboard =
+                atrium_gateway::rate_limit::RateTier { requests_per_second: 0.01, burst: 2 };
+        })
+        .await;
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    for _ in 0..2 {
+        let (status, _, body) = stack.post_to(&gateway, &dashboard, "{ tenant { name } }").await;
+        assert_eq!((status, &body["data"]["tenant"]["name"]), (200, &json!("Ridgeline Business Systems")), "{body}");
+    }
+
+    let query = "{ tenant { slug } }";
+    let register = json!({ "query": query, "extensions": apq_extensions(query) });
+    let (status, _, body) = stack.post_json(&gateway, &dashboard, register).await;
+    assert_eq!((status, code(&body)), (429, "RATE_LIMITED"), "{body}");
+    let (status, _, body) = stack.post_json(&gateway, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+    assert_eq!((status, code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"), "nothing was registered: {body}");
 }
