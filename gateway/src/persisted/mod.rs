@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 pub use config::{ClientPolicies, DocumentPolicy, PersistedDocumentsConfig};
 pub use manifest::{Manifest, ManifestError, ManifestOperation};
 pub use publish::{InvalidOperation, validate_manifest};
-pub use store::{DocumentStore, Publication, Scope, StoreError, sha256_hex};
+pub use store::{ApqLimits, DocumentStore, Publication, Scope, StoreError, sha256_hex};
 use uuid::Uuid;
 
 use crate::engine::GraphQLRequest;
@@ -114,8 +114,11 @@ impl PersistedDocuments {
         redis_url: Option<&str>,
         key_prefix: &str,
     ) -> Result<Self, StoreError> {
-        let store =
-            DocumentStore::new(redis_url, key_prefix, &config.directory, Duration::from_secs(config.apq_ttl_seconds))?;
+        let apq = ApqLimits {
+            ttl: Duration::from_secs(config.apq_ttl_seconds),
+            local_capacity_bytes: config.apq_local_capacity_bytes,
+        };
+        let store = DocumentStore::new(redis_url, key_prefix, &config.directory, apq)?;
         Ok(PersistedDocuments {
             config,
             store,

@@ -1,7 +1,7 @@
 //! Storage of published manifests and APQ registrations: Redis when configured (shared by
 //! every gateway replica), otherwise a directory of manifest files plus an in-process APQ
-//! cache. Requests read an in-memory snapshot; a reload loop refreshes it, so publishing
-//! from the CLI or another replica takes effect without a restart.
+//! cache bounded in bytes. Requests read an in-memory snapshot; a reload loop refreshes it,
+//! so publishing from the CLI or another replica takes effect without a restart.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -106,12 +106,20 @@ pub struct DocumentStore {
     apq_ttl: Duration,
 }
 
+/// How APQ registrations are kept: for how long, and how much of them in this process.
+#[derive(Debug, Clone, Copy)]
+pub struct ApqLimits {
+    pub ttl: Duration,
+    /// Bytes of document text plus hash held in process.
+    pub local_capacity_bytes: u64,
+}
+
 impl DocumentStore {
     pub fn new(
         redis_url: Option<&str>,
         key_prefix: &str,
         directory: &Path,
-        apq_ttl: Duration,
+        apq: ApqLimits,
     ) -> Result<Self, StoreError> {
         let backend = match redis_url {
             Some(url) => Backend::Redis(Box::new(RedisBackend {
@@ -125,8 +133,16 @@ impl DocumentStore {
             backend,
             snapshot: RwLock::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
-            apq_local: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(apq_ttl).build(),
-            apq_ttl,
+            // Weighed by size, not counted: a count bound would let a client holding
+            // documents near the body limit pin gigabytes.
+            apq_local: moka::sync::Cache::builder()
+                .max_capacity(apq.local_capacity_bytes)
+                .weigher(|(_, hash): &(Uuid, String), body: &Arc<str>| {
+                    u32::try_from(hash.len() + body.len()).unwrap_or(u32::MAX)
+                })
+                .time_to_live(apq.ttl)
+                .build(),
+            apq_ttl: apq.ttl,
         })
     }
 
@@ -290,6 +306,13 @@ impl DocumentStore {
                 tracing::warn!(%error, "could not share an APQ registration through Redis");
             }
         }
+    }
+
+    /// The weight of the in-process APQ registrations once pending evictions have run.
+    #[cfg(test)]
+    pub(crate) fn apq_local_weighted_bytes(&self) -> u64 {
+        self.apq_local.run_pending_tasks();
+        self.apq_local.weighted_size()
     }
 
     async fn redis(&self) -> Result<ConnectionManager, StoreError> {

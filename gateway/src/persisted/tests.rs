@@ -1,7 +1,7 @@
 //! Persisted-document resolution: policies per client kind, APQ register-and-retry (and
-//! nothing registered before the gateway admits the operation), tenant and platform
-//! scopes, and publication shared through Redis. Every success names the document that
-//! resolved.
+//! nothing registered before the gateway admits the operation), the local APQ store's
+//! byte bound, tenant and platform scopes, and publication shared through Redis. Every
+//! success names the document that resolved.
 
 use std::sync::Arc;
 
@@ -171,4 +171,37 @@ async fn apq_resolution_registers_nothing_before_the_gateway_admits_the_operatio
     assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap_err(), Rejection::NotFound);
     documents.register(resolved.registration.expect("a full query with its hash proposes a registration")).await;
     assert_eq!(documents.resolve(&tenant, apq(&hash, None)).await.unwrap().request.query, REPORT);
+}
+
+#[tokio::test]
+async fn the_local_apq_store_evicts_when_its_byte_bound_is_exceeded() {
+    const BOUND: u64 = 4_096;
+    let config = PersistedDocumentsConfig {
+        directory: std::env::temp_dir().join(format!("atrium-pq-{}", Uuid::new_v4().simple())),
+        apq_local_capacity_bytes: BOUND,
+        ..PersistedDocumentsConfig::default()
+    };
+    let documents = PersistedDocuments::new(config, None, "atrium").unwrap();
+    let tenant = context(Uuid::new_v4(), ClientKind::Dashboard);
+    // Eight documents of about 1.1 KB each (text and hash): twice the bound.
+    let bodies: Vec<String> =
+        (0..8).map(|index| format!("query Padded{index} {{ tenant {{ name }} }} # {}", "x".repeat(1_000))).collect();
+    for body in &bodies {
+        let resolved = resolve_and_admit(&documents, &tenant, apq(&sha256_hex(body), Some(body))).await.unwrap();
+        assert_eq!(&resolved.query, body);
+    }
+    // The cache evicts in its maintenance pass, which this runs now rather than on a later
+    // request.
+    assert!(documents.store().apq_local_weighted_bytes() <= BOUND);
+    let mut still_registered = 0;
+    for body in &bodies {
+        match documents.resolve(&tenant, apq(&sha256_hex(body), None)).await {
+            Ok(resolved) => {
+                assert_eq!(&resolved.request.query, body);
+                still_registered += 1;
+            }
+            Err(rejection) => assert_eq!(rejection, Rejection::NotFound),
+        }
+    }
+    assert!((1..=3).contains(&still_registered), "{still_registered} of 8 documents of 1.1 KB kept under a 4 KB bound");
 }
