@@ -49,6 +49,9 @@ pub enum Rejection {
     NotFound,
     /// APQ: the full query does not hash to the announced hash.
     HashMismatch,
+    /// The store that would hold the document cannot be read (Redis unreachable, or the
+    /// published documents never loaded); the client may retry later.
+    StoreUnavailable,
 }
 
 impl Rejection {
@@ -59,6 +62,7 @@ impl Rejection {
             Rejection::NotInList => StatusCode::NOT_FOUND,
             // APQ clients expect the not-found signal in a normal GraphQL response.
             Rejection::NotFound => StatusCode::OK,
+            Rejection::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -69,6 +73,7 @@ impl Rejection {
             Rejection::NotInList => "PERSISTED_QUERY_NOT_IN_LIST",
             Rejection::NotFound => "PERSISTED_QUERY_NOT_FOUND",
             Rejection::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Rejection::StoreUnavailable => "PERSISTED_QUERY_STORE_UNAVAILABLE",
         }
     }
 
@@ -79,7 +84,14 @@ impl Rejection {
             Rejection::NotInList => "the document is not published for this client",
             Rejection::NotFound => "PersistedQueryNotFound",
             Rejection::HashMismatch => "the query does not match the persisted query hash",
+            Rejection::StoreUnavailable => "persisted documents are unavailable; retry later",
         }
+    }
+
+    /// The rejection for a store that could not answer; the detail stays in the log.
+    fn store_unavailable(error: &StoreError) -> Self {
+        tracing::warn!(%error, "persisted-document store unavailable; refusing the lookup");
+        Rejection::StoreUnavailable
     }
 }
 
@@ -178,15 +190,21 @@ impl PersistedDocuments {
         let query = match (id, incoming.query.clone()) {
             (None, None) => return Err(Rejection::MissingDocument),
             (Some(id), None) => {
-                if let Some(body) = self.store.published_body(context.tenant_id, context.client_kind, &id) {
+                let published = self.store.published_body(context.tenant_id, context.client_kind, &id);
+                if let Ok(Some(body)) = &published {
                     return Ok(ResolvedDocument { request: request(body.to_string()), registration: None });
                 }
                 if !apq_allowed {
-                    return Err(Rejection::NotInList);
+                    return Err(match published {
+                        Err(error) => Rejection::store_unavailable(&error),
+                        Ok(_) => Rejection::NotInList,
+                    });
                 }
-                match self.store.apq_body(context.tenant_id, &id.to_ascii_lowercase()).await {
-                    Some(body) => body.to_string(),
-                    None => return Err(Rejection::NotFound),
+                match (self.store.apq_body(context.tenant_id, &id.to_ascii_lowercase()).await, published) {
+                    (Ok(Some(body)), _) => body.to_string(),
+                    (Ok(None), Ok(_)) => return Err(Rejection::NotFound),
+                    // Not registered, but perhaps published in what could not be read.
+                    (Ok(None), Err(error)) | (Err(error), _) => return Err(Rejection::store_unavailable(&error)),
                 }
             }
             (Some(id), Some(query)) => {
@@ -207,23 +225,16 @@ impl PersistedDocuments {
         match policy {
             DocumentPolicy::Allow => run(query),
             DocumentPolicy::RequireId => Err(Rejection::IdRequired),
-            DocumentPolicy::Safelist | DocumentPolicy::LogUnknown
-                if self.store.is_published(context.tenant_id, context.client_kind, &query) =>
-            {
-                run(query)
-            }
-            DocumentPolicy::Safelist => Err(Rejection::NotInList),
+            DocumentPolicy::Safelist => match self.store.is_published(context.tenant_id, context.client_kind, &query) {
+                Ok(true) => run(query),
+                Ok(false) => Err(Rejection::NotInList),
+                Err(error) => Err(Rejection::store_unavailable(&error)),
+            },
             DocumentPolicy::LogUnknown => {
-                let hash = store::sha256(&query);
-                if !self.logged_unknown.contains_key(&hash) {
-                    self.logged_unknown.insert(hash, ());
-                    tracing::warn!(
-                        tenant.id = %context.tenant_id,
-                        client.kind = context.client_kind.as_str(),
-                        document.sha256 = %sha256_hex(&query),
-                        operation.name = incoming.operation_name.as_deref().unwrap_or(""),
-                        "running a document that is not published for this client"
-                    );
+                // Unknown documents run either way: an unreadable store only costs a log line.
+                let published = self.store.is_published(context.tenant_id, context.client_kind, &query);
+                if !matches!(published, Ok(true)) {
+                    self.log_unknown(context, &query, incoming.operation_name.as_deref());
                 }
                 run(query)
             }
@@ -234,6 +245,22 @@ impl PersistedDocuments {
     pub async fn register(&self, registration: ApqRegistration) {
         let ApqRegistration { tenant, hash, body } = registration;
         self.store.register_apq(tenant, &hash, &body).await;
+    }
+
+    /// Logs a document not published for this client, once per document.
+    fn log_unknown(&self, context: &TenantContext, query: &str, operation_name: Option<&str>) {
+        let hash = store::sha256(query);
+        if self.logged_unknown.contains_key(&hash) {
+            return;
+        }
+        self.logged_unknown.insert(hash, ());
+        tracing::warn!(
+            tenant.id = %context.tenant_id,
+            client.kind = context.client_kind.as_str(),
+            document.sha256 = %sha256_hex(query),
+            operation.name = operation_name.unwrap_or(""),
+            "running a document that is not published for this client"
+        );
     }
 }
 

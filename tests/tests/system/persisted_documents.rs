@@ -2,7 +2,8 @@
 //! POST and GET, publication reaches a running gateway without a restart, require-id and
 //! safelist clients are refused unknown documents, log-unknown clients are not, APQ
 //! registers on retry — but only documents the operation policy and the rate limit let
-//! through —, and a tenant's publication stays the tenant's.
+//! through —, a store that cannot be read answers 503 rather than "not found", and a
+//! tenant's publication stays the tenant's.
 
 use std::time::{Duration, Instant};
 
@@ -223,4 +224,73 @@ async fn an_apq_document_from_a_rate_limited_client_is_not_registered() {
     assert_eq!((status, code(&body)), (429, "RATE_LIMITED"), "{body}");
     let (status, _, body) = stack.post_json(&gateway, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
     assert_eq!((status, code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"), "nothing was registered: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persisted_lookups_answer_503_when_redis_refuses_connections() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let prefix = format!("atrium-test-{}", uuid::Uuid::new_v4().simple());
+    // Nothing listens on port 1: Redis is configured but refuses every connection.
+    let gateway = stack
+        .start_gateway(|config| {
+            config.redis.url = Some("redis://127.0.0.1:1/".into());
+            config.rate_limits.key_prefix = prefix;
+        })
+        .await;
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    let (status, _, body) =
+        stack.post_json(&gateway, &dashboard, json!({ "extensions": apq_extensions("{ tenant { slug } }") })).await;
+    assert_eq!((status, code(&body)), (503, "PERSISTED_QUERY_STORE_UNAVAILABLE"), "{body}");
+    let bi = stack.token_for_client("ridgeline", &["exec"], "bi");
+    let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "documentId": "customer-report-v1" })).await;
+    assert_eq!((status, code(&body)), (503, "PERSISTED_QUERY_STORE_UNAVAILABLE"), "{body}");
+    // What needs no store still runs.
+    let (status, _, body) = stack.post_to(&gateway, &dashboard, "{ tenant { name } }").await;
+    assert_eq!((status, &body["data"]["tenant"]["name"]), (200, &json!("Ridgeline Business Systems")), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apq_registrations_and_publications_are_shared_by_replicas_through_redis() {
+    let Some(redis_url) = atrium_kit::testing::redis_url().await else { return };
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let prefix = format!("atrium-test-{}", uuid::Uuid::new_v4().simple());
+    let replica = |config: &mut atrium_gateway::config::Config| {
+        config.redis.url = Some(redis_url.clone());
+        config.rate_limits.key_prefix = prefix.clone();
+        config.persisted_documents.reload_seconds = 1;
+    };
+    let (first, second) = (stack.start_gateway(replica).await, stack.start_gateway(replica).await);
+
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    let query = "{ tenant { slug } }";
+    let (status, _, body) = stack.post_json(&second, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+    assert_eq!((status, code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"), "{body}");
+    let register = json!({ "query": query, "extensions": apq_extensions(query) });
+    let (status, _, body) = stack.post_json(&first, &dashboard, register).await;
+    assert_eq!((status, &body["data"]["tenant"]["slug"]), (200, &json!("ridgeline")), "{body}");
+    let (status, _, body) = stack.post_json(&second, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+    assert_eq!((status, &body["data"]["tenant"]["slug"]), (200, &json!("ridgeline")), "{body}");
+
+    let publisher =
+        PersistedDocuments::new(documents_config(&std::env::temp_dir()), Some(&redis_url), &prefix).unwrap();
+    let manifest = Manifest::new(vec![ManifestOperation {
+        id: "customer-report-v1".into(),
+        name: "CustomerReport".into(),
+        kind: "query".into(),
+        body: REPORT.into(),
+    }]);
+    publisher.store().publish(Scope::Platform, ClientKind::Bi, manifest).await.unwrap();
+    let bi = stack.token_for_client("ridgeline", &["exec"], "bi");
+    let by_id = json!({ "documentId": "customer-report-v1", "variables": { "first": 1 } });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let (status, _, body) = stack.post_json(&second, &bi, by_id.clone()).await;
+        if status == 200 {
+            break body;
+        }
+        assert_eq!((status, code(&body)), (404, "PERSISTED_QUERY_NOT_IN_LIST"), "{body}");
+        assert!(Instant::now() < deadline, "the publication in Redis was not picked up: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
 }
