@@ -3,11 +3,12 @@
 //! Order of checks, cheapest and least revealing first: header size (431), body size
 //! (413), `Accept` negotiation (406), CSRF (400: a JSON content type or a preflight
 //! header), authentication (401: nothing about the schema leaks to anonymous callers),
-//! content type (415), body shape (400; JSON-array batches are refused), the caller's
-//! operation policy (`crate::policy`: tokens, depth, aliases, root fields, cost), field
-//! authorization (`crate::authorization`: unauthorized selections are left out of the plan,
-//! or 403 under `reject`), then the engine (validate, plan, execute) under the client
-//! kind's timeout (504). GET never runs a mutation (405 + `Allow: POST`). Subgraph errors
+//! content type (415), body shape (400; JSON-array batches are refused), persisted-document
+//! resolution, the caller's operation policy (`crate::policy`: tokens, depth, aliases, root
+//! fields, cost), field authorization (`crate::authorization`: unauthorized selections are
+//! left out of the plan, or 403 under `reject`), the rate limit (429), only then the APQ
+//! registration the request proposed, then the engine (validate, plan, execute) under the
+//! client kind's timeout (504). GET never runs a mutation (405 + `Allow: POST`). Subgraph errors
 //! leave masked to their code and path.
 
 use std::sync::Arc;
@@ -35,7 +36,7 @@ use crate::{
     engine::{Engine, ExecutionResponse, GraphQLRequest, OperationKind, Outcome},
     graphiql,
     in_flight::{InFlight, TaskFailure},
-    persisted::IncomingRequest,
+    persisted::{ApqRegistration, IncomingRequest, ResolvedDocument},
     policy::{self, Admission, OperationPolicy},
     response_cache::Lookup,
     subgraph_client::SubgraphClient,
@@ -146,8 +147,8 @@ async fn graphql_post(
         },
         Err(_) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request"),
     };
-    let request = match resolve_document(&state, media, &context, incoming).await {
-        Ok(request) => request,
+    let ResolvedDocument { request, registration } = match resolve_document(&state, media, &context, incoming).await {
+        Ok(resolved) => resolved,
         Err(response) => return response,
     };
     let admission = match admit(&state, media, &context, &request) {
@@ -158,7 +159,7 @@ async fn graphql_post(
         Ok(authorized) => authorized,
         Err(response) => return *response,
     };
-    execute(&state, media, &context, request, admission, authorized).await
+    execute(&state, media, &context, request, admission, authorized, registration).await
 }
 
 /// 413 with a GraphQL error body when the body exceeds `policy.max_body_bytes`.
@@ -216,8 +217,8 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
         Ok(incoming) => incoming,
         Err(message) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
-    let request = match resolve_document(&state, media, &context, incoming).await {
-        Ok(request) => request,
+    let ResolvedDocument { request, registration } = match resolve_document(&state, media, &context, incoming).await {
+        Ok(resolved) => resolved,
         Err(response) => return response,
     };
     let admission = match admit(&state, media, &context, &request) {
@@ -236,7 +237,7 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
         Ok(authorized) => authorized,
         Err(response) => return *response,
     };
-    execute(&state, media, &context, request, admission, authorized).await
+    execute(&state, media, &context, request, admission, authorized, registration).await
 }
 
 /// Runs the caller's persisted-document policy: which document runs, or why none may.
@@ -245,7 +246,7 @@ async fn resolve_document(
     media: &'static str,
     context: &atrium_kit::TenantContext,
     incoming: IncomingRequest,
-) -> Result<GraphQLRequest, Response> {
+) -> Result<ResolvedDocument, Response> {
     state
         .documents
         .resolve(context, incoming)
@@ -317,6 +318,7 @@ async fn execute(
     request: GraphQLRequest,
     admission: Admission,
     authorized: AuthorizedOperation,
+    registration: Option<ApqRegistration>,
 ) -> Response {
     atrium_kit::telemetry::record_caller(context);
     let units = state.rate_limiter.units_for(admission.measure.map(|measure| measure.cost));
@@ -324,6 +326,11 @@ async fn execute(
         state.rate_limiter.check(context, context.subject.strip_prefix("apikey:"), units).await
     {
         return rate_limited(media, retry_after);
+    }
+    // Registered only now, so neither an operation the policy refuses nor a client over its
+    // limit can fill the APQ store.
+    if let Some(registration) = registration {
+        state.documents.register(registration).await;
     }
     let cache = match admission.operation_kind {
         Some(OperationKind::Query) => state.response_cache.lookup(context, &request, &authorized.removed).await,
@@ -352,7 +359,13 @@ async fn execute(
         transport = transport.with_entity_cache(state.response_cache.entity_cache_for(context));
     }
     let inbound = match (&state.inbound, admission.operation_kind) {
-        (Some(inbound), Some(OperationKind::Query)) => Some((Arc::clone(inbound), InboundKey::new(context, &request))),
+        (Some(inbound), Some(OperationKind::Query)) => match InboundKey::new(context, &request) {
+            Ok(key) => Some((Arc::clone(inbound), key)),
+            Err(error) => {
+                tracing::warn!(%error, "no de-duplication key could be built; the request executes alone");
+                None
+            }
+        },
         _ => None,
     };
     let shared_state = Arc::clone(state);
@@ -459,14 +472,17 @@ pub struct InboundKey {
 }
 
 impl InboundKey {
-    fn new(context: &atrium_kit::TenantContext, request: &GraphQLRequest) -> Self {
-        InboundKey {
-            caller: serde_json::to_string(context).unwrap_or_default(),
+    /// The key for `caller` (the tenant context) sending `request`. A part that cannot be
+    /// serialised is an error, and the request then executes alone: a stand-in such as an
+    /// empty string would make unrelated callers' keys equal.
+    fn new(caller: &impl serde::Serialize, request: &GraphQLRequest) -> Result<Self, serde_json::Error> {
+        Ok(InboundKey {
+            caller: serde_json::to_string(caller)?,
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),
-            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
-            extensions: serde_json::to_string(&request.extensions).unwrap_or_default(),
-        }
+            variables: serde_json::to_string(&request.variables)?,
+            extensions: serde_json::to_string(&request.extensions)?,
+        })
     }
 }
 
@@ -567,21 +583,32 @@ mod tests {
             variables: Default::default(),
             extensions: Default::default(),
         };
-        let key = InboundKey::new(&context, &request);
-        assert_eq!(key, InboundKey::new(&context.clone(), &request.clone()));
+        let key = InboundKey::new(&context, &request).unwrap();
+        assert_eq!(key, InboundKey::new(&context.clone(), &request.clone()).unwrap());
         let other_tenant = atrium_kit::TenantContext { tenant_id: uuid::Uuid::from_u128(1), ..context.clone() };
         let other_role = atrium_kit::TenantContext { roles: vec!["finance".into()], ..context.clone() };
         let other_user = atrium_kit::TenantContext { subject: "user-2".into(), ..context.clone() };
         let mut other_variables = request.clone();
         other_variables.variables.insert("first".into(), 1.into());
         for different in [
-            InboundKey::new(&other_tenant, &request),
-            InboundKey::new(&other_role, &request),
-            InboundKey::new(&other_user, &request),
-            InboundKey::new(&context, &other_variables),
+            InboundKey::new(&other_tenant, &request).unwrap(),
+            InboundKey::new(&other_role, &request).unwrap(),
+            InboundKey::new(&other_user, &request).unwrap(),
+            InboundKey::new(&context, &other_variables).unwrap(),
         ] {
             assert_ne!(key, different);
         }
+    }
+
+    #[test]
+    fn no_inbound_key_is_built_for_a_caller_that_cannot_be_serialised() {
+        // JSON object keys must be strings: a caller described by a map with other keys
+        // cannot be written as JSON. An empty stand-in would give every such caller the
+        // same key, and so one caller's answer to another.
+        let caller_with_tuple_keys = |subject: &str| std::collections::BTreeMap::from([((subject.to_owned(), 1), 1)]);
+        let request = GraphQLRequest { query: "{ tenant { name } }".into(), ..GraphQLRequest::default() };
+        assert!(InboundKey::new(&caller_with_tuple_keys("user-1"), &request).is_err());
+        assert!(InboundKey::new(&caller_with_tuple_keys("user-2"), &request).is_err());
     }
 
     #[test]

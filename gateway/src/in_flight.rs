@@ -3,7 +3,8 @@
 //! fetches (key: subgraph + exact body + signed tenant context) and for whole client
 //! queries (key: tenant context + document + variables), so results are only ever shared
 //! between callers who would get byte-identical answers — never across tenants, roles or
-//! scopes. Only queries come here (callers keep mutations out). Each computation runs as
+//! scopes. Only queries come here (callers keep mutations out), and only with a key: a
+//! request whose key cannot be built executes alone rather than under a stand-in key. Each computation runs as
 //! its own task that removes its entry when it ends, so a caller that gives up (client
 //! disconnect, timeout) neither cancels it for the others nor leaves an entry behind.
 

@@ -65,6 +65,11 @@ pub struct PersistedDocumentsConfig {
     /// How long an APQ registration lives, in seconds. Default 86,400.
     #[serde(default = "default_apq_ttl_seconds")]
     pub apq_ttl_seconds: u64,
+    /// Memory for APQ registrations held in this process (the only copy without Redis, a
+    /// front cache with it), in bytes of document text plus hash; beyond it registrations
+    /// are evicted and their clients asked for the full query again. Default 32 MiB.
+    #[serde(default = "default_apq_local_capacity_bytes")]
+    pub apq_local_capacity_bytes: u64,
     /// Where published manifests live when no Redis is configured; reloaded when files
     /// change. Default `.atrium/persisted`.
     #[serde(default = "default_directory")]
@@ -81,6 +86,9 @@ fn default_apq_clients() -> Vec<ClientKind> {
 fn default_apq_ttl_seconds() -> u64 {
     86_400
 }
+fn default_apq_local_capacity_bytes() -> u64 {
+    32 << 20
+}
 fn default_directory() -> PathBuf {
     PathBuf::from(".atrium/persisted")
 }
@@ -94,6 +102,7 @@ impl Default for PersistedDocumentsConfig {
             policies: ClientPolicies::default(),
             apq_clients: default_apq_clients(),
             apq_ttl_seconds: default_apq_ttl_seconds(),
+            apq_local_capacity_bytes: default_apq_local_capacity_bytes(),
             directory: default_directory(),
             reload_seconds: default_reload_seconds(),
         }

@@ -5,6 +5,9 @@
 //! Resolution happens after authentication and before parsing: a request carries a
 //! `documentId` (GraphQL-over-HTTP persisted documents) or
 //! `extensions.persistedQuery.sha256Hash` (APQ / Apollo clients), a full `query`, or both.
+//! An APQ registration is only proposed by resolution ([`ResolvedDocument::registration`]);
+//! the gateway makes it once the operation has passed the operation policy, field
+//! authorization and the rate limit, so a refused client cannot fill the store.
 
 mod config;
 mod manifest;
@@ -18,7 +21,8 @@ use axum::http::StatusCode;
 pub use config::{ClientPolicies, DocumentPolicy, PersistedDocumentsConfig};
 pub use manifest::{Manifest, ManifestError, ManifestOperation};
 pub use publish::{InvalidOperation, validate_manifest};
-pub use store::{DocumentStore, Publication, Scope, StoreError, sha256_hex};
+pub use store::{ApqLimits, DocumentStore, Publication, Scope, StoreError, sha256_hex};
+use uuid::Uuid;
 
 use crate::engine::GraphQLRequest;
 
@@ -45,6 +49,9 @@ pub enum Rejection {
     NotFound,
     /// APQ: the full query does not hash to the announced hash.
     HashMismatch,
+    /// The store that would hold the document cannot be read (Redis unreachable, or the
+    /// published documents never loaded); the client may retry later.
+    StoreUnavailable,
 }
 
 impl Rejection {
@@ -55,6 +62,7 @@ impl Rejection {
             Rejection::NotInList => StatusCode::NOT_FOUND,
             // APQ clients expect the not-found signal in a normal GraphQL response.
             Rejection::NotFound => StatusCode::OK,
+            Rejection::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -65,6 +73,7 @@ impl Rejection {
             Rejection::NotInList => "PERSISTED_QUERY_NOT_IN_LIST",
             Rejection::NotFound => "PERSISTED_QUERY_NOT_FOUND",
             Rejection::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Rejection::StoreUnavailable => "PERSISTED_QUERY_STORE_UNAVAILABLE",
         }
     }
 
@@ -75,8 +84,33 @@ impl Rejection {
             Rejection::NotInList => "the document is not published for this client",
             Rejection::NotFound => "PersistedQueryNotFound",
             Rejection::HashMismatch => "the query does not match the persisted query hash",
+            Rejection::StoreUnavailable => "persisted documents are unavailable; retry later",
         }
     }
+
+    /// The rejection for a store that could not answer; the detail stays in the log.
+    fn store_unavailable(error: &StoreError) -> Self {
+        tracing::warn!(%error, "persisted-document store unavailable; refusing the lookup");
+        Rejection::StoreUnavailable
+    }
+}
+
+/// What resolution decided: the request to run, and the APQ registration it proposes.
+#[derive(Debug)]
+pub struct ResolvedDocument {
+    pub request: GraphQLRequest,
+    /// Set when an APQ client sent a full query with its hash. Registered through
+    /// [`PersistedDocuments::register`] only once the operation is admitted.
+    pub registration: Option<ApqRegistration>,
+}
+
+/// An APQ document waiting for the gateway's admission of its operation. The hash was
+/// checked against the body; the fields stay private so no other pair can be registered.
+#[derive(Debug)]
+pub struct ApqRegistration {
+    tenant: Uuid,
+    hash: String,
+    body: String,
 }
 
 pub struct PersistedDocuments {
@@ -92,8 +126,11 @@ impl PersistedDocuments {
         redis_url: Option<&str>,
         key_prefix: &str,
     ) -> Result<Self, StoreError> {
-        let store =
-            DocumentStore::new(redis_url, key_prefix, &config.directory, Duration::from_secs(config.apq_ttl_seconds))?;
+        let apq = ApqLimits {
+            ttl: Duration::from_secs(config.apq_ttl_seconds),
+            local_capacity_bytes: config.apq_local_capacity_bytes,
+        };
+        let store = DocumentStore::new(redis_url, key_prefix, &config.directory, apq)?;
         Ok(PersistedDocuments {
             config,
             store,
@@ -128,12 +165,13 @@ impl PersistedDocuments {
         });
     }
 
-    /// Decides which document runs for this caller, or why none may.
+    /// Decides which document runs for this caller, or why none may. Stores nothing: an
+    /// APQ registration is returned for [`PersistedDocuments::register`].
     pub async fn resolve(
         &self,
         context: &TenantContext,
         incoming: IncomingRequest,
-    ) -> Result<GraphQLRequest, Rejection> {
+    ) -> Result<ResolvedDocument, Rejection> {
         let policy = self.config.policy_for(context.client_kind);
         let apq_allowed = self.config.apq_clients.contains(&context.client_kind);
         let id = incoming
@@ -148,26 +186,34 @@ impl PersistedDocuments {
             extensions: incoming.extensions.clone(),
         };
 
+        let mut registration = None;
         let query = match (id, incoming.query.clone()) {
             (None, None) => return Err(Rejection::MissingDocument),
             (Some(id), None) => {
-                if let Some(body) = self.store.published_body(context.tenant_id, context.client_kind, &id) {
-                    return Ok(request(body.to_string()));
+                let published = self.store.published_body(context.tenant_id, context.client_kind, &id);
+                if let Ok(Some(body)) = &published {
+                    return Ok(ResolvedDocument { request: request(body.to_string()), registration: None });
                 }
                 if !apq_allowed {
-                    return Err(Rejection::NotInList);
+                    return Err(match published {
+                        Err(error) => Rejection::store_unavailable(&error),
+                        Ok(_) => Rejection::NotInList,
+                    });
                 }
-                match self.store.apq_body(context.tenant_id, &id).await {
-                    Some(body) => body.to_string(),
-                    None => return Err(Rejection::NotFound),
+                match (self.store.apq_body(context.tenant_id, &id.to_ascii_lowercase()).await, published) {
+                    (Ok(Some(body)), _) => body.to_string(),
+                    (Ok(None), Ok(_)) => return Err(Rejection::NotFound),
+                    // Not registered, but perhaps published in what could not be read.
+                    (Ok(None), Err(error)) | (Err(error), _) => return Err(Rejection::store_unavailable(&error)),
                 }
             }
             (Some(id), Some(query)) => {
                 if apq_allowed && incoming.extensions.contains_key("persistedQuery") {
-                    if sha256_hex(&query) != id.to_ascii_lowercase() {
+                    let hash = id.to_ascii_lowercase();
+                    if sha256_hex(&query) != hash {
                         return Err(Rejection::HashMismatch);
                     }
-                    self.store.register_apq(context.tenant_id, &id, &query).await;
+                    registration = Some(ApqRegistration { tenant: context.tenant_id, hash, body: query.clone() });
                 }
                 query
             }
@@ -175,30 +221,46 @@ impl PersistedDocuments {
         };
 
         // A full document (sent, or registered through APQ): the client's policy decides.
+        let run = |query| Ok(ResolvedDocument { request: request(query), registration });
         match policy {
-            DocumentPolicy::Allow => Ok(request(query)),
+            DocumentPolicy::Allow => run(query),
             DocumentPolicy::RequireId => Err(Rejection::IdRequired),
-            DocumentPolicy::Safelist | DocumentPolicy::LogUnknown
-                if self.store.is_published(context.tenant_id, context.client_kind, &query) =>
-            {
-                Ok(request(query))
-            }
-            DocumentPolicy::Safelist => Err(Rejection::NotInList),
+            DocumentPolicy::Safelist => match self.store.is_published(context.tenant_id, context.client_kind, &query) {
+                Ok(true) => run(query),
+                Ok(false) => Err(Rejection::NotInList),
+                Err(error) => Err(Rejection::store_unavailable(&error)),
+            },
             DocumentPolicy::LogUnknown => {
-                let hash = store::sha256(&query);
-                if !self.logged_unknown.contains_key(&hash) {
-                    self.logged_unknown.insert(hash, ());
-                    tracing::warn!(
-                        tenant.id = %context.tenant_id,
-                        client.kind = context.client_kind.as_str(),
-                        document.sha256 = %sha256_hex(&query),
-                        operation.name = incoming.operation_name.as_deref().unwrap_or(""),
-                        "running a document that is not published for this client"
-                    );
+                // Unknown documents run either way: an unreadable store only costs a log line.
+                let published = self.store.is_published(context.tenant_id, context.client_kind, &query);
+                if !matches!(published, Ok(true)) {
+                    self.log_unknown(context, &query, incoming.operation_name.as_deref());
                 }
-                Ok(request(query))
+                run(query)
             }
         }
+    }
+
+    /// Registers an APQ document whose operation the gateway has admitted.
+    pub async fn register(&self, registration: ApqRegistration) {
+        let ApqRegistration { tenant, hash, body } = registration;
+        self.store.register_apq(tenant, &hash, &body).await;
+    }
+
+    /// Logs a document not published for this client, once per document.
+    fn log_unknown(&self, context: &TenantContext, query: &str, operation_name: Option<&str>) {
+        let hash = store::sha256(query);
+        if self.logged_unknown.contains_key(&hash) {
+            return;
+        }
+        self.logged_unknown.insert(hash, ());
+        tracing::warn!(
+            tenant.id = %context.tenant_id,
+            client.kind = context.client_kind.as_str(),
+            document.sha256 = %sha256_hex(query),
+            operation.name = operation_name.unwrap_or(""),
+            "running a document that is not published for this client"
+        );
     }
 }
 

@@ -1,12 +1,18 @@
 //! Storage of published manifests and APQ registrations: Redis when configured (shared by
 //! every gateway replica), otherwise a directory of manifest files plus an in-process APQ
-//! cache. Requests read an in-memory snapshot; a reload loop refreshes it, so publishing
-//! from the CLI or another replica takes effect without a restart.
+//! cache bounded in bytes. Requests read an in-memory snapshot; a reload loop refreshes it,
+//! so publishing from the CLI or another replica takes effect without a restart.
+//!
+//! Lookups fail closed: a store that cannot be read (Redis unreachable, or publications
+//! never loaded) is an error, never an answer of "not found".
 
 use std::{
     collections::{HashMap, HashSet},
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -82,6 +88,8 @@ pub enum StoreError {
     Io { path: String, source: std::io::Error },
     #[error("stored publication is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    #[error("published documents have not been loaded yet")]
+    NotLoaded,
 }
 
 enum Backend {
@@ -102,8 +110,19 @@ pub struct DocumentStore {
     /// store before a publication must not replace the newer snapshot, and two publications
     /// of one (scope, client) must not both take the same version.
     writes: tokio::sync::Mutex<()>,
+    /// Whether the snapshot has been read from the store at least once: until then a
+    /// document missing from it may still be published.
+    loaded: AtomicBool,
     apq_local: moka::sync::Cache<(Uuid, String), Arc<str>>,
     apq_ttl: Duration,
+}
+
+/// How APQ registrations are kept: for how long, and how much of them in this process.
+#[derive(Debug, Clone, Copy)]
+pub struct ApqLimits {
+    pub ttl: Duration,
+    /// Bytes of document text plus hash held in process.
+    pub local_capacity_bytes: u64,
 }
 
 impl DocumentStore {
@@ -111,7 +130,7 @@ impl DocumentStore {
         redis_url: Option<&str>,
         key_prefix: &str,
         directory: &Path,
-        apq_ttl: Duration,
+        apq: ApqLimits,
     ) -> Result<Self, StoreError> {
         let backend = match redis_url {
             Some(url) => Backend::Redis(Box::new(RedisBackend {
@@ -125,26 +144,49 @@ impl DocumentStore {
             backend,
             snapshot: RwLock::new(HashMap::new()),
             writes: tokio::sync::Mutex::new(()),
-            apq_local: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(apq_ttl).build(),
-            apq_ttl,
+            loaded: AtomicBool::new(false),
+            // Weighed by size, not counted: a count bound would let a client holding
+            // documents near the body limit pin gigabytes.
+            apq_local: moka::sync::Cache::builder()
+                .max_capacity(apq.local_capacity_bytes)
+                .weigher(|(_, hash): &(Uuid, String), body: &Arc<str>| {
+                    u32::try_from(hash.len() + body.len()).unwrap_or(u32::MAX)
+                })
+                .time_to_live(apq.ttl)
+                .build(),
+            apq_ttl: apq.ttl,
         })
     }
 
     /// The body published under `id` for the caller, tenant scope first, then platform.
-    pub fn published_body(&self, tenant: Uuid, client: ClientKind, id: &str) -> Option<Arc<str>> {
+    /// `NotLoaded` when it is not in a snapshot that was never read from the store.
+    pub fn published_body(&self, tenant: Uuid, client: ClientKind, id: &str) -> Result<Option<Arc<str>>, StoreError> {
         let snapshot = self.snapshot.read();
-        [Scope::Tenant(tenant), Scope::Platform]
+        let found = [Scope::Tenant(tenant), Scope::Platform]
             .into_iter()
-            .find_map(|scope| snapshot.get(&(scope, client)).and_then(|set| set.by_id.get(id).cloned()))
+            .find_map(|scope| snapshot.get(&(scope, client)).and_then(|set| set.by_id.get(id).cloned()));
+        if found.is_none() && !self.is_loaded() {
+            return Err(StoreError::NotLoaded);
+        }
+        Ok(found)
     }
 
-    /// Whether this exact document text is published for the caller.
-    pub fn is_published(&self, tenant: Uuid, client: ClientKind, body: &str) -> bool {
+    /// Whether this exact document text is published for the caller; `NotLoaded` when it
+    /// is not in a snapshot that was never read from the store.
+    pub fn is_published(&self, tenant: Uuid, client: ClientKind, body: &str) -> Result<bool, StoreError> {
         let hash = sha256(body);
         let snapshot = self.snapshot.read();
-        [Scope::Tenant(tenant), Scope::Platform]
+        let published = [Scope::Tenant(tenant), Scope::Platform]
             .into_iter()
-            .any(|scope| snapshot.get(&(scope, client)).is_some_and(|set| set.body_hashes.contains(&hash)))
+            .any(|scope| snapshot.get(&(scope, client)).is_some_and(|set| set.body_hashes.contains(&hash)));
+        if !published && !self.is_loaded() {
+            return Err(StoreError::NotLoaded);
+        }
+        Ok(published)
+    }
+
+    fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
     }
 
     /// Stores a manifest as the next version for (scope, client) and refreshes the snapshot.
@@ -255,21 +297,25 @@ impl DocumentStore {
             .map(|(scope, client, publication)| ((scope, client), PublishedSet::from(&publication.manifest)))
             .collect();
         *self.snapshot.write() = snapshot;
+        self.loaded.store(true, Ordering::Release);
         Ok(count)
     }
 
-    /// An APQ registration of the caller's tenant.
-    pub async fn apq_body(&self, tenant: Uuid, hash: &str) -> Option<Arc<str>> {
+    /// An APQ registration of the caller's tenant. A Redis that cannot answer is an error:
+    /// reporting "not found" would have every client resend full documents to a gateway
+    /// that cannot keep them, and hide the outage.
+    pub async fn apq_body(&self, tenant: Uuid, hash: &str) -> Result<Option<Arc<str>>, StoreError> {
         if let Some(body) = self.apq_local.get(&(tenant, hash.to_owned())) {
-            return Some(body);
+            return Ok(Some(body));
         }
-        let Backend::Redis(redis_backend) = &self.backend else { return None };
+        let Backend::Redis(redis_backend) = &self.backend else { return Ok(None) };
         let prefix = &redis_backend.prefix;
-        let mut connection = self.redis().await.ok()?;
-        let body: Option<String> = connection.get(format!("{prefix}:apq:{tenant}:{hash}")).await.ok()?;
-        let body: Arc<str> = Arc::from(body?.as_str());
+        let mut connection = self.redis().await?;
+        let body: Option<String> = connection.get(format!("{prefix}:apq:{tenant}:{hash}")).await?;
+        let Some(body) = body else { return Ok(None) };
+        let body: Arc<str> = Arc::from(body);
         self.apq_local.insert((tenant, hash.to_owned()), body.clone());
-        Some(body)
+        Ok(Some(body))
     }
 
     /// Registers an APQ document for the caller's tenant (tenant-keyed so one tenant can
@@ -290,6 +336,13 @@ impl DocumentStore {
                 tracing::warn!(%error, "could not share an APQ registration through Redis");
             }
         }
+    }
+
+    /// The weight of the in-process APQ registrations once pending evictions have run.
+    #[cfg(test)]
+    pub(crate) fn apq_local_weighted_bytes(&self) -> u64 {
+        self.apq_local.run_pending_tasks();
+        self.apq_local.weighted_size()
     }
 
     async fn redis(&self) -> Result<ConnectionManager, StoreError> {

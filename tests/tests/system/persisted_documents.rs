@@ -1,7 +1,9 @@
 //! Persisted documents through the gateway: a BI client runs a published report by id over
 //! POST and GET, publication reaches a running gateway without a restart, require-id and
 //! safelist clients are refused unknown documents, log-unknown clients are not, APQ
-//! registers on retry, and a tenant's publication stays the tenant's.
+//! registers on retry — but only documents the operation policy and the rate limit let
+//! through —, a store that cannot be read answers 503 rather than "not found", and a
+//! tenant's publication stays the tenant's.
 
 use std::time::{Duration, Instant};
 
@@ -66,16 +68,19 @@ async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
     assert_eq!(cache_control, Some("private, max-age=60"), "HTTP caches may keep a report by id for its hint");
 
     // The exact published text is on the BI safelist; anything else is not.
-    let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "query": REPORT })).await;
+    let (status, _, body) =
+        stack.post_json(&gateway, &bi, json!({ "query": REPORT, "variables": { "first": 1 } })).await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
     let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "query": "{ tenant { name } }" })).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
 
     // Another tenant's BI client does not see Ridgeline's publication.
     let helix_bi = stack.token_for_client("helix", &["exec"], "bi");
-    let (status, _, _) = stack.post_json(&gateway, &helix_bi, by_id).await;
-    assert_eq!(status, 404);
+    let (status, _, body) = stack.post_json(&gateway, &helix_bi, by_id).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
 
     // Partner portals may only send ids; dashboards may run unknown documents (logged).
     let portal = stack.token_for_client("ridgeline", &["tenant_admin"], "partner_portal");
@@ -85,6 +90,7 @@ async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
     let dashboard = stack.token("ridgeline", &["csm"]);
     let (status, _, body) = stack.post_json(&gateway, &dashboard, json!({ "query": "{ tenant { name } }" })).await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["tenant"]["name"], "Ridgeline Business Systems");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,10 +146,16 @@ async fn a_bi_api_key_runs_a_published_report_by_id_over_post_and_get_until_revo
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
-    let (status, _, body) = stack.get(&gateway, &key, "documentId=customer-report-v1").await;
+    let (status, _, body) =
+        stack.get(&gateway, &key, "documentId=customer-report-v1&variables=%7B%22first%22%3A2%7D").await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["customerAccounts"]["nodes"],
+        json!([{ "name": "Prairie Foods Co." }, { "name": "Lakeshore Dental Group" }])
+    );
     let (status, _, body) = stack.post_json(&gateway, &key, json!({ "query": "{ tenant { name } }" })).await;
     assert_eq!(status, 404, "a BI key runs published documents only: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST");
 
     let listed = keys.list().await.unwrap();
     assert!(listed.iter().any(|listed| listed.id == record.id && listed.last_used_at.is_some()), "{listed:?}");
@@ -159,4 +171,126 @@ async fn a_bi_api_key_runs_a_published_report_by_id_over_post_and_get_until_revo
         assert!(Instant::now() < deadline, "the revocation was not picked up: {body}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+fn apq_extensions(query: &str) -> serde_json::Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": atrium_gateway::persisted::sha256_hex(query) } })
+}
+
+fn code(body: &serde_json::Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apq_document_refused_by_the_operation_policy_is_not_registered() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let gateway =
+        stack.start_gateway(|config| config.policy.cost.mode = atrium_gateway::policy::CostMode::Enforce).await;
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    // Sixteen levels against the dashboard's 15; 10,201 against the budget of 5,000.
+    let too_deep = format!("{{ {}id{} }}", "a { ".repeat(15), " }".repeat(15));
+    let too_expensive = "{ customerAccounts(first: 100) { nodes { invoices(first: 100) { nodes { number } } } } }";
+    for (query, refusal) in [(too_deep.as_str(), "MAX_DEPTH_EXCEEDED"), (too_expensive, "COST_ESTIMATED_TOO_EXPENSIVE")]
+    {
+        let register = json!({ "query": query, "extensions": apq_extensions(query) });
+        let (status, _, body) = stack.post_json(&gateway, &dashboard, register).await;
+        assert_eq!((status, code(&body)), (400, refusal), "{body}");
+        let (status, _, body) =
+            stack.post_json(&gateway, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+        assert_eq!((status, code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"), "nothing was registered: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apq_document_from_a_rate_limited_client_is_not_registered() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let gateway = stack
+        .start_gateway(|config| {
+            config.rate_limits.enabled = true;
+            // Two requests at once, then one every hundred seconds: the test never sees a refill.
+            config.rate_limits.tiers.dashboard =
+                atrium_gateway::rate_limit::RateTier { requests_per_second: 0.01, burst: 2 };
+        })
+        .await;
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    for _ in 0..2 {
+        let (status, _, body) = stack.post_to(&gateway, &dashboard, "{ tenant { name } }").await;
+        assert_eq!((status, &body["data"]["tenant"]["name"]), (200, &json!("Ridgeline Business Systems")), "{body}");
+    }
+
+    let query = "{ tenant { slug } }";
+    let register = json!({ "query": query, "extensions": apq_extensions(query) });
+    let (status, _, body) = stack.post_json(&gateway, &dashboard, register).await;
+    assert_eq!((status, code(&body)), (429, "RATE_LIMITED"), "{body}");
+    let (status, _, body) = stack.post_json(&gateway, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+    assert_eq!((status, code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"), "nothing was registered: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persisted_lookups_answer_503_when_redis_refuses_connections() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let prefix = format!("atrium-test-{}", uuid::Uuid::new_v4().simple());
+    // Nothing listens on port 1: Redis is configured but refuses every connection.
+    let gateway = stack
+        .start_gateway(|config| {
+            config.redis.url = Some("redis://127.0.0.1:1/".into());
+            config.rate_limits.key_prefix = prefix;
+        })
+        .await;
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    let (status, _, body) =
+        stack.post_json(&gateway, &dashboard, json!({ "extensions": apq_extensions("{ tenant { slug } }") })).await;
+    assert_eq!((status, code(&body)), (503, "PERSISTED_QUERY_STORE_UNAVAILABLE"), "{body}");
+    let bi = stack.token_for_client("ridgeline", &["exec"], "bi");
+    let (status, _, body) = stack.post_json(&gateway, &bi, json!({ "documentId": "customer-report-v1" })).await;
+    assert_eq!((status, code(&body)), (503, "PERSISTED_QUERY_STORE_UNAVAILABLE"), "{body}");
+    // What needs no store still runs.
+    let (status, _, body) = stack.post_to(&gateway, &dashboard, "{ tenant { name } }").await;
+    assert_eq!((status, &body["data"]["tenant"]["name"]), (200, &json!("Ridgeline Business Systems")), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apq_registrations_and_publications_are_shared_by_replicas_through_redis() {
+    let Some(redis_url) = atrium_kit::testing::redis_url().await else { return };
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let prefix = format!("atrium-test-{}", uuid::Uuid::new_v4().simple());
+    let replica = |config: &mut atrium_gateway::config::Config| {
+        config.redis.url = Some(redis_url.clone());
+        config.rate_limits.key_prefix = prefix.clone();
+        config.persisted_documents.reload_seconds = 1;
+    };
+    let (first, second) = (stack.start_gateway(replica).await, stack.start_gateway(replica).await);
+
+    let dashboard = stack.token("ridgeline", &["csm"]);
+    let query = "{ tenant { slug } }";
+    let (status, _, body) = stack.post_json(&second, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+    assert_eq!((status, code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"), "{body}");
+    let register = json!({ "query": query, "extensions": apq_extensions(query) });
+    let (status, _, body) = stack.post_json(&first, &dashboard, register).await;
+    assert_eq!((status, &body["data"]["tenant"]["slug"]), (200, &json!("ridgeline")), "{body}");
+    let (status, _, body) = stack.post_json(&second, &dashboard, json!({ "extensions": apq_extensions(query) })).await;
+    assert_eq!((status, &body["data"]["tenant"]["slug"]), (200, &json!("ridgeline")), "{body}");
+
+    let publisher =
+        PersistedDocuments::new(documents_config(&std::env::temp_dir()), Some(&redis_url), &prefix).unwrap();
+    let manifest = Manifest::new(vec![ManifestOperation {
+        id: "customer-report-v1".into(),
+        name: "CustomerReport".into(),
+        kind: "query".into(),
+        body: REPORT.into(),
+    }]);
+    publisher.store().publish(Scope::Platform, ClientKind::Bi, manifest).await.unwrap();
+    let bi = stack.token_for_client("ridgeline", &["exec"], "bi");
+    let by_id = json!({ "documentId": "customer-report-v1", "variables": { "first": 1 } });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let (status, _, body) = stack.post_json(&second, &bi, by_id.clone()).await;
+        if status == 200 {
+            break body;
+        }
+        assert_eq!((status, code(&body)), (404, "PERSISTED_QUERY_NOT_IN_LIST"), "{body}");
+        assert!(Instant::now() < deadline, "the publication in Redis was not picked up: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(body["data"]["customerAccounts"]["nodes"], json!([{ "name": "Prairie Foods Co." }]));
 }
