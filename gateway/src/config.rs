@@ -114,9 +114,24 @@ pub struct AuthConfig {
     /// Where API keys live when no Redis is configured. Default `.atrium/api-keys`.
     #[serde(default = "default_api_keys_directory")]
     pub api_keys_directory: PathBuf,
-    /// How often API keys (and revocations) are re-read, in seconds. Default 5.
+    /// How often API keys (and revocations) are re-read, in seconds. Default 5. A
+    /// revocation takes effect on every gateway within this period.
     #[serde(default = "default_api_keys_reload_seconds")]
     pub api_keys_reload_seconds: u64,
+    /// How long a gateway that cannot re-read its API keys (store unreachable) keeps
+    /// verifying against the last list it read, in seconds; after that it refuses every
+    /// API key (503 `AUTH_KEYS_UNAVAILABLE`) rather than honour keys that may have been
+    /// revoked meanwhile. Default 300; at least two reload periods.
+    #[serde(default = "default_api_keys_max_staleness_seconds")]
+    pub api_keys_max_staleness_seconds: u64,
+}
+
+impl AuthConfig {
+    /// The API-key staleness bound, raised to two reload periods so one slow reload does
+    /// not refuse every key.
+    pub fn api_keys_max_staleness(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.api_keys_max_staleness_seconds.max(2 * self.api_keys_reload_seconds.max(1)))
+    }
 }
 
 fn default_api_keys_directory() -> PathBuf {
@@ -124,6 +139,9 @@ fn default_api_keys_directory() -> PathBuf {
 }
 fn default_api_keys_reload_seconds() -> u64 {
     5
+}
+fn default_api_keys_max_staleness_seconds() -> u64 {
+    300
 }
 
 impl Default for AuthConfig {
@@ -138,6 +156,7 @@ impl Default for AuthConfig {
             allow_anonymous: false,
             api_keys_directory: default_api_keys_directory(),
             api_keys_reload_seconds: default_api_keys_reload_seconds(),
+            api_keys_max_staleness_seconds: default_api_keys_max_staleness_seconds(),
         }
     }
 }

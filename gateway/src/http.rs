@@ -542,6 +542,15 @@ fn graphql_response(media: &'static str, outcome: Outcome, body: serde_json::Val
 }
 
 pub(crate) fn unauthenticated(media: &'static str, error: &AuthError) -> Response {
+    if error.is_keys_unavailable() {
+        tracing::warn!(reason = %error, "cannot verify credentials: no usable keys");
+        return reject(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "AUTH_KEYS_UNAVAILABLE",
+            "credentials cannot be verified right now; retry later",
+        );
+    }
     tracing::info!(reason = %error, "rejected an unauthenticated request");
     let mut response =
         reject(media, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated.as_str(), "authentication required");

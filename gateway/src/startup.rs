@@ -97,7 +97,8 @@ impl Application {
                 &config.rate_limits.key_prefix,
                 &config.auth.api_keys_directory,
             )
-            .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
+            .map_err(|error| GatewayStartupError::Redis(error.to_string()))?
+            .with_max_staleness(config.auth.api_keys_max_staleness()),
         );
         api_keys.start_reloading(Duration::from_secs(config.auth.api_keys_reload_seconds)).await;
         let state = Arc::new(GatewayState {

@@ -31,6 +31,16 @@ pub enum AuthError {
     Claims(#[from] ClaimsError),
     #[error("the identity provider's keys are unavailable")]
     KeysUnavailable,
+    #[error("the API key is not accepted: {0}")]
+    ApiKey(#[from] api_keys::ApiKeyRejection),
+}
+
+impl AuthError {
+    /// True when the credentials could not be checked at all because the keys to check
+    /// them against are unavailable: the gateway's problem (503), not the caller's (401).
+    pub fn is_keys_unavailable(&self) -> bool {
+        matches!(self, AuthError::ApiKey(api_keys::ApiKeyRejection::ListStale))
+    }
 }
 
 enum KeySource {
@@ -76,7 +86,7 @@ impl Authenticator {
         };
         if token.starts_with(api_keys::KEY_PREFIX) {
             let store = self.api_keys.as_ref().ok_or(AuthError::UnknownKey)?;
-            return store.verify(token).await.ok_or(AuthError::UnknownKey);
+            return Ok(store.verify(token).await?);
         }
         let header = jsonwebtoken::decode_header(token).map_err(AuthError::InvalidToken)?;
         let (key, algorithm) = match &self.keys {
