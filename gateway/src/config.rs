@@ -74,6 +74,10 @@ pub struct Config {
     /// The tenant-aware response cache (lifetimes come from `@cacheControl` hints).
     #[serde(default)]
     pub response_cache: crate::response_cache::ResponseCacheConfig,
+    /// Browser origins of tenants' portals allowed to call `/graphql` and
+    /// `/admin/graphql` (`[cors]`). Default none: no CORS headers at all.
+    #[serde(default)]
+    pub cors: crate::cors::CorsConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -257,6 +261,7 @@ mod tests {
             crate::authorization::UnauthorizedSelections::Reject
         );
         config.check().unwrap();
+        assert!(crate::cors::CorsPolicy::new(&config.cors).unwrap().is_enabled());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Order of checks, cheapest and least revealing first: header size (431), body size
 //! (413), `Accept` negotiation (406), CSRF (400: a JSON content type or a preflight
 //! header), authentication (401: nothing about the schema leaks to anonymous callers),
-//! content type (415), body shape (400; JSON-array batches are refused), the caller's
+//! the caller's portal origin (403 `ORIGIN_NOT_ALLOWED` from another tenant's portal,
+//! `crate::cors`), content type (415), body shape (400; JSON-array batches are refused), the caller's
 //! operation policy (`crate::policy`: tokens, depth, aliases, root fields, cost), field
 //! authorization (`crate::authorization`: unauthorized selections are left out of the plan,
 //! or 403 under `reject`), then the engine (validate, plan, execute) under the client
@@ -59,12 +60,17 @@ pub struct GatewayState {
     pub response_cache: Arc<crate::response_cache::ResponseCache>,
     /// Keys services' change batches may be signed with.
     pub change_keys: Vec<atrium_kit::ContextKey>,
+    /// Which tenants' portals may call from which browser origins (`crate::cors`).
+    pub cors: crate::cors::CorsPolicy,
 }
 
 pub fn router(state: Arc<GatewayState>) -> Router {
-    Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
-        .merge(crate::admin::router(state.clone()))
+    let mut endpoints =
+        Router::new().route("/graphql", get(graphql_get).post(graphql_post)).merge(crate::admin::router(state.clone()));
+    if state.cors.is_enabled() {
+        endpoints = endpoints.layer(middleware::from_fn_with_state(state.clone(), crate::cors::apply));
+    }
+    endpoints
         .merge(crate::response_cache::router())
         .layer(DefaultBodyLimit::max(state.policy.config().max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), limit_header_size))
@@ -112,7 +118,7 @@ pub(crate) async fn authenticated_json_body(
     if let Some(response) = csrf_rejection(state, media, headers) {
         return Err(response);
     }
-    let context = state.authenticator.authenticate(headers).await.map_err(|error| unauthenticated(media, &error))?;
+    let context = authenticate(state, media, headers).await?;
     if !has_json_content_type(headers) {
         let message = "POST bodies must be application/json";
         return Err(reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", message));
@@ -124,6 +130,20 @@ pub(crate) async fn authenticated_json_body(
         return Err(reject(media, StatusCode::BAD_REQUEST, "BATCHING_NOT_SUPPORTED", message));
     }
     Ok((context, value))
+}
+
+/// The caller, from verified credentials; then a browser request from a portal origin of
+/// another tenant is refused before anything runs (`crate::cors`).
+pub(crate) async fn authenticate(
+    state: &GatewayState,
+    media: &'static str,
+    headers: &HeaderMap,
+) -> Result<atrium_kit::TenantContext, Response> {
+    let context = state.authenticator.authenticate(headers).await.map_err(|error| unauthenticated(media, &error))?;
+    match state.cors.refusal(media, headers, context.tenant_id) {
+        Some(refusal) => Err(refusal),
+        None => Ok(context),
+    }
 }
 
 async fn graphql_post(
@@ -208,9 +228,9 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
     if let Some(response) = csrf_rejection(&state, media, &headers) {
         return response;
     }
-    let context = match state.authenticator.authenticate(&headers).await {
+    let context = match authenticate(&state, media, &headers).await {
         Ok(context) => context,
-        Err(error) => return unauthenticated(media, &error),
+        Err(response) => return response,
     };
     let incoming = match parse_get_parameters(raw.as_deref().unwrap_or("")) {
         Ok(incoming) => incoming,

@@ -32,6 +32,8 @@ pub enum GatewayStartupError {
     Authorization(#[from] crate::authorization::RequirementsError),
     #[error(transparent)]
     ResponseCache(#[from] crate::response_cache::ResponseCacheError),
+    #[error(transparent)]
+    Cors(#[from] crate::cors::CorsConfigError),
     #[error("invalid Redis configuration: {0}")]
     Redis(String),
     #[error(transparent)]
@@ -125,6 +127,7 @@ impl Application {
                 &metrics,
             )?),
             change_keys: config.tenant_context.accepted_keys(),
+            cors: crate::cors::CorsPolicy::new(&config.cors)?,
         });
         crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));
         let readiness = crate::telemetry::readiness_checks(Arc::downgrade(&state), config.redis.url.clone());
