@@ -64,14 +64,24 @@ pub struct GatewayState {
     pub cors: crate::cors::CorsPolicy,
 }
 
+/// The public GraphQL endpoints: `/graphql` and `/admin/graphql`.
 pub fn router(state: Arc<GatewayState>) -> Router {
     let mut endpoints =
         Router::new().route("/graphql", get(graphql_get).post(graphql_post)).merge(crate::admin::router(state.clone()));
     if state.cors.is_enabled() {
         endpoints = endpoints.layer(middleware::from_fn_with_state(state.clone(), crate::cors::apply));
     }
+    with_request_limits(endpoints, state)
+}
+
+/// The platform's own endpoints (`POST /internal/changes`), for the internal listener
+/// (or the public one in the dev profile without one).
+pub fn internal_router(state: Arc<GatewayState>) -> Router {
+    with_request_limits(crate::response_cache::router(), state)
+}
+
+fn with_request_limits(endpoints: Router<Arc<GatewayState>>, state: Arc<GatewayState>) -> Router {
     endpoints
-        .merge(crate::response_cache::router())
         .layer(DefaultBodyLimit::max(state.policy.config().max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), limit_header_size))
         .with_state(state)

@@ -7,6 +7,7 @@ mod authentication;
 mod cors;
 mod field_authorization;
 mod graphql_over_http;
+mod internal_listener;
 mod isolation;
 mod observability;
 mod operation_policy;
