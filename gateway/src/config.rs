@@ -25,6 +25,12 @@ pub struct Config {
     /// Address to serve on. Default `127.0.0.1:4000`; tests use port 0.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Address of the internal listener for `/metrics` and `POST /internal/changes`
+    /// (with `/health` and `/ready`), which the public listener then answers 404. Default:
+    /// `127.0.0.1:9400` outside the dev profile; unset in the dev profile, where they stay
+    /// on `listen` for `make run`. See [`Config::internal_listen_address`].
+    #[serde(default)]
+    pub internal_listen: Option<SocketAddr>,
     /// Supergraph SDL composed by `make schema`. Default `schema/supergraph.graphql`.
     #[serde(default = "default_supergraph_path")]
     pub supergraph_path: PathBuf,
@@ -74,6 +80,10 @@ pub struct Config {
     /// The tenant-aware response cache (lifetimes come from `@cacheControl` hints).
     #[serde(default)]
     pub response_cache: crate::response_cache::ResponseCacheConfig,
+    /// Browser origins of tenants' portals allowed to call `/graphql` and
+    /// `/admin/graphql` (`[cors]`). Default none: no CORS headers at all.
+    #[serde(default)]
+    pub cors: crate::cors::CorsConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -196,6 +206,11 @@ impl Default for TenantContextConfig {
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 4000))
 }
+/// The internal listener outside the dev profile: loopback, so nothing outside the host
+/// (or pod) reaches it unless it is configured to listen wider.
+fn default_internal_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9400))
+}
 fn default_supergraph_path() -> PathBuf {
     PathBuf::from("schema/supergraph.graphql")
 }
@@ -235,6 +250,8 @@ pub enum ConfigCheckError {
     MissingJwks,
     #[error("auth.allow_anonymous is only accepted in the dev profile")]
     AnonymousOutsideDev,
+    #[error("internal_listen must differ from listen ({0}): the internal endpoints must stay off the public listener")]
+    InternalListenerOnPublicAddress(SocketAddr),
 }
 
 impl Config {
@@ -242,8 +259,22 @@ impl Config {
         atrium_kit::config::load(file, "ATRIUM_GATEWAY")
     }
 
-    /// Refuses development secrets outside the dev profile.
+    /// Where `/metrics` and `POST /internal/changes` are served apart from the public
+    /// listener: `internal_listen`, else `127.0.0.1:9400` outside the dev profile. `None`
+    /// (dev profile, unset): they stay on `listen`.
+    pub fn internal_listen_address(&self) -> Option<SocketAddr> {
+        self.internal_listen.or_else(|| (self.profile != Profile::Dev).then(default_internal_listen))
+    }
+
+    /// Refuses development secrets outside the dev profile, and an internal listener on
+    /// the public address.
     pub fn check(&self) -> Result<(), ConfigCheckError> {
+        if let Some(internal) = self.internal_listen_address()
+            && internal == self.listen
+            && internal.port() != 0
+        {
+            return Err(ConfigCheckError::InternalListenerOnPublicAddress(internal));
+        }
         if self.profile == Profile::Production {
             if self.tenant_context.signing_key.id == ContextKey::development().id
                 || self.tenant_context.signing_key.secret == ContextKey::development().secret
@@ -276,6 +307,19 @@ mod tests {
             crate::authorization::UnauthorizedSelections::Reject
         );
         config.check().unwrap();
+        assert!(crate::cors::CorsPolicy::new(&config.cors).unwrap().is_enabled());
+    }
+
+    #[test]
+    fn internal_endpoints_leave_the_public_listener_by_default_outside_the_dev_profile() {
+        let dev: Config = toml::from_str("").unwrap();
+        assert_eq!(dev.internal_listen_address(), None);
+        let production: Config = toml::from_str("profile = \"production\"").unwrap();
+        assert_eq!(production.internal_listen_address(), Some("127.0.0.1:9400".parse().unwrap()));
+        let chosen: Config = toml::from_str("internal_listen = \"0.0.0.0:9400\"").unwrap();
+        assert_eq!(chosen.internal_listen_address(), Some("0.0.0.0:9400".parse().unwrap()));
+        let same: Config = toml::from_str("listen = \"0.0.0.0:4000\"\ninternal_listen = \"0.0.0.0:4000\"").unwrap();
+        assert!(matches!(same.check(), Err(ConfigCheckError::InternalListenerOnPublicAddress(_))));
     }
 
     #[test]

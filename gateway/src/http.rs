@@ -3,12 +3,14 @@
 //! Order of checks, cheapest and least revealing first: header size (431), body size
 //! (413), `Accept` negotiation (406), CSRF (400: a JSON content type or a preflight
 //! header), authentication (401: nothing about the schema leaks to anonymous callers),
-//! content type (415), body shape (400; JSON-array batches are refused), persisted-document
-//! resolution, the caller's operation policy (`crate::policy`: tokens, depth, aliases, root
-//! fields, cost), field authorization (`crate::authorization`: unauthorized selections are
-//! left out of the plan, or 403 under `reject`), the rate limit (429), only then the APQ
-//! registration the request proposed, then the engine (validate, plan, execute) under the
-//! client kind's timeout (504). GET never runs a mutation (405 + `Allow: POST`). Subgraph errors
+//! the caller's portal origin (403 `ORIGIN_NOT_ALLOWED` from another tenant's portal,
+//! `crate::cors`), content type (415), body shape (400; JSON-array batches are refused),
+//! persisted-document resolution, the caller's operation policy (`crate::policy`: tokens,
+//! depth, aliases, root fields, cost), field authorization (`crate::authorization`:
+//! unauthorized selections are left out of the plan, or 403 under `reject`), the rate limit
+//! (429), only then the APQ registration the request proposed, then the engine (validate,
+//! plan, execute) under the client kind's timeout (504). GET never runs a mutation (405 +
+//! `Allow: POST`). Subgraph errors
 //! leave masked to their code and path.
 
 use std::sync::Arc;
@@ -60,13 +62,28 @@ pub struct GatewayState {
     pub response_cache: Arc<crate::response_cache::ResponseCache>,
     /// Keys services' change batches may be signed with.
     pub change_keys: Vec<atrium_kit::ContextKey>,
+    /// Which tenants' portals may call from which browser origins (`crate::cors`).
+    pub cors: crate::cors::CorsPolicy,
 }
 
+/// The public GraphQL endpoints: `/graphql` and `/admin/graphql`.
 pub fn router(state: Arc<GatewayState>) -> Router {
-    Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
-        .merge(crate::admin::router(state.clone()))
-        .merge(crate::response_cache::router())
+    let mut endpoints =
+        Router::new().route("/graphql", get(graphql_get).post(graphql_post)).merge(crate::admin::router(state.clone()));
+    if state.cors.is_enabled() {
+        endpoints = endpoints.layer(middleware::from_fn_with_state(state.clone(), crate::cors::apply));
+    }
+    with_request_limits(endpoints, state)
+}
+
+/// The platform's own endpoints (`POST /internal/changes`), for the internal listener
+/// (or the public one in the dev profile without one).
+pub fn internal_router(state: Arc<GatewayState>) -> Router {
+    with_request_limits(crate::response_cache::router(), state)
+}
+
+fn with_request_limits(endpoints: Router<Arc<GatewayState>>, state: Arc<GatewayState>) -> Router {
+    endpoints
         .layer(DefaultBodyLimit::max(state.policy.config().max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), limit_header_size))
         .with_state(state)
@@ -113,7 +130,7 @@ pub(crate) async fn authenticated_json_body(
     if let Some(response) = csrf_rejection(state, media, headers) {
         return Err(response);
     }
-    let context = state.authenticator.authenticate(headers).await.map_err(|error| unauthenticated(media, &error))?;
+    let context = authenticate(state, media, headers).await?;
     if !has_json_content_type(headers) {
         let message = "POST bodies must be application/json";
         return Err(reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", message));
@@ -125,6 +142,20 @@ pub(crate) async fn authenticated_json_body(
         return Err(reject(media, StatusCode::BAD_REQUEST, "BATCHING_NOT_SUPPORTED", message));
     }
     Ok((context, value))
+}
+
+/// The caller, from verified credentials; then a browser request from a portal origin of
+/// another tenant is refused before anything runs (`crate::cors`).
+pub(crate) async fn authenticate(
+    state: &GatewayState,
+    media: &'static str,
+    headers: &HeaderMap,
+) -> Result<atrium_kit::TenantContext, Response> {
+    let context = state.authenticator.authenticate(headers).await.map_err(|error| unauthenticated(media, &error))?;
+    match state.cors.refusal(media, headers, context.tenant_id) {
+        Some(refusal) => Err(refusal),
+        None => Ok(context),
+    }
 }
 
 async fn graphql_post(
@@ -209,9 +240,9 @@ async fn graphql_get(State(state): State<Arc<GatewayState>>, headers: HeaderMap,
     if let Some(response) = csrf_rejection(&state, media, &headers) {
         return response;
     }
-    let context = match state.authenticator.authenticate(&headers).await {
+    let context = match authenticate(&state, media, &headers).await {
         Ok(context) => context,
-        Err(error) => return unauthenticated(media, &error),
+        Err(response) => return response,
     };
     let incoming = match parse_get_parameters(raw.as_deref().unwrap_or("")) {
         Ok(incoming) => incoming,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authorization;
 pub mod composition;
 pub mod config;
+pub mod cors;
 pub mod engine;
 mod graphiql;
 pub mod http;

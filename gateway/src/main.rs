@@ -262,7 +262,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("starting telemetry")?;
     let profile = config.profile;
     let application = Application::build(config).await.context("starting the gateway")?;
-    tracing::info!(port = application.port(), ?profile, "gateway listening");
+    tracing::info!(port = application.port(), internal_port = ?application.internal_port(), ?profile, "gateway listening");
     application.run_until_stopped().await?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Builds the gateway: loads the supergraph, creates the engine, the authenticator, the
-//! context signer and the subgraph client, and binds the listener (port 0 in tests).
+//! context signer and the subgraph client, and binds the listeners (port 0 in tests): the
+//! public one, and the internal one for `/metrics` and `/internal/changes` when configured
+//! (by default outside the dev profile).
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -32,6 +34,8 @@ pub enum GatewayStartupError {
     Authorization(#[from] crate::authorization::RequirementsError),
     #[error(transparent)]
     ResponseCache(#[from] crate::response_cache::ResponseCacheError),
+    #[error(transparent)]
+    Cors(#[from] crate::cors::CorsConfigError),
     #[error("invalid Redis configuration: {0}")]
     Redis(String),
     #[error(transparent)]
@@ -42,6 +46,9 @@ pub enum GatewayStartupError {
 
 pub struct Application {
     server: BoundServer,
+    /// `/metrics` and `/internal/changes`, apart from the public listener (see
+    /// `Config::internal_listen_address`).
+    internal: Option<BoundServer>,
 }
 
 impl Application {
@@ -126,31 +133,63 @@ impl Application {
                 &metrics,
             )?),
             change_keys: config.tenant_context.accepted_keys(),
+            cors: crate::cors::CorsPolicy::new(&config.cors)?,
         });
         crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));
-        let readiness = crate::telemetry::readiness_checks(Arc::downgrade(&state), config.redis.url.clone());
-        let graphql = atrium_kit::telemetry::track_requests(
-            http::router(state),
-            &metrics,
-            atrium_kit::telemetry::RequestSpanOptions { continue_remote_trace: false },
-        );
-        let router = graphql.merge(atrium_kit::telemetry::operational_routes(metrics, readiness));
-        let server = match listener {
-            Some(listener) => BoundServer::on_listener(listener, router)?,
-            None => BoundServer::bind(config.listen, router).await?,
+        let readiness = crate::telemetry::readiness_checks(Arc::downgrade(&state), config.redis.url.clone(), &metrics);
+        let track = |router| {
+            atrium_kit::telemetry::track_requests(
+                router,
+                &metrics,
+                atrium_kit::telemetry::RequestSpanOptions { continue_remote_trace: false },
+            )
         };
-        Ok(Application { server })
+        let (public_router, internal) = match config.internal_listen_address() {
+            Some(address) => {
+                let public_router = track(http::router(Arc::clone(&state)))
+                    .merge(atrium_kit::telemetry::health_routes(readiness.clone()));
+                let internal_router = track(http::internal_router(state))
+                    .merge(atrium_kit::telemetry::operational_routes(Arc::clone(&metrics), readiness));
+                (public_router, Some(BoundServer::bind(address, internal_router).await?))
+            }
+            None => {
+                let endpoints = http::router(Arc::clone(&state)).merge(http::internal_router(state));
+                let operational = atrium_kit::telemetry::operational_routes(Arc::clone(&metrics), readiness);
+                (track(endpoints).merge(operational), None)
+            }
+        };
+        let server = match listener {
+            Some(listener) => BoundServer::on_listener(listener, public_router)?,
+            None => BoundServer::bind(config.listen, public_router).await?,
+        };
+        Ok(Application { server, internal })
     }
 
     pub fn port(&self) -> u16 {
         self.server.port()
     }
 
+    /// The internal listener's port, when the internal endpoints have their own.
+    pub fn internal_port(&self) -> Option<u16> {
+        self.internal.as_ref().map(BoundServer::port)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.run_until_stopped().await
+        match self.internal {
+            Some(internal) => {
+                tokio::try_join!(self.server.run_until_stopped(), internal.run_until_stopped()).map(|_| ())
+            }
+            None => self.server.run_until_stopped().await,
+        }
     }
 
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        self.server.run_until(stop).await
+        match self.internal {
+            Some(internal) => {
+                let stop = futures::FutureExt::shared(stop);
+                tokio::try_join!(self.server.run_until(stop.clone()), internal.run_until(stop)).map(|_| ())
+            }
+            None => self.server.run_until(stop).await,
+        }
     }
 }

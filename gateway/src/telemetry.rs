@@ -1,12 +1,16 @@
 //! Gateway telemetry: the spans between the request span and the subgraphs (prepare —
 //! with parse, validate and plan inside the engine — then execute), the per-subgraph fetch
 //! span that carries `traceparent` to the subgraph, the fetch and plan-cache metrics, and
-//! the gateway's readiness checks. The request span, access log and request metrics are
-//! the kit's (`atrium_kit::telemetry`), shared with the subgraphs.
+//! the gateway's readiness checks (Redis only degrades it: see [`readiness_checks`]). The
+//! request span, access log and request metrics are the kit's (`atrium_kit::telemetry`),
+//! shared with the subgraphs.
 
 use std::{
     future::Future,
-    sync::{Arc, Weak},
+    sync::{
+        Arc, Weak,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Instant,
 };
 
@@ -243,20 +247,61 @@ pub fn observe_plan_cache(metrics: &Metrics, state: Weak<GatewayState>) {
         .build();
 }
 
-/// `/ready` for the gateway: the supergraph is loaded with at least one subgraph, and the
-/// shared Redis answers when one is configured.
-pub fn readiness_checks(state: Weak<GatewayState>, redis_url: Option<String>) -> Vec<ReadinessCheck> {
+/// `/ready` for the gateway: the supergraph is loaded with at least one subgraph (else
+/// 503), and the shared Redis answers when one is configured.
+///
+/// Every Redis user has a local fallback — rate limits apply per replica, answers run
+/// uncached, persisted documents and API keys stay at the last set loaded — so an
+/// unreachable Redis leaves the gateway ready but `degraded` rather than taking every
+/// replica out of service at once. The change is logged, and the gauge
+/// `atrium.gateway.degraded{component="redis"}` is 1 while the last readiness probe or
+/// the rate limiter found Redis unusable.
+pub fn readiness_checks(
+    state: Weak<GatewayState>,
+    redis_url: Option<String>,
+    metrics: &Metrics,
+) -> Vec<ReadinessCheck> {
+    let supergraph_state = state.clone();
     let mut checks = vec![ReadinessCheck::new("supergraph", move || {
-        let loaded = state.upgrade().is_some_and(|state| state.engine.supergraph().subgraphs().next().is_some());
+        let loaded =
+            supergraph_state.upgrade().is_some_and(|state| state.engine.supergraph().subgraphs().next().is_some());
         async move { if loaded { Ok(()) } else { Err("no supergraph with subgraphs is loaded".to_owned()) } }
     })];
     if let Some(url) = redis_url {
-        checks.push(ReadinessCheck::new("redis", move || {
-            let url = url.clone();
-            async move { ping_redis(&url).await.map_err(|error| error.to_string()) }
+        let unreachable = Arc::new(AtomicBool::new(false));
+        observe_redis_degradation(metrics, state, Arc::clone(&unreachable));
+        checks.push(ReadinessCheck::degradable("redis", move || {
+            let (url, unreachable) = (url.clone(), Arc::clone(&unreachable));
+            async move {
+                let outcome = ping_redis(&url).await.map_err(|error| error.to_string());
+                let was_unreachable = unreachable.swap(outcome.is_err(), Ordering::Relaxed);
+                match (&outcome, was_unreachable) {
+                    (Err(error), false) => tracing::warn!(
+                        %error,
+                        "Redis unreachable: degraded to local rate limits, uncached answers and the last loaded documents and API keys"
+                    ),
+                    (Ok(()), true) => tracing::info!("Redis reachable again: no longer degraded"),
+                    _ => {}
+                }
+                outcome
+            }
         }));
     }
     checks
+}
+
+/// `atrium.gateway.degraded{component="redis"}`: 1 while Redis is configured but unusable.
+fn observe_redis_degradation(metrics: &Metrics, state: Weak<GatewayState>, unreachable: Arc<AtomicBool>) {
+    metrics
+        .meter()
+        .u64_observable_gauge("atrium.gateway.degraded")
+        .with_description("1 while a component is unusable and the gateway serves on local fallbacks, by component")
+        .with_callback(move |observer| {
+            let rate_limits_local = state.upgrade().is_some_and(|state| state.rate_limiter.is_degraded());
+            let degraded = unreachable.load(Ordering::Relaxed) || rate_limits_local;
+            observer.observe(u64::from(degraded), &[KeyValue::new("component", "redis")]);
+        })
+        .build();
 }
 
 async fn ping_redis(url: &str) -> redis::RedisResult<()> {

@@ -106,7 +106,7 @@ impl Stack {
         };
         let mut config = stack.gateway_config();
         configure_gateway(&mut config);
-        stack.gateway_url = serve_gateway(config, Some(gateway_listener)).await;
+        stack.gateway_url = serve_gateway(config, Some(gateway_listener)).await.graphql;
         Some(stack)
     }
 
@@ -127,6 +127,14 @@ impl Stack {
     /// Starts one more gateway (a replica) in front of the same subgraphs, configured by
     /// `configure`; returns its GraphQL URL.
     pub async fn start_gateway(&self, configure: impl FnOnce(&mut atrium_gateway::config::Config)) -> String {
+        self.start_gateway_serving(configure).await.graphql
+    }
+
+    /// Like [`Stack::start_gateway`], also returning the internal listener's address.
+    pub async fn start_gateway_serving(
+        &self,
+        configure: impl FnOnce(&mut atrium_gateway::config::Config),
+    ) -> GatewayUrls {
         let mut config = self.gateway_config();
         configure(&mut config);
         serve_gateway(config, None).await
@@ -228,17 +236,29 @@ impl Stack {
     }
 }
 
+/// Where a running gateway answers.
+#[derive(Debug, Clone)]
+pub struct GatewayUrls {
+    /// The public GraphQL endpoint.
+    pub graphql: String,
+    /// The internal listener's base URL (`/metrics`, `/internal/changes`), when it has one.
+    pub internal: Option<String>,
+}
+
 /// Builds a gateway (on `listener` when given, else on its configured address), serves it
-/// in the background and returns its GraphQL URL.
-async fn serve_gateway(config: atrium_gateway::config::Config, listener: Option<std::net::TcpListener>) -> String {
+/// in the background and returns where it answers.
+async fn serve_gateway(config: atrium_gateway::config::Config, listener: Option<std::net::TcpListener>) -> GatewayUrls {
     let gateway = match listener {
         Some(listener) => atrium_gateway::startup::Application::build_on(config, listener).await,
         None => atrium_gateway::startup::Application::build(config).await,
     }
     .expect("gateway starts");
-    let url = format!("http://127.0.0.1:{}/graphql", gateway.port());
+    let urls = GatewayUrls {
+        graphql: format!("http://127.0.0.1:{}/graphql", gateway.port()),
+        internal: gateway.internal_port().map(|port| format!("http://127.0.0.1:{port}")),
+    };
     tokio::spawn(gateway.run_until_stopped());
-    url
+    urls
 }
 
 macro_rules! service_starter {

@@ -74,9 +74,9 @@ async fn admin_get(
     if let Some(response) = http::csrf_rejection(&endpoint.gateway, media, &headers) {
         return response;
     }
-    let context = match endpoint.gateway.authenticator.authenticate(&headers).await {
+    let context = match http::authenticate(&endpoint.gateway, media, &headers).await {
         Ok(context) => context,
-        Err(error) => return http::unauthenticated(media, &error),
+        Err(response) => return response,
     };
     let incoming = match http::parse_get_parameters(raw.as_deref().unwrap_or("")) {
         Ok(incoming) => incoming,

@@ -357,10 +357,10 @@ mod tests {
         assert_eq!(config.profile, Profile::Production);
         assert_eq!(config.context_keys.len(), 1);
         config.check().unwrap();
-        assert_eq!(config.changes.gateway_url.as_deref(), Some("http://gateway:4000"));
+        assert_eq!(config.changes.gateway_url.as_deref(), Some("http://gateway:9400"));
         assert_eq!(
             config.changes.endpoint().unwrap().map(|url| url.to_string()).as_deref(),
-            Some("http://gateway:4000/internal/changes")
+            Some("http://gateway:9400/internal/changes")
         );
         assert_eq!((config.changes.poll_interval_ms, config.changes.batch_size), (200, 100));
         assert_eq!(config.changes.retention_seconds, 86_400);

@@ -1,11 +1,13 @@
 //! Whole-system tests through the gateway: the portal query across five services,
-//! authentication, field authorization, tenant isolation, PostgreSQL row-level security and schema drift.
+//! authentication, CORS, field authorization, tenant isolation, PostgreSQL row-level security and schema drift.
 
 mod admin_publish;
 mod audit_log;
 mod authentication;
+mod cors;
 mod field_authorization;
 mod graphql_over_http;
+mod internal_listener;
 mod isolation;
 mod observability;
 mod operation_policy;

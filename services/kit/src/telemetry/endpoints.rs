@@ -1,7 +1,9 @@
 //! The operational endpoints every binary serves next to `/graphql`: `/health` (liveness:
 //! the process answers), `/ready` (readiness: every dependency the binary needs answers)
 //! and `/metrics` (Prometheus text). Failing checks are named in the `/ready` body; their
-//! details go to the log only.
+//! details go to the log only. A dependency the binary can do without for a while (it has
+//! a local fallback) is a degradable check: its failure answers 200 `degraded` rather
+//! than taking the binary out of service.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -27,6 +29,8 @@ type CheckFn = dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync;
 pub struct ReadinessCheck {
     name: &'static str,
     check: Arc<CheckFn>,
+    /// The binary keeps serving without it (on a local fallback).
+    degradable: bool,
 }
 
 impl ReadinessCheck {
@@ -35,48 +39,71 @@ impl ReadinessCheck {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        ReadinessCheck { name, check: Arc::new(move || Box::pin(check())) }
+        ReadinessCheck { name, check: Arc::new(move || Box::pin(check())), degradable: false }
     }
-}
 
-struct Operational {
-    metrics: Arc<Metrics>,
-    checks: Vec<ReadinessCheck>,
+    /// A dependency with a local fallback: while it fails, `/ready` answers 200 with
+    /// status `degraded` (and the check `degraded`) instead of 503.
+    pub fn degradable<F, Fut>(name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        ReadinessCheck { degradable: true, ..Self::new(name, check) }
+    }
 }
 
 /// `/health`, `/ready` (running `checks`) and `/metrics` (rendering `metrics`).
 pub fn operational_routes(metrics: Arc<Metrics>, checks: Vec<ReadinessCheck>) -> Router {
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .route("/ready", get(ready))
-        .route("/metrics", get(render_metrics))
-        .with_state(Arc::new(Operational { metrics, checks }))
+    health_routes(checks).merge(metrics_routes(metrics))
 }
 
-async fn ready(State(operational): State<Arc<Operational>>) -> Response {
-    let results = join_all(operational.checks.iter().map(|check| async move {
+/// `/health` and `/ready` alone, for a listener that must not serve `/metrics`.
+pub fn health_routes(checks: Vec<ReadinessCheck>) -> Router {
+    Router::new().route("/health", get(|| async { "ok" })).route("/ready", get(ready)).with_state(Arc::new(checks))
+}
+
+/// `/metrics` alone.
+pub fn metrics_routes(metrics: Arc<Metrics>) -> Router {
+    Router::new().route("/metrics", get(render_metrics)).with_state(metrics)
+}
+
+async fn ready(State(readiness_checks): State<Arc<Vec<ReadinessCheck>>>) -> Response {
+    let results = join_all(readiness_checks.iter().map(|check| async move {
         let outcome = tokio::time::timeout(READINESS_CHECK_TIMEOUT, (check.check)())
             .await
             .unwrap_or_else(|_| Err(format!("no answer within {READINESS_CHECK_TIMEOUT:?}")));
-        (check.name, outcome)
+        (check, outcome)
     }))
     .await;
     let mut checks = Map::new();
-    let mut all_ready = true;
-    for (name, outcome) in results {
-        if let Err(error) = &outcome {
-            tracing::warn!(check = name, %error, "readiness check failed");
-            all_ready = false;
-        }
-        checks.insert(name.to_owned(), Value::from(if outcome.is_ok() { "ok" } else { "failed" }));
+    let (mut unavailable, mut degraded) = (false, false);
+    for (check, outcome) in results {
+        let word = match &outcome {
+            Ok(()) => "ok",
+            Err(error) if check.degradable => {
+                tracing::warn!(check = check.name, %error, "dependency unavailable; serving degraded on local fallbacks");
+                degraded = true;
+                "degraded"
+            }
+            Err(error) => {
+                tracing::warn!(check = check.name, %error, "readiness check failed");
+                unavailable = true;
+                "failed"
+            }
+        };
+        checks.insert(check.name.to_owned(), Value::from(word));
     }
-    let (status, word) =
-        if all_ready { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "unavailable") };
+    let (status, word) = match (unavailable, degraded) {
+        (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (false, true) => (StatusCode::OK, "degraded"),
+        (false, false) => (StatusCode::OK, "ready"),
+    };
     (status, Json(json!({ "status": word, "checks": checks }))).into_response()
 }
 
-async fn render_metrics(State(operational): State<Arc<Operational>>) -> Response {
-    ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], operational.metrics.render()).into_response()
+async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> Response {
+    ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], metrics.render()).into_response()
 }
 
 #[cfg(test)]
@@ -106,6 +133,29 @@ mod tests {
         let (status, body) = get_json(router, "/ready").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body, json!({ "status": "unavailable", "checks": { "database": "ok", "redis": "failed" } }));
+    }
+
+    #[tokio::test]
+    async fn ready_answers_degraded_while_only_a_dependency_with_a_fallback_fails() {
+        let failing = || async { Err("connection refused".to_owned()) };
+        let degraded =
+            vec![ReadinessCheck::new("supergraph", || async { Ok(()) }), ReadinessCheck::degradable("redis", failing)];
+        let (status, body) = get_json(operational_routes(Arc::new(Metrics::local("test")), degraded), "/ready").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, json!({ "status": "degraded", "checks": { "supergraph": "ok", "redis": "degraded" } }));
+
+        let down = vec![ReadinessCheck::new("supergraph", failing), ReadinessCheck::degradable("redis", failing)];
+        let (status, body) = get_json(operational_routes(Arc::new(Metrics::local("test")), down), "/ready").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, json!({ "status": "unavailable", "checks": { "supergraph": "failed", "redis": "degraded" } }));
+    }
+
+    #[tokio::test]
+    async fn health_routes_leave_metrics_out() {
+        let router = health_routes(vec![]);
+        let (status, _) = get_json(router.clone(), "/metrics").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(get_json(router, "/ready").await.0, StatusCode::OK);
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ use tracing_subscriber::{
 };
 
 pub use database::{StatementSpans, observe_pool};
-pub use endpoints::{ReadinessCheck, operational_routes};
+pub use endpoints::{ReadinessCheck, health_routes, metrics_routes, operational_routes};
 pub use graphql::GraphQLSpans;
 pub use http::{
     OperationLabels, RequestOutcome, RequestSpanOptions, record_caller, record_document, record_operation,
