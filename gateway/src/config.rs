@@ -106,9 +106,15 @@ pub struct AuthConfig {
     /// Identity provider's JWKS URL (production). When unset, the dev signing key is used.
     #[serde(default)]
     pub jwks_url: Option<String>,
-    /// How long fetched JWKS keys are trusted before a refresh, in seconds. Default 300.
+    /// How often the JWKS is re-fetched in the background, in seconds; a key the provider
+    /// withdraws stops verifying within this period. Default 300.
     #[serde(default = "default_jwks_refresh_seconds")]
     pub jwks_refresh_seconds: u64,
+    /// How long the last fetched JWKS keeps verifying tokens while the provider cannot be
+    /// reached, in seconds; after that requests with JWTs answer 503
+    /// `AUTH_KEYS_UNAVAILABLE`. Default 86,400 (24 h).
+    #[serde(default = "default_jwks_max_staleness_seconds")]
+    pub jwks_max_staleness_seconds: u64,
     /// Local Ed25519 signing key for the dev profile (created on first use). Default
     /// `.atrium/dev-signing-key.pem`.
     #[serde(default = "default_dev_key_path")]
@@ -161,6 +167,7 @@ impl Default for AuthConfig {
             audience: default_audience(),
             jwks_url: None,
             jwks_refresh_seconds: default_jwks_refresh_seconds(),
+            jwks_max_staleness_seconds: default_jwks_max_staleness_seconds(),
             dev_key_path: default_dev_key_path(),
             leeway_seconds: default_leeway_seconds(),
             allow_anonymous: false,
@@ -231,6 +238,9 @@ fn default_audience() -> String {
 }
 fn default_jwks_refresh_seconds() -> u64 {
     300
+}
+fn default_jwks_max_staleness_seconds() -> u64 {
+    86_400
 }
 fn default_dev_key_path() -> PathBuf {
     PathBuf::from(".atrium/dev-signing-key.pem")

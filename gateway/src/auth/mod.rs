@@ -1,6 +1,9 @@
 //! Authentication: turns a request's bearer token into a [`TenantContext`], from verified
 //! claims only. Tokens are JWTs signed by the identity provider (keys from its JWKS URL,
-//! cached and refreshed for rotation) or, in the dev profile, by a local Ed25519 key.
+//! refreshed in the background and kept through provider outages for a bounded time, see
+//! `jwks.rs`), in the dev profile by a local Ed25519 key, or API keys (`api_keys.rs`).
+//! Credentials that are wrong answer 401; credentials that cannot be checked because no
+//! usable keys are at hand answer 503 ([`AuthError::is_keys_unavailable`]).
 
 pub mod api_keys;
 mod claims;
@@ -15,7 +18,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 pub use claims::{Claims, ClaimsError};
 pub use dev_key::DevSigningKey;
-use jwks::JwksCache;
+use jwks::{JwksCache, JwksPolicy};
 
 use crate::config::AuthConfig;
 
@@ -39,7 +42,7 @@ impl AuthError {
     /// True when the credentials could not be checked at all because the keys to check
     /// them against are unavailable: the gateway's problem (503), not the caller's (401).
     pub fn is_keys_unavailable(&self) -> bool {
-        matches!(self, AuthError::ApiKey(api_keys::ApiKeyRejection::ListStale))
+        matches!(self, AuthError::KeysUnavailable | AuthError::ApiKey(api_keys::ApiKeyRejection::ListStale))
     }
 }
 
@@ -64,10 +67,21 @@ impl Authenticator {
         self
     }
 
-    /// JWKS when configured, else the dev key at `dev_key_path` (created when missing).
+    /// JWKS when configured (refreshed in the background when called inside a Tokio
+    /// runtime, else fetched on first use), else the dev key at `dev_key_path` (created
+    /// when missing).
     pub fn from_config(config: &AuthConfig) -> Result<Self, dev_key::DevKeyError> {
         let keys = match &config.jwks_url {
-            Some(url) => KeySource::Jwks(JwksCache::new(url.clone(), Duration::from_secs(config.jwks_refresh_seconds))),
+            Some(url) => {
+                let policy = JwksPolicy {
+                    refresh_period: Duration::from_secs(config.jwks_refresh_seconds),
+                    max_staleness: Duration::from_secs(config.jwks_max_staleness_seconds),
+                };
+                KeySource::Jwks(match tokio::runtime::Handle::try_current() {
+                    Ok(_) => JwksCache::start(url.clone(), policy),
+                    Err(_) => JwksCache::new(url.clone(), policy),
+                })
+            }
             None => KeySource::Local(DevSigningKey::load_or_create(&config.dev_key_path)?.decoding_key()),
         };
         Ok(Authenticator {
@@ -126,3 +140,6 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|token| !token.is_empty())
 }
+
+#[cfg(test)]
+mod tests;

@@ -41,3 +41,27 @@ async fn client_sent_tenant_headers_change_nothing() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["tenant"]["name"], "Ridgeline Business Systems");
 }
+
+/// Credentials the gateway cannot check (identity provider unreachable and no keys ever
+/// fetched; API-key list never loaded) are the gateway's problem: 503, not 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_503_auth_keys_unavailable_when_no_keys_can_be_had() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let unused_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let keys_directory = std::env::temp_dir().join(format!("atrium-keys-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&keys_directory).unwrap();
+    std::fs::write(keys_directory.join("api-keys.json"), "{ not json").unwrap();
+    let gateway = stack
+        .start_gateway(|config| {
+            config.auth.jwks_url = Some(format!("http://127.0.0.1:{unused_port}/jwks.json"));
+            config.auth.api_keys_directory = keys_directory;
+        })
+        .await;
+    let token = stack.token("ridgeline", &["csm"]);
+    for credential in [token.as_str(), "atr_0123456789abcdef_secret"] {
+        let (status, _, body) = stack.post_to(&gateway, credential, "{ tenant { name } }").await;
+        assert_eq!(status, 503, "{credential}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "AUTH_KEYS_UNAVAILABLE", "{credential}");
+        assert!(body.get("data").is_none());
+    }
+}
