@@ -41,6 +41,11 @@ pub struct Config {
     pub auth: AuthConfig,
     #[serde(default)]
     pub tenant_context: TenantContextConfig,
+    /// TLS to `https` subgraphs: trusted CA and client certificate (mutual TLS), for every
+    /// subgraph or per subgraph (`[subgraph_tls]`). Default: the platform's trusted roots,
+    /// no client certificate.
+    #[serde(default)]
+    pub subgraph_tls: crate::subgraph_tls::SubgraphTlsConfig,
     /// Per-subgraph request timeout in milliseconds. Default 10,000.
     #[serde(default = "default_subgraph_timeout_ms")]
     pub subgraph_timeout_ms: u64,

@@ -1,5 +1,6 @@
 //! Atrium gateway library: configuration, startup, the GraphQL-over-HTTP endpoint,
-//! authentication, the federation engine, the subgraph client and supergraph composition.
+//! authentication, the federation engine, the subgraph client (with TLS) and supergraph
+//! composition.
 
 pub mod admin;
 pub mod auth;
@@ -18,4 +19,5 @@ mod redis_connection;
 pub mod response_cache;
 pub mod startup;
 pub mod subgraph_client;
+pub mod subgraph_tls;
 pub mod telemetry;

@@ -36,6 +36,8 @@ pub enum GatewayStartupError {
     ResponseCache(#[from] crate::response_cache::ResponseCacheError),
     #[error(transparent)]
     Cors(#[from] crate::cors::CorsConfigError),
+    #[error(transparent)]
+    SubgraphTls(#[from] crate::subgraph_tls::SubgraphTlsError),
     #[error("invalid Redis configuration: {0}")]
     Redis(String),
     #[error(transparent)]
@@ -113,7 +115,7 @@ impl Application {
             authenticator: Authenticator::from_config(&config.auth)?.with_api_keys(api_keys),
             signer: ContextSigner::new(&config.tenant_context.signing_key, config.tenant_context.ttl_seconds),
             subgraphs: Arc::new(
-                SubgraphClient::new(urls, Duration::from_millis(config.subgraph_timeout_ms))
+                SubgraphClient::new(urls, Duration::from_millis(config.subgraph_timeout_ms), &config.subgraph_tls)?
                     .with_deduplication(config.subgraph_deduplication)
                     .with_metrics(crate::telemetry::FetchMetrics::new(&metrics)),
             ),

@@ -7,6 +7,9 @@
 //! sent once (`in_flight`); connections are kept alive, idle ones are capped per host and
 //! requests in flight per subgraph are bounded, so a burst queues instead of opening
 //! sockets without limit.
+//!
+//! `https` subgraph URLs go over rustls, verified and identified as `crate::subgraph_tls`
+//! configures (for every subgraph, or per subgraph); `http` URLs stay plain.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -15,6 +18,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, header};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::TokioExecutor,
@@ -26,6 +30,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use crate::in_flight::{InFlight, TaskFailure};
 use crate::{
     engine::{SubgraphTransport, TransportError},
+    subgraph_tls::{SubgraphTlsConfig, SubgraphTlsError, TlsSettings},
     telemetry::{FetchCaller, FetchMetrics},
 };
 
@@ -51,8 +56,10 @@ impl TaskFailure for Result<Bytes, TransportError> {
     }
 }
 
+/// A pooled client for `http` and `https` URLs under one set of TLS settings.
+type PooledClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 pub struct SubgraphClient {
-    client: Client<HttpConnector, Full<Bytes>>,
     urls: HashMap<String, Endpoint>,
     timeout: Duration,
     in_flight: Option<Arc<InFlight<FetchKey, Result<Bytes, TransportError>>>>,
@@ -63,29 +70,41 @@ struct Endpoint {
     name: Arc<str>,
     uri: hyper::Uri,
     slots: tokio::sync::Semaphore,
+    /// Shared by every subgraph with the same TLS settings.
+    client: PooledClient,
 }
 
 impl SubgraphClient {
-    pub fn new(urls: HashMap<String, hyper::Uri>, timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_keepalive(Some(Duration::from_secs(60)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
-            .build(connector);
-        let urls = urls
-            .into_iter()
-            .map(|(name, uri)| {
-                let endpoint = Endpoint {
-                    name: name.as_str().into(),
-                    uri,
-                    slots: tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_SUBGRAPH),
-                };
-                (name, endpoint)
-            })
-            .collect();
-        SubgraphClient { client, urls, timeout, in_flight: Some(Arc::default()), metrics: None }
+    /// A client for `urls` (subgraph name → URL), with TLS for `https` URLs as `tls` says.
+    pub fn new(
+        urls: HashMap<String, hyper::Uri>,
+        timeout: Duration,
+        tls: &SubgraphTlsConfig,
+    ) -> Result<Self, SubgraphTlsError> {
+        if let Some(unknown) = tls.per_subgraph.keys().find(|name| !urls.contains_key(*name)) {
+            return Err(SubgraphTlsError::UnknownSubgraph(unknown.clone()));
+        }
+        let mut clients: Vec<(TlsSettings, PooledClient)> = Vec::new();
+        let mut endpoints = HashMap::new();
+        for (name, uri) in urls {
+            let settings = tls.settings_for(&name);
+            let client = match clients.iter().find(|(known, _)| *known == settings) {
+                Some((_, client)) => client.clone(),
+                None => {
+                    let client = pooled_client(&settings)?;
+                    clients.push((settings, client.clone()));
+                    client
+                }
+            };
+            let endpoint = Endpoint {
+                name: name.as_str().into(),
+                uri,
+                slots: tokio::sync::Semaphore::new(MAX_IN_FLIGHT_PER_SUBGRAPH),
+                client,
+            };
+            endpoints.insert(name, endpoint);
+        }
+        Ok(SubgraphClient { urls: endpoints, timeout, in_flight: Some(Arc::default()), metrics: None })
     }
 
     /// Records fetch latency and failures per subgraph.
@@ -145,8 +164,11 @@ impl SubgraphClient {
         atrium_kit::telemetry::inject_context(&fetch_span.context(), request.headers_mut());
         let exchange = async {
             let _slot = endpoint.slots.acquire().await.map_err(|_| failure(format!("`{subgraph}` client closed")))?;
-            let response =
-                self.client.request(request).await.map_err(|error| failure(format!("`{subgraph}`: {error}")))?;
+            let response = endpoint.client.request(request).await.map_err(|error| {
+                // The handshake's reason (unknown issuer, certificate required) is in the source chain.
+                let reason = std::error::Error::source(&error).map(|source| format!(": {source}")).unwrap_or_default();
+                failure(format!("`{subgraph}`: {error}{reason}"))
+            })?;
             let status = response.status();
             fetch_span.record("http.response.status_code", i64::from(status.as_u16()));
             let body = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
@@ -168,6 +190,24 @@ impl SubgraphClient {
             .await
             .map_err(|_| failure(format!("`{subgraph}` did not answer within {:?}", self.timeout)))?
     }
+}
+
+/// Keep-alive connections for `http` and `https` URLs, verified and identified by `settings`.
+fn pooled_client(settings: &TlsSettings) -> Result<PooledClient, SubgraphTlsError> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_keepalive(Some(Duration::from_secs(60)));
+    // The TLS layer on top handles the `https` scheme.
+    connector.enforce_http(false);
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(settings.client_config()?)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
+        .build(connector))
 }
 
 pub struct TenantBoundTransport {
@@ -244,7 +284,8 @@ mod tests {
     }
 
     fn client(uri: hyper::Uri) -> Arc<SubgraphClient> {
-        Arc::new(SubgraphClient::new(HashMap::from([("products".to_owned(), uri)]), Duration::from_secs(10)))
+        let urls = HashMap::from([("products".to_owned(), uri)]);
+        Arc::new(SubgraphClient::new(urls, Duration::from_secs(10), &SubgraphTlsConfig::default()).unwrap())
     }
 
     const QUERY: &[u8] = br#"{"query":"{topProducts{upc}}"}"#;
@@ -291,6 +332,14 @@ mod tests {
             tokio::join!(transport.fetch("products", mutation.clone()), transport.fetch("products", mutation));
         assert!(first.is_ok() && second.is_ok());
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn tls_settings_for_a_subgraph_the_supergraph_lacks_are_refused() {
+        let urls = HashMap::from([("products".to_owned(), hyper::Uri::from_static("https://products/graphql"))]);
+        let tls: SubgraphTlsConfig = toml::from_str("[per_subgraph.prodcuts]").unwrap();
+        let refused = SubgraphClient::new(urls, Duration::from_secs(1), &tls).err();
+        assert!(matches!(refused, Some(SubgraphTlsError::UnknownSubgraph(name)) if name == "prodcuts"));
     }
 
     #[test]

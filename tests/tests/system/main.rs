@@ -1,5 +1,5 @@
 //! Whole-system tests through the gateway: the portal query across five services,
-//! authentication, CORS, field authorization, tenant isolation, PostgreSQL row-level security and schema drift.
+//! authentication, CORS, field authorization, tenant isolation, PostgreSQL row-level security, schema drift and TLS to subgraphs.
 
 mod admin_publish;
 mod audit_log;
@@ -18,3 +18,4 @@ mod response_cache;
 mod row_level_security;
 mod schema_drift;
 mod second_level_scopes;
+mod subgraph_tls;
