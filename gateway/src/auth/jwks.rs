@@ -110,16 +110,18 @@ impl JwksCache {
     }
 
     pub async fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<(DecodingKey, Algorithm), AuthError> {
-        match self.inner.lookup(kid, alg) {
+        let seen = self.inner.current();
+        match self.inner.lookup(seen.as_deref(), kid, alg) {
             Lookup::Found(key, algorithm) => return Ok((key, algorithm)),
             Lookup::Unusable => return Err(AuthError::UnknownKey),
             Lookup::UnknownKid | Lookup::NoUsableKeys => {}
         }
-        if let Some(fetch) = self.inner.fetch(Trigger::OnDemand) {
+        let seen_fetched_at = seen.map(|keys| keys.fetched_at);
+        if let Some(fetch) = self.inner.fetch(Trigger::OnDemand { seen_fetched_at }) {
             // A failure is already logged; the lookup below reports what is left.
             let _ = fetch.await;
         }
-        match self.inner.lookup(kid, alg) {
+        match self.inner.lookup(self.inner.current().as_deref(), kid, alg) {
             Lookup::Found(key, algorithm) => Ok((key, algorithm)),
             Lookup::NoUsableKeys => Err(AuthError::KeysUnavailable),
             Lookup::UnknownKid | Lookup::Unusable => Err(AuthError::UnknownKey),
@@ -127,15 +129,22 @@ impl JwksCache {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Trigger {
     Background,
-    OnDemand,
+    /// A request found no key in the set fetched at `seen_fetched_at`.
+    OnDemand {
+        seen_fetched_at: Option<Instant>,
+    },
 }
 
 impl Inner {
-    fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup {
-        let Some(keys) = self.keys.read().clone() else { return Lookup::NoUsableKeys };
+    fn current(&self) -> Option<Arc<FetchedKeys>> {
+        self.keys.read().clone()
+    }
+
+    fn lookup(&self, keys: Option<&FetchedKeys>, kid: Option<&str>, alg: Algorithm) -> Lookup {
+        let Some(keys) = keys else { return Lookup::NoUsableKeys };
         if keys.fetched_at.elapsed() > self.policy.max_staleness {
             return Lookup::NoUsableKeys;
         }
@@ -169,7 +178,11 @@ impl Inner {
         if let Some(in_flight) = &fetching.in_flight {
             return Some(in_flight.clone());
         }
-        if trigger == Trigger::OnDemand {
+        if let Trigger::OnDemand { seen_fetched_at } = trigger {
+            // A fetch finished since the caller looked: the caller looks again instead.
+            if self.current().map(|keys| keys.fetched_at) != seen_fetched_at {
+                return Some(futures::future::ready(Ok(())).boxed().shared());
+            }
             if fetching.last_on_demand_start.is_some_and(|started| started.elapsed() < MIN_ON_DEMAND_INTERVAL) {
                 return None;
             }
@@ -178,10 +191,16 @@ impl Inner {
         let inner = Arc::clone(self);
         // Its own task, so a request that gives up does not cancel the fetch for the
         // others. The task clears the entry only after it is set below: it needs the lock
-        // this function holds.
+        // this function holds. It stores the new set and clears the entry under that lock
+        // in one step, so whoever has seen the new set finds no fetch in flight, and
+        // whoever joins a fetch in flight has not seen its set yet.
         let task = tokio::spawn(async move {
-            let outcome = inner.fetch_and_store().await;
-            inner.fetching.lock().in_flight = None;
+            let fetched = inner.fetch_from_provider().await;
+            let mut fetching = inner.fetching.lock();
+            let outcome = fetched.map(|set| {
+                *inner.keys.write() = Some(Arc::new(FetchedKeys { set, fetched_at: Instant::now() }));
+            });
+            fetching.in_flight = None;
             outcome
         });
         let shared = async move { task.await.unwrap_or_else(|error| Err(FetchError::TaskFailed(error.to_string()))) }
@@ -191,7 +210,7 @@ impl Inner {
         Some(shared)
     }
 
-    async fn fetch_and_store(&self) -> Result<(), FetchError> {
+    async fn fetch_from_provider(&self) -> Result<JwkSet, FetchError> {
         let fetched = async {
             let response = self
                 .client
@@ -202,17 +221,10 @@ impl Inner {
                 .map_err(|error| FetchError::Request(error.to_string()))?;
             response.json::<JwkSet>().await.map_err(|error| FetchError::NotAKeySet(error.to_string()))
         };
-        match fetched.await {
-            Ok(set) => {
-                *self.keys.write() = Some(Arc::new(FetchedKeys { set, fetched_at: Instant::now() }));
-                Ok(())
-            }
-            Err(error) => {
-                let age_seconds = self.keys.read().as_ref().map(|keys| keys.fetched_at.elapsed().as_secs());
-                tracing::warn!(%error, url = %self.url, ?age_seconds, "JWKS fetch failed; keeping the last keys");
-                Err(error)
-            }
-        }
+        fetched.await.inspect_err(|error| {
+            let age_seconds = self.current().map(|keys| keys.fetched_at.elapsed().as_secs());
+            tracing::warn!(%error, url = %self.url, ?age_seconds, "JWKS fetch failed; keeping the last keys");
+        })
     }
 }
 
