@@ -16,6 +16,7 @@ use atrium_kit::{
     TenantContext, TenantTransaction,
     audit::{self, AuditEvent, AuditOutcome},
     changes::{self, ChangeKind},
+    command::{self, Command, Outcome},
     demo,
     rls::RUNTIME_ROLE,
     service::{ServiceConfig, SubgraphApplication},
@@ -137,8 +138,8 @@ async fn one_connection_pool(url: &str) -> DatabaseConnection {
     Database::connect(options).await.expect("runtime connects")
 }
 
-/// Audit entries and change events are written on request paths only, so the seed leaves
-/// them empty: write some for two tenants the way the application does.
+/// Audit entries, change events and idempotency records are written on request paths only,
+/// so the seed leaves them empty: write some for two tenants the way the application does.
 async fn record_audit_entries_and_change_events(runtime: &DatabaseConnection, owner: &DatabaseConnection) {
     let tables = names(owner, TENANT_TABLES).await;
     for slug in ["ridgeline", "helix"] {
@@ -158,6 +159,23 @@ async fn record_audit_entries_and_change_events(runtime: &DatabaseConnection, ow
                 .expect("change event");
         }
         tx.commit().await.expect("commit");
+        if tables.iter().any(|table| table == command::idempotency::IDEMPOTENCY_TABLE) {
+            // An idempotency record, through the command path that writes them.
+            let probe = Command {
+                operation: "rlsProbe",
+                entity_type: "Ticket",
+                allowed_roles: &["tenant_admin"],
+                target: None,
+            };
+            let key = Some(format!("rls-probe-{slug}"));
+            command::execute_idempotent(runtime, &context_for(slug, "tenant_admin"), probe, key, |_| {
+                Box::pin(async {
+                    Ok(Outcome { value: (), entity_ids: Vec::new(), detail: "probe".to_owned(), events: Vec::new() })
+                })
+            })
+            .await
+            .expect("idempotent command");
+        }
     }
 }
 
