@@ -8,10 +8,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::TenantContext;
+use crate::{TenantContext, TenantTransaction};
 
 /// The envelope version consumers check before reading `data`.
 pub const SPEC_VERSION: &str = "1";
@@ -73,6 +74,31 @@ impl DomainEvent {
         }
     }
 
+    /// A cross-service command from `sender` to `owner` (see [`command_type`]): `subject`
+    /// is what the command is about on the sender's side (e.g. the signed contract), `data`
+    /// its parameters; `idempotency_key` is added to `data`.
+    pub fn command(
+        context: &TenantContext,
+        sender: &str,
+        owner: &str,
+        name: &str,
+        subject: Subject,
+        idempotency_key: &str,
+        mut data: serde_json::Value,
+    ) -> Self {
+        if let Some(fields) = data.as_object_mut() {
+            fields.insert("idempotency_key".to_owned(), serde_json::Value::String(idempotency_key.to_owned()));
+        }
+        let mut event = DomainEvent::new(context, &command_type(owner, name), subject).with_data(data);
+        event.producer = sender.to_owned();
+        event
+    }
+
+    /// `data.idempotency_key` of a cross-service command.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.data.get("idempotency_key").and_then(serde_json::Value::as_str)
+    }
+
     /// Adds a reference to a related entity, e.g. `("customer_account_id", id)`.
     pub fn with_ref(mut self, role: &str, id: Uuid) -> Self {
         self.refs.insert(role.to_owned(), id);
@@ -83,6 +109,49 @@ impl DomainEvent {
         self.data = data;
         self
     }
+}
+
+/// What a consuming service does with the events it subscribes to. The event runtime
+/// (inbox, ordering, retries, dead letters, both transports) calls it; a service writes only
+/// the effect.
+pub trait EventHandler: Send + Sync + 'static {
+    /// Event types this consumer applies; others are acknowledged without effect.
+    fn wants(&self, event_type: &str) -> bool;
+
+    /// Applies `event` inside `tx`: the transaction of the event's tenant (context
+    /// [`TenantContext::automation`]) that also records the event in the consumer's inbox,
+    /// so the effect happens exactly once. Rows written through `tx` — including outbox
+    /// events of commands run with `command::execute_within` — commit with it; an error
+    /// rolls all of it back.
+    fn handle<'t>(&'t self, tx: &'t TenantTransaction, event: &'t DomainEvent) -> BoxFuture<'t, Result<(), HandlerError>>;
+}
+
+/// Why a consumer could not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Might succeed later (a database hiccup, a referenced entity not arrived yet):
+    /// retried with backoff, then parked as a dead letter.
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// Can never succeed (unreadable data, a refused command): parked as a dead letter at
+    /// once, and the events after it flow on.
+    #[error("poison: {0}")]
+    Poison(String),
+}
+
+impl From<sea_orm::DbErr> for HandlerError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        HandlerError::Retryable(error.to_string())
+    }
+}
+
+/// Type prefix of cross-service commands: `<owner>.command.<name>`, e.g.
+/// `delivery.command.create_engagement_from_blueprint`. A command travels as an event of
+/// the sending service addressed to the owner, whose consumer validates and runs it like a
+/// mutation and emits its normal events; `data.idempotency_key` is
+/// `<rule>:<subject id>:<trigger event id>`.
+pub fn command_type(owner: &str, name: &str) -> String {
+    format!("{owner}.command.{name}")
 }
 
 /// The actor text for a caller: API keys and automations already carry their kind in the

@@ -68,7 +68,26 @@ pub struct TenantContext {
     pub customer_account_id: Option<Uuid>,
 }
 
+/// The role of the platform itself acting on a tenant's behalf (an event consumer or an
+/// automation rule). Never accepted in a token: the gateway only admits [`KNOWN_ROLES`];
+/// commands that automations may run list it among their allowed roles.
+pub const AUTOMATION_ROLE: &str = "automation";
+
 impl TenantContext {
+    /// The context an event consumer acts in for `tenant_id`: `actor` is the event's cause
+    /// as it should appear in audit entries and the events it produces, e.g.
+    /// `automation:A1` or `consumer:delivery`.
+    pub fn automation(tenant_id: Uuid, actor: &str) -> Self {
+        TenantContext {
+            tenant_id,
+            subject: actor.to_owned(),
+            roles: vec![AUTOMATION_ROLE.to_owned()],
+            client_kind: ClientKind::Service,
+            channel_partner_id: None,
+            customer_account_id: None,
+        }
+    }
+
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|held| held == role)
     }

@@ -181,6 +181,35 @@ where
     execute_with(database, context, &command, replay.as_ref(), domain_part).await
 }
 
+/// Runs `command` inside `tx`, a transaction someone else commits: an event consumer
+/// applying a cross-service command (docs/domain.md#events) runs it in the transaction
+/// that also records the event in its inbox, so the command's effect, audit entry and
+/// events commit exactly when the event counts as processed. The role check, the domain
+/// part, the audit entry and the outbox events are those of [`execute`]; a refusal is
+/// returned without an audit entry of its own (the consumer records the outcome, e.g. as
+/// an automation run, and rolls back on error).
+pub async fn execute_within<T, F>(tx: &TenantTransaction, command: &Command, domain_part: F) -> Result<T, CommandError>
+where
+    T: Send,
+    F: for<'t> FnOnce(&'t TenantTransaction) -> DomainPart<'t, T>,
+{
+    if !command.allowed_roles.iter().any(|role| tx.context().has_role(role)) {
+        return Err(CommandError::Forbidden { allowed_roles: command.allowed_roles });
+    }
+    let outcome = domain_part(tx).await?;
+    let audit_event = AuditEvent {
+        operation: command.operation.to_owned(),
+        entity_type: command.entity_type.to_owned(),
+        entity_ids: outcome.entity_ids,
+        detail: Some(outcome.detail),
+    };
+    audit::record(tx, &audit_event, AuditOutcome::Succeeded).await?;
+    for event in &outcome.events {
+        outbox::record_event(tx, event).await?;
+    }
+    Ok(outcome.value)
+}
+
 /// How an idempotent command stores its answer and reads it back.
 struct Replay<T> {
     key: String,
