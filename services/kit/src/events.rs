@@ -123,7 +123,11 @@ pub trait EventHandler: Send + Sync + 'static {
     /// so the effect happens exactly once. Rows written through `tx` — including outbox
     /// events of commands run with `command::execute_within` — commit with it; an error
     /// rolls all of it back.
-    fn handle<'t>(&'t self, tx: &'t TenantTransaction, event: &'t DomainEvent) -> BoxFuture<'t, Result<(), HandlerError>>;
+    fn handle<'t>(
+        &'t self,
+        tx: &'t TenantTransaction,
+        event: &'t DomainEvent,
+    ) -> BoxFuture<'t, Result<(), HandlerError>>;
 }
 
 /// Why a consumer could not apply an event.
