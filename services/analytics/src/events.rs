@@ -120,19 +120,19 @@ async fn apply_to_journey(
             changes.push(format!("timeline +{}", entry_type.as_str()));
         }
     }
-    if event.event_type.starts_with(ENGAGEMENT_EVENTS) {
-        if let Some(status) = engagement_status(event)? {
-            let update = EngagementUpdate {
-                engagement_id: event.refs.get("engagement_id").copied().unwrap_or(event.subject.id),
-                customer_account_id,
-                channel_partner_id,
-                status,
-                subject_version: event.subject.version,
-                occurred_at: event.occurred_at,
-            };
-            if journey::apply_engagement_update(tx, update).await.map_err(command_error)? {
-                changes.push(format!("engagement {}", status.as_str()));
-            }
+    if event.event_type.starts_with(ENGAGEMENT_EVENTS)
+        && let Some(status) = engagement_status(event)?
+    {
+        let update = EngagementUpdate {
+            engagement_id: event.refs.get("engagement_id").copied().unwrap_or(event.subject.id),
+            customer_account_id,
+            channel_partner_id,
+            status,
+            subject_version: event.subject.version,
+            occurred_at: event.occurred_at,
+        };
+        if journey::apply_engagement_update(tx, update).await.map_err(command_error)? {
+            changes.push(format!("engagement {}", status.as_str()));
         }
     }
     let statuses = journey::engagement_statuses_of(tx, customer_account_id).await.map_err(command_error)?;
