@@ -9,4 +9,8 @@ pub enum AnalyticsError {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     CorruptValue(#[from] errors::UnknownStoredValue),
+    /// A stored JSON column (an automation rule's trigger, condition or actions) that does
+    /// not parse.
+    #[error("stored JSON is unreadable: {0}")]
+    CorruptJson(String),
 }

@@ -1,11 +1,14 @@
 //! Analytics subgraph: customer health (docs/domain.md#analytics), computed at read time from
 //! inputs owned by support and finance (delivered by Federation `@requires`) and from
-//! analytics' own signals. Contributes `health` to `CustomerAccount` (owned by finance).
+//! analytics' own signals; the customer lifecycle (timeline and stage) and automation rules,
+//! kept from finance's and delivery's events. Contributes `health`, `timeline` and
+//! `lifecycleStage` to `CustomerAccount` (owned by finance).
 
 pub mod config;
 pub mod domain;
 mod entities;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod repository;
 pub mod startup;

@@ -340,11 +340,49 @@ async fn assert_deleting_everything_deletes_only_the_rows_of(
     drop(tx);
 }
 
+/// Analytics' journey tables and automation runs are written by its event consumer only:
+/// feed it a signed contract and an engagement for two tenants, as the event runtime does.
+async fn record_customer_journeys(runtime: &DatabaseConnection, owner: &DatabaseConnection) {
+    use atrium_kit::events::{DomainEvent, EventHandler, Subject};
+
+    if !names(owner, TENANT_TABLES).await.iter().any(|table| table == "lifecycle_events") {
+        return;
+    }
+    let consumer = atrium_analytics::events::AnalyticsEvents::new();
+    for slug in ["ridgeline", "helix"] {
+        let tenant = demo::tenant_by_slug(slug).expect("demo tenant");
+        let (customer, contract) = (demo::customer_id(tenant, 0), Uuid::now_v7());
+        let signed = DomainEvent::new(
+            &context_for(slug, "finance"),
+            "finance.contract.signed",
+            Subject { entity_type: "Contract".to_owned(), id: contract, version: 3 },
+        )
+        .with_ref("customer_account_id", customer)
+        .with_ref("contract_id", contract)
+        .with_data(serde_json::json!({ "number": "C-1", "status": "signed", "start_date": "2026-12-07",
+            "lines": [{ "contract_line_id": Uuid::now_v7(), "service_package_id": Uuid::now_v7() }] }));
+        let created = DomainEvent::new(
+            &TenantContext::automation(demo::tenant_id(slug), "automation:A1"),
+            "delivery.engagement.created",
+            Subject { entity_type: "Engagement".to_owned(), id: Uuid::now_v7(), version: 1 },
+        )
+        .with_ref("customer_account_id", customer)
+        .with_data(serde_json::json!({ "status": "draft" }));
+        for event in [signed, created] {
+            let context = TenantContext::automation(event.tenant_id, "consumer:analytics");
+            let tx = TenantTransaction::begin(runtime, &context).await.expect("begin");
+            consumer.handle(&tx, &event).await.expect("analytics applies the event");
+            tx.commit().await.expect("commit");
+        }
+    }
+}
+
 async fn assert_rls_alone_confines_a_tenant_transaction(service: &'static str) {
     let Some(database) = seeded_database(service, &format!("rls_alone_{service}")).await else { return };
     let owner = Database::connect(&database.owner_url).await.expect("owner connects");
     let runtime = one_connection_pool(&database.runtime_url).await;
     record_audit_entries_and_change_events(&runtime, &owner).await;
+    record_customer_journeys(&runtime, &owner).await;
     give_every_tenant_table_rows_of_two_tenants(&owner).await;
     let ridgeline = demo::tenant_id("ridgeline");
     let ridgeline_context = context_for("ridgeline", "tenant_admin");

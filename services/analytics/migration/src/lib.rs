@@ -1,11 +1,12 @@
-//! Schema migrations of the analytics database (health models and the customer signals
-//! analytics owns). One migration per file.
+//! Schema migrations of the analytics database (health models, the customer signals
+//! analytics owns, the customer lifecycle and automation rules). One migration per file.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_health_models;
 mod m20261128_000002_create_customer_signals;
 mod m20261128_000003_second_level_scopes;
+mod m20261212_000004_lifecycle;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_health_models::Migration),
             Box::new(m20261128_000002_create_customer_signals::Migration),
             Box::new(m20261128_000003_second_level_scopes::Migration),
+            Box::new(m20261212_000004_lifecycle::Migration),
         ]
     }
 }

@@ -1,10 +1,12 @@
 //! Analytics domain: the customer-health model and its scoring rules
-//! (docs/domain.md#health-score), and the signals analytics owns, as plain Rust values (no
-//! ORM, no GraphQL).
+//! (docs/domain.md#health-score), the signals analytics owns, the customer lifecycle and
+//! the automation rules, as plain Rust values (no ORM, no GraphQL).
 
+pub mod automation;
 pub mod health;
+pub mod lifecycle;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// A stored version of a tenant's health model (the scoring rules themselves are
@@ -31,4 +33,40 @@ pub struct CustomerSignals {
     /// The CSM's 1–5 pulse; `None` until one is entered.
     pub csm_pulse: Option<i32>,
     pub last_exec_touch_on: Option<NaiveDate>,
+}
+
+/// One entry of a customer's timeline.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub id: Uuid,
+    pub customer_account_id: Uuid,
+    pub event_type: lifecycle::LifecycleEventType,
+    pub occurred_at: DateTime<Utc>,
+    pub source_service: String,
+    /// JSON text: what the source event said about the step.
+    pub payload: String,
+}
+
+/// A customer's current lifecycle stage.
+#[derive(Debug, Clone)]
+pub struct CustomerLifecycle {
+    pub customer_account_id: Uuid,
+    pub stage: lifecycle::LifecycleStage,
+    pub stage_entered_at: DateTime<Utc>,
+}
+
+/// One recorded run of an automation rule.
+#[derive(Debug, Clone)]
+pub struct AutomationRunRecord {
+    pub id: Uuid,
+    pub rule_id: Uuid,
+    pub rule_version: i64,
+    pub subject_type: String,
+    pub subject_id: Uuid,
+    pub triggered_by_event_id: Option<Uuid>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub outcome: automation::RunOutcome,
+    /// JSON text: per action, what became of it (commands sent with their keys).
+    pub actions_result: String,
 }

@@ -1,4 +1,9 @@
 //! sea-orm entities of the analytics database. Crate-private: only repositories use them.
 
+pub(crate) mod automation_rule;
+pub(crate) mod automation_run;
+pub(crate) mod customer_lifecycle;
 pub(crate) mod customer_signal;
 pub(crate) mod health_model;
+pub(crate) mod lifecycle_event;
+pub(crate) mod rm_engagement;

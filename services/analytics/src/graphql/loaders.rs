@@ -1,5 +1,6 @@
 //! Per-request DataLoaders over the request's tenant transaction: health for many
-//! customers costs one statement for the model and one for all their signals.
+//! customers costs one statement for the model and one for all their signals; timelines
+//! and lifecycle stages one statement each.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -8,7 +9,7 @@ use atrium_kit::TenantTransaction;
 use uuid::Uuid;
 
 use crate::{
-    domain::{CustomerSignals, HealthModelVersion},
+    domain::{CustomerLifecycle, CustomerSignals, HealthModelVersion, TimelineEntry},
     error::AnalyticsError,
     repository,
 };
@@ -41,6 +42,37 @@ impl Loader<Uuid> for CustomerSignalsLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = repository::signals_of_customers(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|row| (row.customer_account_id, row)).collect())
+    }
+}
+
+/// Customers' timelines, in journey order. A timeline is short (its customer's milestones),
+/// so each is loaded whole and paged in memory.
+pub struct TimelineLoader(pub Arc<TenantTransaction>);
+
+impl Loader<Uuid> for TimelineLoader {
+    type Value = Vec<TimelineEntry>;
+    type Error = Arc<AnalyticsError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = repository::lifecycle::timelines_of_customers(&self.0, keys).await.map_err(Arc::new)?;
+        let mut timelines: HashMap<Uuid, Vec<TimelineEntry>> = HashMap::new();
+        for row in rows {
+            timelines.entry(row.customer_account_id).or_default().push(row);
+        }
+        Ok(timelines)
+    }
+}
+
+/// Customers' current lifecycle stages.
+pub struct LifecycleLoader(pub Arc<TenantTransaction>);
+
+impl Loader<Uuid> for LifecycleLoader {
+    type Value = CustomerLifecycle;
+    type Error = Arc<AnalyticsError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = repository::lifecycle::lifecycles_of_customers(&self.0, keys).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|row| (row.customer_account_id, row)).collect())
     }
 }

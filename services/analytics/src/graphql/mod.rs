@@ -1,6 +1,8 @@
 //! The analytics subgraph's GraphQL layer: schema construction, object types, the
-//! `CustomerAccount` entity extension with `@requires`, and per-request DataLoaders.
+//! `CustomerAccount` entity extension with `@requires`, the customer journey and
+//! automation types, and per-request DataLoaders.
 
+mod journey;
 mod loaders;
 mod schema;
 mod types;

@@ -1,6 +1,7 @@
-//! Analytics schema: the health model root field, the `CustomerAccount` entity resolver
-//! (which receives the `@requires` inputs from the representation), and the per-request
-//! data (tenant transaction + DataLoaders) the subgraph handler installs.
+//! Analytics schema: the health model and the tenant admin's automation root fields, the
+//! `CustomerAccount` entity resolver (which receives the `@requires` inputs from the
+//! representation), and the per-request data (tenant transaction + DataLoaders) the
+//! subgraph handler installs.
 
 use std::sync::Arc;
 
@@ -8,7 +9,8 @@ use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Resul
 use atrium_kit::{TenantTransaction, cache_control::cache_control};
 
 use super::{
-    loaders::{ActiveModelLoader, CustomerSignalsLoader},
+    journey::{self, AutomationRule, AutomationRunConnection},
+    loaders::{ActiveModelLoader, CustomerSignalsLoader, LifecycleLoader, TimelineLoader},
     types::{self, CustomerAccount, HealthModel},
 };
 
@@ -26,6 +28,23 @@ impl Query {
     #[graphql(directive = cache_control::apply(HEALTH_MODEL_MAX_AGE))]
     async fn health_model(&self, ctx: &Context<'_>) -> Result<HealthModel> {
         types::active_health_model(ctx).await
+    }
+
+    /// The tenant's automation rules, by code (tenant admins only).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn automation_rules(&self, ctx: &Context<'_>) -> Result<Vec<AutomationRule>> {
+        journey::automation_rules(ctx).await
+    }
+
+    /// Runs of the tenant's automation rules, oldest first (tenant admins only).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn automation_runs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AutomationRunConnection> {
+        journey::automation_runs(ctx, first, after).await
     }
 
     /// `CustomerAccount` is owned by finance; analytics contributes `health`. The router
@@ -53,5 +72,7 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
     request
         .data(DataLoader::new(ActiveModelLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(CustomerSignalsLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(TimelineLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(LifecycleLoader(tx.clone()), tokio::spawn))
         .data(tx)
 }

@@ -8,7 +8,10 @@ use atrium_kit::{cache_control::cache_control, errors::ErrorCode};
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::loaders::{ActiveModelKey, ActiveModelLoader, CustomerSignalsLoader};
+use super::{
+    journey::{self, LifecycleEventConnection, LifecycleStage},
+    loaders::{ActiveModelKey, ActiveModelLoader, CustomerSignalsLoader},
+};
 use crate::{
     domain::{
         HealthModelVersion,
@@ -26,7 +29,8 @@ pub enum HealthBand {
     Unknown,
 }
 
-/// A customer account (owned by finance); analytics contributes its health.
+/// A customer account (owned by finance); analytics contributes its health, its journey
+/// timeline and its lifecycle stage.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct CustomerAccount {
@@ -98,6 +102,23 @@ impl CustomerAccount {
                 })
                 .collect(),
         })
+    }
+
+    /// The customer's journey, oldest step first (contract signed, onboarding started,
+    /// onboarding completed, went live), from finance's and delivery's events.
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<LifecycleEventConnection> {
+        journey::timeline_of(ctx, &self.id, first, after).await
+    }
+
+    /// Where the customer is in its lifecycle, by the stage rules over its engagements;
+    /// null while analytics has received no event about the customer.
+    async fn lifecycle_stage(&self, ctx: &Context<'_>) -> Result<Option<LifecycleStage>> {
+        journey::stage_of(ctx, &self.id).await
     }
 }
 

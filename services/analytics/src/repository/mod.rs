@@ -2,7 +2,8 @@
 //! tenant explicitly, so isolation holds on SQLite too; PostgreSQL RLS is the backstop.
 //! Functions that serve DataLoaders take many customer ids and run ONE statement.
 //! Partner and customer-portal callers see only their customers' signals
-//! (`atrium_kit::scopes`); the health model is tenant configuration and is not narrowed.
+//! (`atrium_kit::scopes`), and likewise their customers' timelines and stages; the health
+//! model is tenant configuration and is not narrowed.
 
 use atrium_kit::TenantTransaction;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -14,6 +15,8 @@ use crate::{
     error::AnalyticsError,
 };
 
+pub mod automation;
+pub mod lifecycle;
 pub mod seed;
 
 /// The tenant's active health model version (the newest, should two ever be active).

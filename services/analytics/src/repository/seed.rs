@@ -2,8 +2,9 @@
 //! model and a signals row for every demo customer, chosen so the health stories hold with
 //! realistic support/finance inputs (Prairie Foods and Rheinwerk red, Lakeshore yellow,
 //! Summit Ag and Thames Mutual green; Blue Heron, brand new, has no pulse yet).
-//! Deterministic and idempotent: a tenant with a health model is left alone; one tenant
-//! transaction each.
+//! Every tenant also gets automation rule A1 (contract signed → onboarding).
+//! Deterministic and idempotent: a tenant with a health model keeps its model and signals,
+//! a tenant with a rule of code A1 keeps it; one tenant transaction each.
 
 use atrium_kit::{
     TenantTransaction,
@@ -12,10 +13,16 @@ use atrium_kit::{
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use serde_json::json;
+
 use crate::{
-    domain::health::ModelStatus,
+    domain::{
+        automation::{ACTIVATE_ONBOARDING_ACTION, AutomationRule, CREATE_ENGAGEMENT_ACTION, RuleAction},
+        health::ModelStatus,
+    },
     entities::{customer_signal, health_model},
     error::AnalyticsError,
+    repository::automation,
 };
 
 /// The default model every tenant starts with (docs/domain.md#health-score).
@@ -46,14 +53,36 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), Anal
             .one(tx.connection())
             .await?
             .is_some();
-        if seeded {
-            continue;
+        if !seeded {
+            seed_tenant(&tx, demo_tenant, today).await?;
+            tracing::info!(tenant = demo_tenant.slug, "seeded analytics demo data");
         }
-        seed_tenant(&tx, demo_tenant, today).await?;
+        // Databases seeded before rules existed get theirs on the next start.
+        if automation::insert_rule_unless_present(&tx, &contract_signed_rule(demo_tenant)).await? {
+            tracing::info!(tenant = demo_tenant.slug, "seeded automation rule A1");
+        }
         tx.commit().await?;
-        tracing::info!(tenant = demo_tenant.slug, "seeded analytics demo data");
     }
     Ok(())
+}
+
+/// Rule A1 (docs/domain.md#automation-rules): a signed contract with lines gets one
+/// engagement per line from its package's blueprint, activated into onboarding.
+pub fn contract_signed_rule(demo_tenant: &DemoTenant) -> AutomationRule {
+    AutomationRule {
+        id: demo::id("automation_rule", 1, &format!("{}/A1", demo_tenant.slug)),
+        code: "A1".to_owned(),
+        name: "Contract signed → onboarding".to_owned(),
+        trigger: json!({ "event": "finance.contract.signed" }),
+        condition: json!({ "fact": "contract.line_count", "op": "gte", "value": 1 }),
+        actions: [CREATE_ENGAGEMENT_ACTION, ACTIVATE_ONBOARDING_ACTION]
+            .into_iter()
+            .map(|action| RuleAction { action_type: action.to_owned(), params: serde_json::Value::Null })
+            .collect(),
+        cooldown_hours: 0,
+        enabled: true,
+        version: 1,
+    }
 }
 
 async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: NaiveDate) -> Result<(), AnalyticsError> {

@@ -3,6 +3,7 @@
 use atrium_analytics::{config::Config, startup};
 use atrium_kit::demo;
 use atrium_kit::{db::StatementObserver, testing};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
 /// The analytics subgraph under test; `data` queries as a `csm`.
@@ -24,6 +25,17 @@ pub async fn spawn_observed(
 
 pub async fn sqlite_analytics() -> TestAnalytics {
     spawn(testing::sqlite_url("analytics"), None).await
+}
+
+/// The subgraph plus its runtime database, for tests that feed the event consumer.
+pub async fn spawn_with_database(
+    database_url: String,
+    migration_url: Option<String>,
+) -> (TestAnalytics, DatabaseConnection) {
+    let config = Config::for_tests(database_url, migration_url);
+    let application = startup::build(&config).await.expect("analytics starts");
+    let database = application.database().clone();
+    (testing::TestSubgraph::serve(application, "csm"), database)
 }
 
 pub const HEALTH_QUERY: &str = "query($representations: [_Any!]!) { _entities(representations: $representations) { \

@@ -4,4 +4,5 @@
 mod batching;
 mod health;
 mod helpers;
+mod lifecycle;
 mod tenancy;
