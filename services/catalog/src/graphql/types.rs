@@ -292,10 +292,10 @@ pub enum MilestonePhase {
     Run,
 }
 
+/// Onboarding checklist item or work task.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::TaskKind")]
 pub enum TaskKind {
-    /// An onboarding checklist item.
     Checklist,
     Work,
 }
