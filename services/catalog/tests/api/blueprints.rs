@@ -272,6 +272,31 @@ async fn assert_the_outbox_announces_the_seeded_catalog_once(backend: &Backend) 
     assert!(nodes(&data, "blueprints").iter().all(|b| b["versions"].as_array().unwrap().len() == 1));
     assert_eq!(outbox_sizes(backend).await, before);
     assert_eq!(backend.count("ridgeline", "blueprint_versions").await, versions_before);
+
+    // A database seeded before blueprints had versions (Ridgeline's rows, as the earlier
+    // seed left them) gets them, and their announcement, on its next start.
+    let ridgeline = demo::tenant_id("ridgeline");
+    for sql in [
+        "DELETE FROM task_templates WHERE tenant_id = ?",
+        "DELETE FROM milestone_templates WHERE tenant_id = ?",
+        "UPDATE blueprints SET current_version_id = NULL, milestone_count = 8, version = 1 WHERE tenant_id = ?",
+        "DELETE FROM blueprint_versions WHERE tenant_id = ?",
+        "DELETE FROM change_outbox WHERE tenant_id = ?",
+    ] {
+        backend.execute_as_tenant("ridgeline", sql, vec![ridgeline.into()]).await;
+    }
+    let restarted = backend.restart().await;
+    let data = restarted.data("ridgeline", CATALOG, json!({})).await;
+    let blueprints = nodes(&data, "blueprints");
+    assert!(
+        blueprints.iter().all(|b| b["currentVersion"]["version"] == 1 && b["versions"].as_array().unwrap().len() == 1)
+    );
+    let netsuite = blueprints.iter().find(|b| b["name"] == "NetSuite Standard 120-day").unwrap();
+    assert_eq!(netsuite["milestoneCount"], 7);
+    let events = backend.events("ridgeline").await;
+    assert_eq!(events.len(), before[0], "the catalog is announced again, once");
+    let helix_and_veritas: Vec<usize> = outbox_sizes(backend).await[1..].to_vec();
+    assert_eq!(helix_and_veritas, before[1..].to_vec(), "other tenants are left alone");
 }
 
 /// Outbox events per demo tenant.

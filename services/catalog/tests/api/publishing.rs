@@ -231,11 +231,56 @@ async fn assert_a_draft_package_is_published_once(backend: &Backend) {
     );
 }
 
+/// A retired blueprint takes no new version; a package cannot be published while its
+/// blueprint has none.
+async fn assert_what_cannot_be_published(backend: &Backend) {
+    let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
+    let transition = demo::blueprint_id(ridgeline, 2);
+    backend
+        .execute_as_tenant(
+            "ridgeline",
+            "UPDATE blueprints SET status = 'retired' WHERE tenant_id = ? AND id = ?",
+            vec![demo::tenant_id("ridgeline").into(), transition.into()],
+        )
+        .await;
+    let before = footprint(backend, "ridgeline").await;
+    let body = publish(backend, "ridgeline", "tenant_admin", &transition.to_string(), input()).await;
+    assert_eq!(error_code(&body), "INVALID_TRANSITION", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["current"], "RETIRED");
+    assert_eq!(body["errors"][0]["extensions"]["allowed"], json!([]));
+    assert_eq!(footprint(backend, "ridgeline").await, before);
+
+    let helix = demo::tenant_by_slug("helix").unwrap();
+    let (onboarding, package) = (demo::blueprint_id(helix, 0), demo::package_id(helix, "HLX-ONB").unwrap());
+    let helix_id = demo::tenant_id("helix");
+    backend
+        .execute_as_tenant(
+            "helix",
+            "UPDATE blueprints SET current_version_id = NULL WHERE tenant_id = ? AND id = ?",
+            vec![helix_id.into(), onboarding.into()],
+        )
+        .await;
+    backend
+        .execute_as_tenant(
+            "helix",
+            "UPDATE service_packages SET status = 'draft' WHERE tenant_id = ? AND id = ?",
+            vec![helix_id.into(), package.into()],
+        )
+        .await;
+    let helix_before = footprint(backend, "helix").await;
+    let admin = context_for("helix", "tenant_admin");
+    let (_, body) = backend.catalog.query(Some(&admin), PUBLISH_PACKAGE, json!({ "id": package })).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("no published version"), "{body}");
+    assert_eq!(footprint(backend, "helix").await, helix_before);
+}
+
 async fn assert_publishing(backend: &Backend) {
     assert_invalid_versions_are_refused_with_nothing_written(backend).await;
     assert_only_tenant_admins_of_the_owning_tenant_publish(backend).await;
     assert_a_new_version_becomes_current_and_the_old_one_stays(backend).await;
     assert_a_draft_package_is_published_once(backend).await;
+    assert_what_cannot_be_published(backend).await;
 }
 
 #[tokio::test]
