@@ -1,6 +1,7 @@
-//! Catalog mutations, each a command of the kit's command pattern (docs/domain.md#writes-the-command-pattern):
-//! publishing a blueprint version and publishing a service package. Only tenant admins
-//! change the catalog; each change commits with its audit entry and its domain event.
+//! Catalog mutations, each a command of the kit's command pattern
+//! (docs/domain.md#writes-the-command-pattern): publishing a blueprint version
+//! (docs/domain.md#blueprint-versions) and publishing a service package. Only tenant
+//! admins change the catalog; each change commits with its audit entry and its event.
 
 use async_graphql::{Context, ID, Object, Result};
 use atrium_kit::{

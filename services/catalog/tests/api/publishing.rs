@@ -32,7 +32,8 @@ fn input() -> Value {
         "milestones": [
             { "code": "KICKOFF", "name": "Kickoff & onboarding", "phase": "ONBOARDING", "offsetDays": 10,
               "tasks": [
-                { "title": "Kickoff meeting scheduled", "kind": "CHECKLIST", "ownerRole": "DELIVERY_MANAGER", "offsetDays": 1 },
+                { "title": "Kickoff meeting scheduled", "kind": "CHECKLIST", "ownerRole": "DELIVERY_MANAGER",
+                  "offsetDays": 1 },
                 { "title": "Admin users provisioned", "kind": "CHECKLIST", "ownerRole": "SUPPORT", "offsetDays": 2,
                   "customerFacing": true },
                 { "title": "Data migration template sent", "kind": "CHECKLIST", "ownerRole": "CONSULTANT",
