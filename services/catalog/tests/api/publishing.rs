@@ -302,3 +302,29 @@ async fn the_schema_lists_the_publishing_mutations() {
         assert!(sdl.contains(field), "{field} missing from the SDL");
     }
 }
+
+/// Concurrent publications of one blueprint never number two versions alike: each
+/// either succeeds with its own number or loses with `CONFLICT`, and only successes leave
+/// a version and an event.
+#[tokio::test]
+async fn concurrent_publications_get_distinct_versions_or_conflict_on_postgres() {
+    let Some(backend) = Backend::postgres("catalog_concurrent").await else { return };
+    let blueprint = bc_blueprint();
+    let (versions_before, _, _, events_before) = footprint(&backend, "ridgeline").await;
+    let attempts =
+        futures::future::join_all((0..4).map(|_| publish(&backend, "ridgeline", "tenant_admin", &blueprint, input())))
+            .await;
+    let mut numbers = Vec::new();
+    for body in &attempts {
+        match body["data"]["publishBlueprintVersion"]["version"].as_i64() {
+            Some(number) => numbers.push(number),
+            None => assert_eq!(error_code(body), "CONFLICT", "{body}"),
+        }
+    }
+    numbers.sort_unstable();
+    assert!(!numbers.is_empty());
+    assert_eq!(numbers, (2..2 + numbers.len() as i64).collect::<Vec<_>>());
+    let (versions_after, _, _, events_after) = footprint(&backend, "ridgeline").await;
+    assert_eq!(versions_after, versions_before + numbers.len() as i64);
+    assert_eq!(events_after, events_before + numbers.len());
+}
