@@ -9,4 +9,9 @@ pub enum CatalogError {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     CorruptValue(#[from] errors::UnknownStoredValue),
+    /// A conditional update matched nothing: the row changed since it was read.
+    #[error("the {entity} {id} changed concurrently")]
+    Moved { entity: &'static str, id: uuid::Uuid },
+    #[error("stored depends_on_seq is not a list of numbers: {0}")]
+    CorruptDependencies(#[from] serde_json::Error),
 }

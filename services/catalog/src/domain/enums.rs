@@ -29,3 +29,22 @@ stored_enum!(EngagementType {
     ComplianceProgram => "compliance_program",
     Optimization => "optimization",
 });
+stored_enum!(MilestonePhase {
+    Onboarding => "onboarding",
+    Design => "design",
+    Build => "build",
+    Test => "test",
+    Deploy => "deploy",
+    Hypercare => "hypercare",
+    Run => "run",
+});
+stored_enum!(TaskKind { Checklist => "checklist", Work => "work" });
+stored_enum!(OwnerRole {
+    Csm => "csm",
+    DeliveryManager => "delivery_manager",
+    Consultant => "consultant",
+    Customer => "customer",
+    Finance => "finance",
+    Support => "support",
+});
+stored_enum!(ApprovalStatus { Pending => "pending", Approved => "approved", Rejected => "rejected" });

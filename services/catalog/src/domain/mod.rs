@@ -1,10 +1,14 @@
 //! Catalog domain types: the tenant registry, branding, channel partners, service
-//! packages and blueprints as plain Rust values with their invariants (no ORM, no GraphQL).
+//! packages and blueprints with their versions as plain Rust values with their invariants
+//! (no ORM, no GraphQL).
 
+pub mod blueprints;
 mod enums;
 
+pub use blueprints::{BlueprintVersion, MilestoneTemplate, TaskTemplate};
 pub use enums::{
-    BillingModel, EngagementType, PackageCategory, PublicationStatus, SupportTier, TenantKind, TenantStatus,
+    ApprovalStatus, BillingModel, EngagementType, MilestonePhase, OwnerRole, PackageCategory, PublicationStatus,
+    SupportTier, TaskKind, TenantKind, TenantStatus,
 };
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -55,6 +59,7 @@ pub struct ServicePackage {
     pub support_tier: SupportTier,
     pub blueprint_id: Option<Uuid>,
     pub status: PublicationStatus,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -65,5 +70,8 @@ pub struct Blueprint {
     pub status: PublicationStatus,
     pub target_onboard_days: i32,
     pub target_go_live_days: i32,
+    /// Milestones of the current version (0 before the first publication).
     pub milestone_count: i32,
+    pub current_version_id: Option<Uuid>,
+    pub version: i64,
 }

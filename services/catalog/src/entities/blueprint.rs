@@ -1,4 +1,5 @@
-//! `blueprints`: delivery playbooks (current version's targets inlined for this slice).
+//! `blueprints`: delivery playbooks. The targets and milestone count are those of the
+//! current version, copied when it is published so blueprint lists need no join.
 
 use sea_orm::entity::prelude::*;
 
@@ -15,6 +16,8 @@ pub struct Model {
     pub target_onboard_days: i32,
     pub target_go_live_days: i32,
     pub milestone_count: i32,
+    pub current_version_id: Option<Uuid>,
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

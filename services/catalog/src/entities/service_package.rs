@@ -20,6 +20,7 @@ pub struct Model {
     pub support_tier: String,
     pub blueprint_id: Option<Uuid>,
     pub status: String,
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

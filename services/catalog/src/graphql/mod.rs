@@ -1,7 +1,8 @@
 //! The catalog subgraph's GraphQL layer: schema construction, object types, federation
-//! entity resolvers and per-request DataLoaders.
+//! entity resolvers, mutations and per-request DataLoaders.
 
 mod loaders;
+mod mutations;
 mod schema;
 mod types;
 

@@ -1,18 +1,20 @@
 //! Catalog schema: root fields, federation entity resolvers, and the per-request data
-//! (tenant transaction + DataLoaders) the subgraph handler installs.
+//! (tenant transaction + DataLoaders) the subgraph handler installs; the mutations are in
+//! `mutations`.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{TenantContext, TenantTransaction, cache_control::cache_control, errors::ErrorCode};
 
+pub use super::mutations::Mutation;
 use super::{
-    loaders::{BlueprintLoader, ServicePackageLoader},
+    loaders::{BlueprintLoader, BlueprintVersionLoader, BlueprintVersionsLoader, ServicePackageLoader},
     types::{self, Blueprint, BlueprintConnection, ServicePackage, ServicePackageConnection, Tenant},
 };
 use crate::repository;
 
-pub type CatalogSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub struct Query;
 
@@ -81,7 +83,7 @@ impl Query {
 }
 
 pub fn build_schema() -> CatalogSchema {
-    atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
+    atrium_kit::subgraph_schema::build(Query, Mutation, EmptySubscription)
 }
 
 /// Installs the request's tenant transaction and DataLoaders bound to it.
@@ -89,6 +91,8 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
     request
         .data(DataLoader::new(ServicePackageLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(BlueprintLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(BlueprintVersionLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(BlueprintVersionsLoader(tx.clone()), tokio::spawn))
         .data(tx)
 }
 

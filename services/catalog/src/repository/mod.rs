@@ -14,7 +14,13 @@ use crate::{
     error::CatalogError,
 };
 
+mod demo_blueprints;
 pub mod seed;
+mod versions;
+
+pub use versions::{
+    insert_version, make_current, next_version_number, publish_package, versions_by_ids, versions_of_blueprints,
+};
 
 /// The calling tenant's registry row.
 pub async fn current_tenant(tx: &TenantTransaction) -> Result<Option<Tenant>, CatalogError> {
@@ -106,7 +112,7 @@ fn branding_from_row(row: tenant_branding::Model) -> Result<TenantBranding, Cata
     })
 }
 
-fn package_from_row(row: service_package::Model) -> Result<ServicePackage, CatalogError> {
+pub(crate) fn package_from_row(row: service_package::Model) -> Result<ServicePackage, CatalogError> {
     Ok(ServicePackage {
         id: row.id,
         code: row.code,
@@ -120,10 +126,11 @@ fn package_from_row(row: service_package::Model) -> Result<ServicePackage, Catal
         support_tier: SupportTier::parse(&row.support_tier)?,
         blueprint_id: row.blueprint_id,
         status: PublicationStatus::parse(&row.status)?,
+        version: row.version,
     })
 }
 
-fn blueprint_from_row(row: blueprint::Model) -> Result<Blueprint, CatalogError> {
+pub(crate) fn blueprint_from_row(row: blueprint::Model) -> Result<Blueprint, CatalogError> {
     Ok(Blueprint {
         id: row.id,
         name: row.name,
@@ -132,5 +139,7 @@ fn blueprint_from_row(row: blueprint::Model) -> Result<Blueprint, CatalogError> 
         target_onboard_days: row.target_onboard_days,
         target_go_live_days: row.target_go_live_days,
         milestone_count: row.milestone_count,
+        current_version_id: row.current_version_id,
+        version: row.version,
     })
 }

@@ -1,18 +1,24 @@
 //! Demo data (docs/domain.md#demo-data) for the catalog: tenants, brands (one per channel
-//! partner for OEM tenants), partners, packages and blueprints. Idempotent: a tenant whose
-//! row exists is left alone. Each tenant is written in its own tenant transaction, so on
-//! PostgreSQL the seed passes through the same RLS policies as requests.
+//! partner for OEM tenants), partners, packages, blueprints and their first versions, and
+//! the events announcing the published catalog. Idempotent: a tenant whose row exists is
+//! not seeded again, and the catalog is announced once, with the first versions. Each
+//! tenant is written in its own tenant transaction, so on PostgreSQL the seed passes
+//! through the same RLS policies as requests.
 
 use atrium_kit::{
     TenantTransaction,
+    changes::outbox,
     demo::{self, DemoTenant},
 };
 use rust_decimal::Decimal;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
+use super::demo_blueprints;
 use crate::{
-    entities::{blueprint, channel_partner, service_package, tenant, tenant_branding},
+    domain::PublicationStatus,
+    entities::{blueprint, blueprint_version, channel_partner, service_package, tenant, tenant_branding},
     error::CatalogError,
+    events, repository,
 };
 
 struct PackageSpec {
@@ -88,29 +94,65 @@ fn package_spec(code: &str) -> (&'static str, PackageSpec) {
     }
 }
 
-/// `(engagement_type, onboard days, go-live days, milestones)` of each demo blueprint.
-fn blueprint_spec(name: &str) -> (&'static str, i32, i32, i32) {
-    match name {
-        "BC Essentials 90-day" => ("implementation", 14, 90, 7),
-        "NetSuite Standard 120-day" => ("implementation", 21, 120, 8),
-        "Managed Services Transition 45-day" => ("managed_service_transition", 10, 45, 4),
-        "Helix Cloud Onboarding 60-day" => ("onboarding", 10, 60, 5),
-        "SOX Readiness 150-day" => ("compliance_program", 21, 150, 6),
-        _ => ("compliance_program", 14, 90, 5),
-    }
-}
-
 pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), CatalogError> {
     for demo_tenant in demo::TENANTS {
         let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
-        if tenant::Entity::find_by_id(tx.tenant_id()).one(tx.connection()).await?.is_some() {
+        let registered = tenant::Entity::find_by_id(tx.tenant_id()).one(tx.connection()).await?.is_some();
+        if !registered {
+            seed_tenant(&tx, demo_tenant).await?;
+        }
+        let published = publish_demo_catalog(&tx, demo_tenant).await?;
+        if registered && !published {
             continue;
         }
-        seed_tenant(&tx, demo_tenant).await?;
         tx.commit().await?;
         tracing::info!(tenant = demo_tenant.slug, "seeded catalog demo data");
     }
     Ok(())
+}
+
+/// Publishes version 1 of each demo blueprint and announces the tenant's published
+/// packages and these versions through the outbox, as their publication by a tenant
+/// admin would: other services build their copy of the catalog from these events. Runs
+/// once per tenant, the first time the seed finds no blueprint version (so a database
+/// seeded before versions existed gets them, and its events, too); returns whether it ran.
+async fn publish_demo_catalog(tx: &TenantTransaction, demo_tenant: &DemoTenant) -> Result<bool, CatalogError> {
+    let has_versions = blueprint_version::Entity::find()
+        .filter(blueprint_version::Column::TenantId.eq(tx.tenant_id()))
+        .one(tx.connection())
+        .await?
+        .is_some();
+    if has_versions {
+        return Ok(false);
+    }
+    let mut events = Vec::new();
+    let published_at = chrono::Utc::now();
+    for (ordinal, name) in demo_tenant.blueprints.iter().enumerate() {
+        let blueprint_id = demo::blueprint_id(demo_tenant, ordinal);
+        let Some(blueprint) = repository::blueprints_by_ids(tx, &[blueprint_id]).await?.pop() else { continue };
+        let draft = demo_blueprints::first_version(name);
+        draft.validate().map_err(|problem| DbErr::Custom(format!("demo blueprint {name}: {problem}")))?;
+        let key = format!("{}/{name}/v1", demo_tenant.slug);
+        let version = draft.publish(blueprint.id, 1, published_at, &mut |scope, ordinal| {
+            demo::id(scope, ordinal, &format!("{key}/{ordinal}"))
+        });
+        repository::insert_version(tx, &version).await?;
+        let blueprint = repository::make_current(tx, &blueprint, &version).await?;
+        events.push(events::blueprint_version_published(tx.context(), &blueprint, &version));
+    }
+    let packages = service_package::Entity::find()
+        .filter(service_package::Column::TenantId.eq(tx.tenant_id()))
+        .filter(service_package::Column::Status.eq(PublicationStatus::Published.as_str()))
+        .order_by_asc(service_package::Column::Id)
+        .all(tx.connection())
+        .await?;
+    for row in packages {
+        events.push(events::package_published(tx.context(), &repository::package_from_row(row)?));
+    }
+    for event in &events {
+        outbox::record_event(tx, event).await?;
+    }
+    Ok(true)
 }
 
 async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant) -> Result<(), CatalogError> {
@@ -179,16 +221,19 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant) -> Result
         .iter()
         .enumerate()
         .map(|(ordinal, name)| {
-            let (engagement_type, onboard, go_live, milestones) = blueprint_spec(name);
+            // A draft until its first version is published (`publish_demo_catalog`).
+            let first_version = demo_blueprints::first_version(name);
             blueprint::ActiveModel {
                 tenant_id: Set(tenant_id),
                 id: Set(demo::blueprint_id(demo_tenant, ordinal)),
                 name: Set((*name).to_owned()),
-                engagement_type: Set(engagement_type.to_owned()),
-                status: Set("published".to_owned()),
-                target_onboard_days: Set(onboard),
-                target_go_live_days: Set(go_live),
-                milestone_count: Set(milestones),
+                engagement_type: Set(demo_blueprints::engagement_type(name).as_str().to_owned()),
+                status: Set(PublicationStatus::Draft.as_str().to_owned()),
+                target_onboard_days: Set(first_version.target_onboard_days),
+                target_go_live_days: Set(first_version.target_go_live_days),
+                milestone_count: Set(0),
+                current_version_id: Set(None),
+                version: Set(1),
             }
         })
         .collect();
@@ -212,7 +257,8 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant) -> Result
                 is_recurring: Set(matches!(spec.billing_model, "subscription" | "retainer")),
                 support_tier: Set(spec.support_tier.to_owned()),
                 blueprint_id: Set(spec.blueprint.map(|ordinal| demo::blueprint_id(demo_tenant, ordinal))),
-                status: Set("published".to_owned()),
+                status: Set(PublicationStatus::Published.as_str().to_owned()),
+                version: Set(1),
             })
         })
         .collect();
