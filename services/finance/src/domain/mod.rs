@@ -1,10 +1,12 @@
 //! Finance domain types: customer accounts, contracts, subscriptions and invoices as plain
 //! Rust values with their invariants and derived values (no ORM, no GraphQL).
 
+mod clock;
 mod enums;
 mod receivables;
 
 use chrono::NaiveDate;
+pub use clock::{Clock, tenant_time_zone};
 pub use enums::{
     BillingInterval, ContractStatus, ContractType, CustomerStatus, DisputeReason, DisputeStatus, InvoiceStatus,
     Segment, SubscriptionStatus,
@@ -81,10 +83,4 @@ impl Invoice {
     pub fn aging_bucket(&self, today: NaiveDate) -> AgingBucket {
         aging_bucket(self.days_past_due(today), AgingEdges::default())
     }
-}
-
-/// The business date requests are evaluated at. UTC for now (docs/domain.md#conventions):
-/// the tenant's time zone lives in catalog and is not part of the signed context yet.
-pub fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
 }

@@ -5,4 +5,4 @@ mod loaders;
 mod schema;
 mod types;
 
-pub use schema::{FinanceSchema, build_schema, install_request_data};
+pub use schema::{FinanceSchema, build_schema, install_request_data, request_data_installer};

@@ -100,6 +100,12 @@ pub enum AgingBucket {
     Days90Plus,
 }
 
+/// Today for the caller's tenant, from the service's clock (docs/domain.md#conventions).
+pub(super) fn business_date(ctx: &Context<'_>) -> Result<NaiveDate> {
+    let clock = ctx.data::<domain::Clock>()?;
+    Ok(clock.today(ctx.data::<atrium_kit::TenantContext>()?.tenant_id))
+}
+
 fn id_of(id: Uuid) -> ID {
     ID(id.to_string())
 }
@@ -181,7 +187,7 @@ impl CustomerAccount {
         let matching: Vec<&domain::Invoice> =
             invoices.iter().filter(|invoice| statuses.is_empty() || statuses.contains(&invoice.status)).collect();
         let (nodes, page_info) = page.slice(&matching, |invoice| invoice.id);
-        let today = domain::today();
+        let today = business_date(ctx)?;
         Ok(InvoiceConnection {
             nodes: nodes.into_iter().map(|invoice| Invoice::at(invoice.clone(), today)).collect(),
             page_info,
@@ -223,7 +229,7 @@ impl CustomerAccount {
 
     /// Open AR more than 60 days past due divided by open AR; null when nothing is open.
     async fn ar_over_60_share(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        Ok(domain::ar_over_60_share(self.all_invoices(ctx).await?.iter(), domain::today()))
+        Ok(domain::ar_over_60_share(self.all_invoices(ctx).await?.iter(), business_date(ctx)?))
     }
 }
 

@@ -21,7 +21,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use uuid::Uuid;
 
 use crate::{
-    domain::{self, DisputeReason, InvoiceStatus},
+    domain::{self, Clock, DisputeReason, InvoiceStatus},
     entities::{contract, customer_account, dispute, invoice, subscription},
     error::FinanceError,
 };
@@ -37,10 +37,11 @@ pub fn subscription_id(tenant: &DemoTenant, ordinal: usize, slot: usize, code: &
     demo::id("subscription", (ordinal * 2 + slot) as u64, &key)
 }
 
-pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), FinanceError> {
-    let today = domain::today();
+/// Seeds every demo tenant not seeded yet, dates relative to `clock`'s today of the tenant.
+pub async fn seed_demo_tenants(database: &DatabaseConnection, clock: Clock) -> Result<(), FinanceError> {
     for demo_tenant in demo::TENANTS {
         let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        let today = clock.today(tx.tenant_id());
         let seeded = customer_account::Entity::find()
             .filter(customer_account::Column::TenantId.eq(tx.tenant_id()))
             .one(tx.connection())
