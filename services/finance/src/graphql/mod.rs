@@ -1,7 +1,8 @@
-//! The finance subgraph's GraphQL layer: schema construction, object types, federation
-//! entity resolvers and per-request DataLoaders.
+//! The finance subgraph's GraphQL layer: schema construction, object types, mutations,
+//! federation entity resolvers and per-request DataLoaders.
 
 mod loaders;
+mod mutations;
 mod schema;
 mod types;
 

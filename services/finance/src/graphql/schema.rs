@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{
     TenantTransaction, cache_control::cache_control, pagination::PageRequest, subgraph_http::RequestDataInstaller,
 };
 
 use super::{
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
+    mutations::Mutation,
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
         InvoiceStatus, Segment, Subscription, business_date,
@@ -21,7 +22,7 @@ use crate::{
     repository::{self, CustomerAccountFilter, InvoiceFilter},
 };
 
-pub type FinanceSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub struct Query;
 
@@ -115,7 +116,7 @@ async fn load_customer_account(ctx: &Context<'_>, id: &ID) -> Result<Option<Cust
 }
 
 pub fn build_schema() -> FinanceSchema {
-    atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
+    atrium_kit::subgraph_schema::build(Query, Mutation, EmptySubscription)
 }
 
 /// Installs the request's tenant transaction, the DataLoaders bound to it and the clock

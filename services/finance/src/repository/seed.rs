@@ -333,6 +333,10 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             total_value: Set(Decimal::from(implementation_fee) + recurring * Decimal::from(months)),
             currency: Set(currency.to_owned()),
             auto_renew: Set(!subscriptions.is_empty()),
+            version: Set(1),
+            signer_name: Set(None),
+            signer_email: Set(None),
+            discount_pct: Set(Decimal::ZERO),
         });
         rows.customers.push(customer_account::ActiveModel {
             tenant_id: Set(tenant_id),
@@ -348,6 +352,9 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             named_users: Set(named_users as i32),
             status: Set("active".to_owned()),
             customer_since: Set(Some(contract_start)),
+            version: Set(1),
+            csm_user_id: Set(None),
+            account_owner_user_id: Set(None),
         });
 
         let subscription_ids: Vec<Uuid> = subscriptions
