@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{self, Clock, DisputeReason, InvoiceStatus},
-    entities::{contract, customer_account, dispute, invoice, subscription},
+    entities::{contract, contract_line, customer_account, dispute, invoice, subscription},
     error::FinanceError,
 };
 
@@ -54,6 +54,9 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection, clock: Clock) -> R
         let connection = tx.connection();
         customer_account::Entity::insert_many(rows.customers).exec(connection).await?;
         contract::Entity::insert_many(rows.contracts).exec(connection).await?;
+        if !rows.contract_lines.is_empty() {
+            contract_line::Entity::insert_many(rows.contract_lines).exec(connection).await?;
+        }
         if !rows.subscriptions.is_empty() {
             subscription::Entity::insert_many(rows.subscriptions).exec(connection).await?;
         }
@@ -71,6 +74,7 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection, clock: Clock) -> R
 struct TenantRows {
     customers: Vec<customer_account::ActiveModel>,
     contracts: Vec<contract::ActiveModel>,
+    contract_lines: Vec<contract_line::ActiveModel>,
     subscriptions: Vec<subscription::ActiveModel>,
     invoices: Vec<invoice::ActiveModel>,
     disputes: Vec<dispute::ActiveModel>,
@@ -319,6 +323,32 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             _ => "order_form",
         };
         let contract_id = contract_id(tenant, ordinal);
+        // The contract's lines add up to its total: the implementation fee, then each
+        // recurring package for the contract's months.
+        let mut lines: Vec<(Option<Uuid>, String, Decimal, Decimal)> = Vec::new();
+        if implementation_fee > 0 {
+            lines.push((None, "Implementation".to_owned(), Decimal::ONE, Decimal::from(implementation_fee)));
+        }
+        for planned in &subscriptions {
+            let description = format!("{} (months)", planned.code);
+            lines.push((demo::package_id(tenant, planned.code), description, Decimal::from(months), planned.monthly));
+        }
+        for (index, (service_package_id, description, quantity, unit_price)) in lines.into_iter().enumerate() {
+            let line_key = format!("{}/{}/{description}", tenant.slug, tenant.customers[ordinal].name);
+            // At most three lines (a fee and two packages): ids in entry order per contract.
+            let line_ordinal = (ordinal * 4 + index) as u64;
+            rows.contract_lines.push(contract_line::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(demo::id("contract_line", line_ordinal, &line_key)),
+                contract_id: Set(contract_id),
+                service_package_id: Set(service_package_id),
+                description: Set(description),
+                quantity: Set(quantity),
+                unit_price: Set(unit_price),
+                discount_pct: Set(Decimal::ZERO),
+                amount: Set(domain::line_amount(quantity, unit_price, Decimal::ZERO)),
+            });
+        }
         rows.contracts.push(contract::ActiveModel {
             tenant_id: Set(tenant_id),
             id: Set(contract_id),

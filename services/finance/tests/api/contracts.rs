@@ -9,6 +9,7 @@ use atrium_kit::{
     testing::{TestDatabase, context_for, sqlite_url},
 };
 use chrono::TimeDelta;
+use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
@@ -397,15 +398,25 @@ async fn assert_a_retried_creation_writes_nothing(subject: &Subject) {
     assert_eq!(subject.events_about(account["id"].as_str().unwrap()).await.len(), 1);
 }
 
-/// Seeded contracts, older than their lines table, still serve: version 1, no lines.
+/// Seeded contracts serve the new fields: version 1, and lines that add up to the total.
 async fn assert_seeded_contracts_still_serve(subject: &Subject) {
-    let query =
-        "{ customerAccounts(first: 2) { nodes { version contracts { nodes { status version lines { id } } } } } }";
+    let query = "{ customerAccounts(first: 100) { nodes { name version contracts { nodes { status version totalValue \
+                 lines { amount } } } } } }";
     let data = subject.finance.data("ridgeline", query, json!({})).await;
-    for account in data["customerAccounts"]["nodes"].as_array().unwrap() {
+    let accounts = data["customerAccounts"]["nodes"].as_array().unwrap();
+    assert_eq!(accounts.len(), 12);
+    let mut with_lines = 0;
+    for account in accounts {
         assert_eq!(account["version"], 1);
-        assert_eq!(account["contracts"]["nodes"], json!([{ "status": "ACTIVE", "version": 1, "lines": [] }]));
+        let contract = &account["contracts"]["nodes"][0];
+        assert_eq!((contract["status"].as_str(), contract["version"].as_i64()), (Some("ACTIVE"), Some(1)));
+        let lines = contract["lines"].as_array().unwrap();
+        let decimal = |value: &Value| value.as_str().unwrap().parse::<Decimal>().unwrap();
+        let sum: Decimal = lines.iter().map(|line| decimal(&line["amount"])).sum();
+        assert_eq!(sum, decimal(&contract["totalValue"]), "{}", account["name"]);
+        with_lines += usize::from(!lines.is_empty());
     }
+    assert!(with_lines >= 8, "{with_lines} of 12 seeded contracts have lines");
 }
 
 async fn assert_everything(subject: &Subject) {
