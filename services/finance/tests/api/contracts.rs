@@ -438,3 +438,35 @@ async fn the_contract_journey_on_postgres_under_row_level_security() {
     let Some(subject) = on_postgres().await else { return };
     assert_everything(&subject).await;
 }
+
+/// Contract steps are conditional updates on the version read: a step decided on a
+/// version that moved meanwhile is refused instead of overwriting the newer state.
+#[tokio::test]
+async fn a_contract_step_decided_on_a_stale_version_is_refused_on_postgres() {
+    use atrium_finance::{domain::ContractStatus, error::FinanceError, repository};
+    use atrium_kit::TenantTransaction;
+
+    let Some(postgres) = TestDatabase::create("finance_stale_contract").await else { return };
+    let _finance = spawn(postgres.runtime_url.clone(), Some(postgres.owner_url.clone())).await;
+    let runtime = Database::connect(&postgres.runtime_url).await.expect("runtime role connects");
+    let context = finance_user();
+    let ridgeline = atrium_kit::demo::tenant_by_slug("ridgeline").unwrap();
+    let id = repository::seed::contract_id(ridgeline, 0);
+
+    let first = TenantTransaction::begin(&runtime, &context).await.expect("begin");
+    let second = TenantTransaction::begin(&runtime, &context).await.expect("begin");
+    let read = repository::contracts_by_ids(&first, &[id]).await.expect("read").pop().expect("the contract");
+    let stale = repository::contracts_by_ids(&second, &[id]).await.expect("read").pop().expect("the contract");
+    assert_eq!((read.status, read.version), (ContractStatus::Active, 1));
+
+    let changed = repository::change_contract_status(&first, &read, ContractStatus::Terminated, None).await.unwrap();
+    assert_eq!(changed.version, 2);
+    first.commit().await.expect("commit");
+    let outcome = repository::change_contract_status(&second, &stale, ContractStatus::Expired, None).await;
+    assert!(matches!(outcome, Err(FinanceError::Stale { entity: "Contract", .. })), "{outcome:?}");
+    drop(second);
+
+    let check = TenantTransaction::begin(&runtime, &context).await.expect("begin");
+    let stored = repository::contracts_by_ids(&check, &[id]).await.expect("read").pop().expect("the contract");
+    assert_eq!((stored.status, stored.version), (ContractStatus::Terminated, 2), "the first change survives");
+}
