@@ -288,6 +288,20 @@ pub async fn advance_contract(
         Err(FinanceError::Stale { .. }) => return Err(CommandError::stale("Contract")),
         Err(error) => return Err(internal(error)),
     };
+    // The customer follows its contracts: a customer since its first signature, active
+    // with an active contract (a plain change for the cache; no customer event yet).
+    let customer_changed = match step {
+        ContractStep::Sign { .. } => {
+            repository::record_first_signature(tx, changed.customer_account_id, today).await.map_err(internal)?
+        }
+        ContractStep::Activate => {
+            repository::mark_customer_active(tx, changed.customer_account_id).await.map_err(internal)?
+        }
+        _ => false,
+    };
+    if customer_changed {
+        record_changed(tx, "CustomerAccount", changed.customer_account_id, ChangeKind::Updated).await?;
+    }
     let lines = repository::lines_of_contracts(tx, &[changed.id]).await.map_err(internal)?;
     let events = match step.event_type() {
         Some(event_type) => vec![contract_event(tx, event_type, &changed, &lines, today)],

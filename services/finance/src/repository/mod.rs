@@ -23,7 +23,7 @@ mod writes;
 
 pub use writes::{
     ContractSignature, change_contract_status, contract_number_taken, insert_contract, insert_customer_account,
-    next_contract_number,
+    mark_customer_active, next_contract_number, record_first_signature,
 };
 
 /// Filters of the root `customerAccounts` list.

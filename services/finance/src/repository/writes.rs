@@ -4,7 +4,7 @@
 //! overwritten.
 
 use atrium_kit::TenantTransaction;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::{Contract, ContractLine, ContractStatus, CustomerAccount},
+    domain::{Contract, ContractLine, ContractStatus, CustomerAccount, CustomerStatus},
     entities::{contract, contract_line, customer_account},
     error::FinanceError,
 };
@@ -156,4 +156,40 @@ pub async fn change_contract_status(
         return Err(FinanceError::Stale { entity: "Contract", id: contract.id });
     }
     Ok(changed)
+}
+
+/// Records that a customer signed a contract on `signed_on`: `customer_since` is the date
+/// of its first signature, so only an empty one is set. Whether the row changed.
+pub async fn record_first_signature(
+    tx: &TenantTransaction,
+    customer_account_id: uuid::Uuid,
+    signed_on: NaiveDate,
+) -> Result<bool, FinanceError> {
+    let updated = customer_account::Entity::update_many()
+        .col_expr(customer_account::Column::CustomerSince, Expr::value(signed_on))
+        .col_expr(customer_account::Column::Version, Expr::col(customer_account::Column::Version).add(1))
+        .filter(customer_account::Column::TenantId.eq(tx.tenant_id()))
+        .filter(customer_account::Column::Id.eq(customer_account_id))
+        .filter(customer_account::Column::CustomerSince.is_null())
+        .exec(tx.connection())
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// A customer with an active contract is `active` (a prospect's first contract, or a
+/// former customer's return). Whether the row changed.
+pub async fn mark_customer_active(
+    tx: &TenantTransaction,
+    customer_account_id: uuid::Uuid,
+) -> Result<bool, FinanceError> {
+    let active = CustomerStatus::Active.as_str();
+    let updated = customer_account::Entity::update_many()
+        .col_expr(customer_account::Column::Status, Expr::value(active))
+        .col_expr(customer_account::Column::Version, Expr::col(customer_account::Column::Version).add(1))
+        .filter(customer_account::Column::TenantId.eq(tx.tenant_id()))
+        .filter(customer_account::Column::Id.eq(customer_account_id))
+        .filter(customer_account::Column::Status.ne(active))
+        .exec(tx.connection())
+        .await?;
+    Ok(updated.rows_affected == 1)
 }

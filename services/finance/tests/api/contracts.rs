@@ -163,6 +163,11 @@ async fn sign(subject: &Subject, id: &Value) -> Value {
     subject.call(&finance_user(), &step_mutation("signContract", "signer"), variables).await
 }
 
+async fn customer_state(subject: &Subject, id: &str) -> Value {
+    let query = "query($id: ID!) { customerAccount(id: $id) { status customerSince version } }";
+    subject.finance.data("ridgeline", query, json!({ "id": id })).await["customerAccount"].clone()
+}
+
 async fn assert_the_whole_journey(subject: &Subject) {
     let customer = open_customer(subject, "Juniper Outfitters").await;
     assert_eq!(customer["status"], "PROSPECT");
@@ -195,8 +200,16 @@ async fn assert_the_whole_journey(subject: &Subject) {
     assert_eq!(signed["signerName"], "Dana Whitfield");
     assert_eq!(signed["signerEmail"], "dana@juniper.example");
     assert!(signed["signedAt"].as_str().unwrap().starts_with(&test_today().to_string()), "{signed}");
+    assert_eq!(
+        customer_state(subject, &customer_id).await,
+        json!({ "status": "PROSPECT", "customerSince": test_today().to_string(), "version": 2 })
+    );
     let active = step(subject, &finance_user(), "activateContract", &id).await;
     assert_eq!((active["status"].as_str(), active["version"].as_i64()), (Some("ACTIVE"), Some(5)));
+    assert_eq!(
+        customer_state(subject, &customer_id).await,
+        json!({ "status": "ACTIVE", "customerSince": test_today().to_string(), "version": 3 })
+    );
 
     // Read back in a request of its own, lines through the loader.
     let query = format!(
