@@ -187,7 +187,19 @@ pub async fn create_contract(
             amount: line.amount,
         })
         .collect();
-    repository::insert_contract(tx, &contract, &lines).await.map_err(internal)?;
+    match repository::insert_contract(tx, &contract, &lines).await {
+        Ok(()) => {}
+        // A concurrent draft took the same number between our check and our insert.
+        Err(FinanceError::Database(error))
+            if matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) =>
+        {
+            return Err(CommandError::Conflict(format!(
+                "contract number {} was taken concurrently; retry",
+                contract.number
+            )));
+        }
+        Err(error) => return Err(internal(error)),
+    }
     record_changed(tx, "Contract", contract.id, ChangeKind::Created).await?;
     record_changed(tx, "CustomerAccount", customer.id, ChangeKind::Updated).await?;
     let detail =

@@ -378,6 +378,11 @@ async fn assert_bad_contracts_are_refused(subject: &Subject) {
         let body = subject.call(&finance_user(), &create_contract_mutation(), json!({ "input": input })).await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{case}: {body}");
     }
+    // Numbers are unique per tenant: the seed's first contract holds CTR-00001.
+    let mut taken = contract_input(&customer["id"], 0);
+    taken["number"] = json!("CTR-00001");
+    let body = subject.call(&finance_user(), &create_contract_mutation(), json!({ "input": taken })).await;
+    assert_eq!(code(&body), "CONFLICT", "{body}");
     let unknown = contract_input(&json!("0197c1d0-0000-7000-8000-00000000dead"), 0);
     let body = subject.call(&finance_user(), &create_contract_mutation(), json!({ "input": unknown })).await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
