@@ -14,4 +14,7 @@ pub enum FinanceError {
     /// defect reported rather than served, since every AR figure derives from it.
     #[error("invoice {number}: stored balance {stored} differs from the derived balance {derived}")]
     InconsistentBalance { number: String, stored: Decimal, derived: Decimal },
+    /// A conditional update matched no row: the entity changed since it was read.
+    #[error("{entity} {id} changed concurrently")]
+    Stale { entity: &'static str, id: uuid::Uuid },
 }

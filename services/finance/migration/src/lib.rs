@@ -1,10 +1,12 @@
 //! Schema migrations of the finance database (customer accounts, contracts,
-//! subscriptions, invoices, disputes). One migration per file.
+//! subscriptions, invoices, disputes, contract lines, and the command pattern's audit log,
+//! outbox and idempotency records). One migration per file.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_finance;
 mod m20261128_000002_second_level_scopes;
+mod m20261212_000003_contract_commands;
 
 pub struct Migrator;
 
@@ -14,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_finance::Migration),
             Box::new(m20261128_000002_second_level_scopes::Migration),
+            Box::new(m20261212_000003_contract_commands::Migration),
         ]
     }
 }

@@ -72,3 +72,23 @@ impl DisputeStatus {
         matches!(self, DisputeStatus::Open | DisputeStatus::UnderReview)
     }
 }
+
+/// Serde as the stored text, so command answers (kept for idempotent retries) round-trip.
+macro_rules! serde_as_stored_text {
+    ($($name:ident),+ $(,)?) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                $name::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
+serde_as_stored_text!(Segment, CustomerStatus, ContractType, ContractStatus);

@@ -1,10 +1,14 @@
 //! Finance domain types: customer accounts, contracts, subscriptions and invoices as plain
 //! Rust values with their invariants and derived values (no ORM, no GraphQL).
 
+mod clock;
+mod contracts;
 mod enums;
 mod receivables;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+pub use clock::{Clock, tenant_time_zone};
+pub use contracts::{ContractLineDraft, PricedLine, line_amount, may_activate, price_contract, round_money};
 pub use enums::{
     BillingInterval, ContractStatus, ContractType, CustomerStatus, DisputeReason, DisputeStatus, InvoiceStatus,
     Segment, SubscriptionStatus,
@@ -13,9 +17,10 @@ pub use receivables::{
     AgingBucket, AgingEdges, aging_bucket, ar_over_60_share, balance_due, days_past_due, is_overdue, open_balance,
 };
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CustomerAccount {
     pub id: Uuid,
     pub channel_partner_id: Option<Uuid>,
@@ -29,20 +34,52 @@ pub struct CustomerAccount {
     pub named_users: i32,
     pub status: CustomerStatus,
     pub customer_since: Option<NaiveDate>,
+    pub csm_user_id: Option<String>,
+    pub account_owner_user_id: Option<String>,
+    /// Incremented by every change; conditional updates and domain events carry it.
+    pub version: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Contract {
     pub id: Uuid,
     pub number: String,
     pub customer_account_id: Uuid,
+    pub channel_partner_id: Option<Uuid>,
     pub contract_type: ContractType,
     pub status: ContractStatus,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub signer_name: Option<String>,
+    pub signer_email: Option<String>,
     pub total_value: Decimal,
     pub currency: String,
+    /// A fraction (0.1 = 10 % off the whole contract).
+    pub discount_pct: Decimal,
     pub auto_renew: bool,
+    /// Incremented by every change; conditional updates and domain events carry it.
+    pub version: i64,
+}
+
+/// One thing a contract sells: `amount` = quantity × unit price × (1 − discount), to the cent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractLine {
+    pub id: Uuid,
+    pub contract_id: Uuid,
+    pub service_package_id: Option<Uuid>,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub discount_pct: Decimal,
+    pub amount: Decimal,
+}
+
+/// A contract with all its lines, as a command answers it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContractWithLines {
+    pub contract: Contract,
+    pub lines: Vec<ContractLine>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,10 +118,4 @@ impl Invoice {
     pub fn aging_bucket(&self, today: NaiveDate) -> AgingBucket {
         aging_bucket(self.days_past_due(today), AgingEdges::default())
     }
-}
-
-/// The business date requests are evaluated at. UTC for now (docs/domain.md#conventions):
-/// the tenant's time zone lives in catalog and is not part of the signed context yet.
-pub fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
 }

@@ -20,6 +20,10 @@ pub struct Model {
     pub total_value: Decimal,
     pub currency: String,
     pub auto_renew: bool,
+    pub version: i64,
+    pub signer_name: Option<String>,
+    pub signer_email: Option<String>,
+    pub discount_pct: Decimal,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,9 @@ pub struct Model {
     pub named_users: i32,
     pub status: String,
     pub customer_since: Option<Date>,
+    pub version: i64,
+    pub csm_user_id: Option<String>,
+    pub account_owner_user_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,6 @@
 //! Per-request DataLoaders over the request's tenant transaction. Entity fetches for many
 //! representations become one SQL statement per entity type, and each nested list
-//! (`CustomerAccount.invoices`, `.contracts`, `.subscriptions`) is fetched for all parents
+//! (`CustomerAccount.invoices`, `.contracts`, `.subscriptions`, `Contract.lines`) is fetched for all parents
 //! of a level in one statement, then sliced per parent. The per-parent loaders cache per
 //! request, so `invoices`, `openBalance` and `arOver60Share` share one fetch.
 
@@ -11,7 +11,7 @@ use atrium_kit::TenantTransaction;
 use uuid::Uuid;
 
 use crate::{
-    domain::{Contract, CustomerAccount, Invoice, Subscription},
+    domain::{Contract, ContractLine, CustomerAccount, Invoice, Subscription},
     error::FinanceError,
     repository,
 };
@@ -104,6 +104,19 @@ impl Loader<Uuid> for ContractsByCustomerLoader {
     }
 }
 
+/// Every line of each contract key, in entry order.
+pub struct LinesByContractLoader(pub Arc<TenantTransaction>);
+
+impl Loader<Uuid> for LinesByContractLoader {
+    type Value = Arc<Vec<ContractLine>>;
+    type Error = Arc<FinanceError>;
+
+    async fn load(&self, keys: &[Uuid]) -> LoadResult<Self::Value> {
+        let rows = repository::lines_of_contracts(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(group_by_parent(rows, |line| line.contract_id))
+    }
+}
+
 pub struct SubscriptionsByCustomerLoader(pub Arc<TenantTransaction>);
 
 impl Loader<Uuid> for SubscriptionsByCustomerLoader {
@@ -126,4 +139,5 @@ pub fn install(request: async_graphql::Request, tx: &Arc<TenantTransaction>) -> 
         .data(DataLoader::with_cache(InvoicesByCustomerLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
         .data(DataLoader::with_cache(ContractsByCustomerLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
         .data(DataLoader::with_cache(SubscriptionsByCustomerLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
+        .data(DataLoader::with_cache(LinesByContractLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
 }

@@ -1,8 +1,9 @@
-//! The finance subgraph's GraphQL layer: schema construction, object types, federation
-//! entity resolvers and per-request DataLoaders.
+//! The finance subgraph's GraphQL layer: schema construction, object types, mutations,
+//! federation entity resolvers and per-request DataLoaders.
 
 mod loaders;
+mod mutations;
 mod schema;
 mod types;
 
-pub use schema::{FinanceSchema, build_schema, install_request_data};
+pub use schema::{FinanceSchema, build_schema, install_request_data, request_data_installer};

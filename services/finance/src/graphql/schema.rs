@@ -4,22 +4,25 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::{TenantTransaction, cache_control::cache_control, pagination::PageRequest};
+use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use atrium_kit::{
+    TenantTransaction, cache_control::cache_control, pagination::PageRequest, subgraph_http::RequestDataInstaller,
+};
 
 use super::{
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
+    mutations::Mutation,
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
-        InvoiceStatus, Segment, Subscription,
+        InvoiceStatus, Segment, Subscription, business_date,
     },
 };
 use crate::{
-    domain,
+    domain::Clock,
     repository::{self, CustomerAccountFilter, InvoiceFilter},
 };
 
-pub type FinanceSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub struct Query;
 
@@ -66,7 +69,7 @@ impl Query {
     ) -> Result<InvoiceConnection> {
         let page = PageRequest::parse(first, after.as_deref())?;
         let tx = request_transaction(ctx)?;
-        let today = domain::today();
+        let today = business_date(ctx)?;
         let filter = InvoiceFilter {
             statuses: status.unwrap_or_default().into_iter().map(Into::into).collect(),
             overdue_as_of: overdue_only.unwrap_or(false).then_some(today),
@@ -87,7 +90,8 @@ impl Query {
         let Some(id) = uuid_of(&id) else { return Ok(None) };
         let loader = ctx.data::<DataLoader<InvoiceLoader>>()?;
         let invoice = loader.load_one(id).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
-        Ok(invoice.map(|invoice| Invoice::at(invoice, domain::today())))
+        let today = business_date(ctx)?;
+        Ok(invoice.map(|invoice| Invoice::at(invoice, today)))
     }
 
     #[graphql(entity)]
@@ -112,12 +116,22 @@ async fn load_customer_account(ctx: &Context<'_>, id: &ID) -> Result<Option<Cust
 }
 
 pub fn build_schema() -> FinanceSchema {
-    atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
+    atrium_kit::subgraph_schema::build(Query, Mutation, EmptySubscription)
 }
 
-/// Installs the request's tenant transaction and the DataLoaders bound to it.
-pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTransaction>) -> async_graphql::Request {
-    loaders::install(request, &tx).data(tx)
+/// Installs the request's tenant transaction, the DataLoaders bound to it and the clock
+/// the request's dates come from.
+pub fn install_request_data(
+    request: async_graphql::Request,
+    tx: Arc<TenantTransaction>,
+    clock: Clock,
+) -> async_graphql::Request {
+    loaders::install(request, &tx).data(tx).data(clock)
+}
+
+/// The subgraph handler's installer of per-request data, reading dates from `clock`.
+pub fn request_data_installer(clock: Clock) -> RequestDataInstaller {
+    Arc::new(move |request, tx| install_request_data(request, tx, clock))
 }
 
 pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};

@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use atrium_kit::pagination::{PageInfo, PageRequest};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
 use super::loaders::{
-    CachedLoader, ContractsByCustomerLoader, CustomerAccountLoader, InvoicesByCustomerLoader,
+    CachedLoader, ContractsByCustomerLoader, CustomerAccountLoader, InvoicesByCustomerLoader, LinesByContractLoader,
     SubscriptionsByCustomerLoader,
 };
 use crate::{domain, error::FinanceError};
@@ -100,6 +101,12 @@ pub enum AgingBucket {
     Days90Plus,
 }
 
+/// Today for the caller's tenant, from the service's clock (docs/domain.md#conventions).
+pub(super) fn business_date(ctx: &Context<'_>) -> Result<NaiveDate> {
+    let clock = ctx.data::<domain::Clock>()?;
+    Ok(clock.today(ctx.data::<atrium_kit::TenantContext>()?.tenant_id))
+}
+
 fn id_of(id: Uuid) -> ID {
     ID(id.to_string())
 }
@@ -133,6 +140,10 @@ pub struct CustomerAccount {
     pub customer_since: Option<NaiveDate>,
     /// Set when the customer was sold through a channel partner (catalog's `ChannelPartner`).
     pub channel_partner_id: Option<ID>,
+    /// The customer success manager's user id.
+    pub csm_user_id: Option<String>,
+    /// Incremented by every change of the account.
+    pub version: i64,
     #[graphql(skip)]
     pub key: Uuid,
 }
@@ -152,6 +163,8 @@ impl From<domain::CustomerAccount> for CustomerAccount {
             status: account.status.into(),
             customer_since: account.customer_since,
             channel_partner_id: account.channel_partner_id.map(id_of),
+            csm_user_id: account.csm_user_id,
+            version: account.version,
             key: account.id,
         }
     }
@@ -181,7 +194,7 @@ impl CustomerAccount {
         let matching: Vec<&domain::Invoice> =
             invoices.iter().filter(|invoice| statuses.is_empty() || statuses.contains(&invoice.status)).collect();
         let (nodes, page_info) = page.slice(&matching, |invoice| invoice.id);
-        let today = domain::today();
+        let today = business_date(ctx)?;
         Ok(InvoiceConnection {
             nodes: nodes.into_iter().map(|invoice| Invoice::at(invoice.clone(), today)).collect(),
             page_info,
@@ -223,7 +236,7 @@ impl CustomerAccount {
 
     /// Open AR more than 60 days past due divided by open AR; null when nothing is open.
     async fn ar_over_60_share(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        Ok(domain::ar_over_60_share(self.all_invoices(ctx).await?.iter(), domain::today()))
+        Ok(domain::ar_over_60_share(self.all_invoices(ctx).await?.iter(), business_date(ctx)?))
     }
 }
 
@@ -294,7 +307,8 @@ impl Invoice {
     }
 }
 
-/// An MSA, SOW, order form, renewal or amendment.
+/// An MSA, SOW, order form, renewal or amendment, moving through the contract lifecycle
+/// (docs/domain.md#contract-lifecycle).
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Contract {
@@ -305,11 +319,22 @@ pub struct Contract {
     pub status: ContractStatus,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    /// Σ line amounts.
     pub total_value: Decimal,
     pub currency: String,
     pub auto_renew: bool,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub signer_name: Option<String>,
+    pub signer_email: Option<String>,
+    /// Incremented by every change; domain events about the contract carry it.
+    pub version: i64,
     #[graphql(skip)]
     pub customer_account_id: Uuid,
+    #[graphql(skip)]
+    pub key: Uuid,
+    /// Lines a command already holds, so its answer needs no read of its own writes.
+    #[graphql(skip)]
+    pub known_lines: Option<Vec<domain::ContractLine>>,
 }
 
 impl From<domain::Contract> for Contract {
@@ -324,8 +349,20 @@ impl From<domain::Contract> for Contract {
             total_value: contract.total_value,
             currency: contract.currency,
             auto_renew: contract.auto_renew,
+            signed_at: contract.signed_at,
+            signer_name: contract.signer_name,
+            signer_email: contract.signer_email,
+            version: contract.version,
             customer_account_id: contract.customer_account_id,
+            key: contract.id,
+            known_lines: None,
         }
+    }
+}
+
+impl From<domain::ContractWithLines> for Contract {
+    fn from(changed: domain::ContractWithLines) -> Self {
+        Contract { known_lines: Some(changed.lines), ..changed.contract.into() }
     }
 }
 
@@ -333,6 +370,44 @@ impl From<domain::Contract> for Contract {
 impl Contract {
     async fn customer_account(&self, ctx: &Context<'_>) -> Result<CustomerAccount> {
         customer_account_of(ctx, self.customer_account_id).await
+    }
+
+    /// What the contract sells, in entry order.
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ContractLine>> {
+        if let Some(lines) = &self.known_lines {
+            return Ok(lines.iter().cloned().map(Into::into).collect());
+        }
+        let loader = ctx.data::<CachedLoader<LinesByContractLoader>>()?;
+        let lines = loader.load_one(self.key).await.map_err(load_failed)?.unwrap_or_default();
+        Ok(lines.iter().cloned().map(Into::into).collect())
+    }
+}
+
+/// One thing a contract sells: `amount` = quantity × unit price × (1 − discount), to the cent.
+#[derive(SimpleObject)]
+pub struct ContractLine {
+    pub id: ID,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    /// Fraction 0–1 (0.1 = 10 % off).
+    pub discount_pct: f64,
+    pub amount: Decimal,
+    /// The catalog package sold; resolved by the catalog subgraph.
+    pub service_package: Option<ServicePackage>,
+}
+
+impl From<domain::ContractLine> for ContractLine {
+    fn from(line: domain::ContractLine) -> Self {
+        ContractLine {
+            id: id_of(line.id),
+            description: line.description,
+            quantity: line.quantity.normalize(),
+            unit_price: money(line.unit_price),
+            discount_pct: line.discount_pct.to_f64().unwrap_or_default(),
+            amount: money(line.amount),
+            service_package: line.service_package_id.map(|id| ServicePackage { id: id_of(id) }),
+        }
     }
 }
 

@@ -11,14 +11,20 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        self, BillingInterval, Contract, ContractStatus, ContractType, CustomerAccount, CustomerStatus, Invoice,
-        InvoiceStatus, Segment, Subscription, SubscriptionStatus,
+        self, BillingInterval, Contract, ContractLine, ContractStatus, ContractType, CustomerAccount, CustomerStatus,
+        Invoice, InvoiceStatus, Segment, Subscription, SubscriptionStatus,
     },
-    entities::{contract, customer_account, invoice, subscription},
+    entities::{contract, contract_line, customer_account, invoice, subscription},
     error::FinanceError,
 };
 
 pub mod seed;
+mod writes;
+
+pub use writes::{
+    ContractSignature, change_contract_status, contract_number_taken, insert_contract, insert_customer_account,
+    mark_customer_active, next_contract_number, record_first_signature,
+};
 
 /// Filters of the root `customerAccounts` list.
 #[derive(Debug, Clone, Copy, Default)]
@@ -147,6 +153,21 @@ pub async fn contracts_of_customer_accounts(
     rows.into_iter().map(contract_from_row).collect()
 }
 
+/// Every line of the given contracts in one statement, ordered by id (entry order).
+pub async fn lines_of_contracts(
+    tx: &TenantTransaction,
+    contract_ids: &[Uuid],
+) -> Result<Vec<ContractLine>, FinanceError> {
+    let rows = contract_line::Entity::find()
+        .filter(contract_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(contract_line_scope(tx))
+        .filter(contract_line::Column::ContractId.is_in(contract_ids.iter().copied()))
+        .order_by_asc(contract_line::Column::Id)
+        .all(tx.connection())
+        .await?;
+    Ok(rows.into_iter().map(contract_line_from_row).collect())
+}
+
 pub async fn subscriptions_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Subscription>, FinanceError> {
     let rows = subscription::Entity::find()
         .filter(subscription::Column::TenantId.eq(tx.tenant_id()))
@@ -185,6 +206,21 @@ fn contract_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(contract::Column::ChannelPartnerId, contract::Column::CustomerAccountId)
 }
 
+/// Contract lines store no partner or customer: a scoped caller sees the lines of the
+/// contracts it sees (the `parent_scope` policy on PostgreSQL is the same rule).
+fn contract_line_scope(tx: &TenantTransaction) -> Condition {
+    if !tx.is_second_level_scoped() {
+        return Condition::all();
+    }
+    let visible_contracts = contract::Entity::find()
+        .select_only()
+        .column(contract::Column::Id)
+        .filter(contract::Column::TenantId.eq(tx.tenant_id()))
+        .filter(contract_scope(tx))
+        .into_query();
+    Condition::all().add(contract_line::Column::ContractId.in_subquery(visible_contracts))
+}
+
 /// Subscriptions store no partner: a scoped caller sees those of the customer accounts it
 /// sees (the `parent_scope` policy on PostgreSQL is the same rule).
 fn subscription_scope(tx: &TenantTransaction) -> Condition {
@@ -214,6 +250,9 @@ fn customer_account_from_row(row: customer_account::Model) -> Result<CustomerAcc
         named_users: row.named_users,
         status: CustomerStatus::parse(&row.status)?,
         customer_since: row.customer_since,
+        csm_user_id: row.csm_user_id,
+        account_owner_user_id: row.account_owner_user_id,
+        version: row.version,
     })
 }
 
@@ -222,14 +261,33 @@ fn contract_from_row(row: contract::Model) -> Result<Contract, FinanceError> {
         id: row.id,
         number: row.number,
         customer_account_id: row.customer_account_id,
+        channel_partner_id: row.channel_partner_id,
         contract_type: ContractType::parse(&row.contract_type)?,
         status: ContractStatus::parse(&row.status)?,
         start_date: row.start_date,
         end_date: row.end_date,
+        signed_at: row.signed_at,
+        signer_name: row.signer_name,
+        signer_email: row.signer_email,
         total_value: money(row.total_value),
         currency: row.currency,
+        discount_pct: fraction(row.discount_pct),
         auto_renew: row.auto_renew,
+        version: row.version,
     })
+}
+
+fn contract_line_from_row(row: contract_line::Model) -> ContractLine {
+    ContractLine {
+        id: row.id,
+        contract_id: row.contract_id,
+        service_package_id: row.service_package_id,
+        description: row.description,
+        quantity: row.quantity.normalize(),
+        unit_price: money(row.unit_price),
+        discount_pct: fraction(row.discount_pct),
+        amount: money(row.amount),
+    }
 }
 
 fn subscription_from_row(row: subscription::Model) -> Result<Subscription, FinanceError> {
@@ -264,6 +322,11 @@ fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
         balance_due: money(row.balance_due),
         disputed_amount: money(row.disputed_amount),
     })
+}
+
+/// A stored fraction (`numeric(7,4)`) without trailing zeros, the same on both backends.
+fn fraction(value: Decimal) -> Decimal {
+    value.round_dp(4).normalize()
 }
 
 /// Money at its stored scale of two decimals. SQLite hands decimals back through `f64`

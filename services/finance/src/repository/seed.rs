@@ -21,8 +21,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use uuid::Uuid;
 
 use crate::{
-    domain::{self, DisputeReason, InvoiceStatus},
-    entities::{contract, customer_account, dispute, invoice, subscription},
+    domain::{self, Clock, DisputeReason, InvoiceStatus},
+    entities::{contract, contract_line, customer_account, dispute, invoice, subscription},
     error::FinanceError,
 };
 
@@ -37,10 +37,11 @@ pub fn subscription_id(tenant: &DemoTenant, ordinal: usize, slot: usize, code: &
     demo::id("subscription", (ordinal * 2 + slot) as u64, &key)
 }
 
-pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), FinanceError> {
-    let today = domain::today();
+/// Seeds every demo tenant not seeded yet, dates relative to `clock`'s today of the tenant.
+pub async fn seed_demo_tenants(database: &DatabaseConnection, clock: Clock) -> Result<(), FinanceError> {
     for demo_tenant in demo::TENANTS {
         let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        let today = clock.today(tx.tenant_id());
         let seeded = customer_account::Entity::find()
             .filter(customer_account::Column::TenantId.eq(tx.tenant_id()))
             .one(tx.connection())
@@ -53,6 +54,9 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), Fina
         let connection = tx.connection();
         customer_account::Entity::insert_many(rows.customers).exec(connection).await?;
         contract::Entity::insert_many(rows.contracts).exec(connection).await?;
+        if !rows.contract_lines.is_empty() {
+            contract_line::Entity::insert_many(rows.contract_lines).exec(connection).await?;
+        }
         if !rows.subscriptions.is_empty() {
             subscription::Entity::insert_many(rows.subscriptions).exec(connection).await?;
         }
@@ -70,6 +74,7 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), Fina
 struct TenantRows {
     customers: Vec<customer_account::ActiveModel>,
     contracts: Vec<contract::ActiveModel>,
+    contract_lines: Vec<contract_line::ActiveModel>,
     subscriptions: Vec<subscription::ActiveModel>,
     invoices: Vec<invoice::ActiveModel>,
     disputes: Vec<dispute::ActiveModel>,
@@ -318,6 +323,32 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             _ => "order_form",
         };
         let contract_id = contract_id(tenant, ordinal);
+        // The contract's lines add up to its total: the implementation fee, then each
+        // recurring package for the contract's months.
+        let mut lines: Vec<(Option<Uuid>, String, Decimal, Decimal)> = Vec::new();
+        if implementation_fee > 0 {
+            lines.push((None, "Implementation".to_owned(), Decimal::ONE, Decimal::from(implementation_fee)));
+        }
+        for planned in &subscriptions {
+            let description = format!("{} (months)", planned.code);
+            lines.push((demo::package_id(tenant, planned.code), description, Decimal::from(months), planned.monthly));
+        }
+        for (index, (service_package_id, description, quantity, unit_price)) in lines.into_iter().enumerate() {
+            let line_key = format!("{}/{}/{description}", tenant.slug, tenant.customers[ordinal].name);
+            // At most three lines (a fee and two packages): ids in entry order per contract.
+            let line_ordinal = (ordinal * 4 + index) as u64;
+            rows.contract_lines.push(contract_line::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(demo::id("contract_line", line_ordinal, &line_key)),
+                contract_id: Set(contract_id),
+                service_package_id: Set(service_package_id),
+                description: Set(description),
+                quantity: Set(quantity),
+                unit_price: Set(unit_price),
+                discount_pct: Set(Decimal::ZERO),
+                amount: Set(domain::line_amount(quantity, unit_price, Decimal::ZERO)),
+            });
+        }
         rows.contracts.push(contract::ActiveModel {
             tenant_id: Set(tenant_id),
             id: Set(contract_id),
@@ -332,6 +363,10 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             total_value: Set(Decimal::from(implementation_fee) + recurring * Decimal::from(months)),
             currency: Set(currency.to_owned()),
             auto_renew: Set(!subscriptions.is_empty()),
+            version: Set(1),
+            signer_name: Set(None),
+            signer_email: Set(None),
+            discount_pct: Set(Decimal::ZERO),
         });
         rows.customers.push(customer_account::ActiveModel {
             tenant_id: Set(tenant_id),
@@ -347,6 +382,9 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             named_users: Set(named_users as i32),
             status: Set("active".to_owned()),
             customer_since: Set(Some(contract_start)),
+            version: Set(1),
+            csm_user_id: Set(None),
+            account_owner_user_id: Set(None),
         });
 
         let subscription_ids: Vec<Uuid> = subscriptions
