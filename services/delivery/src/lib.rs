@@ -2,6 +2,7 @@
 //! `Engagement` and `Milestone`; contributes `engagements` to `CustomerAccount` (owned by
 //! finance) and refers to catalog's `Blueprint` by id.
 
+pub mod calendar;
 pub mod config;
 pub mod domain;
 mod entities;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{TenantTransaction, cache_control::cache_control};
 
+use crate::calendar::BusinessCalendar;
+
 use super::{
     loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, MilestoneLoader},
     types::{self, CustomerAccount, Engagement, EngagementConnection, EngagementStatus, Milestone, loader_error},
@@ -72,9 +74,15 @@ pub fn build_schema() -> DeliverySchema {
     atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
 }
 
-/// Installs the request's tenant transaction and DataLoaders bound to it.
-pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTransaction>) -> async_graphql::Request {
+/// Installs the request's tenant transaction, the DataLoaders bound to it and the
+/// business calendar derived flags count from.
+pub fn install_request_data(
+    request: async_graphql::Request,
+    tx: Arc<TenantTransaction>,
+    calendar: BusinessCalendar,
+) -> async_graphql::Request {
     request
+        .data(calendar)
         .data(DataLoader::new(EngagementLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(CustomerEngagementsLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(EngagementMilestonesLoader(tx.clone()), tokio::spawn))

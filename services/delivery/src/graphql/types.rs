@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject, dataloader::DataLoader};
-use atrium_kit::pagination::{PageInfo, PageRequest};
+use atrium_kit::{
+    TenantContext,
+    pagination::{PageInfo, PageRequest},
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::prelude::ToPrimitive;
 
@@ -12,7 +15,7 @@ use super::{
     loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader},
     schema::{request_transaction, uuid_of},
 };
-use crate::{domain, error::DeliveryError, repository};
+use crate::{calendar::BusinessCalendar, domain, error::DeliveryError, repository};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::EngagementStatus")]
@@ -246,14 +249,14 @@ impl Milestone {
 
     /// Past its due date and not done.
     // Definition: docs/domain.md#schedule-signals.
-    async fn late(&self) -> bool {
-        self.0.late(today())
+    async fn late(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.late(today(ctx)?))
     }
 
     /// Forecast beyond due, or due within 14 days with under 60 % complete.
     // Definition: docs/domain.md#schedule-signals.
-    async fn at_risk(&self) -> bool {
-        self.0.at_risk(today())
+    async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.at_risk(today(ctx)?))
     }
 
     async fn engagement(&self, ctx: &Context<'_>) -> Result<Engagement> {
@@ -291,10 +294,10 @@ pub async fn engagements_connection(
     Ok(EngagementConnection { nodes: rows.into_iter().map(Engagement::from).collect(), page_info })
 }
 
-/// Business "today" for derived flags. UTC for now: the tenant time zone lives in catalog
-/// and is not part of the signed context yet.
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
+/// The caller's tenant's business date (`crate::calendar`), for derived flags.
+fn today(ctx: &Context<'_>) -> Result<NaiveDate> {
+    let calendar = ctx.data::<BusinessCalendar>()?;
+    Ok(calendar.today(ctx.data::<TenantContext>()?.tenant_id))
 }
 
 /// A DataLoader failure: logged and masked as an internal error by the schema extension.

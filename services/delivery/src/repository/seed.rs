@@ -1,5 +1,5 @@
 //! Demo data (docs/domain.md#demo-data) for delivery: engagements for most demo customers,
-//! each with its blueprint's milestones (due dates relative to today), including the story
+//! each with its blueprint's milestones (due dates relative to the tenant's business date), including the story
 //! conditions (Prairie Foods' 35-day go-live slip with UAT at risk, Blue Heron's
 //! two-day-old onboarding, Harborview's control testing forecast 18 days late).
 //! Deterministic and idempotent: a tenant that has any engagement is left alone; each
@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::{
+    calendar::BusinessCalendar,
     domain::{EngagementStatus, EngagementType, MilestonePhase, MilestoneStatus, Rag},
     entities::{engagement, milestone},
     error::DeliveryError,
@@ -172,10 +173,12 @@ fn generated_plans(tenant: &DemoTenant, rng: &mut SeedRng) -> Vec<EngagementPlan
     plans
 }
 
-pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), DeliveryError> {
-    let today = Utc::now().date_naive();
+/// Seeds every demo tenant not seeded yet, with dates relative to that tenant's
+/// `calendar` date.
+pub async fn seed_demo_tenants(database: &DatabaseConnection, calendar: BusinessCalendar) -> Result<(), DeliveryError> {
     for demo_tenant in demo::TENANTS {
         let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        let today = calendar.today(tx.tenant_id());
         let seeded = engagement::Entity::find()
             .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
             .one(tx.connection())
