@@ -3,10 +3,12 @@
 //! finance) and refers to catalog's `Blueprint` by id.
 
 pub mod calendar;
+pub mod commands;
 pub mod config;
 pub mod domain;
 mod entities;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod repository;
 pub mod startup;

@@ -239,6 +239,10 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     is_go_live: Set(template.is_go_live),
                     is_billing: Set(template.is_billing),
                     percent_complete: Set(milestone.percent_complete),
+                    version: Set(1),
+                    milestone_template_id: Set(None),
+                    requires_acceptance: Set(false),
+                    accepted_at: Set(None),
                 });
             }
             engagements.push(engagement::ActiveModel {
@@ -261,6 +265,18 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                 go_live_actual_date: Set(go_live_actual),
                 percent_complete: Set(percent_complete),
                 created_at: Set(end_of_working_day(start)),
+                version: Set(1),
+                contract_id: Set(None),
+                contract_line_id: Set(None),
+                service_package_id: Set(None),
+                blueprint_version_id: Set(None),
+                target_onboard_date: Set(None),
+                onboarding_completed_at: Set(None),
+                delivery_manager_user_id: Set(None),
+                csm_user_id: Set(None),
+                hold_reason: Set(None),
+                source_rule: Set(None),
+                creation_key: Set(None),
             });
         }
     }
