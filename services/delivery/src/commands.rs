@@ -233,6 +233,29 @@ async fn customer_name(tx: &TenantTransaction, customer_account_id: Uuid) -> Res
     Ok(demo_name.unwrap_or_else(|| format!("Customer {}", &customer_account_id.simple().to_string()[..8])))
 }
 
+/// The channel partner the customer was sold through: as on its other engagements, else
+/// the demo registry's; `None` for direct customers (and customers delivery cannot place).
+async fn channel_partner_of(tx: &TenantTransaction, customer_account_id: Uuid) -> Result<Option<Uuid>, CommandError> {
+    let sibling = engagement::Entity::find()
+        .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
+        .filter(engagement::Column::CustomerAccountId.eq(customer_account_id))
+        .filter(engagement::Column::ChannelPartnerId.is_not_null())
+        .one(tx.connection())
+        .await?;
+    if let Some(sibling) = sibling {
+        return Ok(sibling.channel_partner_id);
+    }
+    let demo_partner = atrium_kit::demo::TENANTS
+        .iter()
+        .filter(|tenant| atrium_kit::demo::tenant_id(tenant.slug) == tx.tenant_id())
+        .find_map(|tenant| {
+            let ordinal = (0..tenant.customers.len())
+                .find(|ordinal| atrium_kit::demo::customer_id(tenant, *ordinal) == customer_account_id)?;
+            tenant.customers[ordinal].partner.map(|partner| atrium_kit::demo::partner_id(tenant, partner))
+        });
+    Ok(demo_partner)
+}
+
 /// Creates a draft engagement from `blueprint` for the command `request`: milestones from
 /// its templates (not started, due `start + offset`), tasks inactive; with
 /// `then_activate` also activates onboarding. Answers the new engagement's id.
@@ -258,7 +281,7 @@ pub async fn create_engagement_from_blueprint(
         number: Set(format!("ENG-{:04}", existing + 1)),
         name: Set(name.clone()),
         customer_account_id: Set(request.customer_account_id),
-        channel_partner_id: Set(None),
+        channel_partner_id: Set(channel_partner_of(tx, request.customer_account_id).await?),
         blueprint_id: Set(Some(blueprint.blueprint_id)),
         engagement_type: Set(engagement_type.as_str().to_owned()),
         status: Set(EngagementStatus::Draft.as_str().to_owned()),

@@ -88,7 +88,11 @@ fn package_event(package_id: Uuid, blueprint_id: Option<Uuid>) -> DomainEvent {
 }
 
 fn create_command(customer: Uuid, package_id: Uuid, then_activate: bool) -> DomainEvent {
-    let analytics = TenantContext::automation(ridgeline(), "automation:A1");
+    create_command_for(ridgeline(), customer, package_id, then_activate)
+}
+
+fn create_command_for(tenant: Uuid, customer: Uuid, package_id: Uuid, then_activate: bool) -> DomainEvent {
+    let analytics = TenantContext::automation(tenant, "automation:A1");
     let contract_id = Uuid::now_v7();
     let line_id = Uuid::now_v7();
     let subject = Subject { entity_type: "Contract".to_owned(), id: contract_id, version: 3 };
@@ -394,6 +398,71 @@ async fn assert_a_draft_engagement_is_activated_and_held_by_mutations(harness: &
         ]
     );
     assert_eq!(events[before + 3].data["reason"], "customer paused the project");
+}
+
+/// On demo data alone (delivery's seeded copies of the demo catalog): A1 for a customer
+/// sold through a channel partner creates an engagement that partner's users see, tasks
+/// included, and other partners' users do not; and a seeded onboarding engagement
+/// finishes onboarding when its required checklist is done.
+async fn assert_demo_data_runs_a1_under_partner_scopes(harness: &Harness) {
+    let (delivery, database) = (&harness.delivery, &harness.database);
+    let helix = demo::tenant_by_slug("helix").unwrap();
+    let fjord_customer = demo::customer_id(helix, 0);
+    let package = demo::package_id(helix, "HLX-ONB").unwrap();
+    deliver(database, &create_command_for(helix_id(), fjord_customer, package, true)).await;
+    let created =
+        outbox(database, helix_id()).await.into_iter().find(|e| e.event_type == "delivery.engagement.created");
+    let id = created.expect("an engagement from the demo blueprint").subject.id.to_string();
+
+    let query = "query($id: ID!) { engagement(id: $id) { status tasks { nodes { title status } } } }";
+    let mut fjord_user = context_for("helix", "partner_user");
+    fjord_user.channel_partner_id = Some(demo::partner_id(helix, 0));
+    let (_, body) = delivery.query(Some(&fjord_user), query, json!({ "id": id })).await;
+    let seen = &body["data"]["engagement"];
+    assert_eq!(seen["status"], "ONBOARDING", "{body}");
+    let titles: Vec<&str> =
+        seen["tasks"]["nodes"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Welcome call", "Kickoff workshop", "Access and data collection", "Success plan agreed"]);
+    let mut other_partner = fjord_user.clone();
+    other_partner.channel_partner_id = Some(demo::partner_id(helix, 1));
+    let (_, body) = delivery.query(Some(&other_partner), query, json!({ "id": id })).await;
+    assert_eq!(body["data"]["engagement"], Value::Null, "{body}");
+
+    // Blue Heron's seeded onboarding: its three required checklist items end it.
+    let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
+    let blue_heron = ridgeline.customers.iter().position(|c| c.story == Some(demo::Story::BlueHeron)).unwrap();
+    let representations = json!([{ "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, blue_heron) }]);
+    let nested = "query($r: [_Any!]!) { _entities(representations: $r) { ... on CustomerAccount { \
+                  engagements { nodes { id status tasks(first: 50) { nodes { id title status dueDate required } } } } } } }";
+    let data = delivery.data("ridgeline", nested, json!({ "r": representations })).await;
+    let onboarding = &data["_entities"][0]["engagements"]["nodes"][0];
+    assert_eq!(onboarding["status"], "ONBOARDING");
+    let tasks = onboarding["tasks"]["nodes"].as_array().unwrap();
+    assert_eq!(tasks.len(), 4);
+    assert!(tasks.iter().all(|task| task["status"] == "TODO"), "{tasks:?}");
+    assert_eq!(tasks[0]["dueDate"], date(0), "welcome call: start (two days ago) + 2");
+    let manager = context_for("ridgeline", "delivery_manager");
+    for task in tasks.iter().filter(|task| task["required"] == true) {
+        let (data, error) = mutate(delivery, &manager, COMPLETE_TASK, json!({ "id": task["id"] })).await;
+        assert_eq!(data["completeTask"]["status"], "DONE", "{error}");
+    }
+    let id = onboarding["id"].as_str().unwrap();
+    assert_eq!(engagement(delivery, id).await["status"], "DELIVERING");
+}
+
+fn helix_id() -> Uuid {
+    demo::tenant_id("helix")
+}
+
+#[tokio::test]
+async fn demo_data_runs_a1_under_partner_scopes_on_sqlite() {
+    assert_demo_data_runs_a1_under_partner_scopes(&sqlite_harness().await).await;
+}
+
+#[tokio::test]
+async fn demo_data_runs_a1_under_partner_scopes_on_postgres() {
+    let Some(harness) = postgres_harness("delivery_demo_a1").await else { return };
+    assert_demo_data_runs_a1_under_partner_scopes(&harness).await;
 }
 
 #[tokio::test]
