@@ -486,3 +486,32 @@ async fn a_draft_engagement_is_activated_held_and_resumed_on_postgres() {
     let Some(harness) = postgres_harness("delivery_activation").await else { return };
     assert_a_draft_engagement_is_activated_and_held_by_mutations(&harness).await;
 }
+
+#[tokio::test]
+async fn concurrent_completions_of_one_task_let_exactly_one_win_on_postgres() {
+    let Some(harness) = postgres_harness("delivery_task_race").await else { return };
+    let (delivery, database) = (&harness.delivery, &harness.database);
+    let customer = demo::customer_id(demo::tenant_by_slug("ridgeline").unwrap(), 2);
+    let package = demo::package_id(demo::tenant_by_slug("ridgeline").unwrap(), "BC-IMPL-ESS").unwrap();
+    deliver(database, &create_command(customer, package, true)).await;
+    let id = outbox(database, ridgeline()).await[0].subject.id.to_string();
+    let running = engagement(delivery, &id).await;
+    let manager = context_for("ridgeline", "delivery_manager");
+    let csm = context_for("ridgeline", "csm");
+    for title in ["Welcome call", "Kickoff workshop", "Success plan agreed"] {
+        let task = json!({ "id": task_id(&running, title) });
+        let (left, right) = tokio::join!(
+            mutate(delivery, &manager, COMPLETE_TASK, task.clone()),
+            mutate(delivery, &csm, COMPLETE_TASK, task.clone()),
+        );
+        let outcomes = [left, right];
+        let winners = outcomes.iter().filter(|(data, _)| data["completeTask"]["status"] == "DONE").count();
+        assert_eq!(winners, 1, "{title}: {outcomes:?}");
+        let loser = outcomes.iter().find(|(data, _)| data.is_null()).expect("a refused completion");
+        let code = loser.1["extensions"]["code"].as_str().unwrap();
+        assert!(["CONFLICT", "INVALID_TRANSITION"].contains(&code), "{title}: {code}");
+    }
+    let completed =
+        outbox(database, ridgeline()).await.iter().filter(|e| e.event_type == "delivery.task.completed").count();
+    assert_eq!(completed, 3, "one event per task");
+}
