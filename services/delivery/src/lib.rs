@@ -2,10 +2,13 @@
 //! `Engagement` and `Milestone`; contributes `engagements` to `CustomerAccount` (owned by
 //! finance) and refers to catalog's `Blueprint` by id.
 
+pub mod calendar;
+pub mod commands;
 pub mod config;
 pub mod domain;
 mod entities;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod repository;
 pub mod startup;

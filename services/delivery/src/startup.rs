@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use atrium_delivery_migration::Migrator;
 pub use atrium_kit::service::SubgraphApplication as Application;
-use atrium_kit::{db::StatementObserver, startup::StartupError};
+use atrium_kit::{
+    db::StatementObserver,
+    startup::{StartupError, prepare_database},
+};
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, graphql, repository::seed};
+use crate::{calendar::BusinessCalendar, config::Config, graphql, repository::seed};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -17,16 +20,37 @@ pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>
 
 /// As `build`, reporting every SQL statement to `observer` (statement-count tests).
 pub async fn build_observed(config: &Config, observer: Option<StatementObserver>) -> Result<Application, StartupError> {
+    build_with_calendar(config, observer, BusinessCalendar::TenantClock).await
+}
+
+/// As `build_observed`, with "today" taken from `calendar` for the demo seed and the
+/// derived schedule flags (tests pin a date).
+pub async fn build_with_calendar(
+    config: &Config,
+    observer: Option<StatementObserver>,
+    calendar: BusinessCalendar,
+) -> Result<Application, StartupError> {
+    if config.seed_demo_data && calendar != BusinessCalendar::TenantClock {
+        // The kit's seeder hook takes no arguments: seed at the pinned date first, and the
+        // hook then finds every demo tenant seeded and leaves them alone.
+        let database =
+            prepare_database::<Migrator>(&config.database_url, config.migration_database_url.as_deref(), 2, None)
+                .await?;
+        seed::seed_demo_tenants(&database, calendar).await.map_err(|error| StartupError::Seed(error.to_string()))?;
+        database.close().await?;
+    }
     Application::build::<Migrator, _>(
         config,
         observer,
         seed_demo_data,
         graphql::build_schema(),
-        Arc::new(graphql::install_request_data),
+        Arc::new(move |request, tx| graphql::install_request_data(request, tx, calendar)),
     )
     .await
 }
 
 fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {
-    Box::pin(async move { seed::seed_demo_tenants(database).await.map_err(|error| error.to_string()) })
+    Box::pin(async move {
+        seed::seed_demo_tenants(database, BusinessCalendar::TenantClock).await.map_err(|error| error.to_string())
+    })
 }

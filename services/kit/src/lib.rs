@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod cache_control;
+pub mod calendar;
 pub mod changes;
 pub mod command;
 pub mod config;

@@ -1,11 +1,12 @@
-//! Schema migrations of the delivery database (engagements and their milestones). One
-//! migration per file.
+//! Schema migrations of the delivery database (engagements, milestones, tasks, the command
+//! tables and copies of other services' data). One migration per file.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_engagements;
 mod m20261128_000002_create_milestones;
 mod m20261128_000003_second_level_scopes;
+mod m20261212_000004_engagement_commands;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_engagements::Migration),
             Box::new(m20261128_000002_create_milestones::Migration),
             Box::new(m20261128_000003_second_level_scopes::Migration),
+            Box::new(m20261212_000004_engagement_commands::Migration),
         ]
     }
 }

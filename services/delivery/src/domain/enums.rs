@@ -54,3 +54,14 @@ impl MilestoneStatus {
         )
     }
 }
+
+stored_enum!(TaskKind { Checklist => "checklist", Work => "work" });
+
+stored_enum!(TaskStatus {
+    Inactive => "inactive",
+    Todo => "todo",
+    InProgress => "in_progress",
+    Blocked => "blocked",
+    Done => "done",
+    Cancelled => "cancelled",
+});

@@ -1,12 +1,14 @@
-//! Delivery domain: engagements and milestones as plain Rust values, the engagement state
-//! machine and the derived schedule values (no ORM, no GraphQL).
+//! Delivery domain: engagements, milestones and tasks as plain Rust values, their state
+//! machines and the derived schedule values (no ORM, no GraphQL).
 
+pub mod blueprint;
 mod enums;
 pub mod lifecycle;
 pub mod schedule;
+pub mod state_machines;
 
 use chrono::{DateTime, NaiveDate, Utc};
-pub use enums::{EngagementStatus, EngagementType, MilestonePhase, MilestoneStatus, Rag};
+pub use enums::{EngagementStatus, EngagementType, MilestonePhase, MilestoneStatus, Rag, TaskKind, TaskStatus};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -27,6 +29,12 @@ pub struct Engagement {
     pub go_live_actual_date: Option<NaiveDate>,
     /// Fraction 0–1 (weighted milestones).
     pub percent_complete: Decimal,
+    pub version: i64,
+    pub contract_id: Option<Uuid>,
+    pub blueprint_version_id: Option<Uuid>,
+    pub target_onboard_date: Option<NaiveDate>,
+    pub delivery_manager_user_id: Option<String>,
+    pub csm_user_id: Option<String>,
 }
 
 impl Engagement {
@@ -50,6 +58,8 @@ pub struct Milestone {
     pub is_billing: bool,
     /// Fraction 0–1.
     pub percent_complete: Decimal,
+    pub version: i64,
+    pub requires_acceptance: bool,
 }
 
 impl Milestone {
@@ -60,4 +70,25 @@ impl Milestone {
     pub fn at_risk(&self, today: NaiveDate) -> bool {
         schedule::milestone_at_risk(today, self.due_date, self.forecast_date, self.percent_complete, self.status)
     }
+}
+
+/// An onboarding checklist item or a work task of an engagement.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub id: Uuid,
+    pub engagement_id: Uuid,
+    pub milestone_id: Option<Uuid>,
+    pub seq: i32,
+    pub title: String,
+    pub kind: TaskKind,
+    pub required: bool,
+    pub owner_role: String,
+    pub assignee_user_id: Option<String>,
+    pub customer_facing: bool,
+    pub status: TaskStatus,
+    /// Days after the engagement's start the task falls due once activated.
+    pub offset_days: Option<i32>,
+    pub due_date: Option<NaiveDate>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub version: i64,
 }

@@ -26,6 +26,20 @@ pub struct Model {
     pub go_live_actual_date: Option<Date>,
     pub percent_complete: Decimal,
     pub created_at: DateTimeUtc,
+    pub version: i64,
+    pub contract_id: Option<Uuid>,
+    pub contract_line_id: Option<Uuid>,
+    pub service_package_id: Option<Uuid>,
+    pub blueprint_version_id: Option<Uuid>,
+    pub target_onboard_date: Option<Date>,
+    pub onboarding_completed_at: Option<DateTimeUtc>,
+    pub delivery_manager_user_id: Option<String>,
+    pub csm_user_id: Option<String>,
+    pub hold_reason: Option<String>,
+    /// The automation rule that created the engagement (`A1`), if any.
+    pub source_rule: Option<String>,
+    /// Idempotency key of the cross-service command that created it.
+    pub creation_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

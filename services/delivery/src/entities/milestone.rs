@@ -20,6 +20,10 @@ pub struct Model {
     pub is_go_live: bool,
     pub is_billing: bool,
     pub percent_complete: Decimal,
+    pub version: i64,
+    pub milestone_template_id: Option<Uuid>,
+    pub requires_acceptance: bool,
+    pub accepted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ use atrium_kit::TenantTransaction;
 use uuid::Uuid;
 
 use crate::{
-    domain::{Engagement, Milestone},
+    domain::{Engagement, Milestone, Task},
     error::DeliveryError,
     repository,
 };
@@ -71,5 +71,22 @@ impl Loader<Uuid> for MilestoneLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = repository::milestones_by_ids(&self.0, keys).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// All tasks of each engagement, in creation order (`Engagement.tasks`).
+pub struct EngagementTasksLoader(pub Arc<TenantTransaction>);
+
+impl Loader<Uuid> for EngagementTasksLoader {
+    type Value = Vec<Task>;
+    type Error = Arc<DeliveryError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = repository::tasks_of_engagements(&self.0, keys).await.map_err(Arc::new)?;
+        let mut by_engagement: HashMap<Uuid, Vec<Task>> = keys.iter().map(|key| (*key, Vec::new())).collect();
+        for row in rows {
+            by_engagement.entry(row.engagement_id).or_default().push(row);
+        }
+        Ok(by_engagement)
     }
 }

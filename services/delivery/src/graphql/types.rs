@@ -4,15 +4,18 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject, dataloader::DataLoader};
-use atrium_kit::pagination::{PageInfo, PageRequest};
+use atrium_kit::{
+    TenantContext,
+    pagination::{PageInfo, PageRequest},
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::prelude::ToPrimitive;
 
 use super::{
-    loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader},
+    loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, EngagementTasksLoader},
     schema::{request_transaction, uuid_of},
 };
-use crate::{domain, error::DeliveryError, repository};
+use crate::{calendar::BusinessCalendar, domain, error::DeliveryError, repository};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::EngagementStatus")]
@@ -67,6 +70,25 @@ pub enum MilestoneStatus {
     Accepted,
     Waived,
     Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::TaskStatus")]
+pub enum TaskStatus {
+    Inactive,
+    Todo,
+    InProgress,
+    Blocked,
+    Done,
+    Cancelled,
+}
+
+/// Onboarding checklist item or work task.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::TaskKind")]
+pub enum TaskKind {
+    Checklist,
+    Work,
 }
 
 /// A customer account (owned by finance); delivery contributes its engagements.
@@ -173,6 +195,21 @@ impl Engagement {
         self.0.percent_complete.to_f64().unwrap_or_default()
     }
 
+    /// Incremented by every change; domain events carry it as their subject version.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// Onboarding checklist items and work tasks in creation order; loaded for every
+    /// engagement of the request at once.
+    async fn tasks(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<TaskConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let loader = ctx.data::<DataLoader<EngagementTasksLoader>>()?;
+        let tasks = loader.load_one(self.0.id).await.map_err(loader_error)?.unwrap_or_default();
+        let (nodes, page_info) = page.slice(&tasks, |task| task.id);
+        Ok(TaskConnection { nodes: nodes.into_iter().map(Task::from).collect(), page_info })
+    }
+
     /// Milestones ordered by `seq`; loaded for every engagement of the request at once.
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
         let loader = ctx.data::<DataLoader<EngagementMilestonesLoader>>()?;
@@ -244,16 +281,25 @@ impl Milestone {
         self.0.is_billing
     }
 
+    /// Whether the customer signs the milestone off after completion.
+    async fn requires_acceptance(&self) -> bool {
+        self.0.requires_acceptance
+    }
+
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
     /// Past its due date and not done.
     // Definition: docs/domain.md#schedule-signals.
-    async fn late(&self) -> bool {
-        self.0.late(today())
+    async fn late(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.late(today(ctx)?))
     }
 
     /// Forecast beyond due, or due within 14 days with under 60 % complete.
     // Definition: docs/domain.md#schedule-signals.
-    async fn at_risk(&self) -> bool {
-        self.0.at_risk(today())
+    async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.at_risk(today(ctx)?))
     }
 
     async fn engagement(&self, ctx: &Context<'_>) -> Result<Engagement> {
@@ -262,6 +308,77 @@ impl Milestone {
         // The milestone came from this tenant, so its engagement must exist: a gap is a defect.
         engagement.map(Engagement::from).ok_or_else(|| "milestone without its engagement".into())
     }
+}
+
+/// An onboarding checklist item or a work task of an engagement.
+pub struct Task(domain::Task);
+
+impl From<domain::Task> for Task {
+    fn from(task: domain::Task) -> Self {
+        Task(task)
+    }
+}
+
+#[Object]
+impl Task {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn kind(&self) -> TaskKind {
+        self.0.kind.into()
+    }
+
+    async fn status(&self) -> TaskStatus {
+        self.0.status.into()
+    }
+
+    /// Set when the task is activated: the engagement's start plus the template's offset.
+    async fn due_date(&self) -> Option<NaiveDate> {
+        self.0.due_date
+    }
+
+    /// The role expected to do it (`csm`, `delivery_manager`, `consultant`, `customer`, …).
+    async fn owner_role(&self) -> &str {
+        &self.0.owner_role
+    }
+
+    async fn assignee_user_id(&self) -> Option<&str> {
+        self.0.assignee_user_id.as_deref()
+    }
+
+    /// Required checklist items gate the end of onboarding.
+    async fn required(&self) -> bool {
+        self.0.required
+    }
+
+    async fn customer_facing(&self) -> bool {
+        self.0.customer_facing
+    }
+
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    async fn engagement(&self, ctx: &Context<'_>) -> Result<Engagement> {
+        let loader = ctx.data::<DataLoader<EngagementLoader>>()?;
+        let engagement = loader.load_one(self.0.engagement_id).await.map_err(loader_error)?;
+        engagement.map(Engagement::from).ok_or_else(|| "task without its engagement".into())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TaskConnection {
+    pub nodes: Vec<Task>,
+    pub page_info: PageInfo,
 }
 
 /// A catalog blueprint, referenced by id only (catalog resolves it).
@@ -291,10 +408,10 @@ pub async fn engagements_connection(
     Ok(EngagementConnection { nodes: rows.into_iter().map(Engagement::from).collect(), page_info })
 }
 
-/// Business "today" for derived flags. UTC for now: the tenant time zone lives in catalog
-/// and is not part of the signed context yet.
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
+/// The caller's tenant's business date (`crate::calendar`), for derived flags.
+fn today(ctx: &Context<'_>) -> Result<NaiveDate> {
+    let calendar = ctx.data::<BusinessCalendar>()?;
+    Ok(calendar.today(ctx.data::<TenantContext>()?.tenant_id))
 }
 
 /// A DataLoader failure: logged and masked as an internal error by the schema extension.

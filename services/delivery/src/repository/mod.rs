@@ -4,12 +4,18 @@
 //! Partner and customer-portal callers are narrowed the same way (`atrium_kit::scopes`).
 
 use atrium_kit::TenantTransaction;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait},
+};
 use uuid::Uuid;
 
 use crate::{
-    domain::{Engagement, EngagementStatus, EngagementType, Milestone, MilestonePhase, MilestoneStatus, Rag},
-    entities::{engagement, milestone},
+    domain::{
+        Engagement, EngagementStatus, EngagementType, Milestone, MilestonePhase, MilestoneStatus, Rag, Task, TaskKind,
+        TaskStatus,
+    },
+    entities::{engagement, milestone, task},
     error::DeliveryError,
 };
 
@@ -88,6 +94,29 @@ pub async fn milestones_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<V
     rows.into_iter().map(milestone_from_row).collect()
 }
 
+/// Every task of the given engagements, ordered by engagement then id (creation order).
+pub async fn tasks_of_engagements(tx: &TenantTransaction, engagement_ids: &[Uuid]) -> Result<Vec<Task>, DeliveryError> {
+    let rows = task::Entity::find()
+        .filter(task::Column::TenantId.eq(tx.tenant_id()))
+        .filter(child_scope(tx, task::Column::EngagementId))
+        .filter(task::Column::EngagementId.is_in(engagement_ids.iter().copied()))
+        .order_by_asc(task::Column::EngagementId)
+        .order_by_asc(task::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(task_from_row).collect()
+}
+
+pub async fn tasks_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Task>, DeliveryError> {
+    let rows = task::Entity::find()
+        .filter(task::Column::TenantId.eq(tx.tenant_id()))
+        .filter(child_scope(tx, task::Column::EngagementId))
+        .filter(task::Column::Id.is_in(ids.iter().copied()))
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(task_from_row).collect()
+}
+
 /// Partner and customer-portal callers see only their engagements (`atrium_kit::scopes`).
 fn engagement_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(engagement::Column::ChannelPartnerId, engagement::Column::CustomerAccountId)
@@ -96,6 +125,11 @@ fn engagement_scope(tx: &TenantTransaction) -> Condition {
 /// Milestones store neither id: a scoped caller sees those of the engagements it sees
 /// (the `parent_scope` policy on PostgreSQL is the same rule).
 fn milestone_scope(tx: &TenantTransaction) -> Condition {
+    child_scope(tx, milestone::Column::EngagementId)
+}
+
+/// Rows of a table keyed by `engagement_column` follow their engagement's visibility.
+fn child_scope(tx: &TenantTransaction, engagement_column: impl ColumnTrait) -> Condition {
     if !tx.is_second_level_scoped() {
         return Condition::all();
     }
@@ -105,7 +139,7 @@ fn milestone_scope(tx: &TenantTransaction) -> Condition {
         .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
         .filter(engagement_scope(tx))
         .into_query();
-    Condition::all().add(milestone::Column::EngagementId.in_subquery(visible_engagements))
+    Condition::all().add(engagement_column.in_subquery(visible_engagements))
 }
 
 /// Moves `engagement` to `next` along the state machine (`domain::lifecycle`), as read:
@@ -128,6 +162,7 @@ pub async fn transition_engagement(
     let updated = engagement::Entity::update_many()
         .col_expr(engagement::Column::Status, Expr::value(next.as_str()))
         .col_expr(engagement::Column::PausedFromStatus, Expr::value(paused_from.map(EngagementStatus::as_str)))
+        .col_expr(engagement::Column::Version, Expr::col(engagement::Column::Version).add(1))
         .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
         .filter(engagement::Column::Id.eq(engagement.id))
         .filter(engagement::Column::Status.eq(engagement.status.as_str()))
@@ -141,10 +176,15 @@ pub async fn transition_engagement(
             expected: engagement.status.as_str(),
         });
     }
-    Ok(Engagement { status: next, paused_from_status: paused_from, ..engagement.clone() })
+    Ok(Engagement {
+        status: next,
+        paused_from_status: paused_from,
+        version: engagement.version + 1,
+        ..engagement.clone()
+    })
 }
 
-fn engagement_from_row(row: engagement::Model) -> Result<Engagement, DeliveryError> {
+pub(crate) fn engagement_from_row(row: engagement::Model) -> Result<Engagement, DeliveryError> {
     Ok(Engagement {
         id: row.id,
         number: row.number,
@@ -160,10 +200,16 @@ fn engagement_from_row(row: engagement::Model) -> Result<Engagement, DeliveryErr
         go_live_forecast_date: row.go_live_forecast_date,
         go_live_actual_date: row.go_live_actual_date,
         percent_complete: row.percent_complete,
+        version: row.version,
+        contract_id: row.contract_id,
+        blueprint_version_id: row.blueprint_version_id,
+        target_onboard_date: row.target_onboard_date,
+        delivery_manager_user_id: row.delivery_manager_user_id,
+        csm_user_id: row.csm_user_id,
     })
 }
 
-fn milestone_from_row(row: milestone::Model) -> Result<Milestone, DeliveryError> {
+pub(crate) fn milestone_from_row(row: milestone::Model) -> Result<Milestone, DeliveryError> {
     Ok(Milestone {
         id: row.id,
         engagement_id: row.engagement_id,
@@ -177,5 +223,27 @@ fn milestone_from_row(row: milestone::Model) -> Result<Milestone, DeliveryError>
         is_go_live: row.is_go_live,
         is_billing: row.is_billing,
         percent_complete: row.percent_complete,
+        version: row.version,
+        requires_acceptance: row.requires_acceptance,
+    })
+}
+
+pub(crate) fn task_from_row(row: task::Model) -> Result<Task, DeliveryError> {
+    Ok(Task {
+        id: row.id,
+        engagement_id: row.engagement_id,
+        milestone_id: row.milestone_id,
+        seq: row.seq,
+        title: row.title,
+        kind: TaskKind::parse(&row.kind)?,
+        required: row.required,
+        owner_role: row.owner_role,
+        assignee_user_id: row.assignee_user_id,
+        customer_facing: row.customer_facing,
+        status: TaskStatus::parse(&row.status)?,
+        offset_days: row.offset_days,
+        due_date: row.due_date,
+        completed_at: row.completed_at,
+        version: row.version,
     })
 }

@@ -1,7 +1,9 @@
 //! Demo data (docs/domain.md#demo-data) for delivery: engagements for most demo customers,
-//! each with its blueprint's milestones (due dates relative to today), including the story
-//! conditions (Prairie Foods' 35-day go-live slip with UAT at risk, Blue Heron's
-//! two-day-old onboarding, Harborview's control testing forecast 18 days late).
+//! each with its blueprint's milestones and onboarding checklist (dates relative to the
+//! tenant's business date), including the story conditions (Prairie Foods' 35-day go-live
+//! slip with UAT at risk, Blue Heron's two-day-old onboarding, Harborview's control testing
+//! forecast 18 days late); and delivery's copies of the demo customers' names, packages and
+//! blueprints, so the onboarding automation works on demo data.
 //! Deterministic and idempotent: a tenant that has any engagement is left alone; each
 //! tenant is written in its own tenant transaction (so RLS applies on PostgreSQL).
 
@@ -14,8 +16,12 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::{
-    domain::{EngagementStatus, EngagementType, MilestonePhase, MilestoneStatus, Rag},
-    entities::{engagement, milestone},
+    calendar::BusinessCalendar,
+    domain::{
+        EngagementStatus, EngagementType, MilestonePhase, MilestoneStatus, Rag, TaskKind, TaskStatus,
+        blueprint::{self, BlueprintVersion},
+    },
+    entities::{catalog_blueprint_version, catalog_package, customer_name, engagement, milestone, task},
     error::DeliveryError,
 };
 
@@ -172,10 +178,12 @@ fn generated_plans(tenant: &DemoTenant, rng: &mut SeedRng) -> Vec<EngagementPlan
     plans
 }
 
-pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), DeliveryError> {
-    let today = Utc::now().date_naive();
+/// Seeds every demo tenant not seeded yet, with dates relative to that tenant's
+/// `calendar` date.
+pub async fn seed_demo_tenants(database: &DatabaseConnection, calendar: BusinessCalendar) -> Result<(), DeliveryError> {
     for demo_tenant in demo::TENANTS {
         let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        let today = calendar.today(tx.tenant_id());
         let seeded = engagement::Entity::find()
             .filter(engagement::Column::TenantId.eq(tx.tenant_id()))
             .one(tx.connection())
@@ -195,6 +203,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
     let mut rng = SeedRng::new(&format!("delivery/{}", demo_tenant.slug));
     let mut engagements = Vec::new();
     let mut milestones = Vec::new();
+    let mut tasks = Vec::new();
     for (customer_ordinal, customer) in demo_tenant.customers.iter().enumerate() {
         let plans = match customer.story {
             Some(story) => story_plans(story),
@@ -236,7 +245,27 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     is_go_live: Set(template.is_go_live),
                     is_billing: Set(template.is_billing),
                     percent_complete: Set(milestone.percent_complete),
+                    version: Set(1),
+                    milestone_template_id: Set(None),
+                    requires_acceptance: Set(false),
+                    accepted_at: Set(None),
                 });
+            }
+            let onboarding = templates.iter().position(|template| template.phase == MilestonePhase::Onboarding);
+            if let Some(onboarding) = onboarding {
+                let milestone_id = demo::id(
+                    "milestone",
+                    ordinal * 16 + onboarding as u64,
+                    &format!("{}/{number}/{onboarding}", demo_tenant.slug),
+                );
+                for (index, item) in ONBOARDING_CHECKLIST.iter().enumerate() {
+                    let task_id = demo::id(
+                        "task",
+                        ordinal * 16 + index as u64,
+                        &format!("{}/{number}/task/{index}", demo_tenant.slug),
+                    );
+                    tasks.push(checklist_task(tx, item, index, task_id, id, milestone_id, plan.status, start, today));
+                }
             }
             engagements.push(engagement::ActiveModel {
                 tenant_id: Set(tx.tenant_id()),
@@ -258,13 +287,186 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                 go_live_actual_date: Set(go_live_actual),
                 percent_complete: Set(percent_complete),
                 created_at: Set(end_of_working_day(start)),
+                version: Set(1),
+                contract_id: Set(None),
+                contract_line_id: Set(None),
+                service_package_id: Set(None),
+                blueprint_version_id: Set(None),
+                target_onboard_date: Set(None),
+                onboarding_completed_at: Set(None),
+                delivery_manager_user_id: Set(None),
+                csm_user_id: Set(None),
+                hold_reason: Set(None),
+                source_rule: Set(None),
+                creation_key: Set(None),
             });
         }
     }
     let connection = tx.connection();
     engagement::Entity::insert_many(engagements).exec(connection).await?;
     milestone::Entity::insert_many(milestones).exec(connection).await?;
+    task::Entity::insert_many(tasks).exec(connection).await?;
+    seed_copies(tx, demo_tenant).await
+}
+
+/// One item of the onboarding checklist every demo blueprint carries.
+struct ChecklistItem {
+    title: &'static str,
+    owner_role: &'static str,
+    offset_days: i64,
+    required: bool,
+}
+
+const fn item(title: &'static str, owner_role: &'static str, offset_days: i64, required: bool) -> ChecklistItem {
+    ChecklistItem { title, owner_role, offset_days, required }
+}
+
+const ONBOARDING_CHECKLIST: &[ChecklistItem] = &[
+    item("Welcome call", "csm", 2, true),
+    item("Kickoff workshop", "delivery_manager", 5, true),
+    item("Access and data collection", "customer", 7, true),
+    item("Success plan agreed", "csm", 10, false),
+];
+
+/// A checklist task as the engagement's status implies: not yet activated for drafts,
+/// done on its due date once onboarding is over, and while onboarding done only when
+/// already due (so the required items still open keep the engagement onboarding).
+#[allow(clippy::too_many_arguments)]
+fn checklist_task(
+    tx: &TenantTransaction,
+    item: &ChecklistItem,
+    index: usize,
+    id: uuid::Uuid,
+    engagement_id: uuid::Uuid,
+    milestone_id: uuid::Uuid,
+    engagement_status: EngagementStatus,
+    start: NaiveDate,
+    today: NaiveDate,
+) -> task::ActiveModel {
+    let due = start + Duration::days(item.offset_days);
+    let status = match engagement_status {
+        EngagementStatus::Draft => TaskStatus::Inactive,
+        EngagementStatus::Cancelled => TaskStatus::Cancelled,
+        EngagementStatus::Onboarding if due >= today => TaskStatus::Todo,
+        _ => TaskStatus::Done,
+    };
+    task::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(id),
+        engagement_id: Set(engagement_id),
+        milestone_id: Set(Some(milestone_id)),
+        task_template_id: Set(None),
+        seq: Set(index as i32 + 1),
+        title: Set(item.title.to_owned()),
+        kind: Set(TaskKind::Checklist.as_str().to_owned()),
+        required: Set(item.required),
+        owner_role: Set(item.owner_role.to_owned()),
+        assignee_user_id: Set(None),
+        customer_facing: Set(true),
+        status: Set(status.as_str().to_owned()),
+        offset_days: Set(Some(item.offset_days as i32)),
+        due_date: Set((status != TaskStatus::Inactive).then_some(due)),
+        completed_at: Set((status == TaskStatus::Done).then(|| end_of_working_day(due.min(today)))),
+        version: Set(1),
+    }
+}
+
+/// Delivery's copies of other services' demo data, as their events would have left them:
+/// customer names, packages with their blueprints, and each demo blueprint at version 0
+/// (so the first version catalog publishes replaces it).
+async fn seed_copies(tx: &TenantTransaction, demo_tenant: &DemoTenant) -> Result<(), DeliveryError> {
+    let connection = tx.connection();
+    let names = demo_tenant.customers.iter().enumerate().map(|(ordinal, customer)| customer_name::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        customer_account_id: Set(demo::customer_id(demo_tenant, ordinal)),
+        name: Set(customer.name.to_owned()),
+    });
+    customer_name::Entity::insert_many(names).exec(connection).await?;
+    let packages = demo_tenant.packages.iter().filter_map(|code| {
+        Some(catalog_package::ActiveModel {
+            tenant_id: Set(tx.tenant_id()),
+            package_id: Set(demo::package_id(demo_tenant, code)?),
+            blueprint_id: Set(package_blueprint(code).map(|ordinal| demo::blueprint_id(demo_tenant, ordinal))),
+            version: Set(0),
+        })
+    });
+    catalog_package::Entity::insert_many(packages).exec(connection).await?;
+    let mut versions = Vec::new();
+    for (ordinal, name) in demo_tenant.blueprints.iter().enumerate() {
+        let blueprint = demo_blueprint_version(demo_tenant, ordinal, name);
+        versions.push(catalog_blueprint_version::ActiveModel {
+            tenant_id: Set(tx.tenant_id()),
+            blueprint_id: Set(blueprint.blueprint_id),
+            blueprint_version_id: Set(blueprint.blueprint_version_id),
+            version: Set(blueprint.version),
+            payload: Set(serde_json::to_string(&blueprint).map_err(|error| sea_orm::DbErr::Custom(error.to_string()))?),
+        });
+    }
+    catalog_blueprint_version::Entity::insert_many(versions).exec(connection).await?;
     Ok(())
+}
+
+/// Which demo blueprint (by ordinal) a demo package instantiates (catalog's demo catalog).
+fn package_blueprint(code: &str) -> Option<usize> {
+    match code {
+        "BC-IMPL-ESS" | "HLX-ONB" | "SOX-READY" => Some(0),
+        "NS-IMPL-STD" | "EINV-READY" => Some(1),
+        "MST-TRANS" => Some(2),
+        _ => None,
+    }
+}
+
+/// A demo blueprint as a published version: the seed's milestone templates, the onboarding
+/// checklist on the onboarding milestone.
+fn demo_blueprint_version(demo_tenant: &DemoTenant, ordinal: usize, name: &str) -> BlueprintVersion {
+    let scope = format!("{}/{name}", demo_tenant.slug);
+    let (engagement_type, templates) = blueprint_template(name);
+    let onboard_days = templates.iter().find(|t| t.phase == MilestonePhase::Onboarding).map_or(14, |t| t.offset_days);
+    let go_live_days = templates.iter().find(|t| t.is_go_live).or(templates.last()).map_or(90, |t| t.offset_days);
+    let milestones = templates
+        .iter()
+        .enumerate()
+        .map(|(seq, template)| blueprint::MilestoneTemplate {
+            milestone_template_id: demo::id("milestone_template", (ordinal * 16 + seq) as u64, &scope),
+            seq: seq as i32 + 1,
+            code: format!("M{}", seq + 1),
+            name: template.name.to_owned(),
+            phase: template.phase.as_str().to_owned(),
+            offset_days: template.offset_days,
+            is_go_live: template.is_go_live,
+            is_billing: template.is_billing,
+            requires_customer_acceptance: template.is_go_live,
+            tasks: if template.phase == MilestonePhase::Onboarding && seq == 0 {
+                ONBOARDING_CHECKLIST
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| blueprint::TaskTemplate {
+                        task_template_id: demo::id("task_template", (ordinal * 16 + index) as u64, &scope),
+                        seq: index as i32 + 1,
+                        title: item.title.to_owned(),
+                        kind: TaskKind::Checklist.as_str().to_owned(),
+                        required: item.required,
+                        owner_role: item.owner_role.to_owned(),
+                        customer_facing: true,
+                        offset_days: item.offset_days,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    BlueprintVersion {
+        blueprint_id: demo::blueprint_id(demo_tenant, ordinal),
+        blueprint_version_id: demo::id("blueprint_version", ordinal as u64, &scope),
+        name: name.to_owned(),
+        engagement_type: engagement_type.as_str().to_owned(),
+        version: 0,
+        target_onboard_days: onboard_days,
+        target_go_live_days: go_live_days,
+        hypercare_days: 30,
+        milestones,
+    }
 }
 
 struct PlannedMilestone {

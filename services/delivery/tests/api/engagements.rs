@@ -2,10 +2,10 @@
 //! cursor pagination (root and nested).
 
 use atrium_kit::{demo, testing};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 
-use crate::helpers::{ENTITIES_QUERY, TestDelivery, customer_representations, sqlite_delivery};
+use crate::helpers::{ENTITIES_QUERY, TestDelivery, customer_representations, sqlite_delivery, test_today};
 
 fn story_ordinal(slug: &str, story: demo::Story) -> usize {
     let tenant = demo::tenant_by_slug(slug).unwrap();
@@ -39,7 +39,7 @@ async fn prairie_foods_go_live_slips_35_days_with_uat_late_and_at_risk() {
         current["milestones"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
     assert_eq!(names.first(), Some(&"Kickoff & onboarding"), "ordered by seq");
 
-    let today = Utc::now().date_naive();
+    let today = test_today();
     let query = "query($id: ID!) { engagement(id: $id) { rag type goLiveTargetDate goLiveForecastDate \
                  customerAccount { id } blueprint { id } milestones { seq engagement { id } } } }";
     let data = delivery.data("ridgeline", query, json!({ "id": current["id"] })).await;
@@ -69,7 +69,7 @@ async fn blue_heron_started_onboarding_two_days_ago() {
             json!({ "id": engagements[0]["id"] }),
         )
         .await;
-    assert_eq!(date(&data["engagement"]["startDate"]), Utc::now().date_naive() - Duration::days(2));
+    assert_eq!(date(&data["engagement"]["startDate"]), test_today() - Duration::days(2));
     assert_eq!(engagements[0]["milestones"][0]["status"], "IN_PROGRESS");
 }
 

@@ -1,7 +1,8 @@
 //! Spawning the delivery service and calling it like the gateway does.
 
-use atrium_delivery::{config::Config, startup};
+use atrium_delivery::{calendar::BusinessCalendar, config::Config, startup};
 use atrium_kit::{db::StatementObserver, testing};
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 /// The delivery subgraph under test; `data` queries as a `delivery_manager`.
@@ -17,8 +18,15 @@ pub async fn spawn_observed(
     observer: Option<StatementObserver>,
 ) -> TestDelivery {
     let config = Config::for_tests(database_url, migration_url);
-    let application = startup::build_observed(&config, observer).await.expect("delivery starts");
+    let calendar = BusinessCalendar::Fixed(test_today());
+    let application = startup::build_with_calendar(&config, observer, calendar).await.expect("delivery starts");
     testing::TestSubgraph::serve(application, "delivery_manager")
+}
+
+/// The business date every tenant of a test service has: seeded dates and derived flags
+/// count from it, so assertions hold whatever the wall clock says.
+pub fn test_today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
 }
 
 pub async fn sqlite_delivery() -> TestDelivery {

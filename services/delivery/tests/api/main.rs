@@ -2,6 +2,7 @@
 //! gateway-signed tenant context, on SQLite and (when available) PostgreSQL.
 
 mod batching;
+mod commands;
 mod engagements;
 mod helpers;
 mod second_level_scopes;

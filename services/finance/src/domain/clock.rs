@@ -4,10 +4,7 @@
 //! agree on one date, and tests can pin it.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 use uuid::Uuid;
-
-use atrium_kit::demo;
 
 /// Where finance takes the current date and instant from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,7 +20,7 @@ impl Clock {
     /// Today for `tenant_id`: the date of the current instant in the tenant's time zone.
     pub fn today(self, tenant_id: Uuid) -> NaiveDate {
         match self {
-            Clock::System => Utc::now().with_timezone(&tenant_time_zone(tenant_id)).date_naive(),
+            Clock::System => atrium_kit::calendar::tenant_date(tenant_id, Utc::now()),
             Clock::Fixed(date) => date,
         }
     }
@@ -39,20 +36,10 @@ impl Clock {
     }
 }
 
-/// The tenant's IANA time zone. The tenant registry (catalog) owns it and the signed
-/// tenant context does not carry it, so finance knows the zones of the registered demo
-/// tenants (docs/domain.md#demo-data) and uses UTC for any other tenant.
-pub fn tenant_time_zone(tenant_id: Uuid) -> Tz {
-    demo::TENANTS
-        .iter()
-        .find(|tenant| demo::tenant_id(tenant.slug) == tenant_id)
-        .and_then(|tenant| tenant.timezone.parse::<Tz>().ok())
-        .unwrap_or(Tz::UTC)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use atrium_kit::demo;
 
     #[test]
     fn a_fixed_clock_answers_its_date_for_every_tenant() {
@@ -66,19 +53,11 @@ mod tests {
     }
 
     #[test]
-    fn demo_tenants_have_their_registered_zones_and_others_utc() {
-        assert_eq!(tenant_time_zone(demo::tenant_id("ridgeline")), Tz::America__Chicago);
-        assert_eq!(tenant_time_zone(demo::tenant_id("helix")), Tz::Europe__Dublin);
-        assert_eq!(tenant_time_zone(demo::tenant_id("veritas")), Tz::Europe__Berlin);
-        assert_eq!(tenant_time_zone(Uuid::nil()), Tz::UTC);
-    }
-
-    #[test]
     fn the_system_date_of_a_tenant_is_its_local_date() {
         let ridgeline = demo::tenant_id("ridgeline");
-        let before = Utc::now().with_timezone(&Tz::America__Chicago).date_naive();
+        let before = atrium_kit::calendar::date_in_time_zone("America/Chicago", Utc::now());
         let today = Clock::System.today(ridgeline);
-        let after = Utc::now().with_timezone(&Tz::America__Chicago).date_naive();
+        let after = atrium_kit::calendar::date_in_time_zone("America/Chicago", Utc::now());
         assert!(today == before || today == after);
     }
 }

@@ -7,7 +7,7 @@ mod enums;
 mod receivables;
 
 use chrono::{DateTime, NaiveDate, Utc};
-pub use clock::{Clock, tenant_time_zone};
+pub use clock::Clock;
 pub use contracts::{ContractLineDraft, PricedLine, line_amount, may_activate, price_contract, round_money};
 pub use enums::{
     BillingInterval, ContractStatus, ContractType, CustomerStatus, DisputeReason, DisputeStatus, InvoiceStatus,
