@@ -9,6 +9,7 @@ mod field_authorization;
 mod graphql_over_http;
 mod internal_listener;
 mod isolation;
+mod lifecycle_journey;
 mod observability;
 mod operation_policy;
 mod persisted_documents;
