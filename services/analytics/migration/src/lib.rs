@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_health_models;
 mod m20261128_000002_create_customer_signals;
 mod m20261128_000003_second_level_scopes;
+mod m20261214_000010_event_backbone;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_health_models::Migration),
             Box::new(m20261128_000002_create_customer_signals::Migration),
             Box::new(m20261128_000003_second_level_scopes::Migration),
+            Box::new(m20261214_000010_event_backbone::Migration),
         ]
     }
 }

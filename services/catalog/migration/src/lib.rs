@@ -4,12 +4,13 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_catalog;
+mod m20261214_000010_event_backbone;
 
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_catalog::Migration)]
+        vec![Box::new(m20261128_000001_create_catalog::Migration), Box::new(m20261214_000010_event_backbone::Migration)]
     }
 }

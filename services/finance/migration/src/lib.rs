@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_finance;
 mod m20261128_000002_second_level_scopes;
+mod m20261214_000010_event_backbone;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_finance::Migration),
             Box::new(m20261128_000002_second_level_scopes::Migration),
+            Box::new(m20261214_000010_event_backbone::Migration),
         ]
     }
 }
