@@ -463,6 +463,10 @@ mod tests {
         );
         assert_eq!((config.changes.poll_interval_ms, config.changes.batch_size), (200, 100));
         assert_eq!(config.changes.retention_seconds, 86_400);
+        config.events.check().unwrap();
+        assert_eq!(config.events.redis_url(), Some("redis://redis:6379/"));
+        assert_eq!((config.events.max_attempts, config.events.retention_hours), (5, 168));
+        assert!(config.events.http_subscribers().is_empty());
     }
 
     /// A production configuration on PostgreSQL with separate runtime and migration roles,
@@ -537,6 +541,25 @@ mod tests {
         assert_eq!(loaded.changes.poll_interval_ms, 200);
         let for_tests = ServiceConfig::for_tests("sqlite::memory:".into(), None);
         assert_eq!(for_tests.changes.gateway_url, None);
+        assert_eq!(loaded.service_name, "example");
+        assert_eq!(loaded.events.http_subscribers().len(), 5, "every local service but the unknown `example`");
+        assert!(for_tests.events.http_subscribers().is_empty(), "tests deliver no events");
+    }
+
+    #[test]
+    fn without_redis_or_subscribers_a_loaded_service_delivers_to_the_four_others() {
+        let identity = ServiceIdentity {
+            name: "delivery",
+            binary: "atrium-delivery",
+            env_prefix: "ATRIUM_EVENTS_DEFAULT_TEST",
+            default_port: 4002,
+        };
+        let loaded = ServiceConfig::load(&identity, None).unwrap();
+        let names: Vec<&str> = loaded.events.http_subscribers().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["catalog", "finance", "support", "analytics"]);
+        assert_eq!(loaded.consumer_name(), "delivery");
+        let transport = event_transport(&loaded.events, &loaded.accepted_context_keys()).unwrap().unwrap();
+        assert_eq!(transport.destinations(), ["http:catalog", "http:finance", "http:support", "http:analytics"]);
     }
 
     #[test]
