@@ -793,3 +793,70 @@ async fn one_trace_runs_from_the_mutation_through_the_relay_to_the_consumers_eff
     assert_eq!(*handler.trace_ids.lock().unwrap(), vec![mutation_trace]);
     server.abort();
 }
+
+// ---------------------------------------------------------------------------------------
+// Wiring in the subgraph application
+
+struct Query;
+
+#[async_graphql::Object]
+impl Query {
+    async fn ping(&self) -> bool {
+        true
+    }
+}
+
+fn no_seed(_database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {
+    Box::pin(async { Ok(()) })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_application_relays_its_events_to_subscribers_and_applies_what_it_receives() {
+    use atrium_kit::service::{ServiceConfig, SubgraphApplication};
+
+    // The application subscribes to itself: what its relay publishes comes back through
+    // its own /internal/events into its consumer.
+    let port = free_port().await;
+    let mut config = ServiceConfig::for_tests(sqlite_url("events-app"), None);
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    config.service_name = "tests".into();
+    config.changes.poll_interval_ms = 20;
+    config.events.subscribers =
+        Some(vec![events::EventSubscriber { name: "self".into(), url: format!("http://127.0.0.1:{port}") }]);
+    let schema =
+        async_graphql::Schema::build(Query, async_graphql::EmptyMutation, async_graphql::EmptySubscription).finish();
+    let handler: Arc<dyn EventHandler> = CountingHandler::new();
+    let application = SubgraphApplication::build::<Effects, _>(
+        &config,
+        None,
+        no_seed,
+        schema,
+        Arc::new(|request, _tx| request),
+        Some(handler),
+    )
+    .await
+    .expect("application");
+    assert_eq!(application.event_consumer().map(|consumer| consumer.name().to_owned()).as_deref(), Some("tests"));
+    assert_eq!(application.relay().unwrap().event_destinations(), ["http:self"]);
+    let database = application.database().clone();
+    let metrics = Arc::clone(application.metrics());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(application.run_until(async move {
+        let _ = stopped.await;
+    }));
+
+    produce(&database, 25).await;
+    wait_for_effects(&database, 25).await;
+    for _ in 0..100 {
+        if outbox_rows(&database).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(outbox_rows(&database).await, 0);
+    let text = metrics.render();
+    assert!(text.contains("atrium_events_consumed_total{outcome=\"applied\",type=\"test.widget.moved\"} 25"), "{text}");
+    assert!(text.contains("atrium_outbox_lag_seconds"), "{text}");
+    let _ = stop.send(());
+    served.await.unwrap().unwrap();
+}
