@@ -261,7 +261,7 @@ impl SubgraphApplication {
         // Built even without an outbox, so a bad `[changes]` section fails every service.
         let mut relay = ChangeRelay::new(relay_database, &config.changes, &context_keys, &metrics)?;
         if let Some(transport) = event_transport(&config.events, &context_keys)? {
-            relay = relay.with_event_transport(transport);
+            relay = relay.with_event_transport(transport, &config.events);
         }
         let relay = has_outbox.then_some(relay);
         let consumer = handler.map(|handler| {

@@ -216,7 +216,7 @@ fn relay(database: &DatabaseConnection, transport: Arc<dyn EventTransport>, metr
     let config = ChangesConfig { batch_size: 100, poll_interval_ms: 20, ..ChangesConfig::default() };
     ChangeRelay::new(database.clone(), &config, &[ContextKey::development()], metrics)
         .expect("relay")
-        .with_event_transport(transport)
+        .with_event_transport(transport, &EventsConfig::default())
 }
 
 /// Serves the [`EVENTS_PATH`] route on `listener`.
@@ -728,70 +728,6 @@ async fn the_runtime_role_reaches_delivery_progress_only_through_the_relay_funct
     assert!(inside.is_err(), "relay functions refuse tenant transactions");
     drop(tx);
     assert_eq!(changes::pending_for(database, "x", true, 10).await.unwrap().len(), 2);
-}
-
-// ---------------------------------------------------------------------------------------
-// Tracing
-
-/// Records the trace the consumer's effect runs in.
-#[derive(Default)]
-struct TraceRecordingHandler {
-    trace_ids: std::sync::Mutex<Vec<String>>,
-}
-
-impl EventHandler for TraceRecordingHandler {
-    fn wants(&self, _event_type: &str) -> bool {
-        true
-    }
-
-    fn handle<'t>(
-        &'t self,
-        _tx: &'t TenantTransaction,
-        _event: &'t DomainEvent,
-    ) -> BoxFuture<'t, Result<(), HandlerError>> {
-        use opentelemetry::trace::TraceContextExt as _;
-        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-        let trace_id = tracing::Span::current().context().span().span_context().trace_id().to_string();
-        self.trace_ids.lock().unwrap().push(trace_id);
-        Box::pin(async { Ok(()) })
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn one_trace_runs_from_the_mutation_through_the_relay_to_the_consumers_effect() {
-    use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
-    use tracing::Instrument as _;
-    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    // The test runs on one thread, so the relay, the server and the consumer all use it.
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let database = sqlite().await.database;
-    let handler = Arc::new(TraceRecordingHandler::default());
-    let consumer = Arc::new(EventConsumer::new("tests", database.clone(), handler.clone()));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = serve_events(listener, Some(consumer));
-
-    let mutation = tracing::info_span!("mutation");
-    let mutation_trace = mutation.context().span().span_context().trace_id().to_string();
-    let context = context_for("ridgeline", "tenant_admin");
-    let produced = event(&context, Uuid::now_v7(), 1, serde_json::json!({}));
-    async { produce_one(&database, &produced).await }.instrument(mutation).await;
-
-    let pending = changes::pending_for(&database, "http:tests", true, 10).await.unwrap();
-    let envelope: DomainEvent = serde_json::from_str(pending[0].envelope.as_deref().unwrap()).unwrap();
-    let traceparent = envelope.traceparent.expect("the envelope carries the mutation's trace context");
-    assert!(traceparent.contains(&mutation_trace), "{traceparent} vs {mutation_trace}");
-
-    let relay = relay(&database, http_transport(port), &Metrics::local("t"));
-    drain(&relay, &database).await;
-    assert_eq!(*handler.trace_ids.lock().unwrap(), vec![mutation_trace]);
-    server.abort();
 }
 
 // ---------------------------------------------------------------------------------------

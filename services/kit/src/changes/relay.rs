@@ -47,7 +47,7 @@ use super::{
 };
 use crate::{
     ContextKey,
-    events::{DomainEvent, EventTransport, TransportError, transport::jittered},
+    events::{DomainEvent, EventTransport, EventsConfig, TransportError, transport::jittered},
     telemetry::Metrics,
 };
 
@@ -225,6 +225,7 @@ pub struct ChangeRelay {
     delivery: Option<Delivery>,
     transport: Option<Arc<dyn EventTransport>>,
     event_destinations: Vec<String>,
+    event_batch_size: u64,
     poll_interval: Duration,
     batch_size: u64,
     retention: Duration,
@@ -253,6 +254,7 @@ impl ChangeRelay {
             delivery,
             transport: None,
             event_destinations: Vec::new(),
+            event_batch_size: config.batch_size,
             poll_interval: Duration::from_millis(config.poll_interval_ms),
             batch_size: config.batch_size,
             retention: Duration::from_secs(config.retention_seconds),
@@ -260,11 +262,14 @@ impl ChangeRelay {
         })
     }
 
-    /// Also publishes the rows carrying domain events through `transport`; they stay in
+    /// Also publishes the rows carrying domain events through `transport`, in batches of
+    /// `events.batch_size`, polling at least every `events.poll_interval_ms`; they stay in
     /// the outbox until each of its destinations has them.
-    pub fn with_event_transport(mut self, transport: Arc<dyn EventTransport>) -> Self {
+    pub fn with_event_transport(mut self, transport: Arc<dyn EventTransport>, events: &EventsConfig) -> Self {
         self.event_destinations = transport.destinations();
         self.transport = Some(transport);
+        self.event_batch_size = events.batch_size.max(1);
+        self.poll_interval = self.poll_interval.min(events.poll_interval()).max(Duration::from_millis(1));
         self
     }
 
@@ -310,7 +315,7 @@ impl ChangeRelay {
     /// not received are published and marked delivered there. Returns how many.
     pub async fn publish_once(&self, destination: &str) -> Result<usize, RelayError> {
         let Some(transport) = &self.transport else { return Ok(0) };
-        let pending = pending_for(&self.database, destination, true, self.batch_size).await?;
+        let pending = pending_for(&self.database, destination, true, self.event_batch_size).await?;
         if pending.is_empty() {
             return Ok(0);
         }
@@ -449,7 +454,7 @@ impl ChangeRelay {
         }
         for pacing in destinations.iter_mut().filter(|pacing| pacing.due()) {
             let outcome = self.publish_once(&pacing.name).await;
-            busy |= pacing.record(outcome, self.poll_interval, self.batch_size);
+            busy |= pacing.record(outcome, self.poll_interval, self.event_batch_size);
         }
         if Instant::now() >= *next_sweep {
             *next_sweep = Instant::now() + self.retention.min(MAX_SWEEP_INTERVAL);
