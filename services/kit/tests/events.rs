@@ -796,3 +796,75 @@ async fn a_served_application_relays_its_events_to_subscribers_and_applies_what_
     let _ = stop.send(());
     served.await.unwrap().unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Destinations are independent
+
+/// A gateway stand-in counting the change events it receives.
+async fn counting_gateway() -> (String, Arc<AtomicUsize>) {
+    use axum::{body::Bytes, extract::State, routing::post};
+    let received = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new()
+        .route(
+            changes::CHANGES_PATH,
+            post(|State(received): State<Arc<AtomicUsize>>, body: Bytes| async move {
+                let batch: changes::ChangeBatch = serde_json::from_slice(&body).unwrap();
+                received.fetch_add(batch.events.len(), Ordering::SeqCst);
+                "ok"
+            }),
+        )
+        .with_state(received.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, received)
+}
+
+async fn assert_a_down_destination_neither_blocks_nor_repeats_the_others(fixture: Fixture) {
+    let database = &fixture.database;
+    let metrics = Metrics::local("events-test");
+    let (gateway_url, gateway_received) = counting_gateway().await;
+    let up = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up_port = up.local_addr().unwrap().port();
+    let server = serve_events(up, Some(consumer(database, &metrics)));
+    let down_port = free_port().await;
+    let subscribers = [
+        events::EventSubscriber { name: "up".into(), url: format!("http://127.0.0.1:{up_port}") },
+        events::EventSubscriber { name: "down".into(), url: format!("http://127.0.0.1:{down_port}") },
+    ];
+    let transport = Arc::new(HttpTransport::new(&subscribers, ContextKey::development()).unwrap());
+    let config = ChangesConfig { gateway_url: Some(gateway_url), ..ChangesConfig::default() };
+    let relay = ChangeRelay::new(database.clone(), &config, &[ContextKey::development()], &metrics)
+        .unwrap()
+        .with_event_transport(transport, &EventsConfig::default());
+
+    produce(database, 30).await;
+    for _ in 0..3 {
+        relay.deliver_once().await.unwrap();
+        assert!(relay.publish_events_once().await.is_err(), "one subscriber is down");
+    }
+    assert_eq!(gateway_received.load(Ordering::SeqCst), 30, "the gateway got every row once");
+    assert_eq!(effects(database).await, 30);
+    assert!(!metrics.render().contains("outcome=\"duplicate\""), "nothing was sent twice to the live subscriber");
+    assert_eq!(outbox_rows(database).await, 30, "rows wait for the subscriber that is down");
+
+    let late =
+        serve_events(TcpListener::bind(("127.0.0.1", down_port)).await.unwrap(), Some(consumer(database, &metrics)));
+    assert_eq!(relay.publish_events_once().await.unwrap(), 30);
+    assert_eq!(outbox_rows(database).await, 0, "deleted once every destination has them");
+    assert_eq!(relay.deliver_once().await.unwrap(), 0);
+    assert_eq!(gateway_received.load(Ordering::SeqCst), 30);
+    server.abort();
+    late.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_destination_neither_blocks_nor_repeats_the_others_on_sqlite() {
+    assert_a_down_destination_neither_blocks_nor_repeats_the_others(sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_destination_neither_blocks_nor_repeats_the_others_on_postgres() {
+    let Some(fixture) = postgres("events_destinations").await else { return };
+    assert_a_down_destination_neither_blocks_nor_repeats_the_others(fixture).await;
+}
