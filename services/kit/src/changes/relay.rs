@@ -30,11 +30,14 @@ use chrono::Utc;
 use opentelemetry::{
     KeyValue,
     metrics::{Counter, ObservableGauge},
+    trace::TraceContextExt as _,
 };
 use reqwest::Url;
 use sea_orm::{DatabaseConnection, DbErr};
 use serde::Deserialize;
 use tokio::{sync::watch, task::JoinHandle};
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use super::{
@@ -334,7 +337,16 @@ impl ChangeRelay {
             ids.push(row.change.event.id);
         }
         let destination_label = KeyValue::new("destination", destination.to_owned());
-        if let Err(error) = transport.publish(destination, &events).await {
+        // One span per batch, linked to the trace of every event in it (a batch spans
+        // many mutations, so it cannot be the child of one).
+        let span = tracing::info_span!("outbox.publish", destination, events = events.len());
+        for traceparent in events.iter().filter_map(|event| event.traceparent.as_deref()) {
+            let linked = crate::events::trace::context_of(traceparent).span().span_context().clone();
+            if linked.is_valid() {
+                span.add_link(linked);
+            }
+        }
+        if let Err(error) = transport.publish(destination, &events).instrument(span).await {
             self.counters.publish_failed.add(events.len() as u64, &[destination_label]);
             return Err(RelayError::Transport(error));
         }

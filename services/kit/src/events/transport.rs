@@ -10,6 +10,7 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::{DomainEvent, EventSubscriber, EventsConfigError, http::EVENTS_PATH};
 use crate::{
@@ -85,9 +86,13 @@ impl HttpTransport {
     async fn post(&self, url: &Url, events: &[DomainEvent]) -> Result<(), TransportError> {
         let body = serde_json::to_vec(&EventBatch { events: events.to_vec() })?;
         let signature = sign_batch(&self.key, &body, Utc::now());
+        // The subscriber's request span joins the relay's publication span.
+        let mut trace_headers = axum::http::HeaderMap::new();
+        crate::telemetry::inject_context(&tracing::Span::current().context(), &mut trace_headers);
         let response = self
             .client
             .post(url.clone())
+            .headers(trace_headers)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature)
             .body(body)
