@@ -868,3 +868,32 @@ async fn a_down_destination_neither_blocks_nor_repeats_the_others_on_postgres() 
     let Some(fixture) = postgres("events_destinations").await else { return };
     assert_a_down_destination_neither_blocks_nor_repeats_the_others(fixture).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_consumer_cannot_record_stay_unacknowledged_and_are_applied_later_on_postgres() {
+    let Some(url) = redis_url().await else { return };
+    let Some(fixture) = postgres("events_db_outage").await else { return };
+    let database = &fixture.database;
+    let owner = sea_orm::Database::connect(&fixture._postgres.as_ref().unwrap().owner_url).await.unwrap();
+    let metrics = Metrics::local("events-test");
+    let config = redis_config(&url, &unique_prefix());
+    let relay = relay(database, Arc::new(RedisStreamsTransport::new(&config).unwrap()), &metrics);
+
+    // The consumer's database refuses inbox writes (as an outage would).
+    owner.execute_unprepared("REVOKE INSERT ON event_inbox FROM atrium_app").await.unwrap();
+    let source = RedisEventSource::new(&config, consumer(database, &metrics), &metrics).unwrap().spawn();
+    produce(database, 40).await;
+    drain(&relay, database).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(effects(database).await, 0, "nothing commits without its inbox entry");
+    assert_eq!(events::count_dead_letters(database).await.unwrap(), 0, "an outage parks nothing");
+
+    owner.execute_unprepared("GRANT INSERT ON event_inbox TO atrium_app").await.unwrap();
+    wait_for_effects(database, 40).await;
+    source.stop().await;
+    let stream = stream_key(&config.key_prefix, "tests");
+    let pending = redis_command(&url, &["XPENDING", &stream, "tests"]).await;
+    let redis::Value::Array(summary) = pending else { panic!("XPENDING: {pending:?}") };
+    assert_eq!(summary[0], redis::Value::Int(0), "everything was acknowledged");
+    redis_command(&url, &["DEL", &stream]).await;
+}

@@ -190,6 +190,9 @@ impl RedisEventSource {
         let mut groups_ready = false;
         let mut next_reclaim = tokio::time::Instant::now();
         let mut failures = 0u32;
+        // After a failure this instance holds entries it read but did not acknowledge:
+        // they are applied before anything newer, so a database hiccup does not reorder.
+        let mut own_pending = false;
         loop {
             let round = async {
                 let connection = match &mut connection {
@@ -204,7 +207,13 @@ impl RedisEventSource {
                     self.reclaim(connection).await?;
                     next_reclaim = tokio::time::Instant::now() + (self.reclaim_idle / 2).max(Duration::from_millis(10));
                 }
-                self.read_new(connection).await
+                if own_pending {
+                    let reread = self.read(connection, "0").await?;
+                    own_pending = reread > 0;
+                    Ok(())
+                } else {
+                    self.read(connection, ">").await.map(|_| ())
+                }
             };
             let outcome = tokio::select! {
                 _ = stopped.changed() => break,
@@ -214,6 +223,7 @@ impl RedisEventSource {
                 Ok(()) => failures = 0,
                 Err(error) => {
                     failures = failures.saturating_add(1);
+                    own_pending = true;
                     if is_missing_group(&error) {
                         groups_ready = false;
                     }
@@ -278,7 +288,9 @@ impl RedisEventSource {
         Ok(())
     }
 
-    async fn read_new(&self, connection: &mut ConnectionManager) -> Result<(), redis::RedisError> {
+    /// Reads entries after `id` (`>`: never delivered; `0`: this instance's unacknowledged
+    /// ones) and applies them; returns how many were read.
+    async fn read(&self, connection: &mut ConnectionManager, id: &str) -> Result<usize, redis::RedisError> {
         let block = u64::try_from(self.block.as_millis()).unwrap_or(1).max(1);
         let mut command = redis::cmd("XREADGROUP");
         command
@@ -292,11 +304,13 @@ impl RedisEventSource {
             .arg("STREAMS")
             .arg(&self.streams);
         for _ in &self.streams {
-            command.arg(">");
+            command.arg(id);
         }
         let reply: Value = command.query_async(connection).await?;
         let entries = parse_read(reply)?;
-        self.apply(connection, entries).await
+        let read = entries.len();
+        self.apply(connection, entries).await?;
+        Ok(read)
     }
 
     /// Applies entries in order, acknowledging each once committed or parked. A database
