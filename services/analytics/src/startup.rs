@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use atrium_analytics_migration::Migrator;
 pub use atrium_kit::service::SubgraphApplication as Application;
-use atrium_kit::{db::StatementObserver, startup::StartupError};
+use atrium_kit::{db::StatementObserver, events::EventHandler, startup::StartupError};
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, graphql, repository::seed};
+use crate::{config::Config, events::AnalyticsEvents, graphql, repository::seed};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -23,6 +23,7 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         seed_demo_data,
         graphql::build_schema(),
         Arc::new(graphql::install_request_data),
+        Some(Arc::new(AnalyticsEvents::new()) as Arc<dyn EventHandler>),
     )
     .await
 }

@@ -23,6 +23,7 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         seed_demo_data,
         graphql::build_schema(),
         Arc::new(graphql::install_request_data),
+        None,
     )
     .await
 }

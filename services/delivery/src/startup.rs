@@ -7,12 +7,13 @@ use atrium_delivery_migration::Migrator;
 pub use atrium_kit::service::SubgraphApplication as Application;
 use atrium_kit::{
     db::StatementObserver,
+    events::EventHandler,
     startup::{StartupError, prepare_database},
 };
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{calendar::BusinessCalendar, config::Config, graphql, repository::seed};
+use crate::{calendar::BusinessCalendar, config::Config, events::DeliveryEvents, graphql, repository::seed};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -45,6 +46,7 @@ pub async fn build_with_calendar(
         seed_demo_data,
         graphql::build_schema(),
         Arc::new(move |request, tx| graphql::install_request_data(request, tx, calendar)),
+        Some(Arc::new(DeliveryEvents::with_calendar(calendar)) as Arc<dyn EventHandler>),
     )
     .await
 }

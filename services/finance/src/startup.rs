@@ -34,6 +34,7 @@ pub async fn build_with_clock(
         no_seed,
         graphql::build_schema(),
         graphql::request_data_installer(clock),
+        None,
     )
     .await?;
     if config.seed_demo_data {

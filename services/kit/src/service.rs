@@ -14,9 +14,13 @@ use serde::Deserialize;
 
 use crate::{
     ContextKey, ContextVerifier, DatabaseTarget,
-    changes::{self, ChangeRelay, ChangesConfig},
+    changes::{self, ChangeRelay, ChangesConfig, RelayHandle},
     config::ConfigError,
     db::StatementObserver,
+    events::{
+        EventConsumer, EventHandler, EventTransport, EventsConfig, HttpTransport,
+        redis_streams::{EventSourceHandle, RedisEventSource, RedisStreamsTransport},
+    },
     startup::{BoundServer, StartupError, prepare_database},
     subgraph_http::{self, RequestDataInstaller},
     telemetry::{self, LogFormat, Metrics, ReadinessCheck, RequestSpanOptions, TelemetryConfig},
@@ -95,6 +99,14 @@ pub struct ServiceConfig {
     /// outbox. [`ServiceConfig::load`] defaults `gateway_url` to the local gateway.
     #[serde(default)]
     pub changes: ChangesConfig,
+    /// Domain event delivery (`[events]`): Redis Streams or signed HTTP batches.
+    /// [`ServiceConfig::load`] defaults to HTTP delivery to the other local services.
+    #[serde(default)]
+    pub events: EventsConfig,
+    /// The service's name (`delivery`…): its event consumer's name. Set by
+    /// [`ServiceConfig::load`]; tests may set it; empty means the telemetry name.
+    #[serde(skip)]
+    pub service_name: String,
 }
 
 fn default_max_connections() -> u32 {
@@ -114,6 +126,8 @@ impl ServiceConfig {
         ];
         let mut config: ServiceConfig = crate::config::load_with_defaults(file, identity.env_prefix, &defaults)?;
         config.changes = std::mem::take(&mut config.changes).with_local_default();
+        config.events = std::mem::take(&mut config.events).with_local_default(identity.name);
+        config.service_name = identity.name.to_owned();
         Ok(config)
     }
 
@@ -171,6 +185,18 @@ impl ServiceConfig {
             log_format: LogFormat::default(),
             telemetry: TelemetryConfig::default(),
             changes: ChangesConfig::default(),
+            events: EventsConfig::default(),
+            service_name: String::new(),
+        }
+    }
+
+    /// The consumer name of this service: [`ServiceConfig::service_name`], or the
+    /// telemetry service name without its `atrium-` prefix.
+    pub fn consumer_name(&self) -> String {
+        if self.service_name.is_empty() {
+            telemetry::service_name().trim_start_matches("atrium-").to_owned()
+        } else {
+            self.service_name.clone()
         }
     }
 }
@@ -193,20 +219,27 @@ pub struct SubgraphApplication {
     _pool_gauges: Vec<opentelemetry::metrics::ObservableGauge<i64>>,
     /// Runs while the server runs; only services whose migrations create an outbox have one.
     relay: Option<ChangeRelay>,
+    /// Applies received events; `None` for a service that consumes none.
+    consumer: Option<Arc<EventConsumer>>,
+    /// Feeds the consumer from Redis Streams (with `events.redis_url`).
+    event_source: Option<RedisEventSource>,
 }
 
 impl SubgraphApplication {
     /// Migrates (as the owner), connects the runtime pool (reporting statements to
-    /// `observer`), seeds when configured, prepares the change relay when the database has
-    /// an outbox, and binds the GraphQL endpoint.
+    /// `observer`), seeds when configured, prepares the outbox relay (change delivery and
+    /// event publication) when the database has an outbox and the event consumer when
+    /// `handler` is given, and binds the GraphQL endpoint and [`crate::events::http::EVENTS_PATH`].
     pub async fn build<M: MigratorTrait, E: Executor + Clone>(
         config: &ServiceConfig,
         observer: Option<StatementObserver>,
         seed: Seeder,
         executor: E,
         install: RequestDataInstaller,
+        handler: Option<Arc<dyn EventHandler>>,
     ) -> Result<Self, StartupError> {
         config.check()?;
+        config.events.check()?;
         let context_keys = config.accepted_context_keys();
         let database = prepare_database::<M>(
             &config.database_url,
@@ -226,14 +259,50 @@ impl SubgraphApplication {
         let relay_database =
             if has_outbox { crate::db::connect(&config.database_url, 1, None).await? } else { database.clone() };
         // Built even without an outbox, so a bad `[changes]` section fails every service.
-        let relay = ChangeRelay::new(relay_database, &config.changes, &context_keys, &metrics)?;
+        let mut relay = ChangeRelay::new(relay_database, &config.changes, &context_keys, &metrics)?;
+        if let Some(transport) = event_transport(&config.events, &context_keys)? {
+            relay = relay.with_event_transport(transport, &config.events);
+        }
         let relay = has_outbox.then_some(relay);
-        let graphql = subgraph_http::router(executor, ContextVerifier::new(&context_keys), database.clone(), install);
+        let consumer = handler.map(|handler| {
+            Arc::new(
+                EventConsumer::new(&config.consumer_name(), database.clone(), handler)
+                    .with_max_attempts(config.events.max_attempts)
+                    .with_metrics(&metrics),
+            )
+        });
+        if let Some(consumer) = &consumer
+            && let Err(error) = consumer.refresh_dead_letter_count().await
+        {
+            tracing::warn!(%error, "cannot count dead letters; are the consumer tables migrated?");
+        }
+        let event_source = match (&consumer, config.events.redis_url()) {
+            (Some(consumer), Some(_)) => Some(RedisEventSource::new(&config.events, Arc::clone(consumer), &metrics)?),
+            _ => None,
+        };
+        let graphql = subgraph_http::router(executor, ContextVerifier::new(&context_keys), database.clone(), install)
+            .merge(crate::events::http::router(consumer.clone(), context_keys.clone()));
         let graphql = telemetry::track_requests(graphql, &metrics, RequestSpanOptions { continue_remote_trace: true });
         let router =
             graphql.merge(telemetry::operational_routes(Arc::clone(&metrics), readiness_checks::<M>(&database)));
         let server = BoundServer::bind(config.listen, router).await?;
-        Ok(SubgraphApplication { server, database, metrics, _pool_gauges: pool_gauges, relay })
+        Ok(SubgraphApplication { server, database, metrics, _pool_gauges: pool_gauges, relay, consumer, event_source })
+    }
+
+    /// The event consumer (`None` without a handler), e.g. to apply events in tests.
+    pub fn event_consumer(&self) -> Option<&Arc<EventConsumer>> {
+        self.consumer.as_ref()
+    }
+
+    /// The outbox relay (`None` without an outbox), e.g. to run rounds by hand in tests.
+    pub fn relay(&self) -> Option<&ChangeRelay> {
+        self.relay.as_ref()
+    }
+
+    /// Starts the background work (relay, Redis event source) without serving: tests
+    /// stop and restart it with [`BackgroundWork::stop`].
+    fn start_background(relay: Option<ChangeRelay>, event_source: Option<RedisEventSource>) -> BackgroundWork {
+        BackgroundWork { relay: relay.map(ChangeRelay::spawn), event_source: event_source.map(RedisEventSource::spawn) }
     }
 
     /// This service's metrics registry (what `/metrics` serves).
@@ -254,25 +323,55 @@ impl SubgraphApplication {
         self.relay.as_ref().and_then(ChangeRelay::endpoint)
     }
 
-    /// Serves (and relays changes) until Ctrl-C or SIGTERM.
+    /// Serves (relaying the outbox and consuming events) until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let relay = self.relay.map(ChangeRelay::spawn);
+        let background = Self::start_background(self.relay, self.event_source);
         let served = self.server.run_until_stopped().await;
-        if let Some(relay) = relay {
-            relay.stop().await;
-        }
+        background.stop().await;
         served
     }
 
-    /// Serves (and relays changes) until `stop` completes.
+    /// Serves (relaying the outbox and consuming events) until `stop` completes.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let relay = self.relay.map(ChangeRelay::spawn);
+        let background = Self::start_background(self.relay, self.event_source);
         let served = self.server.run_until(stop).await;
-        if let Some(relay) = relay {
-            relay.stop().await;
-        }
+        background.stop().await;
         served
     }
+}
+
+/// The relay and event source of a running application.
+struct BackgroundWork {
+    relay: Option<RelayHandle>,
+    event_source: Option<EventSourceHandle>,
+}
+
+impl BackgroundWork {
+    async fn stop(self) {
+        if let Some(relay) = self.relay {
+            relay.stop().await;
+        }
+        if let Some(source) = self.event_source {
+            source.stop().await;
+        }
+    }
+}
+
+/// The transport `[events]` asks for: Redis Streams, HTTP to the subscribers (signed with
+/// the first context key), or none.
+pub fn event_transport(
+    config: &EventsConfig,
+    context_keys: &[ContextKey],
+) -> Result<Option<Arc<dyn EventTransport>>, crate::events::EventsConfigError> {
+    if config.redis_url().is_some() {
+        return Ok(Some(Arc::new(RedisStreamsTransport::new(config)?)));
+    }
+    let subscribers = config.http_subscribers();
+    if subscribers.is_empty() {
+        return Ok(None);
+    }
+    let key = context_keys.first().cloned().ok_or(crate::events::EventsConfigError::NoSigningKey)?;
+    Ok(Some(Arc::new(HttpTransport::new(subscribers, key)?)))
 }
 
 /// `/ready`: the runtime pool reaches the database and no migration is pending (the
@@ -364,6 +463,10 @@ mod tests {
         );
         assert_eq!((config.changes.poll_interval_ms, config.changes.batch_size), (200, 100));
         assert_eq!(config.changes.retention_seconds, 86_400);
+        config.events.check().unwrap();
+        assert_eq!(config.events.redis_url(), Some("redis://redis:6379/"));
+        assert_eq!((config.events.max_attempts, config.events.retention_hours), (5, 168));
+        assert!(config.events.http_subscribers().is_empty());
     }
 
     /// A production configuration on PostgreSQL with separate runtime and migration roles,
@@ -438,6 +541,25 @@ mod tests {
         assert_eq!(loaded.changes.poll_interval_ms, 200);
         let for_tests = ServiceConfig::for_tests("sqlite::memory:".into(), None);
         assert_eq!(for_tests.changes.gateway_url, None);
+        assert_eq!(loaded.service_name, "example");
+        assert_eq!(loaded.events.http_subscribers().len(), 5, "every local service but the unknown `example`");
+        assert!(for_tests.events.http_subscribers().is_empty(), "tests deliver no events");
+    }
+
+    #[test]
+    fn without_redis_or_subscribers_a_loaded_service_delivers_to_the_four_others() {
+        let identity = ServiceIdentity {
+            name: "delivery",
+            binary: "atrium-delivery",
+            env_prefix: "ATRIUM_EVENTS_DEFAULT_TEST",
+            default_port: 4002,
+        };
+        let loaded = ServiceConfig::load(&identity, None).unwrap();
+        let names: Vec<&str> = loaded.events.http_subscribers().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["catalog", "finance", "support", "analytics"]);
+        assert_eq!(loaded.consumer_name(), "delivery");
+        let transport = event_transport(&loaded.events, &loaded.accepted_context_keys()).unwrap().unwrap();
+        assert_eq!(transport.destinations(), ["http:catalog", "http:finance", "http:support", "http:analytics"]);
     }
 
     #[test]

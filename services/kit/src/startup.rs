@@ -27,6 +27,8 @@ pub enum StartupError {
     Telemetry(#[from] crate::telemetry::TelemetryError),
     #[error(transparent)]
     Changes(#[from] crate::changes::RelayError),
+    #[error(transparent)]
+    Events(#[from] crate::events::EventsConfigError),
 }
 
 /// Applies pending migrations as the owner, then opens the runtime pool. On PostgreSQL the

@@ -82,8 +82,13 @@ async fn journey(backend: Backend) {
     assert_eq!(contract["createContract"]["status"], "DRAFT");
 
     for (step, expected) in [("submitContract", "PENDING_APPROVAL"), ("approveContract", "APPROVED")] {
-        let data = mutate(&stack, &finance, &format!("mutation($id: ID!) {{ {step}(id: $id) {{ status }} }}"), json!({ "id": contract_id }))
-            .await;
+        let data = mutate(
+            &stack,
+            &finance,
+            &format!("mutation($id: ID!) {{ {step}(id: $id) {{ status }} }}"),
+            json!({ "id": contract_id }),
+        )
+        .await;
         assert_eq!(data[step]["status"], expected, "{step}");
     }
     const SIGN: &str = "mutation($id: ID!) { signContract(id: $id, signerName: \"Dana Ortiz\", signerEmail: \"dana@summit.example\") { status } }";
@@ -112,8 +117,12 @@ async fn journey(backend: Backend) {
     let todo: Vec<&Value> = tasks.iter().filter(|task| task["status"] == "TODO").collect();
     assert!(!todo.is_empty(), "the onboarding checklist is active: {view:#}");
     assert!(todo.iter().all(|task| task["dueDate"].is_string()), "checklist tasks have due dates: {view:#}");
-    let timeline: Vec<&str> =
-        customer["timeline"]["nodes"].as_array().expect("timeline").iter().filter_map(|node| node["type"].as_str()).collect();
+    let timeline: Vec<&str> = customer["timeline"]["nodes"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|node| node["type"].as_str())
+        .collect();
     assert_eq!(timeline, ["CONTRACT_SIGNED", "ONBOARDING_STARTED"], "{view:#}");
 
     // Signing again is refused with what is allowed, and nothing is duplicated.
@@ -128,7 +137,13 @@ async fn journey(backend: Backend) {
 
     // Another tenant cannot see or move the contract.
     let helix = stack.token("helix", &["finance"]);
-    let foreign = graphql(&stack, &helix, "mutation($id: ID!) { approveContract(id: $id) { status } }", json!({ "id": contract_id })).await;
+    let foreign = graphql(
+        &stack,
+        &helix,
+        "mutation($id: ID!) { approveContract(id: $id) { status } }",
+        json!({ "id": contract_id }),
+    )
+    .await;
     assert_eq!(first_error_code(&foreign), "NOT_FOUND", "{foreign:#}");
 
     // A role without the right is refused before anything runs.

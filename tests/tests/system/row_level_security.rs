@@ -18,6 +18,7 @@ use atrium_kit::{
     changes::{self, ChangeKind},
     command::{self, Command, Outcome},
     demo,
+    events::{DomainEvent, EventConsumer, EventHandler, HandlerError, Subject},
     rls::RUNTIME_ROLE,
     service::{ServiceConfig, SubgraphApplication},
     startup::StartupError,
@@ -28,6 +29,8 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr, Statement,
     TransactionTrait,
 };
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 /// Tenant tables lacking forced RLS or a permissive read-and-write policy on the tenant
@@ -176,6 +179,35 @@ async fn record_audit_entries_and_change_events(runtime: &DatabaseConnection, ow
             .await
             .expect("idempotent command");
         }
+        if tables.iter().any(|table| table == "event_inbox") {
+            // Inbox, applied version and dead letter, through the consumer that writes them.
+            let consumer = EventConsumer::new("probe", runtime.clone(), Arc::new(ProbeHandler));
+            let context = context_for(slug, "tenant_admin");
+            for poison in [false, true] {
+                let subject = Subject { entity_type: "Ticket".to_owned(), id: Uuid::now_v7(), version: 1 };
+                let event = DomainEvent::new(&context, "probe.ticket.changed", subject)
+                    .with_data(serde_json::json!({ "poison": poison }));
+                consumer.process(&event).await.expect("consumed");
+            }
+        }
+    }
+}
+
+/// Applies probe events without effect; `data.poison` ones are parked.
+struct ProbeHandler;
+
+impl EventHandler for ProbeHandler {
+    fn wants(&self, _event_type: &str) -> bool {
+        true
+    }
+
+    fn handle<'t>(
+        &'t self,
+        _tx: &'t TenantTransaction,
+        event: &'t DomainEvent,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), HandlerError>> + Send + 't>> {
+        let poison = event.data["poison"].as_bool().unwrap_or_default();
+        Box::pin(async move { if poison { Err(HandlerError::Poison("probe".to_owned())) } else { Ok(()) } })
     }
 }
 

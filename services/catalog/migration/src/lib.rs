@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_catalog;
 mod m20261212_000002_blueprint_versions;
+mod m20261214_000010_event_backbone;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_catalog::Migration),
             Box::new(m20261212_000002_blueprint_versions::Migration),
+            Box::new(m20261214_000010_event_backbone::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod m20261128_000001_create_engagements;
 mod m20261128_000002_create_milestones;
 mod m20261128_000003_second_level_scopes;
 mod m20261212_000004_engagement_commands;
+mod m20261214_000010_event_backbone;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_milestones::Migration),
             Box::new(m20261128_000003_second_level_scopes::Migration),
             Box::new(m20261212_000004_engagement_commands::Migration),
+            Box::new(m20261214_000010_event_backbone::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_finance;
 mod m20261128_000002_second_level_scopes;
 mod m20261212_000003_contract_commands;
+mod m20261214_000010_event_backbone;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_finance::Migration),
             Box::new(m20261128_000002_second_level_scopes::Migration),
             Box::new(m20261212_000003_contract_commands::Migration),
+            Box::new(m20261214_000010_event_backbone::Migration),
         ]
     }
 }

@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use outbox::{
-    OUTBOX_TABLE, PendingChange, create_outbox_table, delete_changes, delete_expired_changes,
-    drop_outbox_relay_functions, drop_outbox_table, has_outbox, pending_changes, record_change, secure_outbox_relay,
+    DELIVERIES_TABLE, GATEWAY_DESTINATION, OUTBOX_TABLE, PendingChange, PendingRow, create_outbox_delivery_table,
+    create_outbox_table, delete_changes, delete_completed, delete_expired_changes, delete_expired_rows,
+    drop_outbox_relay_functions, drop_outbox_table, has_outbox, mark_delivered, oldest_pending, pending_changes,
+    pending_for, record_change, secure_outbox_relay,
 };
 pub use relay::{ChangeRelay, ChangesConfig, LOCAL_GATEWAY_URL, RelayError, RelayHandle};
 pub use signature::{ChangeSignatureError, sign_batch, verify_batch};

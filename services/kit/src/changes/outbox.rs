@@ -21,7 +21,7 @@ use sea_orm::{
 };
 use sea_orm_migration::{
     SchemaManager,
-    sea_query::{ColumnDef, Index, Table},
+    sea_query::{ColumnDef, ForeignKey, ForeignKeyAction, Index, Table},
 };
 use uuid::Uuid;
 
@@ -40,6 +40,16 @@ const PENDING_FUNCTION: &str = "outbox_relay_pending";
 const DELETE_FUNCTION: &str = "outbox_relay_delete";
 const FAILED_ATTEMPT_FUNCTION: &str = "outbox_relay_count_failed_attempt";
 const DELETE_EXPIRED_FUNCTION: &str = "outbox_relay_delete_recorded_before";
+const PENDING_FOR_FUNCTION: &str = "outbox_relay_pending_for";
+const MARK_DELIVERED_FUNCTION: &str = "outbox_relay_mark_delivered";
+const DELETE_COMPLETED_FUNCTION: &str = "outbox_relay_delete_completed";
+const DELETE_EXPIRED_KEEPING_FUNCTION: &str = "outbox_relay_delete_expired";
+
+/// Which destination has which outbox row already (see [`create_outbox_delivery_table`]).
+pub const DELIVERIES_TABLE: &str = "outbox_deliveries";
+
+/// The destination name of the gateway's cache invalidation.
+pub const GATEWAY_DESTINATION: &str = "gateway";
 
 mod entity {
     //! The `change_outbox` row, private to this module.
@@ -108,6 +118,15 @@ pub async fn record_event(tx: &TenantTransaction, event: &DomainEvent) -> Result
     if event.tenant_id != tx.tenant_id() {
         return Err(DbErr::Custom(format!("event {} belongs to another tenant than its transaction", event.id)));
     }
+    // The span writing the event (the mutation's) becomes the parent of the consumer's.
+    let traced;
+    let event = match (&event.traceparent, crate::events::trace::current_traceparent()) {
+        (None, Some(traceparent)) => {
+            traced = DomainEvent { traceparent: Some(traceparent), ..event.clone() };
+            &traced
+        }
+        _ => event,
+    };
     let envelope = serde_json::to_string(event).map_err(|error| DbErr::Custom(error.to_string()))?;
     let row = entity::ActiveModel {
         id: Set(event.id),
@@ -180,6 +199,176 @@ pub async fn delete_expired_changes(database: &DatabaseConnection, cutoff: DateT
     }
     let deleted = entity::Entity::delete_many().filter(entity::Column::OccurredAt.lt(cutoff)).exec(database).await?;
     Ok(deleted.rows_affected)
+}
+
+/// Up to `limit` of the oldest rows `destination` has not received yet; with
+/// `events_only`, only rows carrying a domain event envelope.
+pub async fn pending_for(
+    database: &DatabaseConnection,
+    destination: &str,
+    events_only: bool,
+    limit: u64,
+) -> Result<Vec<PendingRow>, DbErr> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let backend = database.get_database_backend();
+    let sql = if is_postgres(database) {
+        format!("SELECT * FROM {PENDING_FOR_FUNCTION}($1, $2, $3)")
+    } else {
+        format!(
+            "SELECT o.* FROM {OUTBOX_TABLE} o WHERE (NOT $2 OR o.envelope IS NOT NULL) AND NOT EXISTS \
+             (SELECT 1 FROM {DELIVERIES_TABLE} d WHERE d.event_id = o.id AND d.destination = $1) \
+             ORDER BY o.id LIMIT $3"
+        )
+    };
+    let rows = entity::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [destination.into(), events_only.into(), limit.into()],
+        ))
+        .all(database)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let envelope = row.envelope.clone();
+            Ok(PendingRow { change: pending_from_row(row)?, envelope })
+        })
+        .collect()
+}
+
+/// An outbox row with its domain event envelope (JSON), if it carries one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRow {
+    pub change: PendingChange,
+    pub envelope: Option<String>,
+}
+
+/// Records that `destination` has the rows with these ids.
+pub async fn mark_delivered(database: &DatabaseConnection, destination: &str, ids: &[Uuid]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if is_postgres(database) {
+        database
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                format!("SELECT {MARK_DELIVERED_FUNCTION}($1, $2::uuid[])"),
+                [destination.into(), uuid_array(ids)],
+            ))
+            .await?;
+        return Ok(());
+    }
+    let now = Utc::now();
+    for chunk in ids.chunks(200) {
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() + 2);
+        values.push(destination.into());
+        values.push(now.into());
+        let rows: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(index, id)| {
+                values.push((*id).into());
+                format!("(${}, $1, $2)", index + 3)
+            })
+            .collect();
+        database
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Sqlite,
+                format!(
+                    "INSERT INTO {DELIVERIES_TABLE} (event_id, destination, delivered_at) \
+                     SELECT v.column1, v.column2, v.column3 FROM (VALUES {}) v \
+                     WHERE EXISTS (SELECT 1 FROM {OUTBOX_TABLE} o WHERE o.id = v.column1) \
+                     ON CONFLICT DO NOTHING",
+                    rows.join(", ")
+                ),
+                values,
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes every row each of its destinations has: the gateway's (when `gateway_required`)
+/// and, for rows carrying an envelope, every one of `event_destinations`. Returns how many.
+pub async fn delete_completed(
+    database: &DatabaseConnection,
+    gateway_required: bool,
+    event_destinations: &[String],
+) -> Result<u64, DbErr> {
+    if is_postgres(database) {
+        let destinations = format!(
+            "{{{}}}",
+            event_destinations
+                .iter()
+                .map(|name| format!("\"{}\"", name.replace(['"', '\\'], "")))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let row = database
+            .query_one_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                format!("SELECT {DELETE_COMPLETED_FUNCTION}($1, $2::text[]) AS affected"),
+                [gateway_required.into(), destinations.into()],
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom(format!("{DELETE_COMPLETED_FUNCTION} returned no row")))?;
+        return Ok(u64::try_from(row.try_get::<i64>("", "affected")?).unwrap_or_default());
+    }
+    let delivered_to = |placeholder: &str| {
+        format!("EXISTS (SELECT 1 FROM {DELIVERIES_TABLE} d WHERE d.event_id = o.id AND d.destination = {placeholder})")
+    };
+    let mut values: Vec<sea_orm::Value> = vec![GATEWAY_DESTINATION.into()];
+    let mut conditions = vec![if gateway_required { delivered_to("$1") } else { "$1 IS NOT NULL".to_owned() }];
+    let mut event_conditions = Vec::new();
+    for destination in event_destinations {
+        values.push(destination.as_str().into());
+        event_conditions.push(delivered_to(&format!("${}", values.len())));
+    }
+    if !event_conditions.is_empty() {
+        conditions.push(format!("(o.envelope IS NULL OR ({}))", event_conditions.join(" AND ")));
+    }
+    let deleted = database
+        .execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            format!(
+                "DELETE FROM {OUTBOX_TABLE} WHERE id IN (SELECT o.id FROM {OUTBOX_TABLE} o WHERE {})",
+                conditions.join(" AND ")
+            ),
+            values,
+        ))
+        .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// Deletes rows recorded before `cutoff`, except (with `keep_events`) rows carrying a
+/// domain event, which wait for their transport however long it is down.
+pub async fn delete_expired_rows(
+    database: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+    keep_events: bool,
+) -> Result<u64, DbErr> {
+    if is_postgres(database) {
+        let row = database
+            .query_one_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                format!("SELECT {DELETE_EXPIRED_KEEPING_FUNCTION}($1, $2) AS affected"),
+                [cutoff.into(), keep_events.into()],
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom(format!("{DELETE_EXPIRED_KEEPING_FUNCTION} returned no row")))?;
+        return Ok(u64::try_from(row.try_get::<i64>("", "affected")?).unwrap_or_default());
+    }
+    let mut delete = entity::Entity::delete_many().filter(entity::Column::OccurredAt.lt(cutoff));
+    if keep_events {
+        delete = delete.filter(entity::Column::Envelope.is_null());
+    }
+    Ok(delete.exec(database).await?.rows_affected)
+}
+
+/// When the oldest row still in the outbox was recorded (`None` when it is empty): every
+/// row still there waits for at least one destination.
+pub async fn oldest_pending(database: &DatabaseConnection) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(pending_changes(database, 1).await?.into_iter().next().map(|pending| pending.event.occurred_at))
 }
 
 /// Whether the database has an outbox (only services whose migrations create it relay).
@@ -272,7 +461,8 @@ pub async fn create_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbEr
             ))
             .await?;
     }
-    secure_outbox_relay(manager).await
+    secure_outbox_relay(manager).await?;
+    create_outbox_delivery_table(manager).await
 }
 
 /// Migration step (PostgreSQL; nothing on SQLite, which has no RLS): the relay's door to
@@ -367,6 +557,7 @@ pub async fn add_domain_event_columns(manager: &SchemaManager<'_>) -> Result<(),
 /// relay's functions with [`drop_outbox_relay_functions`]).
 pub async fn drop_outbox_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     drop_outbox_relay_functions(manager).await?;
+    manager.drop_table(Table::drop().table(DELIVERIES_TABLE).if_exists().to_owned()).await?;
     manager.drop_table(Table::drop().table(OUTBOX_TABLE).to_owned()).await
 }
 
@@ -382,6 +573,10 @@ pub async fn drop_outbox_relay_functions(manager: &SchemaManager<'_>) -> Result<
         format!("{DELETE_FUNCTION}(uuid[])"),
         format!("{FAILED_ATTEMPT_FUNCTION}(uuid[])"),
         format!("{DELETE_EXPIRED_FUNCTION}(timestamptz)"),
+        format!("{PENDING_FOR_FUNCTION}(text, boolean, bigint)"),
+        format!("{MARK_DELIVERED_FUNCTION}(text, uuid[])"),
+        format!("{DELETE_COMPLETED_FUNCTION}(boolean, text[])"),
+        format!("{DELETE_EXPIRED_KEEPING_FUNCTION}(timestamptz, boolean)"),
         "outbox_relay_refuse_tenant_transactions()".to_owned(),
     ]
     .into_iter()
@@ -390,6 +585,101 @@ pub async fn drop_outbox_relay_functions(manager: &SchemaManager<'_>) -> Result<
     statements.extend(
         LEGACY_RELAY_POLICIES.iter().map(|policy| format!("DROP POLICY IF EXISTS {policy} ON \"{OUTBOX_TABLE}\"")),
     );
+    for statement in statements {
+        manager.get_connection().execute_unprepared(&statement).await?;
+    }
+    Ok(())
+}
+
+/// Migration step: the table recording which destination (the gateway's invalidation,
+/// each event transport destination) has which outbox row, so a destination that is down
+/// neither blocks the others nor makes them receive rows twice; a row is deleted once all
+/// its destinations have it. Runtime sessions never touch the table directly: on
+/// PostgreSQL it is reached only through the relay's `SECURITY DEFINER` functions (which,
+/// like the others, refuse to run inside a tenant transaction), so it needs no tenant
+/// policy. Idempotent (run again by [`crate::command::create_command_tables`]).
+pub async fn create_outbox_delivery_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    if !manager.has_table(DELIVERIES_TABLE).await? {
+        manager
+            .create_table(
+                Table::create()
+                    .table(DELIVERIES_TABLE)
+                    .col(ColumnDef::new("event_id").uuid().not_null())
+                    .col(ColumnDef::new("destination").string().not_null())
+                    .col(ColumnDef::new("delivered_at").timestamp_with_time_zone().not_null())
+                    .primary_key(Index::create().col("event_id").col("destination"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("outbox_deliveries_event")
+                            .from(DELIVERIES_TABLE, "event_id")
+                            .to(OUTBOX_TABLE, "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+    }
+    if manager.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let table = format!("public.\"{OUTBOX_TABLE}\"");
+    let deliveries = format!("public.\"{DELIVERIES_TABLE}\"");
+    let runtime = rls::RUNTIME_ROLE;
+    let definer = "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp";
+    let guard = "PERFORM public.outbox_relay_refuse_tenant_transactions();";
+    let delivered = |destination: &str| {
+        format!("EXISTS (SELECT 1 FROM {deliveries} d WHERE d.event_id = o.id AND d.destination = {destination})")
+    };
+    let mut statements = vec![
+        // Default privileges would grant the runtime role DML on the new table.
+        format!("REVOKE ALL ON {deliveries} FROM {runtime}"),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{PENDING_FOR_FUNCTION}(p_destination text, p_events_only boolean, \
+             max_events bigint) RETURNS SETOF {table} {definer} AS $$ BEGIN {guard} \
+               RETURN QUERY SELECT o.* FROM {table} o \
+                 WHERE (NOT p_events_only OR o.envelope IS NOT NULL) AND NOT {} \
+                 ORDER BY o.id LIMIT max_events; \
+             END $$",
+            delivered("p_destination")
+        ),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{MARK_DELIVERED_FUNCTION}(p_destination text, event_ids uuid[]) \
+             RETURNS bigint {definer} AS $$ DECLARE affected bigint; BEGIN {guard} \
+               INSERT INTO {deliveries} (event_id, destination, delivered_at) \
+                 SELECT o.id, p_destination, now() FROM {table} o WHERE o.id = ANY(event_ids) \
+                 ON CONFLICT DO NOTHING; \
+               GET DIAGNOSTICS affected = ROW_COUNT; RETURN affected; \
+             END $$"
+        ),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{DELETE_COMPLETED_FUNCTION}(p_gateway_required boolean, \
+             p_event_destinations text[]) RETURNS bigint {definer} AS $$ DECLARE affected bigint; BEGIN {guard} \
+               DELETE FROM {table} o \
+                 WHERE (NOT p_gateway_required OR {}) \
+                   AND (o.envelope IS NULL OR NOT EXISTS (SELECT 1 FROM unnest(p_event_destinations) AS wanted(name) \
+                        WHERE NOT {})); \
+               GET DIAGNOSTICS affected = ROW_COUNT; RETURN affected; \
+             END $$",
+            delivered(&format!("'{GATEWAY_DESTINATION}'")),
+            delivered("wanted.name")
+        ),
+        format!(
+            "CREATE OR REPLACE FUNCTION public.{DELETE_EXPIRED_KEEPING_FUNCTION}(cutoff timestamptz, \
+             p_keep_events boolean) RETURNS bigint {definer} AS $$ DECLARE affected bigint; BEGIN {guard} \
+               DELETE FROM {table} WHERE occurred_at < cutoff AND (NOT p_keep_events OR envelope IS NULL); \
+               GET DIAGNOSTICS affected = ROW_COUNT; RETURN affected; \
+             END $$"
+        ),
+    ];
+    for signature in [
+        format!("{PENDING_FOR_FUNCTION}(text, boolean, bigint)"),
+        format!("{MARK_DELIVERED_FUNCTION}(text, uuid[])"),
+        format!("{DELETE_COMPLETED_FUNCTION}(boolean, text[])"),
+        format!("{DELETE_EXPIRED_KEEPING_FUNCTION}(timestamptz, boolean)"),
+    ] {
+        statements.push(format!("REVOKE ALL ON FUNCTION public.{signature} FROM PUBLIC"));
+        statements.push(format!("GRANT EXECUTE ON FUNCTION public.{signature} TO {runtime}"));
+    }
     for statement in statements {
         manager.get_connection().execute_unprepared(&statement).await?;
     }

@@ -9,23 +9,50 @@
 //!
 //! Without `changes.gateway_url` nothing is delivered; the relay only deletes events older
 //! than `changes.retention_seconds`, so the outbox cannot grow without bound.
+//!
+//! With an event transport ([`ChangeRelay::with_event_transport`]) the rows carrying domain
+//! events are also published to each of its destinations. Progress is recorded per
+//! destination (`outbox_deliveries`), so a destination that is down neither blocks the
+//! others nor makes them receive rows twice, and backs off on its own (jittered,
+//! exponential); a row is deleted once every destination has it. Rows carrying domain
+//! events never expire while a transport is configured: the outbox grows while a consumer
+//! side is down and drains when it returns.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use chrono::Utc;
-use opentelemetry::metrics::Counter;
+use opentelemetry::{
+    KeyValue,
+    metrics::{Counter, ObservableGauge},
+    trace::TraceContextExt as _,
+};
 use reqwest::Url;
 use sea_orm::{DatabaseConnection, DbErr};
 use serde::Deserialize;
 use tokio::{sync::watch, task::JoinHandle};
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use super::{
     CHANGES_PATH, ChangeBatch, SIGNATURE_HEADER,
-    outbox::{count_failed_attempt, delete_changes, delete_expired_changes, pending_changes},
+    outbox::{
+        GATEWAY_DESTINATION, count_failed_attempt, delete_completed, delete_expired_changes, delete_expired_rows,
+        mark_delivered, oldest_pending, pending_for,
+    },
     sign_batch,
 };
-use crate::{ContextKey, telemetry::Metrics};
+use crate::{
+    ContextKey,
+    events::{DomainEvent, EventTransport, EventsConfig, TransportError, transport::jittered},
+    telemetry::Metrics,
+};
 
 /// Where `make run` serves the gateway; the default of [`ChangesConfig::with_local_default`].
 pub const LOCAL_GATEWAY_URL: &str = "http://127.0.0.1:4000";
@@ -138,6 +165,8 @@ pub enum RelayError {
     Unreachable(#[from] reqwest::Error),
     #[error("the gateway answered {status}")]
     Refused { status: u16 },
+    #[error("event transport: {0}")]
+    Transport(#[from] TransportError),
 }
 
 /// The HTTP side of the relay: where to, signed with which key.
@@ -152,6 +181,11 @@ struct Counters {
     delivered: Counter<u64>,
     failed: Counter<u64>,
     expired: Counter<u64>,
+    published: Counter<u64>,
+    publish_failed: Counter<u64>,
+    /// Age of the oldest row still waiting for a destination, in seconds (f64 bits).
+    lag: Arc<AtomicU64>,
+    _lag_gauge: ObservableGauge<f64>,
 }
 
 impl Counters {
@@ -159,18 +193,42 @@ impl Counters {
         let counter = |name: &'static str, description: &'static str| {
             metrics.meter().u64_counter(name).with_description(description).build()
         };
+        let lag = Arc::new(AtomicU64::new(0));
+        let observed = Arc::clone(&lag);
+        let service = KeyValue::new("service", crate::telemetry::service_name().to_owned());
+        let lag_gauge = metrics
+            .meter()
+            .f64_observable_gauge("atrium.outbox.lag")
+            .with_description("Age of the oldest outbox row not yet delivered to every destination")
+            .with_unit("s")
+            .with_callback(move |observer| {
+                observer.observe(f64::from_bits(observed.load(Ordering::Relaxed)), std::slice::from_ref(&service));
+            })
+            .build();
         Counters {
             delivered: counter("atrium.changes.delivered", "Change events delivered to the gateway"),
             failed: counter("atrium.changes.failed", "Change events whose delivery attempt failed (retried)"),
             expired: counter("atrium.changes.expired", "Change events deleted undelivered after the retention"),
+            published: counter("atrium.events.published", "Domain events published, by type and destination"),
+            publish_failed: counter(
+                "atrium.events.publish_failed",
+                "Domain events whose publication attempt failed (retried), by destination",
+            ),
+            lag,
+            _lag_gauge: lag_gauge,
         }
     }
 }
 
-/// Delivers (or, without a gateway, expires) one service's outbox.
+/// Delivers (or, without any destination, expires) one service's outbox: change events to
+/// the gateway, domain events through an [`EventTransport`], each destination at its own
+/// pace; a row is deleted once every destination has it.
 pub struct ChangeRelay {
     database: DatabaseConnection,
     delivery: Option<Delivery>,
+    transport: Option<Arc<dyn EventTransport>>,
+    event_destinations: Vec<String>,
+    event_batch_size: u64,
     poll_interval: Duration,
     batch_size: u64,
     retention: Duration,
@@ -197,6 +255,9 @@ impl ChangeRelay {
         Ok(ChangeRelay {
             database,
             delivery,
+            transport: None,
+            event_destinations: Vec::new(),
+            event_batch_size: config.batch_size,
             poll_interval: Duration::from_millis(config.poll_interval_ms),
             batch_size: config.batch_size,
             retention: Duration::from_secs(config.retention_seconds),
@@ -204,22 +265,39 @@ impl ChangeRelay {
         })
     }
 
+    /// Also publishes the rows carrying domain events through `transport`, in batches of
+    /// `events.batch_size`, polling at least every `events.poll_interval_ms`; they stay in
+    /// the outbox until each of its destinations has them.
+    pub fn with_event_transport(mut self, transport: Arc<dyn EventTransport>, events: &EventsConfig) -> Self {
+        self.event_destinations = transport.destinations();
+        self.transport = Some(transport);
+        self.event_batch_size = events.batch_size.max(1);
+        self.poll_interval = self.poll_interval.min(events.poll_interval()).max(Duration::from_millis(1));
+        self
+    }
+
     /// Where batches go; `None` when delivery is off.
     pub fn endpoint(&self) -> Option<&Url> {
         self.delivery.as_ref().map(|delivery| &delivery.endpoint)
     }
 
-    /// One delivery round: the oldest batch is read, POSTed and, when the gateway accepts
-    /// it, deleted. Returns how many events were delivered (0 when delivery is off or the
-    /// outbox is empty). On failure the events stay, with one more attempt counted.
+    /// The event transport's destinations (empty without one).
+    pub fn event_destinations(&self) -> &[String] {
+        &self.event_destinations
+    }
+
+    /// One delivery round: the oldest batch the gateway has not received is read, POSTed
+    /// and, when the gateway accepts it, marked delivered (and deleted once every other
+    /// destination has it too). Returns how many events were delivered (0 when delivery is
+    /// off or nothing waits). On failure the events stay, with one more attempt counted.
     pub async fn deliver_once(&self) -> Result<usize, RelayError> {
         let Some(delivery) = &self.delivery else { return Ok(0) };
-        let pending = pending_changes(&self.database, self.batch_size).await?;
+        let pending = pending_for(&self.database, GATEWAY_DESTINATION, false, self.batch_size).await?;
         if pending.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<Uuid> = pending.iter().map(|pending| pending.event.id).collect();
-        let batch = ChangeBatch { events: pending.into_iter().map(|pending| pending.event).collect() };
+        let ids: Vec<Uuid> = pending.iter().map(|row| row.change.event.id).collect();
+        let batch = ChangeBatch { events: pending.into_iter().map(|row| row.change.event).collect() };
         let outcome = self.post(delivery, &batch).await;
         let count = ids.len() as u64;
         if let Err(error) = outcome {
@@ -231,8 +309,86 @@ impl ChangeRelay {
         }
         self.counters.delivered.add(count, &[]);
         // A failure here only means the gateway sees these events again next round.
-        delete_changes(&self.database, &ids).await?;
+        mark_delivered(&self.database, GATEWAY_DESTINATION, &ids).await?;
+        self.delete_completed().await?;
         Ok(ids.len())
+    }
+
+    /// One publication round to one event destination: the oldest domain events it has
+    /// not received are published and marked delivered there. Returns how many.
+    pub async fn publish_once(&self, destination: &str) -> Result<usize, RelayError> {
+        let Some(transport) = &self.transport else { return Ok(0) };
+        let pending = pending_for(&self.database, destination, true, self.event_batch_size).await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut ids = Vec::with_capacity(pending.len());
+        let mut events = Vec::with_capacity(pending.len());
+        for row in pending {
+            let envelope = row.envelope.as_deref().unwrap_or_default();
+            match serde_json::from_str::<DomainEvent>(envelope) {
+                Ok(event) => events.push(event),
+                // Written by this service's own code, so this is a bug; holding the row
+                // back would stop the destination for good.
+                Err(error) => {
+                    tracing::error!(%error, id = %row.change.event.id, "unreadable envelope in the outbox; dropped")
+                }
+            }
+            ids.push(row.change.event.id);
+        }
+        let destination_label = KeyValue::new("destination", destination.to_owned());
+        // One span per batch, linked to the trace of every event in it (a batch spans
+        // many mutations, so it cannot be the child of one).
+        let span = tracing::info_span!("outbox.publish", destination, events = events.len());
+        for traceparent in events.iter().filter_map(|event| event.traceparent.as_deref()) {
+            let linked = crate::events::trace::context_of(traceparent).span().span_context().clone();
+            if linked.is_valid() {
+                span.add_link(linked);
+            }
+        }
+        if let Err(error) = transport.publish(destination, &events).instrument(span).await {
+            self.counters.publish_failed.add(events.len() as u64, &[destination_label]);
+            return Err(RelayError::Transport(error));
+        }
+        for event in &events {
+            self.counters
+                .published
+                .add(1, &[KeyValue::new("type", event.event_type.clone()), destination_label.clone()]);
+        }
+        mark_delivered(&self.database, destination, &ids).await?;
+        self.delete_completed().await?;
+        Ok(ids.len())
+    }
+
+    /// Publication rounds to every event destination; returns how many were published in
+    /// all, or the first failure (after trying every destination).
+    pub async fn publish_events_once(&self) -> Result<usize, RelayError> {
+        let mut published = 0;
+        let mut first_error = None;
+        for destination in &self.event_destinations {
+            match self.publish_once(destination).await {
+                Ok(count) => published += count,
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(published), Err)
+    }
+
+    /// Deletes the rows every destination has.
+    async fn delete_completed(&self) -> Result<u64, DbErr> {
+        delete_completed(&self.database, self.delivery.is_some(), &self.event_destinations).await
+    }
+
+    /// Reads the age of the oldest waiting row into `atrium_outbox_lag_seconds`.
+    pub async fn measure_lag(&self) -> Result<Duration, RelayError> {
+        let lag = match oldest_pending(&self.database).await? {
+            Some(oldest) => (Utc::now() - oldest).to_std().unwrap_or_default(),
+            None => Duration::ZERO,
+        };
+        self.counters.lag.store(lag.as_secs_f64().to_bits(), Ordering::Relaxed);
+        Ok(lag)
     }
 
     async fn post(&self, delivery: &Delivery, batch: &ChangeBatch) -> Result<(), RelayError> {
@@ -250,11 +406,16 @@ impl ChangeRelay {
         if status.is_success() { Ok(()) } else { Err(RelayError::Refused { status: status.as_u16() }) }
     }
 
-    /// Deletes events older than the retention; returns how many.
+    /// Deletes rows older than the retention that no destination will ever take (with an
+    /// event transport, rows carrying domain events are kept however old); returns how many.
     pub async fn expire_once(&self) -> Result<u64, RelayError> {
         let retention = chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
         let cutoff = Utc::now().checked_sub_signed(retention).unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-        let expired = delete_expired_changes(&self.database, cutoff).await?;
+        let expired = if self.transport.is_some() {
+            delete_expired_rows(&self.database, cutoff, true).await?
+        } else {
+            delete_expired_changes(&self.database, cutoff).await?
+        };
         self.counters.expired.add(expired, &[]);
         Ok(expired)
     }
@@ -274,14 +435,20 @@ impl ChangeRelay {
                 "change delivery is off (no changes.gateway_url); undelivered change events expire after the retention"
             ),
         }
-        let mut failures = FailureLog::default();
+        if !self.event_destinations.is_empty() {
+            tracing::info!(destinations = ?self.event_destinations, "publishing domain events");
+        }
+        let mut gateway = Pacing::new("gateway");
+        let mut destinations: Vec<Pacing> = self.event_destinations.iter().map(|name| Pacing::new(name)).collect();
+        let mut next_sweep = Instant::now();
         loop {
             // Stopping mid-round is safe: uncommitted work rolls back, and an interrupted
             // delivery is repeated by the next start.
-            let pause = tokio::select! {
+            let busy = tokio::select! {
                 _ = stopped.changed() => break,
-                pause = self.round(&mut failures) => pause,
+                busy = self.round(&mut gateway, &mut destinations, &mut next_sweep) => busy,
             };
+            let pause = if busy { Duration::ZERO } else { self.poll_interval };
             tokio::select! {
                 _ = stopped.changed() => break,
                 () = tokio::time::sleep(pause) => {}
@@ -289,30 +456,69 @@ impl ChangeRelay {
         }
     }
 
-    /// One round of whichever mode the relay is in; returns the pause before the next.
-    async fn round(&self, failures: &mut FailureLog) -> Duration {
-        if self.delivery.is_none() {
-            let sweep_interval = self.retention.min(MAX_SWEEP_INTERVAL);
-            match self.expire_once().await {
-                Ok(expired) if expired > 0 => tracing::debug!(expired, "expired undelivered change events"),
-                Ok(_) => {}
-                Err(error) => failures.failed(&error),
-            }
-            return sweep_interval;
+    /// One round over every destination that is not backing off; true when a full batch
+    /// suggests a backlog to drain without waiting.
+    async fn round(&self, gateway: &mut Pacing, destinations: &mut [Pacing], next_sweep: &mut Instant) -> bool {
+        let mut busy = false;
+        if self.delivery.is_some() && gateway.due() {
+            let outcome = self.deliver_once().await;
+            busy |= gateway.record(outcome, self.poll_interval, self.batch_size);
         }
-        match self.deliver_once().await {
-            Ok(delivered) => {
-                failures.succeeded();
-                if delivered as u64 >= self.batch_size {
-                    // A full batch suggests a backlog: drain it without waiting.
-                    Duration::ZERO
-                } else {
-                    self.poll_interval
+        for pacing in destinations.iter_mut().filter(|pacing| pacing.due()) {
+            let outcome = self.publish_once(&pacing.name).await;
+            busy |= pacing.record(outcome, self.poll_interval, self.event_batch_size);
+        }
+        if Instant::now() >= *next_sweep {
+            *next_sweep = Instant::now() + self.retention.min(MAX_SWEEP_INTERVAL);
+            if self.delivery.is_none() {
+                match self.expire_once().await {
+                    Ok(expired) if expired > 0 => tracing::debug!(expired, "expired undelivered outbox rows"),
+                    Ok(_) => {}
+                    Err(error) => tracing::debug!(%error, "outbox retention sweep failed"),
                 }
             }
+            if self.delivery.is_some() || !self.event_destinations.is_empty() {
+                // Rows no destination wants (changes without a gateway) go at once.
+                if let Err(error) = self.delete_completed().await {
+                    tracing::debug!(%error, "outbox completion sweep failed");
+                }
+            }
+        }
+        if let Err(error) = self.measure_lag().await {
+            tracing::debug!(%error, "cannot measure the outbox lag");
+        }
+        busy
+    }
+}
+
+/// One destination's retry state: after failures it is skipped until its jittered,
+/// exponentially growing backoff has passed, while the others go on.
+struct Pacing {
+    name: String,
+    failures: FailureLog,
+    next_attempt: Instant,
+}
+
+impl Pacing {
+    fn new(name: &str) -> Self {
+        Pacing { name: name.to_owned(), failures: FailureLog::default(), next_attempt: Instant::now() }
+    }
+
+    fn due(&self) -> bool {
+        Instant::now() >= self.next_attempt
+    }
+
+    /// Records a round's outcome; true when it moved a full batch.
+    fn record(&mut self, outcome: Result<usize, RelayError>, poll_interval: Duration, batch_size: u64) -> bool {
+        match outcome {
+            Ok(moved) => {
+                self.failures.succeeded(&self.name);
+                moved as u64 >= batch_size
+            }
             Err(error) => {
-                failures.failed(&error);
-                backoff(self.poll_interval, failures.consecutive)
+                self.failures.failed(&self.name, &error);
+                self.next_attempt = Instant::now() + jittered(backoff(poll_interval, self.failures.consecutive));
+                false
             }
         }
     }
@@ -332,21 +538,22 @@ struct FailureLog {
 }
 
 impl FailureLog {
-    fn failed(&mut self, error: &RelayError) {
+    fn failed(&mut self, destination: &str, error: &RelayError) {
         self.consecutive = self.consecutive.saturating_add(1);
         if self.last_warning.is_none_or(|warned| warned.elapsed() >= WARNING_INTERVAL) {
             self.last_warning = Some(Instant::now());
             tracing::warn!(
                 %error,
+                destination,
                 consecutive_failures = self.consecutive,
-                "change relay round failed; events stay in the outbox and are retried"
+                "outbox relay round failed; rows stay in the outbox and are retried"
             );
         }
     }
 
-    fn succeeded(&mut self) {
+    fn succeeded(&mut self, destination: &str) {
         if self.consecutive > 0 {
-            tracing::info!(failed_rounds = self.consecutive, "change delivery recovered");
+            tracing::info!(destination, failed_rounds = self.consecutive, "outbox delivery recovered");
             self.consecutive = 0;
         }
     }

@@ -337,8 +337,9 @@ async fn record_refusal(
 }
 
 /// Migration step giving a service everything [`execute`] writes to: the audit log, the
-/// outbox with domain-event columns and the idempotency table. Parts that exist already
-/// (support had the audit log and a plain outbox before commands) are left as they are.
+/// outbox with domain-event columns and per-destination delivery progress, and the
+/// idempotency table. Parts that exist already (support had the audit log and a plain
+/// outbox before commands) are left as they are, so running it twice changes nothing.
 pub async fn create_command_tables(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
     if !manager.has_table(audit::AUDIT_TABLE).await? {
         audit::create_audit_table(manager).await?;
@@ -348,6 +349,10 @@ pub async fn create_command_tables(manager: &sea_orm_migration::SchemaManager<'_
     }
     if !manager.has_column(outbox::OUTBOX_TABLE, "envelope").await? {
         outbox::add_domain_event_columns(manager).await?;
+    }
+    outbox::create_outbox_delivery_table(manager).await?;
+    if manager.has_table(idempotency::IDEMPOTENCY_TABLE).await? {
+        return Ok(());
     }
     idempotency::create_idempotency_table(manager).await
 }

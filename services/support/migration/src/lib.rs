@@ -9,6 +9,7 @@ mod m20261201_000003_audit_log;
 mod m20261205_000004_change_outbox;
 mod m20261206_000005_command_tables;
 mod m20261210_000005_outbox_relay_functions;
+mod m20261214_000010_event_backbone;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000004_change_outbox::Migration),
             Box::new(m20261206_000005_command_tables::Migration),
             Box::new(m20261210_000005_outbox_relay_functions::Migration),
+            Box::new(m20261214_000010_event_backbone::Migration),
         ]
     }
 }

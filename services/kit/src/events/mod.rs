@@ -4,6 +4,20 @@
 //! producing service, the subject with its version (consumers order by it), references to
 //! related entities, the actor and the event's own data. Events are written to the
 //! service's outbox in the transaction of the change they describe (see [`crate::command`]).
+//!
+//! Delivery (docs/domain.md#event-delivery): the outbox relay publishes envelopes through an
+//! [`EventTransport`] — Redis Streams ([`redis_streams`]) when `[events] redis_url` is set,
+//! signed HTTP batches to each subscriber otherwise ([`transport::HttpTransport`]) — and a
+//! consuming service applies them through its [`EventConsumer`] (inbox, ordering by subject
+//! version, retries, dead letters), fed by [`redis_streams::RedisEventSource`] or the
+//! [`http::EVENTS_PATH`] route.
+
+pub mod config;
+pub mod consumer;
+pub mod http;
+pub mod redis_streams;
+pub mod trace;
+pub mod transport;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +27,24 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{TenantContext, TenantTransaction};
+
+/// Migration step every service runs for the event backbone: everything the command
+/// pattern writes to (the outbox with per-destination delivery progress, see
+/// [`crate::command::create_command_tables`]) and the consumer's inbox, applied versions
+/// and dead letters ([`create_consumer_tables`]). Idempotent.
+pub async fn create_event_backbone_tables(
+    manager: &sea_orm_migration::SchemaManager<'_>,
+) -> Result<(), sea_orm::DbErr> {
+    crate::command::create_command_tables(manager).await?;
+    create_consumer_tables(manager).await
+}
+
+pub use config::{EventSubscriber, EventsConfig, EventsConfigError, LOCAL_CONSUMERS, LOCAL_SERVICES};
+pub use consumer::{
+    CONSUMER_TABLES, DeadLetter, EventConsumer, Processed, count_dead_letters, create_consumer_tables,
+    drop_consumer_tables, list_dead_letters,
+};
+pub use transport::{EventBatch, EventTransport, HttpTransport, TransportError};
 
 /// The envelope version consumers check before reading `data`.
 pub const SPEC_VERSION: &str = "1";
