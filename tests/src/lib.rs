@@ -79,12 +79,13 @@ impl Stack {
         let gateway_listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a gateway port");
         let gateway_port = gateway_listener.local_addr().expect("gateway address").port();
         let changes_to = format!("http://127.0.0.1:{gateway_port}");
+        let events = EventWiring::for_backend(backend).await;
         let (catalog, delivery, finance, support, analytics) = tokio::join!(
-            start_catalog(catalog, &changes_to),
-            start_delivery(delivery, &changes_to),
-            start_finance(finance, &changes_to),
-            start_support(support, &changes_to),
-            start_analytics(analytics, &changes_to),
+            start_catalog(catalog, &changes_to, &events),
+            start_delivery(delivery, &changes_to, &events),
+            start_finance(finance, &changes_to, &events),
+            start_support(support, &changes_to, &events),
+            start_analytics(analytics, &changes_to, &events),
         );
         let subgraph_urls = vec![
             ("catalog", catalog),
@@ -261,11 +262,64 @@ async fn serve_gateway(config: atrium_gateway::config::Config, listener: Option<
     urls
 }
 
+/// How the services of one stack exchange domain events (docs/domain.md#event-delivery):
+/// on PostgreSQL through Redis Streams under a key prefix of their own (as in production;
+/// Redis is required in CI), on SQLite through signed HTTP batches between the services
+/// (as in `make run`), each service on a port reserved before any starts, so every
+/// producer knows its subscribers' addresses.
+enum EventWiring {
+    Redis { url: String, key_prefix: String },
+    Http { ports: Vec<(&'static str, u16)> },
+}
+
+impl EventWiring {
+    async fn for_backend(backend: Backend) -> Self {
+        if backend == Backend::Postgres
+            && let Some(url) = atrium_kit::testing::redis_url().await
+        {
+            let key_prefix = format!("atrium-test-{}:", uuid::Uuid::new_v4().simple());
+            return EventWiring::Redis { url, key_prefix };
+        }
+        let ports = SERVICES
+            .iter()
+            .map(|service| {
+                // Bound and released at once: a port the system just handed out stays free
+                // for the moment until the service binds it.
+                let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a service port");
+                (*service, listener.local_addr().expect("service address").port())
+            })
+            .collect();
+        EventWiring::Http { ports }
+    }
+
+    fn configure(&self, service: &str, config: &mut atrium_kit::service::ServiceConfig) {
+        config.service_name = service.to_owned();
+        config.events.poll_interval_ms = 50;
+        match self {
+            EventWiring::Redis { url, key_prefix } => {
+                config.events.redis_url = Some(url.clone());
+                config.events.key_prefix = key_prefix.clone();
+            }
+            EventWiring::Http { ports } => {
+                let port_of = |name: &str| ports.iter().find(|(service, _)| *service == name).map(|(_, port)| *port);
+                config.listen =
+                    std::net::SocketAddr::from(([127, 0, 0, 1], port_of(service).expect("a reserved port")));
+                config.events = std::mem::take(&mut config.events).with_local_default(service);
+                for subscriber in config.events.subscribers.iter_mut().flatten() {
+                    subscriber.url =
+                        format!("http://127.0.0.1:{}", port_of(&subscriber.name).expect("a subscriber port"));
+                }
+            }
+        }
+    }
+}
+
 macro_rules! service_starter {
     ($function:ident, $crate_name:ident) => {
-        async fn $function(urls: DatabaseUrls, changes_to: &str) -> String {
+        async fn $function(urls: DatabaseUrls, changes_to: &str, events: &EventWiring) -> String {
             let mut config = atrium_kit::service::ServiceConfig::for_tests(urls.runtime, urls.owner);
             config.changes.gateway_url = Some(changes_to.to_owned());
+            events.configure(stringify!($function).trim_start_matches("start_"), &mut config);
             let application = $crate_name::startup::build(&config)
                 .await
                 .unwrap_or_else(|error| panic!("{} starts: {error}", stringify!($crate_name)));

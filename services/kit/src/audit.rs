@@ -168,7 +168,7 @@ async fn record_alone(
     event: &AuditEvent,
     outcome: AuditOutcome,
 ) -> Result<Uuid, DbErr> {
-    let tx = TenantTransaction::begin(database, context).await?;
+    let tx = TenantTransaction::begin_write(database, context).await?;
     let id = record(&tx, event, outcome).await?;
     tx.commit().await?;
     Ok(id)

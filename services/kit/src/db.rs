@@ -99,7 +99,29 @@ impl TenantTransaction {
     /// for this transaction only. `set_config(..., true)` is transaction-local, unlike a
     /// session `SET`, so nothing survives on a pooled connection after commit/rollback.
     pub async fn begin(db: &DatabaseConnection, context: &TenantContext) -> Result<Self, DbErr> {
-        let transaction = db.begin().await?;
+        Self::scoped(db.begin().await?, context).await
+    }
+
+    /// As [`TenantTransaction::begin`], for a transaction that will write. SQLite starts it
+    /// `IMMEDIATE`, taking the write lock up front: a deferred transaction that reads and
+    /// then writes fails at once with "database is locked" when another connection wrote
+    /// in between (waiting cannot help it), which concurrent commands and event consumers
+    /// on one file would meet. PostgreSQL is unaffected.
+    pub async fn begin_write(db: &DatabaseConnection, context: &TenantContext) -> Result<Self, DbErr> {
+        let transaction = match db.get_database_backend() {
+            DatabaseBackend::Sqlite => {
+                let options = sea_orm::TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                };
+                db.begin_with_options(options).await?
+            }
+            _ => db.begin().await?,
+        };
+        Self::scoped(transaction, context).await
+    }
+
+    async fn scoped(transaction: DatabaseTransaction, context: &TenantContext) -> Result<Self, DbErr> {
         if transaction.get_database_backend() == DatabaseBackend::Postgres {
             let optional = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
             transaction

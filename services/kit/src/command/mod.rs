@@ -239,7 +239,7 @@ where
     if !command.allowed_roles.iter().any(|role| context.has_role(role)) {
         return Err(CommandError::Forbidden { allowed_roles: command.allowed_roles });
     }
-    let tx = TenantTransaction::begin(database, context).await?;
+    let tx = TenantTransaction::begin_write(database, context).await?;
     if let Some(replay) = replay {
         if let Some(first) = first_result(&tx, command, replay).await? {
             return Ok(first);
@@ -250,7 +250,7 @@ where
             Ok(()) => {}
             Err(error) if idempotency::is_duplicate_key(&error) => {
                 drop(tx);
-                let tx = TenantTransaction::begin(database, context).await?;
+                let tx = TenantTransaction::begin_write(database, context).await?;
                 return first_result(&tx, command, replay)
                     .await?
                     .ok_or_else(|| CommandError::stale(command.entity_type));

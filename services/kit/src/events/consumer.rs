@@ -245,7 +245,7 @@ impl EventConsumer {
     /// One attempt: inbox check, version check, the handler, the inbox entry, commit.
     async fn apply(&self, event: &DomainEvent) -> Result<Processed, ApplyError> {
         let context = TenantContext::automation(event.tenant_id, &format!("consumer:{}", self.name));
-        let tx = TenantTransaction::begin(&self.database, &context).await?;
+        let tx = TenantTransaction::begin_write(&self.database, &context).await?;
         if self.in_inbox(&tx, event.id).await? {
             return Ok(Processed::Duplicate);
         }
@@ -353,7 +353,7 @@ impl EventConsumer {
         );
         let envelope = serde_json::to_string(event).map_err(|error| DbErr::Custom(error.to_string()))?;
         let context = TenantContext::automation(event.tenant_id, &format!("consumer:{}", self.name));
-        let tx = TenantTransaction::begin(&self.database, &context).await?;
+        let tx = TenantTransaction::begin_write(&self.database, &context).await?;
         execute(
             &tx,
             &format!(
