@@ -61,7 +61,8 @@ Get a token and query (in another terminal):
     -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ tenant { name branding { productName } } customerAccounts(first: 3) { nodes { name health { score band } } } }"}'
 
-Demo tenants: ridgeline, helix, veritas. Press Ctrl-C to stop everything.
+Demo tenants: ridgeline, helix, veritas. To sign a contract and watch onboarding start,
+see "A customer lifecycle, end to end" in README.md. Press Ctrl-C to stop everything.
 MSG
 
 # Exit (and stop the rest) as soon as any process dies.
