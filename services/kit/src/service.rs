@@ -542,12 +542,12 @@ mod tests {
         let for_tests = ServiceConfig::for_tests("sqlite::memory:".into(), None);
         assert_eq!(for_tests.changes.gateway_url, None);
         assert_eq!(loaded.service_name, "example");
-        assert_eq!(loaded.events.http_subscribers().len(), 5, "every local service but the unknown `example`");
+        assert_eq!(loaded.events.http_subscribers().len(), 2, "the local consuming services (delivery, analytics)");
         assert!(for_tests.events.http_subscribers().is_empty(), "tests deliver no events");
     }
 
     #[test]
-    fn without_redis_or_subscribers_a_loaded_service_delivers_to_the_four_others() {
+    fn without_redis_or_subscribers_a_loaded_service_delivers_to_the_other_consumers() {
         let identity = ServiceIdentity {
             name: "delivery",
             binary: "atrium-delivery",
@@ -556,10 +556,10 @@ mod tests {
         };
         let loaded = ServiceConfig::load(&identity, None).unwrap();
         let names: Vec<&str> = loaded.events.http_subscribers().iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["catalog", "finance", "support", "analytics"]);
+        assert_eq!(names, ["analytics"]);
         assert_eq!(loaded.consumer_name(), "delivery");
         let transport = event_transport(&loaded.events, &loaded.accepted_context_keys()).unwrap().unwrap();
-        assert_eq!(transport.destinations(), ["http:catalog", "http:finance", "http:support", "http:analytics"]);
+        assert_eq!(transport.destinations(), ["http:analytics"]);
     }
 
     #[test]
