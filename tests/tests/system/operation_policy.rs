@@ -232,17 +232,21 @@ async fn subgraph_errors_reach_the_client_masked_to_code_and_path() {
     let token = stack.token("ridgeline", &["csm"]);
     let query = json!({ "query": "{ customerAccounts(first: 0) { nodes { name } } }" });
 
+    // Bad input is a refusal the subgraph words for the client: its message passes, the
+    // subgraph's other extensions (which service, anything internal) do not. Errors with
+    // any other code lose their message too (`gateway/src/policy/masking.rs`).
     let (status, body) = stack.post(Some(&token), query.clone(), &[]).await;
     assert_eq!(status, 200, "{body}");
     let error = &body["errors"][0];
     assert_eq!(
         error,
-        &json!({ "message": MASKED_SUBGRAPH_MESSAGE, "path": ["customerAccounts"],
+        &json!({ "message": "`first` must be between 1 and 100", "path": ["customerAccounts"],
                  "extensions": { "code": "BAD_USER_INPUT" } }),
         "{body}"
     );
+    assert_ne!(MASKED_SUBGRAPH_MESSAGE, error["message"]);
 
-    // The subgraph's own message is what masking hides.
+    // Unmasked, the subgraph's own extensions show.
     let unmasked = stack.start_gateway(|config| config.policy.mask_subgraph_errors = false).await;
     let (_, _, body) = post(&stack, &unmasked, &token, query, &[]).await;
     assert!(body["errors"][0]["message"].as_str().is_some_and(|message| message.contains("`first`")), "{body}");
