@@ -6,15 +6,7 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use atrium_kit::ContextKey;
 use serde::Deserialize;
 
-/// `dev` turns on GraphiQL, introspection and the local signing key; `production` refuses
-/// development keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Profile {
-    #[default]
-    Dev,
-    Production,
-}
+pub use atrium_kit::config::Profile;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,19 @@
 
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, de::DeserializeOwned};
+
+/// `dev` (the default: `make run` and the tests) or `production`, read the same way by the
+/// gateway and every service. Production refuses development secrets (the local signing
+/// key, the published context key) and settings that would leave row-level security to
+/// chance; dev turns on GraphiQL and introspection at the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    #[default]
+    Dev,
+    Production,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

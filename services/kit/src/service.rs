@@ -38,16 +38,7 @@ pub struct ServiceIdentity {
     pub default_port: u16,
 }
 
-/// `dev` (the default: `make run` and the tests) or `production`, decided exactly as the
-/// gateway decides its own profile. Production refuses development secrets and settings
-/// that would leave row-level security to chance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Profile {
-    #[default]
-    Dev,
-    Production,
-}
+pub use crate::config::Profile;
 
 /// A configuration the service refuses to start with.
 #[derive(Debug, thiserror::Error)]
