@@ -1,12 +1,12 @@
-//! Analytics schema: the health model and the tenant admin's automation root fields, the
-//! `CustomerAccount` entity resolver (which receives the `@requires` inputs from the
-//! representation), and the per-request data (tenant transaction + DataLoaders) the
-//! subgraph handler installs.
+//! Analytics schema: the health model, the tenant admin's automation and dead-letter root
+//! fields, the `CustomerAccount` entity resolver (which receives the `@requires` inputs
+//! from the representation), and the per-request data (tenant transaction + DataLoaders)
+//! the subgraph handler installs.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::{TenantTransaction, cache_control::cache_control};
+use atrium_kit::{TenantTransaction, cache_control::cache_control, events};
 
 use super::{
     journey::{self, AutomationRule, AutomationRunConnection},
@@ -45,6 +45,17 @@ impl Query {
         after: Option<String>,
     ) -> Result<AutomationRunConnection> {
         journey::automation_runs(ctx, first, after).await
+    }
+
+    /// Events analytics' consumer could not apply and parked, newest first (tenant admins
+    /// only; docs/domain.md#event-delivery).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn analytics_event_dead_letters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(events::DEFAULT_DEAD_LETTERS)")] first: Option<i32>,
+    ) -> Result<Vec<events::DeadLetter>> {
+        events::tenant_dead_letters(ctx, first).await
     }
 
     /// `CustomerAccount` is owned by finance; analytics contributes `health`. The router

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
-use atrium_kit::{ErrorCode, TenantContext, TenantTransaction, cache_control::cache_control, command};
+use atrium_kit::{ErrorCode, TenantContext, TenantTransaction, cache_control::cache_control, command, events};
 
 use crate::{
     calendar::BusinessCalendar,
@@ -45,6 +45,17 @@ impl Query {
     #[graphql(directive = cache_control::apply(DELIVERY_MAX_AGE))]
     async fn engagement(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Engagement>> {
         load_engagement(ctx, &id).await
+    }
+
+    /// Events delivery's consumer could not apply and parked, newest first (tenant admins
+    /// only; docs/domain.md#event-delivery).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn delivery_event_dead_letters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(events::DEFAULT_DEAD_LETTERS)")] first: Option<i32>,
+    ) -> Result<Vec<events::DeadLetter>> {
+        events::tenant_dead_letters(ctx, first).await
     }
 
     /// `CustomerAccount` is owned by finance; delivery contributes `engagements`. The stub

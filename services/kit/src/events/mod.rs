@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod consumer;
+pub mod dead_letter_field;
 pub mod http;
 pub mod redis_streams;
 pub mod trace;
@@ -44,6 +45,7 @@ pub use consumer::{
     CONSUMER_TABLES, DeadLetter, EventConsumer, Processed, count_dead_letters, create_consumer_tables,
     drop_consumer_tables, list_dead_letters,
 };
+pub use dead_letter_field::{DEFAULT_DEAD_LETTERS, MAX_DEAD_LETTERS, tenant_dead_letters};
 pub use transport::{EventBatch, EventTransport, HttpTransport, TransportError};
 
 /// The envelope version consumers check before reading `data`.
