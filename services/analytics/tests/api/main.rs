@@ -2,6 +2,7 @@
 //! gateway-signed tenant context, on SQLite and (when available) PostgreSQL.
 
 mod batching;
+mod dead_letters;
 mod health;
 mod helpers;
 mod lifecycle;

@@ -3,6 +3,7 @@
 
 mod batching;
 mod commands;
+mod dead_letters;
 mod engagements;
 mod helpers;
 mod second_level_scopes;
