@@ -1,10 +1,11 @@
 //! Whole-system tests through the gateway: the portal query across five services,
-//! authentication, CORS, field authorization, tenant isolation, PostgreSQL row-level security, schema drift and TLS to subgraphs.
+//! authentication, CORS, field authorization, tenant isolation, PostgreSQL row-level security, schema drift, TLS to subgraphs and event dead letters.
 
 mod admin_publish;
 mod audit_log;
 mod authentication;
 mod cors;
+mod event_dead_letters;
 mod field_authorization;
 mod graphql_over_http;
 mod internal_listener;
