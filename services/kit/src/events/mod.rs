@@ -10,7 +10,8 @@
 //! signed HTTP batches to each subscriber otherwise ([`transport::HttpTransport`]) — and a
 //! consuming service applies them through its [`EventConsumer`] (inbox, ordering by subject
 //! version, retries, dead letters), fed by [`redis_streams::RedisEventSource`] or the
-//! [`http::EVENTS_PATH`] route.
+//! [`http::EVENTS_PATH`] route. A tenant admin reads the parked events through the
+//! consuming subgraph ([`dead_letter_field`]).
 
 pub mod config;
 pub mod consumer;
