@@ -5,14 +5,17 @@
 #   bench/events.sh                       # the four figures below
 #   EXTRA="--poll-interval-ms 50" bench/events.sh    # every run with other relay settings
 #
-# Figures: throughput (producers as fast as they can) and latency at a fixed RATE, for
-# PostgreSQL + Redis Streams and for SQLite + HTTP batches; then the fixed-rate runs again
-# with POLL_COMPARE ms poll interval (empty: skipped), so a setting is compared within one
-# run. Compare figures from one run only, never against numbers from another day.
+# Figures, for PostgreSQL + Redis Streams and for SQLite + HTTP batches: latency at a fixed
+# RATE, the same with POLL_COMPARE ms poll interval (empty: skipped) so a setting is
+# compared within one run, a fixed AIM_RATE (empty: skipped), and throughput with the
+# producers committing as fast as they can. Fixed rates run first: a throughput run leaves
+# the database server flushing tens of thousands of rows, which would slow the next run.
+# Compare figures from one run only, never against numbers from another day.
 #
-# Environment: DURATION (20 s), WARMUP (5 s), RATE (500), POLL_COMPARE (50), EXTRA (more
-# flags for every run), OUT (target/bench-events). PostgreSQL at ATRIUM_BENCH_POSTGRES_URL,
-# Redis at ATRIUM_BENCH_REDIS_URL (see --help).
+# Environment: DURATION (20 s), WARMUP (5 s), RATE (500), POLL_COMPARE (50), AIM_RATE
+# (2000), COOLDOWN (5 s between runs), EXTRA (more flags for every run), OUT
+# (target/bench-events). PostgreSQL at ATRIUM_BENCH_POSTGRES_URL, Redis at
+# ATRIUM_BENCH_REDIS_URL (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +23,8 @@ DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-5}
 RATE=${RATE:-500}
 POLL_COMPARE=${POLL_COMPARE-50}
+AIM_RATE=${AIM_RATE-2000}
+COOLDOWN=${COOLDOWN:-5}
 EXTRA=${EXTRA:-}
 OUT=${OUT:-target/bench-events}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -40,18 +45,27 @@ load_before=$(uptime)
 } > "$RESULTS"
 
 run() {
+  sleep "$COOLDOWN"
   # shellcheck disable=SC2086
   "$BIN" --duration "$DURATION" --warmup "$WARMUP" --append "$RESULTS" $EXTRA "$@"
 }
 
-run --database postgres --transport redis --rate 0
-run --database postgres --transport redis --rate "$RATE"
-run --database sqlite --transport http --rate 0
-run --database sqlite --transport http --rate "$RATE"
-if [ -n "$POLL_COMPARE" ]; then
-  run --database postgres --transport redis --rate "$RATE" --poll-interval-ms "$POLL_COMPARE"
-  run --database sqlite --transport http --rate "$RATE" --poll-interval-ms "$POLL_COMPARE"
-fi
+for setup in "--database postgres --transport redis" "--database sqlite --transport http"; do
+  # shellcheck disable=SC2086
+  run $setup --rate "$RATE"
+  if [ -n "$POLL_COMPARE" ]; then
+    # shellcheck disable=SC2086
+    run $setup --rate "$RATE" --poll-interval-ms "$POLL_COMPARE"
+  fi
+done
+for setup in "--database postgres --transport redis" "--database sqlite --transport http"; do
+  if [ -n "$AIM_RATE" ]; then
+    # shellcheck disable=SC2086
+    run $setup --rate "$AIM_RATE"
+  fi
+  # shellcheck disable=SC2086
+  run $setup --rate 0
+done
 
 load_after=$(uptime)
 {

@@ -493,8 +493,11 @@ async fn run(args: &Args, producer: &ScratchDatabase, consumer: &ScratchDatabase
     let consumer_db = consumer.open::<ConsumerSchema>(4).await?;
     let metrics = Metrics::local("bench-events");
     let applied = Arc::new(AtomicU64::new(0));
-    let event_consumer =
-        Arc::new(EventConsumer::new(CONSUMER, consumer_db.clone(), Arc::new(EffectHandler { applied: applied.clone() })));
+    let event_consumer = Arc::new(EventConsumer::new(
+        CONSUMER,
+        consumer_db.clone(),
+        Arc::new(EffectHandler { applied: applied.clone() }),
+    ));
 
     let events_config = EventsConfig {
         redis_url: (args.transport == Transport::Redis).then(|| args.redis_url.clone()),
@@ -522,8 +525,11 @@ async fn run(args: &Args, producer: &ScratchDatabase, consumer: &ScratchDatabase
             Arc::new(HttpTransport::new(&[subscriber], ContextKey::development())?)
         }
     };
-    let changes_config =
-        ChangesConfig { poll_interval_ms: args.poll_interval_ms, batch_size: args.batch_size, ..ChangesConfig::default() };
+    let changes_config = ChangesConfig {
+        poll_interval_ms: args.poll_interval_ms,
+        batch_size: args.batch_size,
+        ..ChangesConfig::default()
+    };
     let relay = ChangeRelay::new(producer_db.clone(), &changes_config, &[ContextKey::development()], &metrics)?
         .with_event_transport(transport, &events_config)
         .spawn();
@@ -541,14 +547,8 @@ async fn run(args: &Args, producer: &ScratchDatabase, consumer: &ScratchDatabase
     let start = Instant::now();
     let start_wall_us = Utc::now().timestamp_micros();
     let end = start + Duration::from_secs(args.duration);
-    let producers = tokio::spawn(run_producers(
-        producer_db.clone(),
-        args.producers,
-        args.rate,
-        start,
-        end,
-        produced.clone(),
-    ));
+    let producers =
+        tokio::spawn(run_producers(producer_db.clone(), args.producers, args.rate, start, end, produced.clone()));
 
     let mut produced_at_warmup = None;
     let mut produced_at_end = None;
