@@ -641,3 +641,63 @@ async fn run(args: &Args, producer: &ScratchDatabase, consumer: &ScratchDatabase
         latencies_ms,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(latencies_ms: Vec<f64>) -> Figures {
+        Figures {
+            label: "test".into(),
+            produced: latencies_ms.len() as u64,
+            applied: latencies_ms.len(),
+            window_seconds: 1.0,
+            produced_per_second: 0.0,
+            applied_per_second: 0.0,
+            drain_per_second: None,
+            latencies_ms,
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let hundred = figures((1..=100).map(f64::from).collect());
+        assert_eq!(hundred.percentile(0.50), 50.0);
+        assert_eq!(hundred.percentile(0.99), 99.0);
+        assert_eq!(hundred.percentile(1.0), 100.0);
+        assert_eq!(hundred.max(), 100.0);
+        assert_eq!(figures(vec![7.0]).percentile(0.01), 7.0);
+        assert!(figures(Vec::new()).percentile(0.5).is_nan());
+    }
+
+    /// The whole path on SQLite and HTTP, briefly: every committed event arrives as an
+    /// effect and its latency is measured.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_short_run_on_sqlite_and_http_applies_every_event() {
+        let args = Args::parse_from([
+            "atrium-bench-events",
+            "--database",
+            "sqlite",
+            "--transport",
+            "http",
+            "--rate",
+            "100",
+            "--duration",
+            "2",
+            "--warmup",
+            "1",
+            "--poll-interval-ms",
+            "20",
+        ]);
+        let producer = ScratchDatabase::create(&args, "producer").await.unwrap();
+        let consumer = ScratchDatabase::create(&args, "consumer").await.unwrap();
+        let outcome = run(&args, &producer, &consumer).await;
+        producer.remove().await;
+        consumer.remove().await;
+        let figures = outcome.unwrap();
+        assert!(figures.produced >= 190, "{}", figures.summary());
+        assert_eq!(figures.applied as u64, figures.produced, "{}", figures.summary());
+        assert!(!figures.latencies_ms.is_empty());
+        assert!(figures.percentile(0.5) > 0.0, "{}", figures.summary());
+    }
+}
