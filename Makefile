@@ -11,7 +11,7 @@ MANIFEST ?= schema/persisted/bi-reports.json
 # Test parallelism: each system test starts six servers, two cores share them.
 TEST_THREADS ?= 2
 
-.PHONY: pq-publish help run token test test-rust lint fmt schema clean-data audit-federation audit-http bench bench-platform
+.PHONY: pq-publish help run token test test-rust lint fmt schema clean-data audit-federation audit-http bench bench-platform bench-events
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,3 +67,6 @@ bench: ## Load benchmark (release build, wrk, pinned cores); results in target/b
 
 bench-platform: ## Response cache off/on on the real platform (five services, SQLite); target/bench-platform/results.md
 	./bench/platform.sh
+
+bench-events: ## Domain event delivery: events/s and p50/p99 latency (PostgreSQL+Redis, SQLite+HTTP); target/bench-events/results.md
+	./bench/events.sh
