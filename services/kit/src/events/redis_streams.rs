@@ -6,8 +6,9 @@
 //! `XTRIM MINID`. A service's [`RedisEventSource`] reads the streams of the producers it
 //! consumes with `XREADGROUP` (group = consumer name, created with `MKSTREAM` from the
 //! start of the stream) and `XACK`s the entries of a read only once its [`EventConsumer`]
-//! committed or parked all of them. Entries another instance read but never acknowledged (it crashed) are taken
-//! over with `XAUTOCLAIM` once idle for `reclaim_idle_ms`, at start and periodically.
+//! committed or parked all of them. Entries another instance read but never acknowledged
+//! (it crashed) are taken over with `XAUTOCLAIM` once idle for `reclaim_idle_ms`, at start
+//! and periodically.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
