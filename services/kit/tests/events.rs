@@ -90,11 +90,13 @@ async fn postgres(label: &str) -> Option<Fixture> {
 /// poison, always failing, or failing a few times first.
 struct CountingHandler {
     flaky_failures: AtomicUsize,
+    /// Calls of `handle`, whatever became of them.
+    calls: AtomicUsize,
 }
 
 impl CountingHandler {
     fn new() -> Arc<Self> {
-        Arc::new(CountingHandler { flaky_failures: AtomicUsize::new(0) })
+        Arc::new(CountingHandler { flaky_failures: AtomicUsize::new(0), calls: AtomicUsize::new(0) })
     }
 }
 
@@ -109,6 +111,7 @@ impl EventHandler for CountingHandler {
         event: &'t DomainEvent,
     ) -> BoxFuture<'t, Result<(), HandlerError>> {
         Box::pin(async move {
+            self.calls.fetch_add(1, Ordering::SeqCst);
             match event.data.get("behaviour").and_then(serde_json::Value::as_str) {
                 Some("poison") => return Err(HandlerError::Poison("unreadable widget".into())),
                 Some("failing") => return Err(HandlerError::Retryable("widget service unavailable".into())),
@@ -128,8 +131,16 @@ impl EventHandler for CountingHandler {
 }
 
 fn consumer(database: &DatabaseConnection, metrics: &Metrics) -> Arc<EventConsumer> {
+    consumer_with(database, metrics, CountingHandler::new())
+}
+
+fn consumer_with(
+    database: &DatabaseConnection,
+    metrics: &Metrics,
+    handler: Arc<CountingHandler>,
+) -> Arc<EventConsumer> {
     Arc::new(
-        EventConsumer::new("tests", database.clone(), CountingHandler::new())
+        EventConsumer::new("tests", database.clone(), handler)
             .with_max_attempts(3)
             .with_retry_delay(Duration::from_millis(5))
             .with_metrics(metrics),
@@ -459,6 +470,97 @@ async fn older_subject_versions_are_skipped_on_sqlite() {
 async fn older_subject_versions_are_skipped_on_postgres() {
     let Some(fixture) = postgres("events_order").await else { return };
     assert_older_subject_versions_are_skipped(fixture).await;
+}
+
+async fn assert_a_poison_event_in_a_batch_is_parked_alone(fixture: Fixture) {
+    let database = &fixture.database;
+    let metrics = Metrics::local("events-test");
+    let consumer = consumer(database, &metrics);
+    let ridgeline = context_for("ridgeline", "tenant_admin");
+    let helix = context_for("helix", "tenant_admin");
+    let fine = |context: &TenantContext| event(context, Uuid::now_v7(), 1, serde_json::json!({}));
+    let poison = event(&ridgeline, Uuid::now_v7(), 1, serde_json::json!({ "behaviour": "poison" }));
+    let mut unwanted = fine(&helix);
+    unwanted.event_type = "other.widget.moved".into();
+    let batch = vec![
+        fine(&ridgeline),
+        fine(&helix),
+        fine(&ridgeline),
+        poison.clone(),
+        unwanted,
+        fine(&ridgeline),
+        fine(&helix),
+        fine(&ridgeline),
+    ];
+    let outcomes = consumer.process_batch(&batch).await.unwrap();
+    use Processed::{Applied, Duplicate, Ignored, Parked};
+    assert_eq!(outcomes, vec![Applied, Applied, Applied, Parked, Ignored, Applied, Applied, Applied]);
+    assert_eq!(effects(database).await, 6, "every other event applied exactly once");
+    let tx = TenantTransaction::begin(database, &ridgeline).await.unwrap();
+    let parked = events::list_dead_letters(&tx, None, 10).await.unwrap();
+    drop(tx);
+    assert_eq!(parked.iter().map(|letter| letter.event_id).collect::<Vec<_>>(), vec![poison.id]);
+    assert_eq!(parked[0].attempts, 1, "poison is parked at once");
+    assert_eq!(events::count_dead_letters(database).await.unwrap(), 1);
+
+    // Delivered again: the applied ones are known, the poison one is parked again.
+    let outcomes = consumer.process_batch(&batch).await.unwrap();
+    assert_eq!(outcomes, vec![Duplicate, Duplicate, Duplicate, Parked, Ignored, Duplicate, Duplicate, Duplicate]);
+    assert_eq!(effects(database).await, 6);
+    assert_eq!(events::count_dead_letters(database).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_poison_event_in_a_batch_is_parked_alone_on_sqlite() {
+    assert_a_poison_event_in_a_batch_is_parked_alone(sqlite().await).await;
+}
+
+#[tokio::test]
+async fn a_poison_event_in_a_batch_is_parked_alone_on_postgres() {
+    let Some(fixture) = postgres("events_batch_poison").await else { return };
+    assert_a_poison_event_in_a_batch_is_parked_alone(fixture).await;
+}
+
+async fn assert_a_batch_orders_by_subject_version_like_single_events(fixture: Fixture) {
+    let database = &fixture.database;
+    let handler = CountingHandler::new();
+    let consumer = consumer_with(database, &Metrics::local("events-test"), handler.clone());
+    let context = context_for("helix", "tenant_admin");
+    let widget = Uuid::now_v7();
+    let applied_before = event(&context, widget, 2, serde_json::json!({}));
+    assert_eq!(consumer.process(&applied_before).await.unwrap(), Processed::Applied);
+
+    let newer = event(&context, widget, 3, serde_json::json!({}));
+    let older = event(&context, widget, 1, serde_json::json!({}));
+    let same = event(&context, widget, 3, serde_json::json!({}));
+    let older_than_this_batch = event(&context, widget, 2, serde_json::json!({}));
+    let subject = Subject { entity_type: "Widget".into(), id: widget, version: 1 };
+    let mut command = DomainEvent::command(&context, "tests", "test", "do", subject, "k1", serde_json::json!({}));
+    command.event_type = "test.command.do".into();
+    let batch = vec![applied_before.clone(), newer.clone(), older, same, newer, older_than_this_batch, command];
+    use Processed::{Applied, Duplicate, Stale};
+    assert_eq!(
+        consumer.process_batch(&batch).await.unwrap(),
+        vec![Duplicate, Applied, Stale, Applied, Duplicate, Stale, Applied]
+    );
+    assert_eq!(effects(database).await, 4);
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 4, "the batch committed as one, without falling back");
+    // The version the batch applied holds for later events too.
+    let late = event(&context, widget, 2, serde_json::json!({}));
+    assert_eq!(consumer.process(&late).await.unwrap(), Processed::Stale);
+    assert_eq!(consumer.process_batch(&batch).await.unwrap(), vec![Duplicate; batch.len()]);
+    assert_eq!(effects(database).await, 4);
+}
+
+#[tokio::test]
+async fn a_batch_orders_by_subject_version_like_single_events_on_sqlite() {
+    assert_a_batch_orders_by_subject_version_like_single_events(sqlite().await).await;
+}
+
+#[tokio::test]
+async fn a_batch_orders_by_subject_version_like_single_events_on_postgres() {
+    let Some(fixture) = postgres("events_batch_order").await else { return };
+    assert_a_batch_orders_by_subject_version_like_single_events(fixture).await;
 }
 
 #[tokio::test]

@@ -12,8 +12,16 @@
 //! `event_dead_letters` and acknowledged, so the events after it flow on. Only a database
 //! that cannot even record the outcome leaves the event unacknowledged, for the transport
 //! to deliver again.
+//!
+//! [`EventConsumer::process_batch`] applies a delivered batch with one transaction per
+//! tenant (each tenant's events in their delivery order; tenants are independent, so
+//! their relative order does not matter) and a handful of statements for the whole group.
+//! If anything in a group fails, the group is rolled back and its events go one by one
+//! through [`EventConsumer::process`], so retries, dead letters and ordering are exactly
+//! those of single events.
 
 use std::{
+    collections::{HashMap, HashSet},
     sync::{
         Arc,
         atomic::{AtomicI64, Ordering},
@@ -52,6 +60,10 @@ const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// Longest pause between two attempts at one event.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
+
+/// Most events of one tenant applied in one transaction: bounds how long it holds its
+/// locks and how many parameters its statements carry (six per inbox row).
+const MAX_GROUP: usize = 500;
 
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +210,13 @@ impl EventConsumer {
             self.count(event, Processed::Ignored);
             return Ok(Processed::Ignored);
         }
+        let processed = self.process_with_retries(event).instrument(self.span(event)).await?;
+        self.count(event, processed);
+        Ok(processed)
+    }
+
+    /// The consumer's span for `event`, continuing the producer's trace.
+    fn span(&self, event: &DomainEvent) -> tracing::Span {
         let span = tracing::info_span!(
             "event.consume",
             otel.name = %format!("consume {}", event.event_type),
@@ -207,9 +226,234 @@ impl EventConsumer {
             consumer = %self.name,
         );
         trace::continue_trace(&span, event.traceparent.as_deref());
-        let processed = self.process_with_retries(event).instrument(span).await?;
-        self.count(event, processed);
-        Ok(processed)
+        span
+    }
+
+    /// Applies `events` as [`EventConsumer::process`] would one after the other, with one
+    /// transaction per tenant (see the module docs). The outcomes are in the order of
+    /// `events`. `Err` means some event's outcome could not be recorded: deliver the whole
+    /// batch again (what did commit is then found in the inbox).
+    pub async fn process_batch(&self, events: &[DomainEvent]) -> Result<Vec<Processed>, DbErr> {
+        let mut outcomes = vec![Processed::Ignored; events.len()];
+        // Tenants in the order they first appear, each with its events' positions in order.
+        let mut groups: Vec<(Uuid, Vec<usize>)> = Vec::new();
+        for (position, event) in events.iter().enumerate() {
+            if !self.handler.wants(&event.event_type) {
+                self.count(event, Processed::Ignored);
+                continue;
+            }
+            match groups.iter_mut().find(|(tenant_id, _)| *tenant_id == event.tenant_id) {
+                Some((_, positions)) => positions.push(position),
+                None => groups.push((event.tenant_id, vec![position])),
+            }
+        }
+        for (_, positions) in groups {
+            for chunk in positions.chunks(MAX_GROUP) {
+                let group: Vec<&DomainEvent> = chunk.iter().map(|&position| &events[position]).collect();
+                for (&position, processed) in chunk.iter().zip(self.process_group(&group).await?) {
+                    outcomes[position] = processed;
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// One tenant's events: together in one transaction, or one by one if that fails.
+    async fn process_group(&self, group: &[&DomainEvent]) -> Result<Vec<Processed>, DbErr> {
+        if let [event] = group {
+            return Ok(vec![self.process(event).await?]);
+        }
+        match self.apply_group(group).await {
+            Ok(outcomes) => {
+                for (event, &processed) in group.iter().zip(&outcomes) {
+                    self.count(event, processed);
+                }
+                Ok(outcomes)
+            }
+            Err(failure) => {
+                let reason = match failure {
+                    ApplyError::Handler(error) => error.to_string(),
+                    ApplyError::Database(error) => error.to_string(),
+                };
+                tracing::debug!(events = group.len(), error = %reason, "a group of events failed; applying them one by one");
+                let mut outcomes = Vec::with_capacity(group.len());
+                for event in group {
+                    outcomes.push(self.process(event).await?);
+                }
+                Ok(outcomes)
+            }
+        }
+    }
+
+    /// [`EventConsumer::apply`] for a group of one tenant's events in one transaction: the
+    /// inbox and the applied versions are read once for the group and written once at the
+    /// end; the first failure abandons the whole group (rolled back when `tx` drops).
+    async fn apply_group(&self, group: &[&DomainEvent]) -> Result<Vec<Processed>, ApplyError> {
+        let Some(first) = group.first() else { return Ok(Vec::new()) };
+        let context = TenantContext::automation(first.tenant_id, &format!("consumer:{}", self.name));
+        let tx = TenantTransaction::begin_write(&self.database, &context).await?;
+        let ids: Vec<Uuid> = group.iter().map(|event| event.id).collect();
+        let mut seen = self.inbox_entries(&tx, &ids).await?;
+        let ordered_subjects: Vec<Uuid> =
+            group.iter().filter(|event| !is_command(&event.event_type)).map(|event| event.subject.id).collect();
+        let mut versions = self.applied_versions(&tx, &ordered_subjects).await?;
+        let mut changed_versions: HashSet<(String, Uuid)> = HashSet::new();
+        let mut recorded: Vec<(&DomainEvent, Processed)> = Vec::with_capacity(group.len());
+        let mut outcomes = Vec::with_capacity(group.len());
+        for &event in group {
+            // Also catches an event delivered twice within the batch.
+            if !seen.insert(event.id) {
+                outcomes.push(Processed::Duplicate);
+                continue;
+            }
+            let ordered = !is_command(&event.event_type);
+            let subject = (event.subject.entity_type.clone(), event.subject.id);
+            if ordered && versions.get(&subject).is_some_and(|&applied| event.subject.version < applied) {
+                recorded.push((event, Processed::Stale));
+                outcomes.push(Processed::Stale);
+                continue;
+            }
+            self.handler.handle(&tx, event).instrument(self.span(event)).await.map_err(ApplyError::Handler)?;
+            if ordered {
+                let applied = versions.entry(subject.clone()).or_insert(event.subject.version);
+                *applied = (*applied).max(event.subject.version);
+                changed_versions.insert(subject);
+            }
+            recorded.push((event, Processed::Applied));
+            outcomes.push(Processed::Applied);
+        }
+        self.record_all_in_inbox(&tx, &recorded).await?;
+        let changed: Vec<(&str, Uuid, i64)> = versions
+            .iter()
+            .filter(|(subject, _)| changed_versions.contains(*subject))
+            .map(|((entity_type, id), &version)| (entity_type.as_str(), *id, version))
+            .collect();
+        self.record_versions(&tx, &changed).await?;
+        let applied: Vec<Uuid> = recorded
+            .iter()
+            .filter(|(_, processed)| *processed == Processed::Applied)
+            .map(|(event, _)| event.id)
+            .collect();
+        if !applied.is_empty() {
+            // Events that were parked once and now succeeded (a replay) are no dead letters.
+            let mut values = vec![tx.tenant_id().into(), self.name.as_str().into()];
+            values.extend(applied.iter().map(|&id| sea_orm::Value::from(id)));
+            execute(
+                &tx,
+                &format!(
+                    "DELETE FROM {DEAD_LETTERS_TABLE} WHERE tenant_id = $1 AND consumer = $2 AND event_id IN ({})",
+                    placeholders(3, applied.len())
+                ),
+                values,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Which of `ids` this consumer's inbox already holds (for the transaction's tenant).
+    async fn inbox_entries(&self, tx: &TenantTransaction, ids: &[Uuid]) -> Result<HashSet<Uuid>, DbErr> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let sql = format!(
+            "SELECT event_id FROM {INBOX_TABLE} WHERE tenant_id = $1 AND consumer = $2 AND event_id IN ({})",
+            placeholders(3, ids.len())
+        );
+        let mut values = vec![tx.tenant_id().into(), self.name.as_str().into()];
+        values.extend(ids.iter().map(|&id| sea_orm::Value::from(id)));
+        let statement = Statement::from_sql_and_values(tx.connection().get_database_backend(), sql, values);
+        let rows = tx.connection().query_all_raw(statement).await?;
+        rows.into_iter().map(|row| row.try_get::<Uuid>("", "event_id")).collect()
+    }
+
+    /// The newest applied version of each of `subject_ids` (by subject type and id).
+    async fn applied_versions(
+        &self,
+        tx: &TenantTransaction,
+        subject_ids: &[Uuid],
+    ) -> Result<HashMap<(String, Uuid), i64>, DbErr> {
+        let subject_ids: Vec<Uuid> = subject_ids.iter().copied().collect::<HashSet<_>>().into_iter().collect();
+        if subject_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT subject_type, subject_id, version FROM {VERSIONS_TABLE} \
+             WHERE tenant_id = $1 AND consumer = $2 AND subject_id IN ({})",
+            placeholders(3, subject_ids.len())
+        );
+        let mut values = vec![tx.tenant_id().into(), self.name.as_str().into()];
+        values.extend(subject_ids.iter().map(|&id| sea_orm::Value::from(id)));
+        let statement = Statement::from_sql_and_values(tx.connection().get_database_backend(), sql, values);
+        let rows = tx.connection().query_all_raw(statement).await?;
+        rows.into_iter()
+            .map(|row| {
+                let subject = (row.try_get::<String>("", "subject_type")?, row.try_get::<Uuid>("", "subject_id")?);
+                Ok((subject, row.try_get::<i64>("", "version")?))
+            })
+            .collect()
+    }
+
+    async fn record_all_in_inbox(
+        &self,
+        tx: &TenantTransaction,
+        recorded: &[(&DomainEvent, Processed)],
+    ) -> Result<(), DbErr> {
+        if recorded.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(recorded.len() * 6);
+        for (event, outcome) in recorded {
+            values.extend([
+                tx.tenant_id().into(),
+                self.name.as_str().into(),
+                event.id.into(),
+                event.event_type.as_str().into(),
+                outcome.as_str().into(),
+                now.into(),
+            ]);
+        }
+        execute(
+            tx,
+            &format!(
+                "INSERT INTO {INBOX_TABLE} (tenant_id, consumer, event_id, event_type, outcome, processed_at) \
+                 VALUES {}",
+                rows_of_placeholders(recorded.len(), 6)
+            ),
+            values,
+        )
+        .await
+    }
+
+    /// Raises each subject's applied version to the given one (never lowers it).
+    async fn record_versions(&self, tx: &TenantTransaction, versions: &[(&str, Uuid, i64)]) -> Result<(), DbErr> {
+        if versions.is_empty() {
+            return Ok(());
+        }
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(versions.len() * 5);
+        for &(entity_type, id, version) in versions {
+            values.extend([
+                tx.tenant_id().into(),
+                self.name.as_str().into(),
+                entity_type.into(),
+                id.into(),
+                version.into(),
+            ]);
+        }
+        execute(
+            tx,
+            &format!(
+                "INSERT INTO {VERSIONS_TABLE} (tenant_id, consumer, subject_type, subject_id, version) \
+                 VALUES {} \
+                 ON CONFLICT (tenant_id, consumer, subject_type, subject_id) \
+                 DO UPDATE SET version = excluded.version WHERE {VERSIONS_TABLE}.version < excluded.version",
+                rows_of_placeholders(versions.len(), 5)
+            ),
+            values,
+        )
+        .await
     }
 
     async fn process_with_retries(&self, event: &DomainEvent) -> Result<Processed, DbErr> {
@@ -408,6 +652,16 @@ fn is_command(event_type: &str) -> bool {
     event_type.split('.').nth(1) == Some("command")
 }
 
+/// `$start, $start+1, …` (`count` of them).
+fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count).map(|index| format!("${index}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `($1, …, $width), ($width+1, …)`: `rows` rows of `width` parameters each.
+fn rows_of_placeholders(rows: usize, width: usize) -> String {
+    (0..rows).map(|row| format!("({})", placeholders(1 + row * width, width))).collect::<Vec<_>>().join(", ")
+}
+
 async fn execute(tx: &TenantTransaction, sql: &str, values: Vec<sea_orm::Value>) -> Result<(), DbErr> {
     let statement = Statement::from_sql_and_values(tx.connection().get_database_backend(), sql, values);
     tx.connection().execute_raw(statement).await.map(|_| ())
@@ -573,5 +827,11 @@ mod tests {
         assert!(is_command("delivery.command.create_engagement_from_blueprint"));
         assert!(!is_command("finance.contract.signed"));
         assert!(!is_command("command"));
+    }
+
+    #[test]
+    fn placeholders_number_rows_one_after_the_other() {
+        assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(rows_of_placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

@@ -1,6 +1,6 @@
 //! The receiving end of HTTP event delivery: `POST` [`EVENTS_PATH`] with a signed
-//! [`EventBatch`]. Each event goes through the service's [`EventConsumer`] in order; the
-//! answer is 2xx only once every event is committed (applied, known, stale, unwanted) or
+//! [`EventBatch`]. The batch goes through the service's [`EventConsumer`]
+//! ([`EventConsumer::process_batch`]: one transaction per tenant); the answer is 2xx only once every event is committed (applied, known, stale, unwanted) or
 //! parked, so the producer's relay may forget the batch. Anything else — a bad signature,
 //! a database that cannot record outcomes, a service without a handler — is refused and
 //! nothing is kept: the relay delivers again.
@@ -59,11 +59,9 @@ async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body
         Ok(batch) => batch,
         Err(error) => return (StatusCode::BAD_REQUEST, format!("unreadable event batch: {error}")),
     };
-    for event in &batch.events {
-        if let Err(error) = consumer.process(event).await {
-            tracing::warn!(%error, event.id = %event.id, "cannot record an event's outcome; the batch will be redelivered");
-            return (StatusCode::SERVICE_UNAVAILABLE, "events could not be recorded".to_owned());
-        }
+    if let Err(error) = consumer.process_batch(&batch.events).await {
+        tracing::warn!(%error, events = batch.events.len(), "cannot record the events' outcomes; the batch will be redelivered");
+        return (StatusCode::SERVICE_UNAVAILABLE, "events could not be recorded".to_owned());
     }
     (StatusCode::OK, format!("{} events", batch.events.len()))
 }

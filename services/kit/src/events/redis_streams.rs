@@ -5,9 +5,10 @@
 //! operators) in one `MULTI` per batch and trims entries older than the retention with
 //! `XTRIM MINID`. A service's [`RedisEventSource`] reads the streams of the producers it
 //! consumes with `XREADGROUP` (group = consumer name, created with `MKSTREAM` from the
-//! start of the stream) and `XACK`s an entry only once its [`EventConsumer`] committed or
-//! parked it. Entries another instance read but never acknowledged (it crashed) are taken
-//! over with `XAUTOCLAIM` once idle for `reclaim_idle_ms`, at start and periodically.
+//! start of the stream) and `XACK`s the entries of a read only once its [`EventConsumer`]
+//! committed or parked all of them. Entries another instance read but never acknowledged
+//! (it crashed) are taken over with `XAUTOCLAIM` once idle for `reclaim_idle_ms`, at start
+//! and periodically.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -313,34 +314,39 @@ impl RedisEventSource {
         Ok(read)
     }
 
-    /// Applies entries in order, acknowledging each once committed or parked. A database
-    /// failure stops the batch: the rest stays pending and is reclaimed later.
+    /// Applies the entries as one batch ([`EventConsumer::process_batch`]) and acknowledges
+    /// them once all are committed or parked. A database failure acknowledges none: they stay
+    /// pending, are read again and what did commit is found in the inbox.
     async fn apply(&self, connection: &mut ConnectionManager, entries: Vec<Entry>) -> Result<(), redis::RedisError> {
-        for entry in entries {
-            let event = entry.envelope.as_deref().map(serde_json::from_str::<DomainEvent>);
-            match event {
-                Some(Ok(event)) => {
-                    if let Err(error) = self.consumer.process(&event).await {
-                        tracing::warn!(%error, event.id = %event.id, "cannot record an event's outcome; left pending");
-                        return Err(redis::RedisError::from((
-                            redis::ErrorKind::Client,
-                            "event consumer database unavailable",
-                        )));
-                    }
-                }
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut events = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            match entry.envelope.as_deref().map(serde_json::from_str::<DomainEvent>) {
+                Some(Ok(event)) => events.push(event),
                 _ => {
                     tracing::error!(stream = %entry.stream, id = %entry.id, "stream entry without a readable envelope; skipped");
                     self.unreadable.add(1, &[KeyValue::new("stream", entry.stream.clone())]);
                 }
             }
-            redis::cmd("XACK")
-                .arg(&entry.stream)
-                .arg(&self.group)
-                .arg(&entry.id)
-                .query_async::<i64>(connection)
-                .await?;
         }
-        Ok(())
+        if let Err(error) = self.consumer.process_batch(&events).await {
+            tracing::warn!(%error, events = events.len(), "cannot record the events' outcomes; left pending");
+            return Err(redis::RedisError::from((redis::ErrorKind::Client, "event consumer database unavailable")));
+        }
+        let mut acknowledgements: Vec<(&str, Vec<&str>)> = Vec::new();
+        for entry in &entries {
+            match acknowledgements.iter_mut().find(|(stream, _)| *stream == entry.stream) {
+                Some((_, ids)) => ids.push(&entry.id),
+                None => acknowledgements.push((&entry.stream, vec![&entry.id])),
+            }
+        }
+        let mut pipe = redis::pipe();
+        for (stream, ids) in &acknowledgements {
+            pipe.cmd("XACK").arg(*stream).arg(&self.group).arg(ids).ignore();
+        }
+        pipe.query_async::<()>(connection).await
     }
 }
 
