@@ -3,10 +3,10 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 
-use atrium_kit::ContextKey;
+use atrium_contract::ContextKey;
 use serde::Deserialize;
 
-pub use atrium_kit::config::Profile;
+pub use atrium_contract::config::Profile;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,10 +47,10 @@ pub struct Config {
     pub subgraph_deduplication: bool,
     /// `pretty` (default) or `json`.
     #[serde(default)]
-    pub log_format: atrium_kit::telemetry::LogFormat,
+    pub log_format: atrium_contract::telemetry::LogFormat,
     /// Traces, metrics and their export (`[telemetry]`); export is off by default.
     #[serde(default)]
-    pub telemetry: atrium_kit::telemetry::TelemetryConfig,
+    pub telemetry: atrium_contract::telemetry::TelemetryConfig,
     /// Shared state across gateway replicas (rate limits). Without it, state stays in
     /// this process, which suits `make run` and single-node installs.
     #[serde(default)]
@@ -262,8 +262,8 @@ pub enum ConfigCheckError {
 }
 
 impl Config {
-    pub fn load(file: Option<&std::path::Path>) -> Result<Self, atrium_kit::config::ConfigError> {
-        atrium_kit::config::load(file, "ATRIUM_GATEWAY")
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, atrium_contract::config::ConfigError> {
+        atrium_contract::config::load(file, "ATRIUM_GATEWAY")
     }
 
     /// Where `/metrics` and `POST /internal/changes` are served apart from the public
@@ -310,7 +310,7 @@ mod tests {
         let config: Config = toml::from_str(&text).unwrap();
         assert_eq!(config.profile, Profile::Production);
         assert_eq!(
-            config.authorization.on_unauthorized_for(atrium_kit::ClientKind::Bi),
+            config.authorization.on_unauthorized_for(atrium_contract::ClientKind::Bi),
             crate::authorization::UnauthorizedSelections::Reject
         );
         config.check().unwrap();

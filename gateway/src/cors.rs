@@ -20,7 +20,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use atrium_kit::graphql_http::APPLICATION_JSON;
+use atrium_contract::graphql_http::APPLICATION_JSON;
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
@@ -251,8 +251,8 @@ fn tenant_id(tenant: &str) -> Result<Uuid, CorsConfigError> {
     if let Ok(id) = Uuid::parse_str(tenant) {
         return Ok(id);
     }
-    atrium_kit::demo::tenant_by_slug(tenant)
-        .map(|demo| atrium_kit::demo::tenant_id(demo.slug))
+    atrium_contract::demo::tenant_by_slug(tenant)
+        .map(|demo| atrium_contract::demo::tenant_id(demo.slug))
         .ok_or_else(|| CorsConfigError::UnknownTenant(tenant.to_owned()))
 }
 
@@ -292,7 +292,7 @@ mod tests {
 
     #[test]
     fn configured_origins_are_matched_as_browsers_serialise_them() {
-        let ridgeline = atrium_kit::demo::tenant_id("ridgeline");
+        let ridgeline = atrium_contract::demo::tenant_id("ridgeline");
         let policy = policy(serde_json::json!([{ "tenant": "ridgeline", "origins": [
             "HTTPS://Portal.Ridgeline.Example:443/", "http://localhost:5173"
         ] }]))
@@ -320,7 +320,8 @@ mod tests {
 
     #[test]
     fn only_a_portal_of_other_tenants_is_refused_for_a_caller() {
-        let (ridgeline, helix) = (atrium_kit::demo::tenant_id("ridgeline"), atrium_kit::demo::tenant_id("helix"));
+        let (ridgeline, helix) =
+            (atrium_contract::demo::tenant_id("ridgeline"), atrium_contract::demo::tenant_id("helix"));
         let policy = policy(serde_json::json!([
             { "tenant": "ridgeline", "origins": ["https://shared.example", "https://ridgeline.example"] },
             { "tenant": helix.to_string(), "origins": ["https://shared.example"] },

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use std::sync::Arc;
 
+use atrium_contract::ClientKind;
 use atrium_gateway::{
     auth::{DevSigningKey, api_keys::ApiKeyStore, dev_key::tenant_id_of},
     composition::{SubgraphDefinition, compose},
@@ -13,7 +14,6 @@ use atrium_gateway::{
     persisted::{Manifest, PersistedDocuments, Scope, validate_manifest},
     startup::Application,
 };
-use atrium_kit::ClientKind;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -258,7 +258,7 @@ async fn persisted_documents(config: Config, command: PqCommand) -> anyhow::Resu
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let _telemetry = atrium_kit::telemetry::init("atrium-gateway", "info", config.log_format, &config.telemetry)
+    let _telemetry = atrium_contract::telemetry::init("atrium-gateway", "info", config.log_format, &config.telemetry)
         .context("starting telemetry")?;
     let profile = config.profile;
     let application = Application::build(config).await.context("starting the gateway")?;

@@ -5,7 +5,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use atrium_kit::{ContextSigner, startup::BoundServer};
+use atrium_contract::{ContextSigner, server::BoundServer};
 
 use crate::{
     auth::{Authenticator, dev_key::DevKeyError},
@@ -41,9 +41,9 @@ pub enum GatewayStartupError {
     #[error("invalid Redis configuration: {0}")]
     Redis(String),
     #[error(transparent)]
-    Server(#[from] atrium_kit::startup::StartupError),
+    Server(#[from] atrium_contract::server::BindError),
     #[error(transparent)]
-    Telemetry(#[from] atrium_kit::telemetry::TelemetryError),
+    Telemetry(#[from] atrium_contract::telemetry::TelemetryError),
 }
 
 pub struct Application {
@@ -90,7 +90,7 @@ impl Application {
                 plan_cache_capacity: 10_000,
             },
         );
-        let metrics = Arc::new(atrium_kit::telemetry::Metrics::new("atrium-gateway", &config.telemetry)?);
+        let metrics = Arc::new(atrium_contract::telemetry::Metrics::new("atrium-gateway", &config.telemetry)?);
         let documents = Arc::new(
             crate::persisted::PersistedDocuments::new(
                 config.persisted_documents.clone(),
@@ -140,23 +140,23 @@ impl Application {
         crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));
         let readiness = crate::telemetry::readiness_checks(Arc::downgrade(&state), config.redis.url.clone(), &metrics);
         let track = |router| {
-            atrium_kit::telemetry::track_requests(
+            atrium_contract::telemetry::track_requests(
                 router,
                 &metrics,
-                atrium_kit::telemetry::RequestSpanOptions { continue_remote_trace: false },
+                atrium_contract::telemetry::RequestSpanOptions { continue_remote_trace: false },
             )
         };
         let (public_router, internal) = match config.internal_listen_address() {
             Some(address) => {
                 let public_router = track(http::router(Arc::clone(&state)))
-                    .merge(atrium_kit::telemetry::health_routes(readiness.clone()));
+                    .merge(atrium_contract::telemetry::health_routes(readiness.clone()));
                 let internal_router = track(http::internal_router(state))
-                    .merge(atrium_kit::telemetry::operational_routes(Arc::clone(&metrics), readiness));
+                    .merge(atrium_contract::telemetry::operational_routes(Arc::clone(&metrics), readiness));
                 (public_router, Some(BoundServer::bind(address, internal_router).await?))
             }
             None => {
                 let endpoints = http::router(Arc::clone(&state)).merge(http::internal_router(state));
-                let operational = atrium_kit::telemetry::operational_routes(Arc::clone(&metrics), readiness);
+                let operational = atrium_contract::telemetry::operational_routes(Arc::clone(&metrics), readiness);
                 (track(endpoints).merge(operational), None)
             }
         };

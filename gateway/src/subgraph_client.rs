@@ -13,7 +13,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use atrium_kit::CONTEXT_HEADER;
+use atrium_contract::CONTEXT_HEADER;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http_body_util::{BodyExt, Full};
@@ -161,7 +161,7 @@ impl SubgraphClient {
             .body(Full::new(body))
             .map_err(|error| failure(format!("building request to `{subgraph}`: {error}")))?;
         let fetch_span = tracing::Span::current();
-        atrium_kit::telemetry::inject_context(&fetch_span.context(), request.headers_mut());
+        atrium_contract::telemetry::inject_context(&fetch_span.context(), request.headers_mut());
         let exchange = async {
             let _slot = endpoint.slots.acquire().await.map_err(|_| failure(format!("`{subgraph}` client closed")))?;
             let response = endpoint.client.request(request).await.map_err(|error| {
@@ -219,7 +219,7 @@ pub struct TenantBoundTransport {
 
 impl TenantBoundTransport {
     /// Names the caller (tenant, client kind) on this request's fetch spans.
-    pub fn with_caller(mut self, context: &atrium_kit::TenantContext) -> Self {
+    pub fn with_caller(mut self, context: &atrium_contract::TenantContext) -> Self {
         self.caller = Some(FetchCaller::of(context));
         self
     }

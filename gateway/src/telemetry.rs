@@ -2,7 +2,7 @@
 //! with parse, validate and plan inside the engine — then execute), the per-subgraph fetch
 //! span that carries `traceparent` to the subgraph, the fetch and plan-cache metrics, and
 //! the gateway's readiness checks (Redis only degrades it: see [`readiness_checks`]). The
-//! request span, access log and request metrics are the kit's (`atrium_kit::telemetry`),
+//! request span, access log and request metrics are the kit's (`atrium_contract::telemetry`),
 //! shared with the subgraphs.
 
 use std::{
@@ -14,7 +14,7 @@ use std::{
     time::Instant,
 };
 
-use atrium_kit::{
+use atrium_contract::{
     TenantContext,
     telemetry::{self, Metrics, ReadinessCheck, RequestOutcome},
 };

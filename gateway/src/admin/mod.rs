@@ -15,7 +15,7 @@ mod schema;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use atrium_kit::graphql_http::{GRAPHQL_RESPONSE_JSON, negotiate};
+use atrium_contract::graphql_http::{GRAPHQL_RESPONSE_JSON, negotiate};
 use axum::{
     Router,
     body::Bytes,
@@ -107,10 +107,10 @@ async fn admin_get(
 async fn execute(
     endpoint: &AdminEndpoint,
     media: &'static str,
-    context: atrium_kit::TenantContext,
+    context: atrium_contract::TenantContext,
     mut request: async_graphql::Request,
 ) -> Response {
-    atrium_kit::telemetry::record_caller(&context);
+    atrium_contract::telemetry::record_caller(&context);
     // Admin calls draw on the caller's own tenant and client budget, like any request:
     // publishing validates whole manifests and must not be a way around the limits.
     let limiter = &endpoint.gateway.rate_limiter;

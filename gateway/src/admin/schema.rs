@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, Enum, ErrorExtensions, ID, Json, Object, Schema, SimpleObject};
-use atrium_kit::{ClientKind, TenantContext, errors::ErrorCode};
+use atrium_contract::{ClientKind, TenantContext, errors::ErrorCode};
 use chrono::{DateTime, Utc};
 
 use crate::{
@@ -109,7 +109,7 @@ impl PersistedDocumentPublication {
     async fn published_at(&self) -> async_graphql::Result<DateTime<Utc>> {
         DateTime::parse_from_rfc3339(&self.publication.published_at)
             .map(|at| at.with_timezone(&Utc))
-            .map_err(atrium_kit::errors::internal)
+            .map_err(atrium_contract::errors::internal)
     }
 
     async fn operations(&self) -> Vec<PersistedOperation> {
@@ -157,7 +157,7 @@ impl AdminQuery {
             .store()
             .load_all()
             .await
-            .map_err(atrium_kit::errors::internal)?
+            .map_err(atrium_contract::errors::internal)?
             .into_iter()
             .filter(|(scope, _, _)| *scope == Scope::Platform || *scope == Scope::Tenant(caller.tenant_id))
             .filter(|(_, kind, _)| client.is_none_or(|wanted| wanted == *kind))
@@ -197,7 +197,7 @@ impl AdminMutation {
             .store()
             .publish_publication(scope, client, manifest)
             .await
-            .map_err(atrium_kit::errors::internal)?;
+            .map_err(atrium_contract::errors::internal)?;
         tracing::info!(
             subject = %caller.subject,
             tenant.id = %caller.tenant_id,

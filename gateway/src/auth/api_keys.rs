@@ -32,7 +32,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atrium_kit::{ClientKind, TenantContext, tenant::KNOWN_ROLES};
+use atrium_contract::{ClientKind, TenantContext, tenant::KNOWN_ROLES};
 use base64::Engine as _;
 use parking_lot::RwLock;
 use redis::{AsyncCommands, aio::ConnectionManager};
@@ -511,7 +511,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_revocation_in_redis_reaches_another_replica_on_reload() {
-        let Some(url) = atrium_kit::testing::redis_url().await else { return };
+        let Some(url) = atrium_contract::testing::redis_url().await else { return };
         let prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
         let admin = ApiKeyStore::new(Some(&url), &prefix, Path::new("/nonexistent")).unwrap();
         let replica = ApiKeyStore::new(Some(&url), &prefix, Path::new("/nonexistent")).unwrap();
@@ -555,7 +555,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_use_on_a_stale_redis_replica_never_undoes_a_revocation() {
-        let Some(url) = atrium_kit::testing::redis_url().await else { return };
+        let Some(url) = atrium_contract::testing::redis_url().await else { return };
         let prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
         let store = || ApiKeyStore::new(Some(&url), &prefix, Path::new("/nonexistent")).unwrap();
         a_use_on_a_stale_replica_never_undoes_a_revocation(store(), store(), store()).await;
@@ -598,7 +598,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_redis_records_stored_whole_by_earlier_versions() {
-        let Some(url) = atrium_kit::testing::redis_url().await else { return };
+        let Some(url) = atrium_contract::testing::redis_url().await else { return };
         let prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
         let store = ApiKeyStore::new(Some(&url), &prefix, Path::new("/nonexistent")).unwrap();
         let secret = "legacy-secret";

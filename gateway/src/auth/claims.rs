@@ -3,7 +3,7 @@
 //! `customer_id`. Unknown roles or client kinds reject the token rather than being ignored,
 //! so a typo in the identity provider cannot silently widen or narrow access.
 
-use atrium_kit::{ClientKind, TenantContext, tenant::KNOWN_ROLES};
+use atrium_contract::{ClientKind, TenantContext, tenant::KNOWN_ROLES};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

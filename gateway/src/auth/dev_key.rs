@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use atrium_kit::demo;
+use atrium_contract::demo;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};

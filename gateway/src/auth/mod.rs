@@ -12,7 +12,7 @@ mod jwks;
 
 use std::time::Duration;
 
-use atrium_kit::TenantContext;
+use atrium_contract::TenantContext;
 use axum::http::{HeaderMap, header};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
@@ -129,7 +129,7 @@ fn anonymous_context() -> TenantContext {
         tenant_id: uuid::Uuid::nil(),
         subject: "anonymous".to_owned(),
         roles: Vec::new(),
-        client_kind: atrium_kit::ClientKind::Service,
+        client_kind: atrium_contract::ClientKind::Service,
         channel_partner_id: None,
         customer_account_id: None,
     }

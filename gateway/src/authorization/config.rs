@@ -1,7 +1,7 @@
 //! The `[authorization]` section of the gateway configuration: what happens to an
 //! operation that selects fields or types the caller's roles may not see, per client kind.
 
-use atrium_kit::ClientKind;
+use atrium_contract::ClientKind;
 use serde::Deserialize;
 
 /// `filter` removes the unauthorized selections (they answer null, each with an

@@ -14,7 +14,7 @@ mod requirements;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use atrium_kit::TenantContext;
+use atrium_contract::TenantContext;
 use graphql_tools::static_graphql::schema;
 use serde_json::Value;
 

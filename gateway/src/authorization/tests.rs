@@ -1,7 +1,7 @@
 //! Requirement evaluation (OR of ANDs) and the operation walk: aliases, lists,
 //! fragments, inline fragments, interfaces, type-level requirements and policies.
 
-use atrium_kit::{ClientKind, TenantContext};
+use atrium_contract::{ClientKind, TenantContext};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -3,7 +3,7 @@
 //! authorization errors, cache headers, and the protocol rejections (401, 406, 429 …) with
 //! their stable `extensions.code`.
 
-use atrium_kit::{
+use atrium_contract::{
     errors::ErrorCode,
     graphql_http::{APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
 };

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use atrium_kit::graphql_http::{has_json_content_type, negotiate};
+use atrium_contract::graphql_http::{has_json_content_type, negotiate};
 use axum::{
     body::Bytes,
     extract::{RawQuery, State, rejection::BytesRejection},
@@ -52,7 +52,7 @@ pub(crate) async fn authenticated_json_body(
     media: &'static str,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(atrium_kit::TenantContext, serde_json::Value), Response> {
+) -> Result<(atrium_contract::TenantContext, serde_json::Value), Response> {
     let body = body.map_err(|rejection| body_rejected(media, &rejection))?;
     if let Some(response) = csrf_rejection(state, media, headers) {
         return Err(response);
@@ -77,7 +77,7 @@ pub(crate) async fn authenticate(
     state: &GatewayState,
     media: &'static str,
     headers: &HeaderMap,
-) -> Result<atrium_kit::TenantContext, Response> {
+) -> Result<atrium_contract::TenantContext, Response> {
     let context = state.authenticator.authenticate(headers).await.map_err(|error| unauthenticated(media, &error))?;
     match state.cors.refusal(media, headers, context.tenant_id) {
         Some(refusal) => Err(refusal),
@@ -146,7 +146,7 @@ pub(crate) fn csrf_rejection(state: &GatewayState, media: &'static str, headers:
 pub(super) fn admit(
     state: &GatewayState,
     media: &'static str,
-    context: &atrium_kit::TenantContext,
+    context: &atrium_contract::TenantContext,
     request: &GraphQLRequest,
 ) -> Result<Admission, Box<Response>> {
     state.policy.admit(context.client_kind, request).map_err(|error| {
@@ -206,7 +206,7 @@ pub(super) async fn graphql_get(
 pub(super) async fn resolve_document(
     state: &GatewayState,
     media: &'static str,
-    context: &atrium_kit::TenantContext,
+    context: &atrium_contract::TenantContext,
     incoming: IncomingRequest,
 ) -> Result<ResolvedDocument, Response> {
     state
@@ -221,7 +221,7 @@ pub(super) async fn resolve_document(
 pub(super) fn authorize(
     state: &GatewayState,
     media: &'static str,
-    context: &atrium_kit::TenantContext,
+    context: &atrium_contract::TenantContext,
     request: &GraphQLRequest,
 ) -> Result<AuthorizedOperation, Box<Response>> {
     state.authorizer.authorize(context, request).map_err(|rejection| {

@@ -23,7 +23,7 @@ mod pipeline;
 
 use std::sync::Arc;
 
-use atrium_kit::{
+use atrium_contract::{
     ContextSigner,
     graphql_http::{APPLICATION_JSON, negotiate},
 };
@@ -70,7 +70,7 @@ pub struct GatewayState {
     /// Query answers reused within their `@cacheControl` lifetime, per tenant and scope.
     pub response_cache: Arc<crate::response_cache::ResponseCache>,
     /// Keys services' change batches may be signed with.
-    pub change_keys: Vec<atrium_kit::ContextKey>,
+    pub change_keys: Vec<atrium_contract::ContextKey>,
     /// Which tenants' portals may call from which browser origins (`crate::cors`).
     pub cors: crate::cors::CorsPolicy,
 }

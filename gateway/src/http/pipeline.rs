@@ -22,13 +22,13 @@ use crate::{
 pub(super) async fn execute(
     state: &Arc<GatewayState>,
     media: &'static str,
-    context: &atrium_kit::TenantContext,
+    context: &atrium_contract::TenantContext,
     request: GraphQLRequest,
     admission: Admission,
     authorized: AuthorizedOperation,
     registration: Option<ApqRegistration>,
 ) -> Response {
-    atrium_kit::telemetry::record_caller(context);
+    atrium_contract::telemetry::record_caller(context);
     let units = state.rate_limiter.units_for(admission.measure.map(|measure| measure.cost));
     if let crate::rate_limit::Decision::Limited { retry_after } =
         state.rate_limiter.check(context, context.subject.strip_prefix("apikey:"), units).await
@@ -150,11 +150,11 @@ mod tests {
 
     #[test]
     fn inbound_keys_match_only_for_the_same_caller_document_and_variables() {
-        let context = atrium_kit::TenantContext {
+        let context = atrium_contract::TenantContext {
             tenant_id: uuid::Uuid::nil(),
             subject: "user-1".into(),
             roles: vec!["csm".into()],
-            client_kind: atrium_kit::ClientKind::Dashboard,
+            client_kind: atrium_contract::ClientKind::Dashboard,
             channel_partner_id: None,
             customer_account_id: None,
         };
@@ -166,9 +166,9 @@ mod tests {
         };
         let key = InboundKey::new(&context, &request).unwrap();
         assert_eq!(key, InboundKey::new(&context.clone(), &request.clone()).unwrap());
-        let other_tenant = atrium_kit::TenantContext { tenant_id: uuid::Uuid::from_u128(1), ..context.clone() };
-        let other_role = atrium_kit::TenantContext { roles: vec!["finance".into()], ..context.clone() };
-        let other_user = atrium_kit::TenantContext { subject: "user-2".into(), ..context.clone() };
+        let other_tenant = atrium_contract::TenantContext { tenant_id: uuid::Uuid::from_u128(1), ..context.clone() };
+        let other_role = atrium_contract::TenantContext { roles: vec!["finance".into()], ..context.clone() };
+        let other_user = atrium_contract::TenantContext { subject: "user-2".into(), ..context.clone() };
         let mut other_variables = request.clone();
         other_variables.variables.insert("first".into(), 1.into());
         for different in [

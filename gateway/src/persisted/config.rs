@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use atrium_kit::ClientKind;
+use atrium_contract::ClientKind;
 use serde::Deserialize;
 
 /// What a client kind may send.

@@ -16,7 +16,7 @@ mod store;
 
 use std::{sync::Arc, time::Duration};
 
-use atrium_kit::TenantContext;
+use atrium_contract::TenantContext;
 use axum::http::StatusCode;
 pub use config::{ClientPolicies, DocumentPolicy, PersistedDocumentsConfig};
 pub use manifest::{Manifest, ManifestError, ManifestOperation};

@@ -16,7 +16,7 @@ use std::{
     time::Duration,
 };
 
-use atrium_kit::ClientKind;
+use atrium_contract::ClientKind;
 use parking_lot::RwLock;
 use redis::{AsyncCommands, aio::ConnectionManager};
 use serde::{Deserialize, Serialize};

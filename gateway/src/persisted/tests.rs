@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use atrium_kit::{ClientKind, TenantContext};
+use atrium_contract::{ClientKind, TenantContext};
 use uuid::Uuid;
 
 use super::*;
@@ -157,7 +157,7 @@ async fn apq_cannot_register_documents_for_a_require_id_client() {
 
 #[tokio::test]
 async fn a_publication_in_redis_reaches_another_replica_on_reload_and_bumps_the_version() {
-    let Some(url) = atrium_kit::testing::redis_url().await else { return };
+    let Some(url) = atrium_contract::testing::redis_url().await else { return };
     let prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
     let publisher =
         loaded(PersistedDocuments::new(PersistedDocumentsConfig::default(), Some(&url), &prefix).unwrap()).await;
@@ -251,7 +251,7 @@ async fn a_published_document_lookup_before_any_successful_load_is_store_unavail
 
 #[tokio::test]
 async fn an_apq_registration_reaches_another_replica_through_redis() {
-    let Some(url) = atrium_kit::testing::redis_url().await else { return };
+    let Some(url) = atrium_contract::testing::redis_url().await else { return };
     let prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
     let first =
         loaded(PersistedDocuments::new(PersistedDocumentsConfig::default(), Some(&url), &prefix).unwrap()).await;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use atrium_kit::ClientKind;
+use atrium_contract::ClientKind;
 use serde::Deserialize;
 
 use crate::config::Profile;

@@ -16,7 +16,7 @@ mod tokens;
 
 use std::time::Duration;
 
-use atrium_kit::ClientKind;
+use atrium_contract::ClientKind;
 use graphql_tools::parser::parse_query;
 use serde_json::{Value, json};
 

@@ -7,7 +7,7 @@
 //! means such a request never reaches execution; the gateway answers no CORS preflight,
 //! so a foreign page cannot get one through.
 
-use atrium_kit::graphql_http::has_json_content_type;
+use atrium_contract::graphql_http::has_json_content_type;
 use axum::http::HeaderMap;
 
 /// Total size of the request headers, names plus values, in bytes.

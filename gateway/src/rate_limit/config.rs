@@ -1,6 +1,6 @@
 //! Rate-limit configuration: a tier per client kind, with per-tenant overrides.
 
-use atrium_kit::ClientKind;
+use atrium_contract::ClientKind;
 use serde::Deserialize;
 use uuid::Uuid;
 

@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atrium_kit::{ClientKind, TenantContext};
+use atrium_contract::{ClientKind, TenantContext};
 pub use config::{RateLimitConfig, RateTier, TenantOverride};
 pub use gcra::Decision;
 use local::LocalLimiter;
@@ -157,7 +157,7 @@ mod tests {
 
     #[tokio::test]
     async fn shares_one_budget_across_limiters_through_redis() {
-        let Some(url) = atrium_kit::testing::redis_url().await else { return };
+        let Some(url) = atrium_contract::testing::redis_url().await else { return };
         let config = tight_config();
         let first = RateLimiter::new(config.clone(), Some(&url)).unwrap();
         let second = RateLimiter::new(config, Some(&url)).unwrap();

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use atrium_kit::{
+use atrium_contract::{
     changes::{CHANGES_PATH, ChangeBatch, SIGNATURE_HEADER, verify_batch},
     graphql_http::APPLICATION_JSON,
 };

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use atrium_kit::TenantContext;
+use atrium_contract::TenantContext;
 use futures::future::BoxFuture;
 use opentelemetry::KeyValue;
 use sha2::{Digest, Sha256};

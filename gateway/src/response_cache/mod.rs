@@ -27,7 +27,7 @@ mod store;
 
 use std::{sync::Arc, time::Duration};
 
-use atrium_kit::{TenantContext, changes::ChangeEvent};
+use atrium_contract::{TenantContext, changes::ChangeEvent};
 use opentelemetry::{KeyValue, metrics::Counter};
 use sha2::{Digest, Sha256};
 
@@ -108,7 +108,7 @@ impl ResponseCache {
         config: ResponseCacheConfig,
         redis_url: Option<&str>,
         key_prefix: &str,
-        metrics: &atrium_kit::telemetry::Metrics,
+        metrics: &atrium_contract::telemetry::Metrics,
     ) -> Result<Self, ResponseCacheError> {
         let document = graphql_tools::parser::parse_schema::<String>(supergraph_sdl)
             .map_err(|error| ResponseCacheError::Hints(error.to_string()))?
@@ -305,7 +305,7 @@ struct CacheMetrics {
 }
 
 impl CacheMetrics {
-    fn new(metrics: &atrium_kit::telemetry::Metrics) -> Self {
+    fn new(metrics: &atrium_contract::telemetry::Metrics) -> Self {
         let meter = metrics.meter();
         CacheMetrics {
             lookups: meter

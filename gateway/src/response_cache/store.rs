@@ -372,7 +372,7 @@ mod tests {
 
     #[tokio::test]
     async fn redis_round_trip_and_generations() {
-        let Some(url) = atrium_kit::testing::redis_url().await else { return };
+        let Some(url) = atrium_contract::testing::redis_url().await else { return };
         let prefix = format!("atrium-test-{}", Uuid::new_v4());
         let store = CacheStore::redis(&url, &prefix).unwrap();
         let tenant = Uuid::new_v4();

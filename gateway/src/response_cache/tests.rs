@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use atrium_kit::{ClientKind, TenantContext, changes::ChangeEvent};
+use atrium_contract::{ClientKind, TenantContext, changes::ChangeEvent};
 use uuid::Uuid;
 
 use super::*;
@@ -16,7 +16,7 @@ const SUPERGRAPH: &str = r#"
 "#;
 
 fn cache() -> ResponseCache {
-    let metrics = atrium_kit::telemetry::Metrics::local("atrium-gateway-test");
+    let metrics = atrium_contract::telemetry::Metrics::local("atrium-gateway-test");
     ResponseCache::new(SUPERGRAPH, ResponseCacheConfig::default(), None, "atrium", &metrics).unwrap()
 }
 
@@ -45,7 +45,7 @@ fn changed(tenant: Uuid, entity_type: &str) -> ChangeEvent {
         service: "support".into(),
         entity_type: entity_type.into(),
         entity_id: Uuid::now_v7().to_string(),
-        change: atrium_kit::changes::ChangeKind::Updated,
+        change: atrium_contract::changes::ChangeKind::Updated,
         occurred_at: chrono::Utc::now(),
     }
 }
@@ -148,7 +148,7 @@ async fn unhinted_and_disabled_operations_are_not_stored() {
     let tenant = GraphQLRequest::new("{ tenant { name } }");
     assert!(matches!(cache.lookup(&context, &tenant, &none_removed()).await, Lookup::NotCacheable));
 
-    let metrics = atrium_kit::telemetry::Metrics::local("atrium-gateway-test");
+    let metrics = atrium_contract::telemetry::Metrics::local("atrium-gateway-test");
     let config = ResponseCacheConfig { enabled: false, ..ResponseCacheConfig::default() };
     let disabled = ResponseCache::new(SUPERGRAPH, config, None, "atrium", &metrics).unwrap();
     let lookup = disabled.lookup(&context, &tickets(serde_json::json!({})), &none_removed()).await;

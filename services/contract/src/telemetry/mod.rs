@@ -8,7 +8,6 @@
 //! they are only recorded and exported when `telemetry.otlp_endpoint` is set. Metrics are
 //! always served at `/metrics`; OTLP push is added when the endpoint is set.
 
-mod database;
 mod endpoints;
 mod graphql;
 mod http;
@@ -27,7 +26,6 @@ use tracing_subscriber::{
     EnvFilter, Layer as _, fmt::MakeWriter, layer::SubscriberExt as _, util::SubscriberInitExt as _,
 };
 
-pub use database::{StatementSpans, observe_pool};
 pub use endpoints::{ReadinessCheck, health_routes, metrics_routes, operational_routes};
 pub use graphql::GraphQLSpans;
 pub use http::{
