@@ -30,8 +30,6 @@ use axum::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::http::GatewayState;
-
 /// `[cors]`: which browser origins may call the GraphQL endpoints, per tenant.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,7 +177,7 @@ impl CorsPolicy {
             %tenant,
             "refused a request from another tenant's portal origin"
         );
-        let mut response = crate::http::reject(
+        let mut response = crate::rejection::reject(
             media,
             StatusCode::FORBIDDEN,
             ORIGIN_NOT_ALLOWED,
@@ -192,7 +190,7 @@ impl CorsPolicy {
     fn preflight(&self, headers: &HeaderMap) -> Response {
         let Some(origin) = headers.get(header::ORIGIN).filter(|_| self.portal_tenants(headers).is_some()) else {
             tracing::info!(origin = ?headers.get(header::ORIGIN), "refused a preflight from an origin of no tenant's portal");
-            let mut response = crate::http::reject(
+            let mut response = crate::rejection::reject(
                 APPLICATION_JSON,
                 StatusCode::FORBIDDEN,
                 ORIGIN_NOT_ALLOWED,
@@ -218,8 +216,8 @@ const PREFLIGHT_VARY: &str = "origin, access-control-request-method, access-cont
 /// Middleware around `/graphql` and `/admin/graphql` (installed only when
 /// [`CorsPolicy::is_enabled`]): answers preflights, and adds the allowance to answers for a
 /// portal origin unless the endpoint refused the request for its origin.
-pub(crate) async fn apply(State(state): State<Arc<GatewayState>>, request: Request, next: Next) -> Response {
-    let policy = &state.cors;
+pub(crate) async fn apply(State(policy): State<Arc<CorsPolicy>>, request: Request, next: Next) -> Response {
+    let policy = policy.as_ref();
     let is_preflight = request.method() == Method::OPTIONS
         && request.headers().contains_key(header::ORIGIN)
         && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);

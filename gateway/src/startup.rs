@@ -11,8 +11,9 @@ use crate::{
     auth::{Authenticator, dev_key::DevKeyError},
     config::{Config, ConfigCheckError},
     engine::{Engine, EngineError, EngineOptions, Supergraph},
-    http::{self, GatewayState},
     policy::{OperationPolicy, SchemaParseError},
+    routes,
+    state::GatewayState,
     subgraph_client::SubgraphClient,
 };
 
@@ -135,10 +136,22 @@ impl Application {
                 &metrics,
             )?),
             change_keys: config.tenant_context.accepted_keys(),
-            cors: crate::cors::CorsPolicy::new(&config.cors)?,
+            cors: Arc::new(crate::cors::CorsPolicy::new(&config.cors)?),
         });
-        crate::telemetry::observe_plan_cache(&metrics, Arc::downgrade(&state));
-        let readiness = crate::telemetry::readiness_checks(Arc::downgrade(&state), config.redis.url.clone(), &metrics);
+        let observed = Arc::downgrade(&state);
+        crate::telemetry::observe_plan_cache(&metrics, move || {
+            observed.upgrade().map(|state| state.engine.plan_cache_stats())
+        });
+        let (supergraph_state, limiter_state) = (Arc::downgrade(&state), Arc::downgrade(&state));
+        let probes = crate::telemetry::GatewayProbes {
+            supergraph_loaded: Arc::new(move || {
+                supergraph_state.upgrade().is_some_and(|state| state.engine.supergraph().subgraphs().next().is_some())
+            }),
+            rate_limits_degraded: Arc::new(move || {
+                limiter_state.upgrade().is_some_and(|state| state.rate_limiter.is_degraded())
+            }),
+        };
+        let readiness = crate::telemetry::readiness_checks(probes, config.redis.url.clone(), &metrics);
         let track = |router| {
             atrium_contract::telemetry::track_requests(
                 router,
@@ -148,14 +161,14 @@ impl Application {
         };
         let (public_router, internal) = match config.internal_listen_address() {
             Some(address) => {
-                let public_router = track(http::router(Arc::clone(&state)))
+                let public_router = track(routes::router(Arc::clone(&state)))
                     .merge(atrium_contract::telemetry::health_routes(readiness.clone()));
-                let internal_router = track(http::internal_router(state))
+                let internal_router = track(routes::internal_router(state))
                     .merge(atrium_contract::telemetry::operational_routes(Arc::clone(&metrics), readiness));
                 (public_router, Some(BoundServer::bind(address, internal_router).await?))
             }
             None => {
-                let endpoints = http::router(Arc::clone(&state)).merge(http::internal_router(state));
+                let endpoints = routes::router(Arc::clone(&state)).merge(routes::internal_router(state));
                 let operational = atrium_contract::telemetry::operational_routes(Arc::clone(&metrics), readiness);
                 (track(endpoints).merge(operational), None)
             }

@@ -8,7 +8,7 @@
 use std::{
     future::Future,
     sync::{
-        Arc, Weak,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::Instant,
@@ -16,7 +16,7 @@ use std::{
 
 use atrium_contract::{
     TenantContext,
-    telemetry::{self, Metrics, ReadinessCheck, RequestOutcome},
+    telemetry::{Metrics, ReadinessCheck},
 };
 use opentelemetry::{
     KeyValue,
@@ -24,10 +24,7 @@ use opentelemetry::{
 };
 use tracing::{Instrument as _, Span, field::Empty};
 
-use crate::{
-    engine::{ExecutionResponse, GraphQLRequest, Outcome, SubgraphTransport, TransportError},
-    http::GatewayState,
-};
+use crate::engine::{PlanCacheStats, TransportError};
 
 /// Bucket boundaries in seconds for subgraph fetches.
 const FETCH_BUCKETS_SECONDS: [f64; 14] =
@@ -44,73 +41,6 @@ impl GatewayTelemetry {
     pub fn new(metrics: Arc<Metrics>) -> Self {
         let record_document = metrics.config().record_document;
         GatewayTelemetry { metrics, record_document }
-    }
-}
-
-/// Records the operation and outcome of a request this task did not execute: it ran in a
-/// shared task (inbound de-duplication) or came from the response cache. Request records
-/// are task-local, so the answered request labels itself. Preparing is a plan-cache hit.
-pub async fn record_answered_elsewhere(
-    state: &GatewayState,
-    request: &GraphQLRequest,
-    removed: Arc<crate::engine::RemovedSelections>,
-    response: &ExecutionResponse,
-) {
-    if let Ok(prepared) = state.engine.prepare_restricted(request, removed).await {
-        telemetry::record_operation(prepared.kind().as_str(), prepared.operation_name());
-    }
-    telemetry::record_outcome(outcome_label(response.outcome));
-}
-
-/// Prepares (span `graphql.prepare`), reports the operation to the request span, access
-/// log and metrics, then executes (span `{type} {name}`, the GraphQL semantic conventions'
-/// name) with the subgraph fetches below it. The plan leaves out the `removed` selections
-/// (field authorization).
-pub async fn execute_traced(
-    state: &GatewayState,
-    request: &GraphQLRequest,
-    removed: Arc<crate::engine::RemovedSelections>,
-    transport: &dyn SubgraphTransport,
-) -> ExecutionResponse {
-    if state.telemetry.record_document {
-        telemetry::record_document(&request.query);
-    }
-    let prepared = match state
-        .engine
-        .prepare_restricted(request, removed)
-        .instrument(tracing::info_span!("graphql.prepare"))
-        .await
-    {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            let response = ExecutionResponse::from_request_error(&error);
-            telemetry::record_outcome(outcome_label(response.outcome));
-            return response;
-        }
-    };
-    let operation_type = prepared.kind().as_str();
-    telemetry::record_operation(operation_type, prepared.operation_name());
-    let span_name = match prepared.operation_name() {
-        Some(name) => format!("{operation_type} {name}"),
-        None => operation_type.to_owned(),
-    };
-    let span = tracing::info_span!(
-        "graphql.execute",
-        otel.name = span_name.as_str(),
-        graphql.operation.type = operation_type,
-        graphql.operation.name = prepared.operation_name(),
-    );
-    let response = state.engine.execute_prepared(&prepared, request, transport).instrument(span).await;
-    telemetry::record_outcome(outcome_label(response.outcome));
-    response
-}
-
-fn outcome_label(outcome: Outcome) -> RequestOutcome {
-    match outcome {
-        Outcome::Success => RequestOutcome::Success,
-        Outcome::PartialSuccess => RequestOutcome::PartialSuccess,
-        Outcome::RequestError => RequestOutcome::RequestError,
-        Outcome::InternalError => RequestOutcome::InternalError,
     }
 }
 
@@ -232,19 +162,26 @@ fn failure_kind(error: &TransportError) -> &'static str {
 
 /// Plan cache lookups as a counter by `result` (`hit`/`miss`), read from the engine at
 /// every collection.
-pub fn observe_plan_cache(metrics: &Metrics, state: Weak<GatewayState>) {
+pub fn observe_plan_cache(metrics: &Metrics, stats: impl Fn() -> Option<PlanCacheStats> + Send + Sync + 'static) {
     metrics
         .meter()
         .u64_observable_counter("atrium.plan_cache.lookups")
         .with_description("Plan cache lookups by result")
         .with_callback(move |observer| {
-            if let Some(state) = state.upgrade() {
-                let stats = state.engine.plan_cache_stats();
+            if let Some(stats) = stats() {
                 observer.observe(stats.hits, &[KeyValue::new("result", "hit")]);
                 observer.observe(stats.misses, &[KeyValue::new("result", "miss")]);
             }
         })
         .build();
+}
+
+/// What readiness asks of the running gateway (read at every probe).
+pub struct GatewayProbes {
+    /// A supergraph with at least one subgraph is loaded.
+    pub supergraph_loaded: Arc<dyn Fn() -> bool + Send + Sync>,
+    /// The rate limiter fell back to per-replica buckets because Redis is unusable.
+    pub rate_limits_degraded: Arc<dyn Fn() -> bool + Send + Sync>,
 }
 
 /// `/ready` for the gateway: the supergraph is loaded with at least one subgraph (else
@@ -256,20 +193,15 @@ pub fn observe_plan_cache(metrics: &Metrics, state: Weak<GatewayState>) {
 /// replica out of service at once. The change is logged, and the gauge
 /// `atrium.gateway.degraded{component="redis"}` is 1 while the last readiness probe or
 /// the rate limiter found Redis unusable.
-pub fn readiness_checks(
-    state: Weak<GatewayState>,
-    redis_url: Option<String>,
-    metrics: &Metrics,
-) -> Vec<ReadinessCheck> {
-    let supergraph_state = state.clone();
+pub fn readiness_checks(probes: GatewayProbes, redis_url: Option<String>, metrics: &Metrics) -> Vec<ReadinessCheck> {
+    let GatewayProbes { supergraph_loaded, rate_limits_degraded } = probes;
     let mut checks = vec![ReadinessCheck::new("supergraph", move || {
-        let loaded =
-            supergraph_state.upgrade().is_some_and(|state| state.engine.supergraph().subgraphs().next().is_some());
+        let loaded = supergraph_loaded();
         async move { if loaded { Ok(()) } else { Err("no supergraph with subgraphs is loaded".to_owned()) } }
     })];
     if let Some(url) = redis_url {
         let unreachable = Arc::new(AtomicBool::new(false));
-        observe_redis_degradation(metrics, state, Arc::clone(&unreachable));
+        observe_redis_degradation(metrics, rate_limits_degraded, Arc::clone(&unreachable));
         checks.push(ReadinessCheck::degradable("redis", move || {
             let (url, unreachable) = (url.clone(), Arc::clone(&unreachable));
             async move {
@@ -291,13 +223,17 @@ pub fn readiness_checks(
 }
 
 /// `atrium.gateway.degraded{component="redis"}`: 1 while Redis is configured but unusable.
-fn observe_redis_degradation(metrics: &Metrics, state: Weak<GatewayState>, unreachable: Arc<AtomicBool>) {
+fn observe_redis_degradation(
+    metrics: &Metrics,
+    rate_limits_degraded: Arc<dyn Fn() -> bool + Send + Sync>,
+    unreachable: Arc<AtomicBool>,
+) {
     metrics
         .meter()
         .u64_observable_gauge("atrium.gateway.degraded")
         .with_description("1 while a component is unusable and the gateway serves on local fallbacks, by component")
         .with_callback(move |observer| {
-            let rate_limits_local = state.upgrade().is_some_and(|state| state.rate_limiter.is_degraded());
+            let rate_limits_local = rate_limits_degraded();
             let degraded = unreachable.load(Ordering::Relaxed) || rate_limits_local;
             observer.observe(u64::from(degraded), &[KeyValue::new("component", "redis")]);
         })

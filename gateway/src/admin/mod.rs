@@ -28,7 +28,9 @@ pub use schema::{AdminSchema, PERSISTED_DOCUMENT_INVALID, PUBLISHER_ROLE};
 
 use crate::{
     engine::codes,
-    http::{self, GatewayState},
+    http,
+    rejection::{not_acceptable, rate_limited, reject},
+    state::GatewayState,
 };
 
 pub const ADMIN_PATH: &str = "/admin/graphql";
@@ -51,7 +53,7 @@ async fn admin_post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Some(media) = negotiate(&headers) else { return http::not_acceptable() };
+    let Some(media) = negotiate(&headers) else { return not_acceptable() };
     let (context, value) = match http::authenticated_json_body(&endpoint.gateway, media, &headers, body).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
@@ -59,7 +61,7 @@ async fn admin_post(
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
         Err(_) => {
-            return http::reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request");
+            return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request");
         }
     };
     execute(&endpoint, media, context, request).await
@@ -70,7 +72,7 @@ async fn admin_get(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Some(media) = negotiate(&headers) else { return http::not_acceptable() };
+    let Some(media) = negotiate(&headers) else { return not_acceptable() };
     if let Some(response) = http::csrf_rejection(&endpoint.gateway, media, &headers) {
         return response;
     }
@@ -80,11 +82,11 @@ async fn admin_get(
     };
     let incoming = match http::parse_get_parameters(raw.as_deref().unwrap_or("")) {
         Ok(incoming) => incoming,
-        Err(message) => return http::reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
+        Err(message) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
     // The admin schema has no persisted documents of its own.
     let Some(query) = incoming.query.filter(|_| incoming.document_id.is_none()) else {
-        return http::reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the admin endpoint takes a `query`");
+        return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the admin endpoint takes a `query`");
     };
     let mut request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(serde_json::Value::Object(incoming.variables)));
@@ -97,7 +99,7 @@ async fn admin_get(
         && selects_mutation(document, incoming.operation_name.as_deref())
     {
         let mut response =
-            http::reject(media, StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations are only accepted over POST");
+            reject(media, StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations are only accepted over POST");
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
@@ -117,7 +119,7 @@ async fn execute(
     if let crate::rate_limit::Decision::Limited { retry_after } =
         limiter.check(&context, context.subject.strip_prefix("apikey:"), limiter.units_for(None)).await
     {
-        return http::rate_limited(media, retry_after);
+        return rate_limited(media, retry_after);
     }
     if let Err(error) = request.parsed_query() {
         let body = serde_json::json!({ "errors": [{

@@ -9,8 +9,8 @@ use atrium_contract::{ClientKind, TenantContext, errors::ErrorCode};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    http::GatewayState,
     persisted::{InvalidOperation, Manifest, Publication, Scope, validate_manifest},
+    state::GatewayState,
 };
 
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;

@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 mod claims;
+mod config;
 pub mod dev_key;
 mod jwks;
 
@@ -20,7 +21,7 @@ pub use claims::{Claims, ClaimsError};
 pub use dev_key::DevSigningKey;
 use jwks::{JwksCache, JwksPolicy};
 
-use crate::config::AuthConfig;
+pub use config::AuthConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

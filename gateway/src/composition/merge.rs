@@ -9,11 +9,8 @@ use super::error::CompositionError;
 use super::fieldset::top_level_fields;
 use super::names::compare_names;
 use super::rules;
-use super::subgraph::{FieldDef, InputValue, QUERY, Subgraph, TypeDef, TypeKind, TypeRef};
+use super::subgraph::{FieldDef, InputValue, QUERY, Sources, Subgraph, TypeDef, TypeKind, TypeRef};
 use super::supergraph::{Graph, JoinField, JoinType, MergedArg, MergedEnumValue, MergedField, MergedType, Supergraph};
-
-/// The definitions of one type, as `(subgraph index, definition)` in subgraph order.
-pub(crate) type Sources<'a> = Vec<(usize, &'a TypeDef)>;
 
 pub(crate) fn merge(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionError> {
     let by_type = collect_types(subgraphs);

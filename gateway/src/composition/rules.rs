@@ -9,8 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::error::CompositionError;
 use super::fieldset::{self, Selection};
-use super::merge::Sources;
-use super::subgraph::{FieldDef, Subgraph, TypeDef, TypeKind, is_root_type};
+use super::subgraph::{FieldDef, Sources, Subgraph, TypeDef, TypeKind, is_root_type};
 
 const BUILTIN_SCALARS: &[&str] = &["String", "Int", "Float", "Boolean", "ID"];
 

@@ -177,3 +177,6 @@ impl fmt::Display for TypeRef {
         }
     }
 }
+
+/// The definitions of one type, as `(subgraph index, definition)` in subgraph order.
+pub(crate) type Sources<'a> = Vec<(usize, &'a TypeDef)>;

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::projection::{Children, FieldKind, FieldPlan, SelectionPlan};
 use super::schema::{DirectiveDef, EnumValueDef, FieldDef, InputValueDef, SchemaIndex, TypeDef, TypeKind, TypeRef};
+use super::selection_plan::{Children, FieldKind, FieldPlan, SelectionPlan};
 use super::values::value_to_json;
 
 #[derive(Clone, Copy)]

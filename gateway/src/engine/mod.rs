@@ -22,6 +22,7 @@ mod representations;
 mod request;
 mod restriction;
 mod schema;
+mod selection_plan;
 mod supergraph;
 mod transport;
 mod validation;

@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use super::errors::{RequestError, codes};
 use super::plan::{OperationKind, PlanNode};
-use super::projection::{Projection, compile_operation};
+use super::projection::compile_operation;
 use super::restriction::RemovedSelections;
+use super::selection_plan::Projection;
 use super::supergraph::Supergraph;
 use super::validation::{VariableDef, parse, select_operation, validate_document};
 

@@ -3,20 +3,18 @@
 //! authorization errors, cache headers, and the protocol rejections (401, 406, 429 …) with
 //! their stable `extensions.code`.
 
-use atrium_contract::{
-    errors::ErrorCode,
-    graphql_http::{APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
-};
+use atrium_contract::{errors::ErrorCode, graphql_http::GRAPHQL_RESPONSE_JSON};
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use super::GatewayState;
 use crate::{
     auth::AuthError,
     engine::{ExecutionResponse, Outcome},
     policy::{self, Admission},
+    rejection::reject,
+    state::GatewayState,
 };
 
 /// The client's answer: per-caller response policy and authorization errors on top of
@@ -91,16 +89,6 @@ pub(super) fn apply_response_policy(
     }
 }
 
-/// 429 with `Retry-After` in whole seconds (rounded up, so a client that waits that long
-/// is admitted).
-pub(crate) fn rate_limited(media: &'static str, retry_after: std::time::Duration) -> Response {
-    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-    let mut response =
-        reject(media, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "rate limit exceeded for this tenant and client");
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-    response
-}
-
 pub(super) fn graphql_response(media: &'static str, outcome: Outcome, body: serde_json::Value) -> Response {
     // Under application/json the spec asks for 200 even for request errors; the GraphQL
     // media type uses 4xx for requests that never executed.
@@ -133,18 +121,4 @@ pub(crate) fn unauthenticated(media: &'static str, error: &AuthError) -> Respons
         reject(media, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated.as_str(), "authentication required");
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
-}
-
-pub(crate) fn not_acceptable() -> Response {
-    reject(
-        APPLICATION_JSON,
-        StatusCode::NOT_ACCEPTABLE,
-        "BAD_REQUEST",
-        "acceptable media types: application/graphql-response+json, application/json",
-    )
-}
-
-pub(crate) fn reject(media: &'static str, status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response()
 }

@@ -15,19 +15,21 @@ use axum::{
 };
 use serde::Deserialize;
 
+use atrium_contract::config::Profile;
+
 use super::{
-    GatewayState,
-    answer::{graphql_response, not_acceptable, reject, unauthenticated},
+    answer::{graphql_response, unauthenticated},
     get_parameters::parse_get_parameters,
     pipeline::execute,
 };
 use crate::{
     authorization::AuthorizedOperation,
-    config::Profile,
     engine::{GraphQLRequest, OperationKind, Outcome},
     graphiql,
     persisted::{IncomingRequest, ResolvedDocument},
     policy::{self, Admission},
+    rejection::{not_acceptable, reject},
+    state::GatewayState,
 };
 
 #[derive(Deserialize)]
@@ -85,7 +87,7 @@ pub(crate) async fn authenticate(
     }
 }
 
-pub(super) async fn graphql_post(
+pub(crate) async fn graphql_post(
     State(state): State<Arc<GatewayState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -155,7 +157,7 @@ pub(super) fn admit(
     })
 }
 
-pub(super) async fn graphql_get(
+pub(crate) async fn graphql_get(
     State(state): State<Arc<GatewayState>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,

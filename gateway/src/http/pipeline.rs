@@ -6,17 +6,19 @@ use std::sync::Arc;
 
 use axum::{http::StatusCode, response::Response};
 
-use super::{
-    GatewayState,
-    answer::{rate_limited, reject, respond},
-};
+use atrium_contract::telemetry::RequestOutcome;
+use tracing::Instrument as _;
+
+use super::answer::respond;
 use crate::{
     authorization::AuthorizedOperation,
-    engine::{ExecutionResponse, GraphQLRequest, OperationKind, Outcome},
-    in_flight::TaskFailure,
+    engine::{ExecutionResponse, GraphQLRequest, OperationKind, Outcome, RemovedSelections, SubgraphTransport},
+    inbound::InboundKey,
     persisted::ApqRegistration,
     policy::{self, Admission},
+    rejection::{rate_limited, reject},
     response_cache::Lookup,
+    state::GatewayState,
 };
 
 pub(super) async fn execute(
@@ -49,7 +51,7 @@ pub(super) async fn execute(
     let pending = match cache {
         Lookup::Hit { body, .. } => {
             let response = ExecutionResponse { body, outcome: Outcome::Success };
-            crate::telemetry::record_answered_elsewhere(state, &request, authorized.removed, &response).await;
+            record_answered_elsewhere(state, &request, authorized.removed, &response).await;
             return respond(state, media, &admission, response, authorized.errors, (max_age, cache_label));
         }
         Lookup::Miss(pending) => Some(pending),
@@ -83,14 +85,12 @@ pub(super) async fn execute(
             Some((inbound, key)) => {
                 let (work_state, work_request) = (Arc::clone(&shared_state), request.clone());
                 let work_removed = Arc::clone(&removed);
-                let work = async move {
-                    crate::telemetry::execute_traced(&work_state, &work_request, work_removed, &transport).await
-                };
+                let work = async move { execute_traced(&work_state, &work_request, work_removed, &transport).await };
                 let response = inbound.run(key, tracing::Instrument::in_current_span(work)).await;
-                crate::telemetry::record_answered_elsewhere(&shared_state, &request, removed, &response).await;
+                record_answered_elsewhere(&shared_state, &request, removed, &response).await;
                 response
             }
-            None => crate::telemetry::execute_traced(&shared_state, &request, removed, &transport).await,
+            None => execute_traced(&shared_state, &request, removed, &transport).await,
         }
     };
     let execution = tokio::time::timeout(admission.timeout(), run);
@@ -107,88 +107,69 @@ pub(super) async fn execute(
     respond(state, media, &admission, response, authorized.errors, (max_age, cache_label))
 }
 
-/// What makes two client queries interchangeable: the same caller (tenant, subject, roles,
-/// client kind, scopes) sending the same document, operation and variables. Anything less
-/// could hand one caller another's data.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct InboundKey {
-    caller: String,
-    query: String,
-    operation_name: Option<String>,
-    variables: String,
-    extensions: String,
-}
-
-impl InboundKey {
-    /// The key for `caller` (the tenant context) sending `request`. A part that cannot be
-    /// serialised is an error, and the request then executes alone: a stand-in such as an
-    /// empty string would make unrelated callers' keys equal.
-    fn new(caller: &impl serde::Serialize, request: &GraphQLRequest) -> Result<Self, serde_json::Error> {
-        Ok(InboundKey {
-            caller: serde_json::to_string(caller)?,
-            query: request.query.clone(),
-            operation_name: request.operation_name.clone(),
-            variables: serde_json::to_string(&request.variables)?,
-            extensions: serde_json::to_string(&request.extensions)?,
-        })
+/// Records the operation and outcome of a request this task did not execute: it ran in a
+/// shared task (inbound de-duplication) or came from the response cache. Request records
+/// are task-local, so the answered request labels itself. Preparing is a plan-cache hit.
+pub(super) async fn record_answered_elsewhere(
+    state: &GatewayState,
+    request: &GraphQLRequest,
+    removed: Arc<RemovedSelections>,
+    response: &ExecutionResponse,
+) {
+    if let Ok(prepared) = state.engine.prepare_restricted(request, removed).await {
+        atrium_contract::telemetry::record_operation(prepared.kind().as_str(), prepared.operation_name());
     }
+    atrium_contract::telemetry::record_outcome(outcome_label(response.outcome));
 }
 
-impl TaskFailure for ExecutionResponse {
-    fn task_failed(message: String) -> Self {
-        tracing::error!(%message, "a shared execution failed");
-        ExecutionResponse {
-            body: serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] }),
-            outcome: Outcome::InternalError,
+/// Prepares (span `graphql.prepare`), reports the operation to the request span, access
+/// log and metrics, then executes (span `{type} {name}`, the GraphQL semantic conventions'
+/// name) with the subgraph fetches below it. The plan leaves out the `removed` selections
+/// (field authorization).
+async fn execute_traced(
+    state: &GatewayState,
+    request: &GraphQLRequest,
+    removed: Arc<RemovedSelections>,
+    transport: &dyn SubgraphTransport,
+) -> ExecutionResponse {
+    if state.telemetry.record_document {
+        atrium_contract::telemetry::record_document(&request.query);
+    }
+    let prepared = match state
+        .engine
+        .prepare_restricted(request, removed)
+        .instrument(tracing::info_span!("graphql.prepare"))
+        .await
+    {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let response = ExecutionResponse::from_request_error(&error);
+            atrium_contract::telemetry::record_outcome(outcome_label(response.outcome));
+            return response;
         }
-    }
+    };
+    let operation_type = prepared.kind().as_str();
+    atrium_contract::telemetry::record_operation(operation_type, prepared.operation_name());
+    let span_name = match prepared.operation_name() {
+        Some(name) => format!("{operation_type} {name}"),
+        None => operation_type.to_owned(),
+    };
+    let span = tracing::info_span!(
+        "graphql.execute",
+        otel.name = span_name.as_str(),
+        graphql.operation.type = operation_type,
+        graphql.operation.name = prepared.operation_name(),
+    );
+    let response = state.engine.execute_prepared(&prepared, request, transport).instrument(span).await;
+    atrium_contract::telemetry::record_outcome(outcome_label(response.outcome));
+    response
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inbound_keys_match_only_for_the_same_caller_document_and_variables() {
-        let context = atrium_contract::TenantContext {
-            tenant_id: uuid::Uuid::nil(),
-            subject: "user-1".into(),
-            roles: vec!["csm".into()],
-            client_kind: atrium_contract::ClientKind::Dashboard,
-            channel_partner_id: None,
-            customer_account_id: None,
-        };
-        let request = GraphQLRequest {
-            query: "{ tenant { name } }".into(),
-            operation_name: None,
-            variables: Default::default(),
-            extensions: Default::default(),
-        };
-        let key = InboundKey::new(&context, &request).unwrap();
-        assert_eq!(key, InboundKey::new(&context.clone(), &request.clone()).unwrap());
-        let other_tenant = atrium_contract::TenantContext { tenant_id: uuid::Uuid::from_u128(1), ..context.clone() };
-        let other_role = atrium_contract::TenantContext { roles: vec!["finance".into()], ..context.clone() };
-        let other_user = atrium_contract::TenantContext { subject: "user-2".into(), ..context.clone() };
-        let mut other_variables = request.clone();
-        other_variables.variables.insert("first".into(), 1.into());
-        for different in [
-            InboundKey::new(&other_tenant, &request).unwrap(),
-            InboundKey::new(&other_role, &request).unwrap(),
-            InboundKey::new(&other_user, &request).unwrap(),
-            InboundKey::new(&context, &other_variables).unwrap(),
-        ] {
-            assert_ne!(key, different);
-        }
-    }
-
-    #[test]
-    fn no_inbound_key_is_built_for_a_caller_that_cannot_be_serialised() {
-        // JSON object keys must be strings: a caller described by a map with other keys
-        // cannot be written as JSON. An empty stand-in would give every such caller the
-        // same key, and so one caller's answer to another.
-        let caller_with_tuple_keys = |subject: &str| std::collections::BTreeMap::from([((subject.to_owned(), 1), 1)]);
-        let request = GraphQLRequest { query: "{ tenant { name } }".into(), ..GraphQLRequest::default() };
-        assert!(InboundKey::new(&caller_with_tuple_keys("user-1"), &request).is_err());
-        assert!(InboundKey::new(&caller_with_tuple_keys("user-2"), &request).is_err());
+fn outcome_label(outcome: Outcome) -> RequestOutcome {
+    match outcome {
+        Outcome::Success => RequestOutcome::Success,
+        Outcome::PartialSuccess => RequestOutcome::PartialSuccess,
+        Outcome::RequestError => RequestOutcome::RequestError,
+        Outcome::InternalError => RequestOutcome::InternalError,
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use atrium_contract::ClientKind;
 use serde::Deserialize;
 
-use crate::config::Profile;
+use atrium_contract::config::Profile;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use atrium_contract::{
+    ContextKey,
     changes::{CHANGES_PATH, ChangeBatch, SIGNATURE_HEADER, verify_batch},
     graphql_http::APPLICATION_JSON,
 };
@@ -20,16 +21,31 @@ use axum::{
     routing::post,
 };
 
-use crate::http::{self, GatewayState};
+use super::ResponseCache;
+use crate::rejection;
 
 /// How far a batch's signing time may be from this gateway's clock.
 const SIGNATURE_TOLERANCE: std::time::Duration = std::time::Duration::from_secs(300);
 
-pub fn router() -> Router<Arc<GatewayState>> {
-    Router::new().route(CHANGES_PATH, post(receive_changes))
+/// What the change receiver needs: the cache to invalidate and the keys batches may be
+/// signed with.
+#[derive(Clone)]
+pub struct ChangeReceiver {
+    response_cache: Arc<ResponseCache>,
+    change_keys: Arc<Vec<ContextKey>>,
 }
 
-async fn receive_changes(State(state): State<Arc<GatewayState>>, headers: HeaderMap, body: Bytes) -> Response {
+impl ChangeReceiver {
+    pub fn new(response_cache: Arc<ResponseCache>, change_keys: Vec<ContextKey>) -> Self {
+        ChangeReceiver { response_cache, change_keys: Arc::new(change_keys) }
+    }
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(receiver: ChangeReceiver) -> Router<S> {
+    Router::new().route(CHANGES_PATH, post(receive_changes)).with_state(receiver)
+}
+
+async fn receive_changes(State(state): State<ChangeReceiver>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     if let Err(error) = verify_batch(&state.change_keys, signature, &body, chrono::Utc::now(), SIGNATURE_TOLERANCE) {
         tracing::warn!(%error, "refused a change batch");
@@ -55,5 +71,5 @@ async fn receive_changes(State(state): State<Arc<GatewayState>>, headers: Header
 }
 
 fn reject(status: StatusCode, code: &str, message: &str) -> Response {
-    http::reject(APPLICATION_JSON, status, code, message)
+    rejection::reject(APPLICATION_JSON, status, code, message)
 }

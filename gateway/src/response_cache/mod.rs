@@ -32,7 +32,7 @@ use opentelemetry::{KeyValue, metrics::Counter};
 use sha2::{Digest, Sha256};
 
 pub use config::ResponseCacheConfig;
-pub use endpoint::router;
+pub use endpoint::{ChangeReceiver, router};
 pub use entities::CallerEntityCache;
 use hints::CacheHints;
 pub(crate) use policy::CachePolicy;

@@ -17,6 +17,7 @@ pub mod db;
 pub mod events;
 pub mod field_scopes;
 pub mod masking;
+pub mod migration_steps;
 pub mod pagination;
 pub mod rls;
 pub mod schedule;

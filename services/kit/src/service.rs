@@ -40,20 +40,7 @@ pub struct ServiceIdentity {
 }
 
 pub use crate::config::Profile;
-
-/// A configuration the service refuses to start with.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceConfigError {
-    #[error("the production profile needs explicit context_keys (the development key is for the dev profile only)")]
-    MissingContextKeys,
-    #[error("the production profile refuses the development tenant-context key (context key `{key_id}`)")]
-    DevelopmentContextKey { key_id: String },
-    #[error(
-        "the production profile on PostgreSQL needs a migration_database_url naming the owner role, \
-         separate from database_url's runtime role"
-    )]
-    MissingMigrationRole,
-}
+pub use crate::startup::ServiceConfigError;
 
 /// Configuration of a subgraph service. See `deploy/config/service.example.toml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -9,10 +9,24 @@ pub use atrium_contract::server::{BindError, BoundServer, shutdown_signal};
 
 use crate::db::{self, StatementObserver};
 
+/// A configuration the service refuses to start with.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceConfigError {
+    #[error("the production profile needs explicit context_keys (the development key is for the dev profile only)")]
+    MissingContextKeys,
+    #[error("the production profile refuses the development tenant-context key (context key `{key_id}`)")]
+    DevelopmentContextKey { key_id: String },
+    #[error(
+        "the production profile on PostgreSQL needs a migration_database_url naming the owner role, \
+         separate from database_url's runtime role"
+    )]
+    MissingMigrationRole,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
-    Config(#[from] crate::service::ServiceConfigError),
+    Config(#[from] ServiceConfigError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
     #[error("refusing to run as database role `{role}`: {reason}")]

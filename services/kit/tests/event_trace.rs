@@ -9,6 +9,7 @@ use atrium_kit::{
     ContextKey, TenantContext, TenantTransaction,
     changes::{self, ChangeRelay, ChangesConfig, outbox::record_event},
     events::{self, DomainEvent, EventConsumer, EventHandler, EventsConfig, HandlerError, HttpTransport, Subject},
+    migration_steps,
     startup::prepare_database,
     telemetry::Metrics,
     testing::{context_for, sqlite_url},
@@ -30,7 +31,7 @@ impl MigrationName for CreateTables {
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for CreateTables {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        events::create_event_backbone_tables(manager).await
+        migration_steps::create_event_backbone_tables(manager).await
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {

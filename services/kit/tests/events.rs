@@ -20,6 +20,7 @@ use atrium_kit::{
         http::EVENTS_PATH,
         redis_streams::{RedisEventSource, RedisStreamsTransport, stream_key},
     },
+    migration_steps,
     startup::prepare_database,
     telemetry::Metrics,
     testing::{TestDatabase, context_for, redis_url, sqlite_url},
@@ -49,9 +50,9 @@ impl MigrationTrait for CreateTables {
             .await?;
         atrium_kit::rls::enable_tenant_isolation(manager, "effect").await?;
         atrium_kit::rls::grant_runtime_role(manager).await?;
-        events::create_event_backbone_tables(manager).await?;
+        migration_steps::create_event_backbone_tables(manager).await?;
         // Idempotent: a second run changes nothing.
-        events::create_event_backbone_tables(manager).await
+        migration_steps::create_event_backbone_tables(manager).await
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {

@@ -12,10 +12,9 @@ use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::{
-    schema::uuid_of,
-    types::{BlueprintVersion, BlueprintVersionInput, ServicePackage},
-};
+use atrium_kit::subgraph_http::uuid_of;
+
+use super::types::{BlueprintVersion, BlueprintVersionInput, ServicePackage};
 use crate::{
     domain::{
         self, PublicationStatus,

@@ -6,10 +6,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{
-    loaders::{BlueprintLoader, BlueprintVersionLoader, BlueprintVersionsLoader},
-    schema::{request_transaction, uuid_of},
-};
+use atrium_kit::subgraph_http::{request_transaction, uuid_of};
+
+use super::loaders::{BlueprintLoader, BlueprintVersionLoader, BlueprintVersionsLoader};
 use crate::{domain, repository};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

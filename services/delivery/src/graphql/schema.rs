@@ -195,4 +195,4 @@ pub fn install_request_data(
         .data(tx)
 }
 
-pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};
+pub use atrium_kit::subgraph_http::uuid_of;

@@ -11,10 +11,9 @@ use atrium_kit::{
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::prelude::ToPrimitive;
 
-use super::{
-    loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, EngagementTasksLoader},
-    schema::{request_transaction, uuid_of},
-};
+use atrium_kit::subgraph_http::{request_transaction, uuid_of};
+
+use super::loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, EngagementTasksLoader};
 use crate::{calendar::BusinessCalendar, domain, error::DeliveryError, repository};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -9,10 +9,9 @@ use atrium_kit::command::{self, Command};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::{
-    schema::uuid_of,
-    types::{Contract, ContractType, CustomerAccount, Segment},
-};
+use atrium_kit::subgraph_http::uuid_of;
+
+use super::types::{Contract, ContractType, CustomerAccount, Segment};
 use crate::{
     commands::{
         self, CONTRACT_ACTIVATORS, CONTRACT_APPROVERS, CONTRACT_EDITORS, ContractStep, NewContract, NewCustomerAccount,

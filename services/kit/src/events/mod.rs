@@ -30,17 +30,6 @@ use uuid::Uuid;
 
 use crate::{TenantContext, TenantTransaction};
 
-/// Migration step every service runs for the event backbone: everything the command
-/// pattern writes to (the outbox with per-destination delivery progress, see
-/// [`crate::command::create_command_tables`]) and the consumer's inbox, applied versions
-/// and dead letters ([`create_consumer_tables`]). Idempotent.
-pub async fn create_event_backbone_tables(
-    manager: &sea_orm_migration::SchemaManager<'_>,
-) -> Result<(), sea_orm::DbErr> {
-    crate::command::create_command_tables(manager).await?;
-    create_consumer_tables(manager).await
-}
-
 pub use config::{EventSubscriber, EventsConfig, EventsConfigError, LOCAL_CONSUMERS, LOCAL_SERVICES};
 pub use consumer::{
     CONSUMER_TABLES, DeadLetter, EventConsumer, Processed, count_dead_letters, create_consumer_tables,
