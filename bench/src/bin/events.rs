@@ -134,7 +134,7 @@ impl MigrationTrait for ProducerTables {
             .await?;
         atrium_kit::rls::enable_tenant_isolation(manager, "widget").await?;
         atrium_kit::rls::grant_runtime_role(manager).await?;
-        events::create_event_backbone_tables(manager).await
+        atrium_kit::migration_steps::create_event_backbone_tables(manager).await
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
@@ -172,7 +172,7 @@ impl MigrationTrait for ConsumerTables {
             .await?;
         atrium_kit::rls::enable_tenant_isolation(manager, "effect").await?;
         atrium_kit::rls::grant_runtime_role(manager).await?;
-        events::create_event_backbone_tables(manager).await
+        atrium_kit::migration_steps::create_event_backbone_tables(manager).await
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
