@@ -185,6 +185,11 @@ pub async fn create_contract(
             unit_price: domain::round_money(line.draft.unit_price),
             discount_pct: line.draft.discount_pct,
             amount: line.amount,
+            billing_model: line.terms.billing_model,
+            billing_interval: line.terms.billing_interval,
+            service_start: Some(line.terms.service_start),
+            service_end: Some(line.terms.service_end),
+            entitlement: line.terms.entitlement,
         })
         .collect();
     match repository::insert_contract(tx, &contract, &lines).await {

@@ -74,6 +74,17 @@ pub enum BillingInterval {
     Year,
 }
 
+/// How a contract line is billed.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::BillingModel")]
+pub enum BillingModel {
+    Fixed,
+    Milestone,
+    Recurring,
+    #[graphql(name = "T_AND_M")]
+    TimeAndMaterials,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::InvoiceStatus")]
 pub enum InvoiceStatus {
@@ -395,6 +406,15 @@ pub struct ContractLine {
     pub amount: Decimal,
     /// The catalog package sold; resolved by the catalog subgraph.
     pub service_package: Option<ServicePackage>,
+    pub billing_model: BillingModel,
+    /// The interval a recurring line bills (and its entitlement period).
+    pub billing_interval: Option<BillingInterval>,
+    /// Null only on lines recorded before service dates existed (the contract's apply).
+    pub service_start: Option<NaiveDate>,
+    pub service_end: Option<NaiveDate>,
+    /// Work the line entitles to each billing interval, e.g. `advisory`.
+    pub entitlement_kind: Option<String>,
+    pub entitlement_hours_per_period: Option<Decimal>,
 }
 
 impl From<domain::ContractLine> for ContractLine {
@@ -407,6 +427,12 @@ impl From<domain::ContractLine> for ContractLine {
             discount_pct: line.discount_pct.to_f64().unwrap_or_default(),
             amount: money(line.amount),
             service_package: line.service_package_id.map(|id| ServicePackage { id: id_of(id) }),
+            billing_model: line.billing_model.into(),
+            billing_interval: line.billing_interval.map(Into::into),
+            service_start: line.service_start,
+            service_end: line.service_end,
+            entitlement_kind: line.entitlement.as_ref().map(|terms| terms.kind.clone()),
+            entitlement_hours_per_period: line.entitlement.map(|terms| money(terms.hours_per_period)),
         }
     }
 }
