@@ -4,6 +4,8 @@
 //! update and returns the answer with the domain events to publish. Who may run them and
 //! the audit, outbox and idempotency steps are the kit's.
 
+pub mod ledger;
+
 use atrium_kit::{
     TenantTransaction,
     changes::{self, ChangeKind},
@@ -320,13 +322,22 @@ pub async fn advance_contract(
         record_changed(tx, "CustomerAccount", changed.customer_account_id, ChangeKind::Updated).await?;
     }
     let lines = repository::lines_of_contracts(tx, &[changed.id]).await.map_err(internal)?;
-    let events = match step.event_type() {
+    let mut events = match step.event_type() {
         Some(event_type) => vec![contract_event(tx, event_type, &changed, &lines, today)],
         None => {
             record_changed(tx, "Contract", changed.id, ChangeKind::Updated).await?;
             vec![]
         }
     };
+    // The ledger follows the contract: entitlements from signature, recurring revenue
+    // from activation (docs/domain.md#entitlements, #subscriptions-and-mrr).
+    match step {
+        ContractStep::Sign { .. } => {
+            ledger::grant_entitlements(tx, &changed, &lines).await?;
+        }
+        ContractStep::Activate => events.extend(ledger::start_subscription(tx, clock, &changed, &lines).await?),
+        _ => {}
+    }
     let mut detail = format!("{} -> {}", contract.status.as_str(), next.as_str());
     if let ContractStep::Reject { reason } = &step {
         detail = format!("{detail}: {}", reason.trim());
@@ -370,7 +381,7 @@ fn contract_event(
 }
 
 /// A plain change row for the gateway's cache, for changes without a domain event.
-async fn record_changed(
+pub(crate) async fn record_changed(
     tx: &TenantTransaction,
     entity_type: &str,
     id: Uuid,
@@ -390,7 +401,7 @@ fn looks_like_email(text: &str) -> bool {
 }
 
 /// A finance error inside a command: a defect or the database, never the caller's fault.
-fn internal(error: FinanceError) -> CommandError {
+pub(crate) fn internal(error: FinanceError) -> CommandError {
     match error {
         FinanceError::Database(error) => CommandError::Database(error),
         other => CommandError::Database(sea_orm::DbErr::Custom(other.to_string())),

@@ -91,10 +91,12 @@ fn optional_uuid(id: Option<&ID>, field: &str) -> Result<Option<uuid::Uuid>> {
     }
 }
 
-pub struct Mutation;
+/// Customer accounts and the contract lifecycle.
+#[derive(Default)]
+pub struct CoreMutation;
 
 #[Object]
-impl Mutation {
+impl CoreMutation {
     /// Opens a `PROSPECT` customer account and announces `finance.customer.created`.
     /// Retrying with the same `idempotencyKey` answers the first account and writes nothing.
     async fn create_customer_account(
