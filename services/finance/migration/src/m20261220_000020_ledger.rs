@@ -23,8 +23,14 @@ const NEW_TABLES: &[&str] = &[
 
 /// Tables whose rows belong to one customer: scoped users see them through their customer.
 const CUSTOMER_OWNED: &[(&str, SecondLevelScope<'static>)] = &[
-    ("entitlement_grants", SecondLevelScope::Parent { column: "customer_account_id", parent_table: "customer_accounts" }),
-    ("entitlement_usages", SecondLevelScope::Parent { column: "customer_account_id", parent_table: "customer_accounts" }),
+    (
+        "entitlement_grants",
+        SecondLevelScope::Parent { column: "customer_account_id", parent_table: "customer_accounts" },
+    ),
+    (
+        "entitlement_usages",
+        SecondLevelScope::Parent { column: "customer_account_id", parent_table: "customer_accounts" },
+    ),
     ("subscription_items", SecondLevelScope::Parent { column: "subscription_id", parent_table: "subscriptions" }),
     ("mrr_movements", SecondLevelScope::Parent { column: "customer_account_id", parent_table: "customer_accounts" }),
     // Rates and the reporting currency are the tenant's books: no partner or customer
@@ -99,7 +105,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new("end_date").date().not_null())
                     .col(ColumnDef::new("status").string().not_null())
                     .primary_key(Index::create().col("tenant_id").col("id"))
-                    .foreign_key(&mut tenant_foreign_key("entitlement_grants", "customer_account_id", "customer_accounts"))
+                    .foreign_key(&mut tenant_foreign_key(
+                        "entitlement_grants",
+                        "customer_account_id",
+                        "customer_accounts",
+                    ))
                     .foreign_key(&mut tenant_foreign_key("entitlement_grants", "contract_id", "contracts"))
                     .foreign_key(&mut tenant_foreign_key("entitlement_grants", "contract_line_id", "contract_lines"))
                     .to_owned(),

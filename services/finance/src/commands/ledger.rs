@@ -64,7 +64,10 @@ pub async fn grant_entitlements(
 }
 
 /// The customer's MRR now (Σ of its ledger) and whether it ever paid.
-async fn customer_ledger_position(tx: &TenantTransaction, customer_account_id: Uuid) -> Result<(Decimal, bool), CommandError> {
+async fn customer_ledger_position(
+    tx: &TenantTransaction,
+    customer_account_id: Uuid,
+) -> Result<(Decimal, bool), CommandError> {
     let filter = ledger::MrrMovementFilter { customer_account_id: Some(customer_account_id), ..Default::default() };
     let movements = ledger::movements(tx, &filter, None, None).await.map_err(internal)?;
     let mrr: Decimal = movements.iter().map(|movement| movement.mrr_delta).sum();
@@ -92,7 +95,11 @@ fn subscription_event(tx: &TenantTransaction, what: &str, subscription: &Subscri
 
 /// Writes `movement` and answers its `finance.mrr.changed` event (its own subject, so it
 /// never competes with the subscription's versions).
-async fn record_movement(tx: &TenantTransaction, clock: Clock, movement: &MrrMovement) -> Result<DomainEvent, CommandError> {
+async fn record_movement(
+    tx: &TenantTransaction,
+    clock: Clock,
+    movement: &MrrMovement,
+) -> Result<DomainEvent, CommandError> {
     ledger::insert_movement(tx, movement, clock.now()).await.map_err(internal)?;
     let subject = Subject { entity_type: "MrrMovement".to_owned(), id: movement.id, version: 1 };
     Ok(DomainEvent::new(tx.context(), "finance.mrr.changed", subject)
@@ -209,7 +216,11 @@ async fn with_items(tx: &TenantTransaction, subscription: Subscription) -> Resul
     Ok(SubscriptionWithItems { subscription, items })
 }
 
-async fn write_subscription(tx: &TenantTransaction, changed: &mut Subscription, read_version: i64) -> Result<(), CommandError> {
+async fn write_subscription(
+    tx: &TenantTransaction,
+    changed: &mut Subscription,
+    read_version: i64,
+) -> Result<(), CommandError> {
     match ledger::update_subscription(tx, changed, read_version).await {
         Ok(()) => {
             changed.version = read_version + 1;
@@ -267,7 +278,8 @@ pub async fn change_subscription_item(
     let (current, package) = match change.selector {
         ItemSelector::Item(item_id) => {
             let item_id = item_id.ok_or(CommandError::NotFound("SubscriptionItem"))?;
-            let version = items.iter().find(|item| item.id == item_id).ok_or(CommandError::NotFound("SubscriptionItem"))?;
+            let version =
+                items.iter().find(|item| item.id == item_id).ok_or(CommandError::NotFound("SubscriptionItem"))?;
             // Any version names the item: its line (or package) picks the open version.
             let current = open(&|item| {
                 item.id == item_id
@@ -278,7 +290,8 @@ pub async fn change_subscription_item(
             (Some(current), version.service_package_id)
         }
         ItemSelector::Package(package_id) => {
-            let package_id = package_id.ok_or_else(|| CommandError::Invalid("servicePackageId is not an id".to_owned()))?;
+            let package_id =
+                package_id.ok_or_else(|| CommandError::Invalid("servicePackageId is not an id".to_owned()))?;
             (open(&|item| item.service_package_id == Some(package_id)), Some(package_id))
         }
     };
@@ -341,7 +354,10 @@ pub async fn change_subscription_item(
             movement_type,
             mrr_delta: delta,
             currency: changed.currency.clone(),
-            cause_ref: Some(format!("subscription_item:{}", new_items.first().or(current.as_ref()).map_or(changed.id, |item| item.id))),
+            cause_ref: Some(format!(
+                "subscription_item:{}",
+                new_items.first().or(current.as_ref()).map_or(changed.id, |item| item.id)
+            )),
         };
         events.push(record_movement(tx, clock, &movement).await?);
     }
@@ -392,9 +408,11 @@ pub async fn advance_subscription(
             let effective = today.max(subscription.start_date);
             for item in ledger::items_of_subscriptions(tx, &[subscription.id]).await.map_err(internal)? {
                 if item.effective_to.is_none() {
-                    ledger::close_item(tx, item.id, effective.max(item.effective_from)).await.map_err(|error| match error {
-                        FinanceError::Stale { .. } => CommandError::stale("Subscription"),
-                        other => internal(other),
+                    ledger::close_item(tx, item.id, effective.max(item.effective_from)).await.map_err(|error| {
+                        match error {
+                            FinanceError::Stale { .. } => CommandError::stale("Subscription"),
+                            other => internal(other),
+                        }
                     })?;
                 }
             }

@@ -166,7 +166,8 @@ pub fn price_contract(
         if line.discount_pct < Decimal::ZERO || line.discount_pct > Decimal::ONE {
             return Err(format!("line {position}: discountPct is a fraction from 0 to 1, got {}", line.discount_pct));
         }
-        let terms = line_terms(&line.terms, start_date, end_date).map_err(|error| format!("line {position}: {error}"))?;
+        let terms =
+            line_terms(&line.terms, start_date, end_date).map_err(|error| format!("line {position}: {error}"))?;
         let amount = line_amount(line.quantity, line.unit_price, line.discount_pct);
         priced.push(PricedLine { draft: line, amount, terms });
     }
@@ -329,7 +330,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(terms.service_start, day("2026-02-01"));
-        assert_eq!(terms.entitlement, Some(EntitlementTerms { kind: "advisory".to_owned(), hours_per_period: decimal("20") }));
+        assert_eq!(
+            terms.entitlement,
+            Some(EntitlementTerms { kind: "advisory".to_owned(), hours_per_period: decimal("20") })
+        );
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub use contracts::{
 };
 pub use entitlements::{EntitlementGrant, EntitlementStatus, EntitlementTerms, EntitlementUsage};
 pub use enums::{
-    BillingInterval, BillingModel, CancelReason, ContractStatus, ContractType, CustomerStatus, DisputeReason, DisputeStatus, InvoiceStatus,
-    MrrMovementType, Segment, SubscriptionStatus,
+    BillingInterval, BillingModel, CancelReason, ContractStatus, ContractType, CustomerStatus, DisputeReason,
+    DisputeStatus, InvoiceStatus, MrrMovementType, Segment, SubscriptionStatus,
 };
 pub use receivables::{
     AgingBucket, AgingEdges, aging_bucket, ar_over_60_share, balance_due, days_past_due, is_overdue, open_balance,

@@ -113,9 +113,8 @@ pub fn retention(
         let rate = match rates.get(&movement.currency) {
             Some(rate) => rate.rate,
             None => {
-                let applied = rate_of(&movement.currency).ok_or_else(|| {
-                    format!("no {}→{reporting_currency} rate on or before {from}", movement.currency)
-                })?;
+                let applied = rate_of(&movement.currency)
+                    .ok_or_else(|| format!("no {}→{reporting_currency} rate on or before {from}", movement.currency))?;
                 let rate = applied.rate;
                 rates.insert(movement.currency.clone(), applied);
                 rate
@@ -161,9 +160,13 @@ pub fn retention(
     figures.grr = ratio(figures.starting_mrr - figures.churn - figures.contraction, figures.starting_mrr);
     figures.nrr = ratio(figures.ending_mrr, figures.starting_mrr);
     figures.logo_churn = ratio(Decimal::from(figures.churned_customers), Decimal::from(figures.cohort_customers));
-    for amount in
-        [&mut figures.starting_mrr, &mut figures.ending_mrr, &mut figures.expansion, &mut figures.contraction, &mut figures.churn]
-    {
+    for amount in [
+        &mut figures.starting_mrr,
+        &mut figures.ending_mrr,
+        &mut figures.expansion,
+        &mut figures.contraction,
+        &mut figures.churn,
+    ] {
         *amount = round_money(*amount);
     }
     Ok(figures)
@@ -187,7 +190,13 @@ mod tests {
         movement_in(customer, date, movement_type, delta, "USD")
     }
 
-    fn movement_in(customer: u128, date: &str, movement_type: MrrMovementType, delta: &str, currency: &str) -> MrrMovement {
+    fn movement_in(
+        customer: u128,
+        date: &str,
+        movement_type: MrrMovementType,
+        delta: &str,
+        currency: &str,
+    ) -> MrrMovement {
         MrrMovement {
             id: Uuid::now_v7(),
             customer_account_id: Uuid::from_u128(customer),
@@ -261,9 +270,24 @@ mod tests {
     #[test]
     fn golden_retention_in_constant_currency() {
         let rates = [
-            FxRate { from_currency: "EUR".into(), to_currency: "USD".into(), rate_date: day("2025-12-31"), rate: decimal("1.0850") },
-            FxRate { from_currency: "EUR".into(), to_currency: "USD".into(), rate_date: day("2026-01-01"), rate: decimal("1.0900") },
-            FxRate { from_currency: "EUR".into(), to_currency: "USD".into(), rate_date: day("2026-02-15"), rate: decimal("1.2000") },
+            FxRate {
+                from_currency: "EUR".into(),
+                to_currency: "USD".into(),
+                rate_date: day("2025-12-31"),
+                rate: decimal("1.0850"),
+            },
+            FxRate {
+                from_currency: "EUR".into(),
+                to_currency: "USD".into(),
+                rate_date: day("2026-01-01"),
+                rate: decimal("1.0900"),
+            },
+            FxRate {
+                from_currency: "EUR".into(),
+                to_currency: "USD".into(),
+                rate_date: day("2026-02-15"),
+                rate: decimal("1.2000"),
+            },
         ];
         let movements = [
             movement_in(7, "2025-12-01", New, "1000.00", "EUR"),

@@ -397,7 +397,9 @@ fn require_finance(ctx: &Context<'_>) -> Result<()> {
 fn optional_id(id: Option<&ID>, field: &str) -> Result<Option<Uuid>> {
     match id {
         None => Ok(None),
-        Some(id) => uuid_of(id).map(Some).ok_or_else(|| ErrorCode::BadUserInput.graphql_error(format!("{field} is not an id"))),
+        Some(id) => {
+            uuid_of(id).map(Some).ok_or_else(|| ErrorCode::BadUserInput.graphql_error(format!("{field} is not an id")))
+        }
     }
 }
 
@@ -442,19 +444,28 @@ impl LedgerQuery {
     }
 
     /// GRR, NRR and logo churn of the window `[from, to]` (both inclusive) from the MRR
-    /// ledger, in the tenant's reporting currency at the rates of `from`.
+    /// ledger, in the tenant's reporting currency at the rates of `from`; for the whole
+    /// tenant, or one customer's net retention with `customerAccountId`.
     #[graphql(
         directive = cache_control::apply(LEDGER_MAX_AGE),
         requires_scopes = "finance",
         requires_scopes = "tenant_admin"
     )]
-    async fn retention(&self, ctx: &Context<'_>, from: NaiveDate, to: NaiveDate) -> Result<Option<Retention>> {
+    async fn retention(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        customer_account_id: Option<ID>,
+    ) -> Result<Option<Retention>> {
         require_finance(ctx)?;
+        let customer_account_id = optional_id(customer_account_id.as_ref(), "customerAccountId")?;
         if to < from {
             return Err(ErrorCode::BadUserInput.graphql_error(format!("to ({to}) must not be before from ({from})")));
         }
         let tx = request_transaction(ctx)?;
-        let movements = ledger::movements(&tx, &MrrMovementFilter { to: Some(to), ..Default::default() }, None, None).await?;
+        let filter = MrrMovementFilter { customer_account_id, to: Some(to), ..Default::default() };
+        let movements = ledger::movements(&tx, &filter, None, None).await?;
         let reporting = match ledger::reporting_currency(&tx).await? {
             Some(currency) => currency,
             // Without a reporting currency a single-currency ledger reports in its own.
@@ -510,10 +521,11 @@ fn subscription_command(operation: &'static str, target: Option<Uuid>) -> Comman
 async fn advance(ctx: &Context<'_>, operation: &'static str, id: &ID, step: SubscriptionStep) -> Result<Subscription> {
     let subscription_id = uuid_of(id);
     let clock = *ctx.data::<Clock>()?;
-    let changed: SubscriptionWithItems = command::run(ctx, subscription_command(operation, subscription_id), move |tx| {
-        Box::pin(ledger_commands::advance_subscription(tx, clock, subscription_id, step))
-    })
-    .await?;
+    let changed: SubscriptionWithItems =
+        command::run(ctx, subscription_command(operation, subscription_id), move |tx| {
+            Box::pin(ledger_commands::advance_subscription(tx, clock, subscription_id, step))
+        })
+        .await?;
     Ok(changed.into())
 }
 

@@ -74,9 +74,10 @@ pub enum BillingInterval {
     Year,
 }
 
-/// How a contract line is billed.
+/// How a contract line is billed (catalog's `BillingModel` describes packages; this is
+/// the line's own term).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::BillingModel")]
+#[graphql(remote = "domain::BillingModel", name = "ContractBillingModel")]
 pub enum BillingModel {
     Fixed,
     Milestone,

@@ -100,7 +100,10 @@ pub async fn grants_of_contracts(
 }
 
 /// Every usage of the given grants in one statement, ordered by id.
-pub async fn usages_of_grants(tx: &TenantTransaction, grant_ids: &[Uuid]) -> Result<Vec<EntitlementUsage>, FinanceError> {
+pub async fn usages_of_grants(
+    tx: &TenantTransaction,
+    grant_ids: &[Uuid],
+) -> Result<Vec<EntitlementUsage>, FinanceError> {
     let rows = entitlement_usage::Entity::find()
         .filter(entitlement_usage::Column::TenantId.eq(tx.tenant_id()))
         .filter(customer_owned(tx, entitlement_usage::Column::CustomerAccountId))
@@ -308,7 +311,11 @@ pub async fn items_of_subscriptions(
 
 // ---- the MRR ledger ----
 
-pub async fn insert_movement(tx: &TenantTransaction, movement: &MrrMovement, recorded_at: DateTime<Utc>) -> Result<(), FinanceError> {
+pub async fn insert_movement(
+    tx: &TenantTransaction,
+    movement: &MrrMovement,
+    recorded_at: DateTime<Utc>,
+) -> Result<(), FinanceError> {
     let row = mrr_movement::ActiveModel {
         tenant_id: Set(tx.tenant_id()),
         id: Set(movement.id),
@@ -388,7 +395,11 @@ pub async fn reporting_currency(tx: &TenantTransaction) -> Result<Option<String>
 }
 
 /// Every rate into `to_currency` dated on or before `date`.
-pub async fn rates_into(tx: &TenantTransaction, to_currency: &str, date: NaiveDate) -> Result<Vec<FxRate>, FinanceError> {
+pub async fn rates_into(
+    tx: &TenantTransaction,
+    to_currency: &str,
+    date: NaiveDate,
+) -> Result<Vec<FxRate>, FinanceError> {
     let rows = fx_rate::Entity::find()
         .filter(fx_rate::Column::TenantId.eq(tx.tenant_id()))
         .filter(fx_rate::Column::ToCurrency.eq(to_currency))
