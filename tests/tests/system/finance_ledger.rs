@@ -135,14 +135,22 @@ async fn ledger_journey(backend: Backend) {
         &stack,
         &finance,
         "mutation($id: ID!) { signContract(id: $id, signerName: \"Ada Byron\", signerEmail: \"ada@example.com\") { \
-         status entitlements { kind period hoursPerPeriod usedHours remainingHours forfeitedHours status } } }",
+         status } }",
         json!({ "id": contract_id }),
     )
     .await["signContract"]
         .clone();
     assert_eq!(signed["status"], "SIGNED");
+    let granted = ok(
+        &stack,
+        &finance,
+        "query($id: ID!) { customerAccount(id: $id) { contracts { nodes { \
+         entitlements { kind period hoursPerPeriod usedHours remainingHours forfeitedHours status } } } } }",
+        json!({ "id": customer }),
+    )
+    .await;
     assert_eq!(
-        signed["entitlements"],
+        granted["customerAccount"]["contracts"]["nodes"][0]["entitlements"],
         json!([{ "kind": "advisory", "period": "MONTH", "hoursPerPeriod": "20.00", "usedHours": "0.00",
                  "remainingHours": "20.00", "forfeitedHours": "0.00", "status": "ACTIVE" }])
     );

@@ -413,11 +413,9 @@ pub struct LedgerQuery;
 impl LedgerQuery {
     /// The MRR ledger, in recording order, optionally for one customer or subscription and
     /// an inclusive window of effective dates.
-    #[graphql(
-        directive = cache_control::apply(LEDGER_MAX_AGE),
-        requires_scopes = "finance",
-        requires_scopes = "tenant_admin"
-    )]
+    // Not cached: a command's movement must show in the very next answer, and the
+    // gateway learns of changes only after the outbox relay delivers them.
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
     #[allow(clippy::too_many_arguments)]
     async fn mrr_movements(
         &self,
@@ -446,11 +444,9 @@ impl LedgerQuery {
     /// GRR, NRR and logo churn of the window `[from, to]` (both inclusive) from the MRR
     /// ledger, in the tenant's reporting currency at the rates of `from`; for the whole
     /// tenant, or one customer's net retention with `customerAccountId`.
-    #[graphql(
-        directive = cache_control::apply(LEDGER_MAX_AGE),
-        requires_scopes = "finance",
-        requires_scopes = "tenant_admin"
-    )]
+    // Not cached: a command's movement must show in the very next answer, and the
+    // gateway learns of changes only after the outbox relay delivers them.
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
     async fn retention(
         &self,
         ctx: &Context<'_>,

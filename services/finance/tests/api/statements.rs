@@ -29,3 +29,36 @@ async fn entity_fetch_with_invoices_costs_the_same_statements_for_2_and_8_custom
     // One for the customers, one for all their invoices (`arOver60Share` reuses them).
     assert_eq!(counts[0], 2, "{counts:?}");
 }
+
+/// The ledger's nested lists: subscriptions with their item versions, and entitlement
+/// balances with their usages, one statement per level for all parents.
+#[tokio::test]
+async fn subscription_items_and_entitlements_cost_one_statement_per_level() {
+    let statements = StatementLog::default();
+    let finance = spawn_observed(atrium_kit::testing::sqlite_url("finance"), None, Some(statements.observer())).await;
+    let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
+    let query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
+                 ... on CustomerAccount { subscriptions { nodes { mrr items { monthlyAmount { amount } } } } \
+                 entitlements { usedHours } } } }";
+    let mut counts = Vec::new();
+    for customers in [2, 8] {
+        let representations: Vec<_> = (0..customers)
+            .map(|ordinal| json!({ "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, ordinal) }))
+            .collect();
+        statements.clear();
+        let data = finance.data("ridgeline", query, json!({ "representations": representations })).await;
+        counts.push(statements.statements().len());
+        let entities = data["_entities"].as_array().unwrap();
+        assert_eq!(entities.len(), customers);
+        let items: usize = entities
+            .iter()
+            .flat_map(|entity| entity["subscriptions"]["nodes"].as_array().unwrap())
+            .map(|subscription| subscription["items"].as_array().unwrap().len())
+            .sum();
+        assert!(items > 0, "the demo subscriptions have items");
+    }
+    assert_eq!(counts[0], counts[1], "statements for 2 vs 8 customers: {counts:?}");
+    // Customers, their subscriptions, all items, all grants (the demo has no grants, so
+    // the usage level is not reached).
+    assert_eq!(counts[0], 4, "{counts:?}");
+}
