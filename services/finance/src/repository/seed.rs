@@ -23,8 +23,8 @@ use uuid::Uuid;
 use crate::{
     domain::{self, Clock, DisputeReason, InvoiceStatus},
     entities::{
-        contract, contract_line, customer_account, dispute, fx_rate, invoice, mrr_movement, reporting_currency,
-        subscription, subscription_item,
+        contract, contract_line, customer_account, dispute, entitlement_grant, fx_rate, invoice, mrr_movement,
+        reporting_currency, subscription, subscription_item,
     },
     error::FinanceError,
 };
@@ -60,6 +60,9 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection, clock: Clock) -> R
         if !rows.contract_lines.is_empty() {
             contract_line::Entity::insert_many(rows.contract_lines).exec(connection).await?;
         }
+        if !rows.entitlement_grants.is_empty() {
+            entitlement_grant::Entity::insert_many(rows.entitlement_grants).exec_without_returning(connection).await?;
+        }
         if !rows.subscriptions.is_empty() {
             subscription::Entity::insert_many(rows.subscriptions).exec(connection).await?;
             subscription_item::Entity::insert_many(rows.subscription_items).exec(connection).await?;
@@ -89,6 +92,7 @@ struct TenantRows {
     customers: Vec<customer_account::ActiveModel>,
     contracts: Vec<contract::ActiveModel>,
     contract_lines: Vec<contract_line::ActiveModel>,
+    entitlement_grants: Vec<entitlement_grant::ActiveModel>,
     subscriptions: Vec<subscription::ActiveModel>,
     subscription_items: Vec<subscription_item::ActiveModel>,
     mrr_movements: Vec<mrr_movement::ActiveModel>,
@@ -130,6 +134,17 @@ impl PlannedInvoice {
 
 /// Monthly list price of the recurring demo packages (catalog owns the packages; these
 /// mirror its seeded list prices).
+/// Advisory hours a month that a retainer package entitles to (docs/domain.md#entitlements).
+fn advisory_hours(code: &str) -> Option<i64> {
+    match code {
+        "OPT-8" => Some(8),
+        "OPT-16" => Some(16),
+        "OPT-24" => Some(24),
+        "HLX-ADV" => Some(10),
+        _ => None,
+    }
+}
+
 fn monthly_price(code: &str) -> i64 {
     match code {
         "MS-BRONZE" => 1_200,
@@ -342,16 +357,22 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
         let contract_id = contract_id(tenant, ordinal);
         // The contract's lines add up to its total: the implementation fee, then each
         // recurring package for the contract's months.
-        let mut lines: Vec<(Option<Uuid>, String, Decimal, Decimal)> = Vec::new();
+        let mut lines: Vec<(Option<Uuid>, String, Decimal, Decimal, Option<i64>)> = Vec::new();
         if implementation_fee > 0 {
-            lines.push((None, "Implementation".to_owned(), Decimal::ONE, Decimal::from(implementation_fee)));
+            lines.push((None, "Implementation".to_owned(), Decimal::ONE, Decimal::from(implementation_fee), None));
         }
         for planned in &subscriptions {
             let description = format!("{} (months)", planned.code);
-            lines.push((demo::package_id(tenant, planned.code), description, Decimal::from(months), planned.monthly));
+            lines.push((
+                demo::package_id(tenant, planned.code),
+                description,
+                Decimal::from(months),
+                planned.monthly,
+                advisory_hours(planned.code),
+            ));
         }
         let mut recurring_line_ids = Vec::new();
-        for (index, (service_package_id, description, quantity, unit_price)) in lines.into_iter().enumerate() {
+        for (index, (service_package_id, description, quantity, unit_price, hours)) in lines.into_iter().enumerate() {
             // The implementation fee is billed once; package lines monthly.
             let recurring = service_package_id.is_some();
             let line_key = format!("{}/{}/{description}", tenant.slug, tenant.customers[ordinal].name);
@@ -371,9 +392,25 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
                 billing_interval: Set(recurring.then(|| "month".to_owned())),
                 service_start: Set(Some(contract_start)),
                 service_end: Set(Some(contract_end)),
-                entitlement_kind: Set(None),
-                entitlement_hours_per_period: Set(None),
+                entitlement_kind: Set(hours.map(|_| "advisory".to_owned())),
+                entitlement_hours_per_period: Set(hours.map(Decimal::from)),
             });
+            // A signed contract's retainer grants its hours (the seed's contracts are signed).
+            if let Some(hours) = hours {
+                rows.entitlement_grants.push(entitlement_grant::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(demo::id("entitlement_grant", line_ordinal, &line_key)),
+                    customer_account_id: Set(customer_id),
+                    contract_id: Set(contract_id),
+                    contract_line_id: Set(demo::id("contract_line", line_ordinal, &line_key)),
+                    kind: Set("advisory".to_owned()),
+                    hours_per_period: Set(Decimal::from(hours)),
+                    period: Set("month".to_owned()),
+                    start_date: Set(contract_start),
+                    end_date: Set(contract_end),
+                    status: Set("active".to_owned()),
+                });
+            }
             if recurring {
                 recurring_line_ids.push(demo::id("contract_line", line_ordinal, &line_key));
             }

@@ -41,8 +41,10 @@ async fn subscription_items_and_entitlements_cost_one_statement_per_level() {
                  ... on CustomerAccount { subscriptions { nodes { mrr items { monthlyAmount { amount } } } } \
                  entitlements { usedHours } } } }";
     let mut counts = Vec::new();
+    // From Cedar Valley and Summit Ag on (ordinals 2 and 3), whose retainers grant
+    // advisory hours, so every level is reached in both runs.
     for customers in [2, 8] {
-        let representations: Vec<_> = (0..customers)
+        let representations: Vec<_> = (2..2 + customers)
             .map(|ordinal| json!({ "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, ordinal) }))
             .collect();
         statements.clear();
@@ -50,6 +52,7 @@ async fn subscription_items_and_entitlements_cost_one_statement_per_level() {
         counts.push(statements.statements().len());
         let entities = data["_entities"].as_array().unwrap();
         assert_eq!(entities.len(), customers);
+        assert!(!entities[0]["entitlements"].as_array().unwrap().is_empty(), "Cedar Valley's retainer grants hours");
         let items: usize = entities
             .iter()
             .flat_map(|entity| entity["subscriptions"]["nodes"].as_array().unwrap())
@@ -58,7 +61,6 @@ async fn subscription_items_and_entitlements_cost_one_statement_per_level() {
         assert!(items > 0, "the demo subscriptions have items");
     }
     assert_eq!(counts[0], counts[1], "statements for 2 vs 8 customers: {counts:?}");
-    // Customers, their subscriptions, all items, all grants (the demo has no grants, so
-    // the usage level is not reached).
-    assert_eq!(counts[0], 4, "{counts:?}");
+    // Customers, their subscriptions, all items, all grants, all usages.
+    assert_eq!(counts[0], 5, "{counts:?}");
 }
