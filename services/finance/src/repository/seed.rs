@@ -134,6 +134,9 @@ impl PlannedInvoice {
 
 /// Monthly list price of the recurring demo packages (catalog owns the packages; these
 /// mirror its seeded list prices).
+/// A contract line to seed: package, description, quantity, unit price, advisory hours a month.
+type PlannedLine = (Option<Uuid>, String, Decimal, Decimal, Option<i64>);
+
 /// Advisory hours a month that a retainer package entitles to (docs/domain.md#entitlements).
 fn advisory_hours(code: &str) -> Option<i64> {
     match code {
@@ -357,7 +360,7 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
         let contract_id = contract_id(tenant, ordinal);
         // The contract's lines add up to its total: the implementation fee, then each
         // recurring package for the contract's months.
-        let mut lines: Vec<(Option<Uuid>, String, Decimal, Decimal, Option<i64>)> = Vec::new();
+        let mut lines: Vec<PlannedLine> = Vec::new();
         if implementation_fee > 0 {
             lines.push((None, "Implementation".to_owned(), Decimal::ONE, Decimal::from(implementation_fee), None));
         }
