@@ -4,6 +4,8 @@
 //! update and returns the answer with the domain events to publish. Who may run them and
 //! the audit, outbox and idempotency steps are the kit's.
 
+pub mod ledger;
+
 use atrium_kit::{
     TenantTransaction,
     changes::{self, ChangeKind},
@@ -185,6 +187,11 @@ pub async fn create_contract(
             unit_price: domain::round_money(line.draft.unit_price),
             discount_pct: line.draft.discount_pct,
             amount: line.amount,
+            billing_model: line.terms.billing_model,
+            billing_interval: line.terms.billing_interval,
+            service_start: Some(line.terms.service_start),
+            service_end: Some(line.terms.service_end),
+            entitlement: line.terms.entitlement,
         })
         .collect();
     match repository::insert_contract(tx, &contract, &lines).await {
@@ -315,13 +322,22 @@ pub async fn advance_contract(
         record_changed(tx, "CustomerAccount", changed.customer_account_id, ChangeKind::Updated).await?;
     }
     let lines = repository::lines_of_contracts(tx, &[changed.id]).await.map_err(internal)?;
-    let events = match step.event_type() {
+    let mut events = match step.event_type() {
         Some(event_type) => vec![contract_event(tx, event_type, &changed, &lines, today)],
         None => {
             record_changed(tx, "Contract", changed.id, ChangeKind::Updated).await?;
             vec![]
         }
     };
+    // The ledger follows the contract: entitlements from signature, recurring revenue
+    // from activation (docs/domain.md#entitlements, #subscriptions-and-mrr).
+    match step {
+        ContractStep::Sign { .. } => {
+            ledger::grant_entitlements(tx, &changed, &lines).await?;
+        }
+        ContractStep::Activate => events.extend(ledger::start_subscription(tx, clock, &changed, &lines).await?),
+        _ => {}
+    }
     let mut detail = format!("{} -> {}", contract.status.as_str(), next.as_str());
     if let ContractStep::Reject { reason } = &step {
         detail = format!("{detail}: {}", reason.trim());
@@ -365,7 +381,7 @@ fn contract_event(
 }
 
 /// A plain change row for the gateway's cache, for changes without a domain event.
-async fn record_changed(
+pub(crate) async fn record_changed(
     tx: &TenantTransaction,
     entity_type: &str,
     id: Uuid,
@@ -385,7 +401,7 @@ fn looks_like_email(text: &str) -> bool {
 }
 
 /// A finance error inside a command: a defect or the database, never the caller's fault.
-fn internal(error: FinanceError) -> CommandError {
+pub(crate) fn internal(error: FinanceError) -> CommandError {
     match error {
         FinanceError::Database(error) => CommandError::Database(error),
         other => CommandError::Database(sea_orm::DbErr::Custom(other.to_string())),

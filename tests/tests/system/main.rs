@@ -8,6 +8,7 @@ mod authentication;
 mod cors;
 mod event_dead_letters;
 mod field_authorization;
+mod finance_ledger;
 mod graphql_over_http;
 mod internal_listener;
 mod isolation;

@@ -372,6 +372,44 @@ async fn assert_deleting_everything_deletes_only_the_rows_of(
     drop(tx);
 }
 
+/// Entitlement usages are written by finance's event consumer only: feed it approved
+/// advisory time for a demo grant, as the event runtime does.
+async fn record_entitlement_usages(runtime: &DatabaseConnection, owner: &DatabaseConnection) {
+    use atrium_kit::events::{DomainEvent, EventHandler, Subject};
+
+    if !names(owner, TENANT_TABLES).await.iter().any(|table| table == "entitlement_usages") {
+        return;
+    }
+    let grants = owner
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT DISTINCT ON (tenant_id) tenant_id, customer_account_id, start_date::text AS start_date \
+             FROM entitlement_grants ORDER BY tenant_id, id",
+        ))
+        .await
+        .expect("demo grants");
+    assert!(!grants.is_empty(), "the demo retainers grant advisory hours");
+    let consumer = atrium_finance::events::FinanceEvents::default();
+    for grant in grants {
+        let tenant: Uuid = grant.try_get("", "tenant_id").expect("tenant");
+        let customer: Uuid = grant.try_get("", "customer_account_id").expect("customer");
+        let work_date: String = grant.try_get("", "start_date").expect("start date");
+        let entry = Uuid::now_v7();
+        let approved = DomainEvent::new(
+            &TenantContext::automation(tenant, "delivery"),
+            "delivery.time_entry.approved",
+            Subject { entity_type: "TimeEntry".to_owned(), id: entry, version: 2 },
+        )
+        .with_ref("customer_account_id", customer)
+        .with_data(serde_json::json!({ "time_entry_id": entry, "work_date": work_date, "hours": "1.50",
+            "category": "advisory", "billable": true }));
+        let context = TenantContext::automation(tenant, "consumer:finance");
+        let tx = TenantTransaction::begin(runtime, &context).await.expect("begin");
+        consumer.handle(&tx, &approved).await.expect("finance applies the event");
+        tx.commit().await.expect("commit");
+    }
+}
+
 /// Analytics' journey tables and automation runs are written by its event consumer only:
 /// feed it a signed contract and an engagement for two tenants, as the event runtime does.
 async fn record_customer_journeys(runtime: &DatabaseConnection, owner: &DatabaseConnection) {
@@ -415,6 +453,7 @@ async fn assert_rls_alone_confines_a_tenant_transaction(service: &'static str) {
     let runtime = one_connection_pool(&database.runtime_url).await;
     record_audit_entries_and_change_events(&runtime, &owner).await;
     record_customer_journeys(&runtime, &owner).await;
+    record_entitlement_usages(&runtime, &owner).await;
     give_every_tenant_table_rows_of_two_tenants(&owner).await;
     let ridgeline = demo::tenant_id("ridgeline");
     let ridgeline_context = context_for("ridgeline", "tenant_admin");

@@ -138,6 +138,13 @@ const SCOPED_TABLES: &[(&str, &str, &str)] = &[
     ("finance", "contracts", "customer_account_id IN ({customers})"),
     ("finance", "subscriptions", "customer_account_id IN ({customers})"),
     ("finance", "invoices", "customer_account_id IN ({customers})"),
+    ("finance", "mrr_movements", "customer_account_id IN ({customers})"),
+    (
+        "finance",
+        "subscription_items",
+        "subscription_id IN (SELECT s.id FROM subscriptions s WHERE s.tenant_id = subscription_items.tenant_id \
+         AND s.customer_account_id IN ({customers}))",
+    ),
     (
         "finance",
         "disputes",

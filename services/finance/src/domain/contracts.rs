@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
 
-use super::ContractStatus;
+use super::{BillingInterval, BillingModel, ContractStatus, EntitlementTerms, fx::is_currency_code};
 
 /// `draft → pending_approval → approved → out_for_signature → signed → active → expired |
 /// terminated`, and `pending_approval → draft` when approval is refused. Nothing skips
@@ -51,13 +51,73 @@ pub struct ContractLineDraft {
     pub unit_price: Decimal,
     /// A fraction: 0.1 is 10 % off.
     pub discount_pct: Decimal,
+    pub terms: LineTermsDraft,
 }
 
-/// A line with its amount, ready to store.
+/// How a line is billed and what it entitles to, as a client proposes it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LineTermsDraft {
+    /// Default `fixed`.
+    pub billing_model: Option<BillingModel>,
+    /// Required for `recurring` lines, refused on others.
+    pub billing_interval: Option<BillingInterval>,
+    /// Default the contract's start date.
+    pub service_start: Option<NaiveDate>,
+    /// Default the contract's end date.
+    pub service_end: Option<NaiveDate>,
+    /// Both or neither; only on recurring lines (the period is the billing interval).
+    pub entitlement_kind: Option<String>,
+    pub entitlement_hours_per_period: Option<Decimal>,
+}
+
+/// A line's terms after validation, service dates filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineTerms {
+    pub billing_model: BillingModel,
+    pub billing_interval: Option<BillingInterval>,
+    pub service_start: NaiveDate,
+    pub service_end: NaiveDate,
+    pub entitlement: Option<EntitlementTerms>,
+}
+
+/// A line with its amount and checked terms, ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PricedLine {
     pub draft: ContractLineDraft,
     pub amount: Decimal,
+    pub terms: LineTerms,
+}
+
+/// Checks a line's terms against its contract's dates; messages name the line's field.
+fn line_terms(draft: &LineTermsDraft, start_date: NaiveDate, end_date: NaiveDate) -> Result<LineTerms, String> {
+    let billing_model = draft.billing_model.unwrap_or(BillingModel::Fixed);
+    let billing_interval = match (billing_model, draft.billing_interval) {
+        (BillingModel::Recurring, None) => return Err("billingInterval is required for a recurring line".to_owned()),
+        (BillingModel::Recurring, interval) => interval,
+        (_, Some(_)) => return Err("billingInterval is only for recurring lines".to_owned()),
+        (_, None) => None,
+    };
+    let service_start = draft.service_start.unwrap_or(start_date);
+    let service_end = draft.service_end.unwrap_or(end_date);
+    if service_start < start_date || service_end > end_date {
+        return Err(format!(
+            "serviceStart..serviceEnd ({service_start}..{service_end}) must lie within the contract              ({start_date}..{end_date})"
+        ));
+    }
+    if service_end < service_start {
+        return Err(format!("serviceEnd ({service_end}) must not be before serviceStart ({service_start})"));
+    }
+    let entitlement = match (&draft.entitlement_kind, draft.entitlement_hours_per_period) {
+        (None, None) => None,
+        (Some(kind), Some(hours)) => {
+            if billing_interval.is_none() {
+                return Err("entitlement terms need a recurring line (the period is its billing interval)".to_owned());
+            }
+            Some(EntitlementTerms::validated(kind, hours)?)
+        }
+        _ => return Err("entitlementKind and entitlementHoursPerPeriod go together".to_owned()),
+    };
+    Ok(LineTerms { billing_model, billing_interval, service_start, service_end, entitlement })
 }
 
 /// Money rounded to cents, half away from zero (invoice arithmetic, not banker's rounding),
@@ -85,7 +145,7 @@ pub fn price_contract(
     if end_date <= start_date {
         return Err(format!("endDate ({end_date}) must be after startDate ({start_date})"));
     }
-    if currency.len() != 3 || !currency.chars().all(|letter| letter.is_ascii_uppercase()) {
+    if !is_currency_code(currency) {
         return Err(format!("currency `{currency}` is not an ISO 4217 code such as USD"));
     }
     if lines.is_empty() {
@@ -106,8 +166,10 @@ pub fn price_contract(
         if line.discount_pct < Decimal::ZERO || line.discount_pct > Decimal::ONE {
             return Err(format!("line {position}: discountPct is a fraction from 0 to 1, got {}", line.discount_pct));
         }
+        let terms =
+            line_terms(&line.terms, start_date, end_date).map_err(|error| format!("line {position}: {error}"))?;
         let amount = line_amount(line.quantity, line.unit_price, line.discount_pct);
-        priced.push(PricedLine { draft: line, amount });
+        priced.push(PricedLine { draft: line, amount, terms });
     }
     let total = round_money(priced.iter().map(|line| line.amount).sum());
     Ok((priced, total))
@@ -202,6 +264,7 @@ mod tests {
             quantity: decimal(quantity),
             unit_price: decimal(unit_price),
             discount_pct: decimal(discount),
+            terms: LineTermsDraft::default(),
         }
     }
 
@@ -236,6 +299,98 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
         assert!(price_contract(day, day, "USD", vec![line("1", "1", "0")]).unwrap_err().contains("after startDate"));
         assert!(price_contract(day, day.succ_opt().unwrap(), "usd", vec![line("1", "1", "0")]).is_err());
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn with_terms(terms: LineTermsDraft) -> Result<LineTerms, String> {
+        let draft = ContractLineDraft { terms, ..line("12", "5000", "0") };
+        price(vec![draft]).map(|(lines, _)| lines[0].terms.clone())
+    }
+
+    #[test]
+    fn line_terms_default_to_fixed_over_the_contract_dates() {
+        let terms = with_terms(LineTermsDraft::default()).unwrap();
+        assert_eq!(terms.billing_model, BillingModel::Fixed);
+        assert_eq!((terms.service_start, terms.service_end), (day("2026-01-01"), day("2026-12-31")));
+        assert_eq!((terms.billing_interval, terms.entitlement), (None, None));
+    }
+
+    #[test]
+    fn a_recurring_line_with_entitlement_terms_is_accepted() {
+        let terms = with_terms(LineTermsDraft {
+            billing_model: Some(BillingModel::Recurring),
+            billing_interval: Some(BillingInterval::Month),
+            service_start: Some(day("2026-02-01")),
+            entitlement_kind: Some("Advisory".to_owned()),
+            entitlement_hours_per_period: Some(decimal("20")),
+            ..LineTermsDraft::default()
+        })
+        .unwrap();
+        assert_eq!(terms.service_start, day("2026-02-01"));
+        assert_eq!(
+            terms.entitlement,
+            Some(EntitlementTerms { kind: "advisory".to_owned(), hours_per_period: decimal("20") })
+        );
+    }
+
+    #[test]
+    fn inconsistent_line_terms_are_refused_naming_the_field() {
+        let recurring = || LineTermsDraft {
+            billing_model: Some(BillingModel::Recurring),
+            billing_interval: Some(BillingInterval::Month),
+            ..LineTermsDraft::default()
+        };
+        let refusals = [
+            (LineTermsDraft { billing_interval: None, ..recurring() }, "billingInterval is required"),
+            (
+                LineTermsDraft { billing_model: Some(BillingModel::Milestone), ..recurring() },
+                "billingInterval is only for recurring",
+            ),
+            (LineTermsDraft { service_start: Some(day("2025-12-31")), ..recurring() }, "within the contract"),
+            (LineTermsDraft { service_end: Some(day("2027-01-01")), ..recurring() }, "within the contract"),
+            (
+                LineTermsDraft {
+                    service_start: Some(day("2026-06-01")),
+                    service_end: Some(day("2026-05-01")),
+                    ..recurring()
+                },
+                "serviceEnd",
+            ),
+            (LineTermsDraft { entitlement_kind: Some("advisory".to_owned()), ..recurring() }, "go together"),
+            (
+                LineTermsDraft {
+                    entitlement_kind: Some("advisory".to_owned()),
+                    entitlement_hours_per_period: Some(decimal("20")),
+                    ..LineTermsDraft::default()
+                },
+                "need a recurring line",
+            ),
+            (
+                LineTermsDraft {
+                    entitlement_kind: Some("advisory".to_owned()),
+                    entitlement_hours_per_period: Some(decimal("-5")),
+                    ..recurring()
+                },
+                "entitlementHoursPerPeriod",
+            ),
+        ];
+        for (terms, expected) in refusals {
+            let error = with_terms(terms.clone()).unwrap_err();
+            assert!(error.starts_with("line 1: ") && error.contains(expected), "{terms:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_currency_is_refused() {
+        let start = day("2026-01-01");
+        let end = day("2026-12-31");
+        for currency in ["XYZ", "usd", "DOLLAR"] {
+            let error = price_contract(start, end, currency, vec![line("1", "1", "0")]).unwrap_err();
+            assert!(error.contains("ISO 4217"), "{currency}: {error}");
+        }
     }
 
     #[test]

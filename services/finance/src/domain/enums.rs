@@ -30,6 +30,23 @@ stored_enum!(SubscriptionStatus {
     Expired => "expired",
 });
 stored_enum!(BillingInterval { Month => "month", Quarter => "quarter", Year => "year" });
+stored_enum!(BillingModel { Fixed => "fixed", Milestone => "milestone", Recurring => "recurring", TimeAndMaterials => "t_and_m" });
+stored_enum!(CancelReason {
+    Price => "price",
+    Value => "value",
+    ServiceQuality => "service_quality",
+    Acquired => "acquired",
+    Budget => "budget",
+    MovedToCompetitor => "moved_to_competitor",
+    Other => "other",
+});
+stored_enum!(MrrMovementType {
+    New => "new",
+    Expansion => "expansion",
+    Contraction => "contraction",
+    Churn => "churn",
+    Reactivation => "reactivation",
+});
 stored_enum!(InvoiceStatus {
     Draft => "draft",
     Issued => "issued",
@@ -91,4 +108,14 @@ macro_rules! serde_as_stored_text {
     )+};
 }
 
-serde_as_stored_text!(Segment, CustomerStatus, ContractType, ContractStatus);
+serde_as_stored_text!(
+    Segment,
+    CustomerStatus,
+    ContractType,
+    ContractStatus,
+    BillingInterval,
+    BillingModel,
+    SubscriptionStatus,
+    CancelReason,
+    MrrMovementType,
+);

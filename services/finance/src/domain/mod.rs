@@ -3,15 +3,22 @@
 
 mod clock;
 mod contracts;
+pub mod entitlements;
 mod enums;
+pub mod fx;
+pub mod mrr;
 mod receivables;
+pub mod subscriptions;
 
 use chrono::{DateTime, NaiveDate, Utc};
 pub use clock::Clock;
-pub use contracts::{ContractLineDraft, PricedLine, line_amount, may_activate, price_contract, round_money};
+pub use contracts::{
+    ContractLineDraft, LineTermsDraft, PricedLine, line_amount, may_activate, price_contract, round_money,
+};
+pub use entitlements::{EntitlementGrant, EntitlementStatus, EntitlementTerms, EntitlementUsage};
 pub use enums::{
-    BillingInterval, ContractStatus, ContractType, CustomerStatus, DisputeReason, DisputeStatus, InvoiceStatus,
-    Segment, SubscriptionStatus,
+    BillingInterval, BillingModel, CancelReason, ContractStatus, ContractType, CustomerStatus, DisputeReason,
+    DisputeStatus, InvoiceStatus, MrrMovementType, Segment, SubscriptionStatus,
 };
 pub use receivables::{
     AgingBucket, AgingEdges, aging_bucket, ar_over_60_share, balance_due, days_past_due, is_overdue, open_balance,
@@ -73,6 +80,13 @@ pub struct ContractLine {
     pub unit_price: Decimal,
     pub discount_pct: Decimal,
     pub amount: Decimal,
+    pub billing_model: BillingModel,
+    /// Set for recurring lines: the interval billed and the entitlement period.
+    pub billing_interval: Option<BillingInterval>,
+    /// `None` only on lines stored before service dates existed (the contract's dates apply).
+    pub service_start: Option<NaiveDate>,
+    pub service_end: Option<NaiveDate>,
+    pub entitlement: Option<EntitlementTerms>,
 }
 
 /// A contract with all its lines, as a command answers it.
@@ -82,16 +96,24 @@ pub struct ContractWithLines {
     pub lines: Vec<ContractLine>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Subscription {
     pub id: Uuid,
     pub customer_account_id: Uuid,
+    pub contract_id: Uuid,
     pub service_package_id: Option<Uuid>,
     pub status: SubscriptionStatus,
     pub billing_interval: BillingInterval,
+    pub start_date: NaiveDate,
     pub renewal_date: Option<NaiveDate>,
+    /// Σ monthly amounts of the open item versions (kept with every item change).
     pub mrr: Decimal,
     pub currency: String,
+    pub cancel_at_period_end: bool,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<CancelReason>,
+    /// Incremented by every change; conditional updates and domain events carry it.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone)]

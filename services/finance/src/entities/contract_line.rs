@@ -16,6 +16,12 @@ pub struct Model {
     pub unit_price: Decimal,
     pub discount_pct: Decimal,
     pub amount: Decimal,
+    pub billing_model: String,
+    pub billing_interval: Option<String>,
+    pub service_start: Option<Date>,
+    pub service_end: Option<Date>,
+    pub entitlement_kind: Option<String>,
+    pub entitlement_hours_per_period: Option<Decimal>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

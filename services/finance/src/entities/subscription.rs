@@ -18,6 +18,10 @@ pub struct Model {
     pub renewal_date: Option<Date>,
     pub mrr: Decimal,
     pub currency: String,
+    pub version: i64,
+    pub cancel_at_period_end: bool,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub cancel_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use atrium_kit::subgraph_http::uuid_of;
 
-use super::types::{Contract, ContractType, CustomerAccount, Segment};
+use super::types::{BillingInterval, BillingModel, Contract, ContractType, CustomerAccount, Segment};
 use crate::{
     commands::{
         self, CONTRACT_ACTIVATORS, CONTRACT_APPROVERS, CONTRACT_EDITORS, ContractStep, NewContract, NewCustomerAccount,
@@ -48,6 +48,20 @@ pub struct ContractLineInput {
     pub unit_price: Decimal,
     /// Fraction 0–1; default 0.
     pub discount_pct: Option<Decimal>,
+    /// How the line is billed; default `FIXED`. For `RECURRING` lines `unitPrice` is the
+    /// price of one billing interval and `quantity` counts the intervals of the term.
+    pub billing_model: Option<BillingModel>,
+    /// Required for `RECURRING` lines, refused on others.
+    pub billing_interval: Option<BillingInterval>,
+    /// Default the contract's `startDate`; within the contract's dates.
+    pub service_start: Option<NaiveDate>,
+    /// Default the contract's `endDate`; within the contract's dates.
+    pub service_end: Option<NaiveDate>,
+    /// Work the line entitles to each billing interval, e.g. `advisory` (with
+    /// `entitlementHoursPerPeriod`; recurring lines only).
+    pub entitlement_kind: Option<String>,
+    /// Hours of `entitlementKind` per billing interval; positive, two decimals at most.
+    pub entitlement_hours_per_period: Option<Decimal>,
 }
 
 #[derive(InputObject)]
@@ -76,10 +90,12 @@ fn optional_uuid(id: Option<&ID>, field: &str) -> Result<Option<uuid::Uuid>> {
     }
 }
 
-pub struct Mutation;
+/// Customer accounts and the contract lifecycle.
+#[derive(Default)]
+pub struct CoreMutation;
 
 #[Object]
-impl Mutation {
+impl CoreMutation {
     /// Opens a `PROSPECT` customer account and announces `finance.customer.created`.
     /// Retrying with the same `idempotencyKey` answers the first account and writes nothing.
     async fn create_customer_account(
@@ -137,6 +153,14 @@ impl Mutation {
                 quantity: line.quantity,
                 unit_price: line.unit_price,
                 discount_pct: line.discount_pct.unwrap_or(Decimal::ZERO),
+                terms: domain::LineTermsDraft {
+                    billing_model: line.billing_model.map(Into::into),
+                    billing_interval: line.billing_interval.map(Into::into),
+                    service_start: line.service_start,
+                    service_end: line.service_end,
+                    entitlement_kind: line.entitlement_kind,
+                    entitlement_hours_per_period: line.entitlement_hours_per_period,
+                },
             });
         }
         let contract = NewContract {

@@ -10,8 +10,9 @@ use atrium_kit::{
 };
 
 use super::{
+    ledger,
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
-    mutations::Mutation,
+    root::{Mutation, Query},
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
         InvoiceStatus, Segment, Subscription, business_date,
@@ -24,14 +25,16 @@ use crate::{
 
 pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
 
-pub struct Query;
+/// Customer accounts, contracts, invoices and the federation entities.
+#[derive(Default)]
+pub struct CoreQuery;
 
 /// Seconds a finance answer may be reused: balances change with invoices and payments,
 /// which a reporting dashboard may show a minute late but no more.
 const FINANCE_MAX_AGE: u32 = 60;
 
 #[Object]
-impl Query {
+impl CoreQuery {
     /// The tenant's customer accounts, ordered by id (roster order for the demo data).
     #[graphql(directive = cache_control::apply(FINANCE_MAX_AGE))]
     async fn customer_accounts(
@@ -116,7 +119,7 @@ async fn load_customer_account(ctx: &Context<'_>, id: &ID) -> Result<Option<Cust
 }
 
 pub fn build_schema() -> FinanceSchema {
-    atrium_kit::subgraph_schema::build(Query, Mutation, EmptySubscription)
+    atrium_kit::subgraph_schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
 /// Installs the request's tenant transaction, the DataLoaders bound to it and the clock
@@ -126,7 +129,7 @@ pub fn install_request_data(
     tx: Arc<TenantTransaction>,
     clock: Clock,
 ) -> async_graphql::Request {
-    loaders::install(request, &tx).data(tx).data(clock)
+    ledger::install_loaders(loaders::install(request, &tx), &tx).data(tx).data(clock)
 }
 
 /// The subgraph handler's installer of per-request data, reading dates from `clock`.

@@ -74,6 +74,18 @@ pub enum BillingInterval {
     Year,
 }
 
+/// How a contract line is billed (catalog's `BillingModel` describes packages; this is
+/// the line's own term).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::BillingModel", name = "ContractBillingModel")]
+pub enum BillingModel {
+    Fixed,
+    Milestone,
+    Recurring,
+    #[graphql(name = "T_AND_M")]
+    TimeAndMaterials,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "domain::InvoiceStatus")]
 pub enum InvoiceStatus {
@@ -234,6 +246,16 @@ impl CustomerAccount {
         Ok(Some(money(domain::open_balance(self.all_invoices(ctx).await?.iter()))))
     }
 
+    /// The customer's entitlement grants with their figures for the period containing
+    /// `on` (default today): used, remaining and forfeited hours.
+    async fn entitlements(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<NaiveDate>,
+    ) -> Result<Vec<super::ledger::EntitlementBalance>> {
+        super::ledger::entitlement_balances(ctx, super::ledger::GrantsOf::Customer(self.key), on).await
+    }
+
     /// Open AR more than 60 days past due divided by open AR; null when nothing is open.
     async fn ar_over_60_share(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
         Ok(domain::ar_over_60_share(self.all_invoices(ctx).await?.iter(), business_date(ctx)?))
@@ -372,6 +394,16 @@ impl Contract {
         customer_account_of(ctx, self.customer_account_id).await
     }
 
+    /// The contract's entitlement grants (from its signature) with their figures for the
+    /// period containing `on` (default today).
+    async fn entitlements(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<NaiveDate>,
+    ) -> Result<Vec<super::ledger::EntitlementBalance>> {
+        super::ledger::entitlement_balances(ctx, super::ledger::GrantsOf::Contract(self.key), on).await
+    }
+
     /// What the contract sells, in entry order.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ContractLine>> {
         if let Some(lines) = &self.known_lines {
@@ -395,6 +427,15 @@ pub struct ContractLine {
     pub amount: Decimal,
     /// The catalog package sold; resolved by the catalog subgraph.
     pub service_package: Option<ServicePackage>,
+    pub billing_model: BillingModel,
+    /// The interval a recurring line bills (and its entitlement period).
+    pub billing_interval: Option<BillingInterval>,
+    /// Null only on lines recorded before service dates existed (the contract's apply).
+    pub service_start: Option<NaiveDate>,
+    pub service_end: Option<NaiveDate>,
+    /// Work the line entitles to each billing interval, e.g. `advisory`.
+    pub entitlement_kind: Option<String>,
+    pub entitlement_hours_per_period: Option<Decimal>,
 }
 
 impl From<domain::ContractLine> for ContractLine {
@@ -407,25 +448,44 @@ impl From<domain::ContractLine> for ContractLine {
             discount_pct: line.discount_pct.to_f64().unwrap_or_default(),
             amount: money(line.amount),
             service_package: line.service_package_id.map(|id| ServicePackage { id: id_of(id) }),
+            billing_model: line.billing_model.into(),
+            billing_interval: line.billing_interval.map(Into::into),
+            service_start: line.service_start,
+            service_end: line.service_end,
+            entitlement_kind: line.entitlement.as_ref().map(|terms| terms.kind.clone()),
+            entitlement_hours_per_period: line.entitlement.map(|terms| money(terms.hours_per_period)),
         }
     }
 }
 
-/// A recurring service (managed support, retainer, hosting) billed per interval.
+/// A recurring service (managed support, retainer, hosting) billed per interval
+/// (docs/domain.md#subscriptions-and-mrr).
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Subscription {
     pub id: ID,
     pub status: SubscriptionStatus,
     pub billing_interval: BillingInterval,
-    /// Monthly recurring revenue, normalised to one month.
+    /// Monthly recurring revenue, normalised to one month: Σ of the open item versions.
     pub mrr: Decimal,
     pub currency: String,
+    pub start_date: NaiveDate,
     pub renewal_date: Option<NaiveDate>,
+    /// Set while a cancellation is scheduled for the period end (`NON_RENEWING`).
+    pub cancel_at_period_end: bool,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<super::ledger::CancelReason>,
+    /// Incremented by every change; domain events about the subscription carry it.
+    pub version: i64,
     /// The catalog package subscribed to; resolved by the catalog subgraph.
     pub service_package: Option<ServicePackage>,
     #[graphql(skip)]
     pub customer_account_id: Uuid,
+    #[graphql(skip)]
+    pub key: Uuid,
+    /// Items a command already holds, so its answer needs no read of its own writes.
+    #[graphql(skip)]
+    pub known_items: Option<Vec<domain::subscriptions::SubscriptionItem>>,
 }
 
 impl From<domain::Subscription> for Subscription {
@@ -434,12 +494,25 @@ impl From<domain::Subscription> for Subscription {
             id: id_of(subscription.id),
             status: subscription.status.into(),
             billing_interval: subscription.billing_interval.into(),
-            mrr: subscription.mrr,
+            mrr: money(subscription.mrr),
             currency: subscription.currency,
+            start_date: subscription.start_date,
             renewal_date: subscription.renewal_date,
+            cancel_at_period_end: subscription.cancel_at_period_end,
+            cancelled_at: subscription.cancelled_at,
+            cancel_reason: subscription.cancel_reason.map(Into::into),
+            version: subscription.version,
             service_package: subscription.service_package_id.map(|id| ServicePackage { id: id_of(id) }),
             customer_account_id: subscription.customer_account_id,
+            key: subscription.id,
+            known_items: None,
         }
+    }
+}
+
+impl From<crate::commands::ledger::SubscriptionWithItems> for Subscription {
+    fn from(changed: crate::commands::ledger::SubscriptionWithItems) -> Self {
+        Subscription { known_items: Some(changed.items), ..changed.subscription.into() }
     }
 }
 
@@ -447,6 +520,15 @@ impl From<domain::Subscription> for Subscription {
 impl Subscription {
     async fn customer_account(&self, ctx: &Context<'_>) -> Result<CustomerAccount> {
         customer_account_of(ctx, self.customer_account_id).await
+    }
+
+    /// Every item version, oldest first; the open versions make up the MRR.
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<super::ledger::SubscriptionItem>> {
+        let items = match &self.known_items {
+            Some(items) => Arc::new(items.clone()),
+            None => super::ledger::items_of(ctx, self.key).await?,
+        };
+        Ok(items.iter().map(|item| super::ledger::SubscriptionItem::of(item, &self.currency)).collect())
     }
 }
 

@@ -18,6 +18,7 @@ use crate::{
     error::FinanceError,
 };
 
+pub mod ledger;
 pub mod seed;
 mod writes;
 
@@ -165,7 +166,7 @@ pub async fn lines_of_contracts(
         .order_by_asc(contract_line::Column::Id)
         .all(tx.connection())
         .await?;
-    Ok(rows.into_iter().map(contract_line_from_row).collect())
+    rows.into_iter().map(contract_line_from_row).collect()
 }
 
 pub async fn subscriptions_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Result<Vec<Subscription>, FinanceError> {
@@ -277,8 +278,12 @@ fn contract_from_row(row: contract::Model) -> Result<Contract, FinanceError> {
     })
 }
 
-fn contract_line_from_row(row: contract_line::Model) -> ContractLine {
-    ContractLine {
+fn contract_line_from_row(row: contract_line::Model) -> Result<ContractLine, FinanceError> {
+    let entitlement = match (row.entitlement_kind, row.entitlement_hours_per_period) {
+        (Some(kind), Some(hours)) => Some(domain::EntitlementTerms { kind, hours_per_period: money(hours) }),
+        _ => None,
+    };
+    Ok(ContractLine {
         id: row.id,
         contract_id: row.contract_id,
         service_package_id: row.service_package_id,
@@ -287,19 +292,30 @@ fn contract_line_from_row(row: contract_line::Model) -> ContractLine {
         unit_price: money(row.unit_price),
         discount_pct: fraction(row.discount_pct),
         amount: money(row.amount),
-    }
+        billing_model: domain::BillingModel::parse(&row.billing_model)?,
+        billing_interval: row.billing_interval.as_deref().map(BillingInterval::parse).transpose()?,
+        service_start: row.service_start,
+        service_end: row.service_end,
+        entitlement,
+    })
 }
 
 fn subscription_from_row(row: subscription::Model) -> Result<Subscription, FinanceError> {
     Ok(Subscription {
         id: row.id,
         customer_account_id: row.customer_account_id,
+        contract_id: row.contract_id,
         service_package_id: row.service_package_id,
         status: SubscriptionStatus::parse(&row.status)?,
         billing_interval: BillingInterval::parse(&row.billing_interval)?,
+        start_date: row.start_date,
         renewal_date: row.renewal_date,
         mrr: money(row.mrr),
         currency: row.currency,
+        cancel_at_period_end: row.cancel_at_period_end,
+        cancelled_at: row.cancelled_at,
+        cancel_reason: row.cancel_reason.as_deref().map(domain::CancelReason::parse).transpose()?,
+        version: row.version,
     })
 }
 

@@ -22,7 +22,10 @@ use uuid::Uuid;
 
 use crate::{
     domain::{self, Clock, DisputeReason, InvoiceStatus},
-    entities::{contract, contract_line, customer_account, dispute, invoice, subscription},
+    entities::{
+        contract, contract_line, customer_account, dispute, entitlement_grant, fx_rate, invoice, mrr_movement,
+        reporting_currency, subscription, subscription_item,
+    },
     error::FinanceError,
 };
 
@@ -57,8 +60,22 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection, clock: Clock) -> R
         if !rows.contract_lines.is_empty() {
             contract_line::Entity::insert_many(rows.contract_lines).exec(connection).await?;
         }
+        if !rows.entitlement_grants.is_empty() {
+            entitlement_grant::Entity::insert_many(rows.entitlement_grants).exec_without_returning(connection).await?;
+        }
         if !rows.subscriptions.is_empty() {
             subscription::Entity::insert_many(rows.subscriptions).exec(connection).await?;
+            subscription_item::Entity::insert_many(rows.subscription_items).exec(connection).await?;
+            mrr_movement::Entity::insert_many(rows.mrr_movements).exec(connection).await?;
+        }
+        reporting_currency::Entity::insert(reporting_currency::ActiveModel {
+            tenant_id: Set(tx.tenant_id()),
+            currency: Set(demo_tenant.reporting_currency.to_owned()),
+        })
+        .exec_without_returning(connection)
+        .await?;
+        if !rows.fx_rates.is_empty() {
+            fx_rate::Entity::insert_many(rows.fx_rates).exec_without_returning(connection).await?;
         }
         invoice::Entity::insert_many(rows.invoices).exec(connection).await?;
         if !rows.disputes.is_empty() {
@@ -75,7 +92,11 @@ struct TenantRows {
     customers: Vec<customer_account::ActiveModel>,
     contracts: Vec<contract::ActiveModel>,
     contract_lines: Vec<contract_line::ActiveModel>,
+    entitlement_grants: Vec<entitlement_grant::ActiveModel>,
     subscriptions: Vec<subscription::ActiveModel>,
+    subscription_items: Vec<subscription_item::ActiveModel>,
+    mrr_movements: Vec<mrr_movement::ActiveModel>,
+    fx_rates: Vec<fx_rate::ActiveModel>,
     invoices: Vec<invoice::ActiveModel>,
     disputes: Vec<dispute::ActiveModel>,
 }
@@ -113,6 +134,20 @@ impl PlannedInvoice {
 
 /// Monthly list price of the recurring demo packages (catalog owns the packages; these
 /// mirror its seeded list prices).
+/// A contract line to seed: package, description, quantity, unit price, advisory hours a month.
+type PlannedLine = (Option<Uuid>, String, Decimal, Decimal, Option<i64>);
+
+/// Advisory hours a month that a retainer package entitles to (docs/domain.md#entitlements).
+fn advisory_hours(code: &str) -> Option<i64> {
+    match code {
+        "OPT-8" => Some(8),
+        "OPT-16" => Some(16),
+        "OPT-24" => Some(24),
+        "HLX-ADV" => Some(10),
+        _ => None,
+    }
+}
+
 fn monthly_price(code: &str) -> i64 {
     match code {
         "MS-BRONZE" => 1_200,
@@ -325,15 +360,24 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
         let contract_id = contract_id(tenant, ordinal);
         // The contract's lines add up to its total: the implementation fee, then each
         // recurring package for the contract's months.
-        let mut lines: Vec<(Option<Uuid>, String, Decimal, Decimal)> = Vec::new();
+        let mut lines: Vec<PlannedLine> = Vec::new();
         if implementation_fee > 0 {
-            lines.push((None, "Implementation".to_owned(), Decimal::ONE, Decimal::from(implementation_fee)));
+            lines.push((None, "Implementation".to_owned(), Decimal::ONE, Decimal::from(implementation_fee), None));
         }
         for planned in &subscriptions {
             let description = format!("{} (months)", planned.code);
-            lines.push((demo::package_id(tenant, planned.code), description, Decimal::from(months), planned.monthly));
+            lines.push((
+                demo::package_id(tenant, planned.code),
+                description,
+                Decimal::from(months),
+                planned.monthly,
+                advisory_hours(planned.code),
+            ));
         }
-        for (index, (service_package_id, description, quantity, unit_price)) in lines.into_iter().enumerate() {
+        let mut recurring_line_ids = Vec::new();
+        for (index, (service_package_id, description, quantity, unit_price, hours)) in lines.into_iter().enumerate() {
+            // The implementation fee is billed once; package lines monthly.
+            let recurring = service_package_id.is_some();
             let line_key = format!("{}/{}/{description}", tenant.slug, tenant.customers[ordinal].name);
             // At most three lines (a fee and two packages): ids in entry order per contract.
             let line_ordinal = (ordinal * 4 + index) as u64;
@@ -347,7 +391,32 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
                 unit_price: Set(unit_price),
                 discount_pct: Set(Decimal::ZERO),
                 amount: Set(domain::line_amount(quantity, unit_price, Decimal::ZERO)),
+                billing_model: Set(if recurring { "recurring" } else { "fixed" }.to_owned()),
+                billing_interval: Set(recurring.then(|| "month".to_owned())),
+                service_start: Set(Some(contract_start)),
+                service_end: Set(Some(contract_end)),
+                entitlement_kind: Set(hours.map(|_| "advisory".to_owned())),
+                entitlement_hours_per_period: Set(hours.map(Decimal::from)),
             });
+            // A signed contract's retainer grants its hours (the seed's contracts are signed).
+            if let Some(hours) = hours {
+                rows.entitlement_grants.push(entitlement_grant::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(demo::id("entitlement_grant", line_ordinal, &line_key)),
+                    customer_account_id: Set(customer_id),
+                    contract_id: Set(contract_id),
+                    contract_line_id: Set(demo::id("contract_line", line_ordinal, &line_key)),
+                    kind: Set("advisory".to_owned()),
+                    hours_per_period: Set(Decimal::from(hours)),
+                    period: Set("month".to_owned()),
+                    start_date: Set(contract_start),
+                    end_date: Set(contract_end),
+                    status: Set("active".to_owned()),
+                });
+            }
+            if recurring {
+                recurring_line_ids.push(demo::id("contract_line", line_ordinal, &line_key));
+            }
         }
         rows.contracts.push(contract::ActiveModel {
             tenant_id: Set(tenant_id),
@@ -392,7 +461,36 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             .enumerate()
             .map(|(slot, planned)| subscription_id(tenant, ordinal, slot, planned.code))
             .collect();
-        for (planned, id) in subscriptions.iter().zip(&subscription_ids) {
+        for (slot, (planned, id)) in subscriptions.iter().zip(&subscription_ids).enumerate() {
+            // The ledger starts with the subscription: one item version and a `new` movement.
+            let item_key = format!("{}/{}/{}", tenant.slug, customer.name, planned.code);
+            rows.subscription_items.push(subscription_item::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(demo::id("subscription_item", (ordinal * 2 + slot) as u64, &item_key)),
+                subscription_id: Set(*id),
+                contract_line_id: Set(recurring_line_ids.get(slot).copied()),
+                service_package_id: Set(demo::package_id(tenant, planned.code)),
+                description: Set(planned.code.to_owned()),
+                billing_interval: Set("month".to_owned()),
+                quantity: Set(Decimal::ONE),
+                unit_price: Set(planned.monthly),
+                discount_pct: Set(Decimal::ZERO),
+                monthly_amount: Set(planned.monthly),
+                effective_from: Set(contract_start),
+                effective_to: Set(None),
+            });
+            rows.mrr_movements.push(mrr_movement::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(demo::id("mrr_movement", (ordinal * 2 + slot) as u64, &item_key)),
+                customer_account_id: Set(customer_id),
+                subscription_id: Set(*id),
+                effective_date: Set(contract_start),
+                movement_type: Set(if slot == 0 { "new" } else { "expansion" }.to_owned()),
+                mrr_delta: Set(planned.monthly),
+                currency: Set(currency.to_owned()),
+                cause_ref: Set(Some(format!("contract:{contract_id}"))),
+                recorded_at: Set(at_noon(contract_start)),
+            });
             rows.subscriptions.push(subscription::ActiveModel {
                 tenant_id: Set(tenant_id),
                 id: Set(*id),
@@ -405,6 +503,10 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
                 renewal_date: Set(Some(contract_end)),
                 mrr: Set(planned.monthly),
                 currency: Set(currency.to_owned()),
+                version: Set(1),
+                cancel_at_period_end: Set(false),
+                cancelled_at: Set(None),
+                cancel_reason: Set(None),
             });
         }
 
@@ -447,6 +549,37 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
                 balance_due: Set(balance),
                 disputed_amount: Set(disputed),
                 paid_at: Set((planned.status == InvoiceStatus::Paid).then(|| at_noon(due_date - TimeDelta::days(3)))),
+            });
+        }
+    }
+    rows.fx_rates = demo_fx_rates(tenant, tenant_id, today);
+    rows
+}
+
+/// Daily rates into the tenant's reporting currency of the other currencies its
+/// customers pay in: one from before the oldest demo contract, one a month ago.
+fn demo_fx_rates(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Vec<fx_rate::ActiveModel> {
+    const RATES: &[(&str, &str, &str, &str)] = &[
+        // (from, to, rate two years ago, rate a month ago)
+        ("USD", "EUR", "0.9200", "0.9350"),
+        ("GBP", "EUR", "1.1700", "1.1850"),
+        ("SGD", "EUR", "0.6900", "0.6850"),
+    ];
+    let mut rows = Vec::new();
+    for (index, (from, to, old, recent)) in RATES.iter().enumerate() {
+        let used = tenant.customers.iter().any(|customer| billing_currency(tenant, customer) == *from);
+        if *to != tenant.reporting_currency || !used {
+            continue;
+        }
+        for (offset, (days_ago, rate)) in [(800, old), (30, recent)].into_iter().enumerate() {
+            let key = format!("{}/{from}/{to}/{days_ago}", tenant.slug);
+            rows.push(fx_rate::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(demo::id("fx_rate", (index * 2 + offset) as u64, &key)),
+                from_currency: Set((*from).to_owned()),
+                to_currency: Set((*to).to_owned()),
+                rate_date: Set(today - TimeDelta::days(days_ago)),
+                rate: Set(rate.parse().expect("a decimal rate")),
             });
         }
     }

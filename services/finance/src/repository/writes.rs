@@ -110,6 +110,12 @@ pub async fn insert_contract(
         unit_price: Set(line.unit_price),
         discount_pct: Set(line.discount_pct),
         amount: Set(line.amount),
+        billing_model: Set(line.billing_model.as_str().to_owned()),
+        billing_interval: Set(line.billing_interval.map(|interval| interval.as_str().to_owned())),
+        service_start: Set(line.service_start),
+        service_end: Set(line.service_end),
+        entitlement_kind: Set(line.entitlement.as_ref().map(|terms| terms.kind.clone())),
+        entitlement_hours_per_period: Set(line.entitlement.as_ref().map(|terms| terms.hours_per_period)),
     });
     contract_line::Entity::insert_many(line_rows).exec_without_returning(tx.connection()).await?;
     Ok(())

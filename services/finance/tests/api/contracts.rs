@@ -87,14 +87,19 @@ impl Subject {
         row.try_get::<i64>("", "n").expect("n")
     }
 
-    /// Rows of every table a contract command writes to.
-    async fn written(&self) -> [i64; 5] {
+    /// Rows of every table a contract command writes to (the ledger's too: signing
+    /// grants entitlements, activating starts a subscription).
+    async fn written(&self) -> [i64; 9] {
         [
             self.count("customer_accounts").await,
             self.count("contracts").await,
             self.count("contract_lines").await,
             self.count("audit_log").await,
             self.count("change_outbox").await,
+            self.count("entitlement_grants").await,
+            self.count("subscriptions").await,
+            self.count("subscription_items").await,
+            self.count("mrr_movements").await,
         ]
     }
 
@@ -286,6 +291,7 @@ async fn assert_refusals_leave_nothing_behind(subject: &Subject) {
     assert_eq!(after[..3], before[..3], "an invalid transition changed rows");
     assert_eq!(after[3], before[3] + 1, "an invalid transition is audited as rejected, once");
     assert_eq!(after[4], before[4], "an invalid transition recorded events");
+    assert_eq!(after[5..], before[5..], "an invalid transition changed the ledger");
 
     // A draft can never become active directly.
     let other = draft_contract(subject, 0).await;
@@ -354,6 +360,7 @@ async fn assert_rejection_returns_to_draft_and_activation_waits_for_the_start_da
     assert!(message.contains(&start) && message.contains(&test_today().to_string()), "{message}");
     let after = subject.written().await;
     assert_eq!((after[1], after[4]), (before[1], before[4]));
+    assert_eq!(after[5..], before[5..], "a refused activation started no subscription");
     let read = subject
         .finance
         .data(
@@ -389,6 +396,7 @@ async fn assert_bad_contracts_are_refused(subject: &Subject) {
     let after = subject.written().await;
     assert_eq!(after[..3], before[..3], "a refused contract left rows behind");
     assert_eq!(after[4], before[4]);
+    assert_eq!(after[5..], before[5..], "a refused contract left ledger rows behind");
 }
 
 async fn assert_a_retried_creation_writes_nothing(subject: &Subject) {

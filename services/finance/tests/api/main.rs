@@ -4,6 +4,7 @@
 mod contracts;
 mod field_scopes;
 mod helpers;
+mod ledger;
 mod pagination;
 mod receivables;
 mod second_level_scopes;
