@@ -202,6 +202,9 @@ pub(crate) fn engagement_from_row(row: engagement::Model) -> Result<Engagement, 
         percent_complete: row.percent_complete,
         version: row.version,
         contract_id: row.contract_id,
+        contract_line_id: row.contract_line_id,
+        currency: row.currency,
+        budget_hours: row.budget_hours,
         blueprint_version_id: row.blueprint_version_id,
         target_onboard_date: row.target_onboard_date,
         delivery_manager_user_id: row.delivery_manager_user_id,
@@ -225,6 +228,8 @@ pub(crate) fn milestone_from_row(row: milestone::Model) -> Result<Milestone, Del
         percent_complete: row.percent_complete,
         version: row.version,
         requires_acceptance: row.requires_acceptance,
+        accepted_at: row.accepted_at,
+        billing_pct: row.billing_pct,
     })
 }
 

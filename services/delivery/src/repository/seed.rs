@@ -32,15 +32,24 @@ struct MilestoneTemplate {
     offset_days: i64,
     is_go_live: bool,
     is_billing: bool,
+    /// Percentage points of the fixed fee (catalog's demo blueprints); 0 for non-billing.
+    billing_pct: i64,
 }
 
 const fn step(name: &'static str, phase: MilestonePhase, offset_days: i64) -> MilestoneTemplate {
-    MilestoneTemplate { name, phase, offset_days, is_go_live: false, is_billing: false }
+    MilestoneTemplate { name, phase, offset_days, is_go_live: false, is_billing: false, billing_pct: 0 }
 }
 
-const fn billing(mut template: MilestoneTemplate) -> MilestoneTemplate {
+const fn billing(mut template: MilestoneTemplate, pct: i64) -> MilestoneTemplate {
     template.is_billing = true;
+    template.billing_pct = pct;
     template
+}
+
+impl MilestoneTemplate {
+    fn billing_fraction(&self) -> Option<Decimal> {
+        self.is_billing.then(|| Decimal::new(self.billing_pct, 2))
+    }
 }
 
 const fn go_live(mut template: MilestoneTemplate) -> MilestoneTemplate {
@@ -52,50 +61,50 @@ use MilestonePhase::{Build, Deploy, Design, Hypercare, Onboarding, Run, Test};
 
 const BC_ESSENTIALS: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 14),
-    billing(step("Design sign-off", Design, 30)),
+    billing(step("Design sign-off", Design, 30), 20),
     step("Data migration", Build, 50),
     step("Configuration", Build, 65),
-    billing(step("UAT", Test, 80)),
-    billing(go_live(step("Go-live", Deploy, 90))),
-    billing(step("Hypercare exit", Hypercare, 120)),
+    billing(step("UAT", Test, 80), 30),
+    billing(go_live(step("Go-live", Deploy, 90)), 30),
+    billing(step("Hypercare exit", Hypercare, 120), 20),
 ];
 const NETSUITE_STANDARD: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 21),
-    billing(step("Requirements sign-off", Design, 40)),
+    billing(step("Requirements sign-off", Design, 40), 20),
     step("Solution design", Design, 55),
     step("Build & configuration", Build, 75),
-    billing(step("Data migration", Build, 90)),
-    billing(step("UAT", Test, 105)),
-    billing(go_live(step("Go-live", Deploy, 120))),
+    billing(step("Data migration", Build, 90), 20),
+    billing(step("UAT", Test, 105), 30),
+    billing(go_live(step("Go-live", Deploy, 120)), 30),
 ];
 // Managed-service transitions have no go-live milestone: they close from delivering.
 const MANAGED_SERVICES_TRANSITION: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 7),
     step("Knowledge transfer", Design, 20),
     step("Runbooks & tooling", Build, 35),
-    billing(step("Service cutover", Run, 45)),
+    billing(step("Service cutover", Run, 45), 100),
 ];
 const HELIX_ONBOARDING: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 7),
     step("Tenant provisioning", Build, 15),
-    billing(step("Data import", Build, 30)),
+    billing(step("Data import", Build, 30), 50),
     step("Training & UAT", Test, 45),
-    billing(go_live(step("Go-live", Deploy, 60))),
+    billing(go_live(step("Go-live", Deploy, 60)), 50),
 ];
 const SOX_READINESS: &[MilestoneTemplate] = &[
     step("Kickoff & scoping", Onboarding, 21),
-    billing(step("Risk assessment", Design, 45)),
+    billing(step("Risk assessment", Design, 45), 35),
     step("Control design", Design, 75),
-    billing(step("Control testing", Test, 110)),
+    billing(step("Control testing", Test, 110), 25),
     step("Remediation", Build, 135),
-    billing(go_live(step("Readiness sign-off", Deploy, 150))),
+    billing(go_live(step("Readiness sign-off", Deploy, 150)), 40),
 ];
 const EINVOICING_READINESS: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 14),
-    billing(step("Mandate gap analysis", Design, 30)),
+    billing(step("Mandate gap analysis", Design, 30), 40),
     step("Integration build", Build, 60),
     step("Test submissions", Test, 75),
-    billing(go_live(step("Go-live on mandate", Deploy, 90))),
+    billing(go_live(step("Go-live on mandate", Deploy, 90)), 60),
 ];
 
 /// Type and milestones of a demo blueprint (names as in `demo::TENANTS`).
@@ -249,6 +258,8 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     milestone_template_id: Set(None),
                     requires_acceptance: Set(false),
                     accepted_at: Set(None),
+                    billing_pct: Set(template.billing_fraction()),
+                    late_emitted_at: Set(None),
                 });
             }
             let onboarding = templates.iter().position(|template| template.phase == MilestonePhase::Onboarding);
@@ -299,6 +310,8 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                 hold_reason: Set(None),
                 source_rule: Set(None),
                 creation_key: Set(None),
+                currency: Set(Some(demo_tenant.reporting_currency.to_owned())),
+                budget_hours: Set(None),
             });
         }
     }
@@ -435,6 +448,7 @@ fn demo_blueprint_version(demo_tenant: &DemoTenant, ordinal: usize, name: &str) 
             offset_days: template.offset_days,
             is_go_live: template.is_go_live,
             is_billing: template.is_billing,
+            billing_pct: template.is_billing.then(|| Decimal::from(template.billing_pct)),
             requires_customer_acceptance: template.is_go_live,
             tasks: if template.phase == MilestonePhase::Onboarding && seq == 0 {
                 ONBOARDING_CHECKLIST
@@ -465,6 +479,7 @@ fn demo_blueprint_version(demo_tenant: &DemoTenant, ordinal: usize, name: &str) 
         target_onboard_days: onboard_days,
         target_go_live_days: go_live_days,
         hypercare_days: 30,
+        budget_hours: None,
         milestones,
     }
 }
