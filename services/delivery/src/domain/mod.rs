@@ -4,6 +4,8 @@
 pub mod blueprint;
 mod enums;
 pub mod lifecycle;
+pub mod metrics;
+pub mod operations;
 pub mod schedule;
 pub mod state_machines;
 

@@ -19,6 +19,7 @@ use crate::{
     error::DeliveryError,
 };
 
+pub mod operations;
 pub mod seed;
 
 /// One page of the tenant's engagements ordered by id (`limit` = `first + 1`, so the
@@ -129,7 +130,7 @@ fn milestone_scope(tx: &TenantTransaction) -> Condition {
 }
 
 /// Rows of a table keyed by `engagement_column` follow their engagement's visibility.
-fn child_scope(tx: &TenantTransaction, engagement_column: impl ColumnTrait) -> Condition {
+pub(crate) fn child_scope(tx: &TenantTransaction, engagement_column: impl ColumnTrait) -> Condition {
     if !tx.is_second_level_scoped() {
         return Condition::all();
     }
