@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::operations_seed;
 use crate::{
     calendar::BusinessCalendar,
     domain::{
@@ -140,13 +141,14 @@ const fn plan(
 }
 
 fn story_plans(story: Story) -> Vec<EngagementPlan> {
-    use EngagementStatus::{Closed, Delivering, Onboarding};
+    use EngagementStatus::{Closed, Delivering, Live, Onboarding};
     match story {
         // Go-live target today−10 (start + 90), forecast today+25: variance 35; UAT (due
         // today−20) forecast today+15 ⇒ late and at risk.
         Story::PrairieFoods => vec![plan(0, Delivering, -100, 35, Rag::Red)],
         Story::LakeshoreDental => vec![plan(0, Closed, -420, 5, Rag::Green)],
-        Story::CedarValley => vec![plan(1, Closed, -380, 10, Rag::Green)],
+        // Live since its go-live; the retainer's advisory hours are logged against it.
+        Story::CedarValley => vec![plan(1, Live, -380, 10, Rag::Green)],
         Story::SummitAg => vec![plan(0, Closed, -300, 0, Rag::Green)],
         // Contract signed two days ago and onboarding begun since, as the planned onboarding
         // automation will do it (docs/domain.md#not-yet-implemented).
@@ -213,6 +215,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
     let mut engagements = Vec::new();
     let mut milestones = Vec::new();
     let mut tasks = Vec::new();
+    let mut seeded = Vec::new();
     for (customer_ordinal, customer) in demo_tenant.customers.iter().enumerate() {
         let plans = match customer.story {
             Some(story) => story_plans(story),
@@ -278,6 +281,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     tasks.push(checklist_task(tx, item, index, task_id, id, milestone_id, plan.status, start, today));
                 }
             }
+            seeded.push(operations_seed::SeededEngagement { id, story: customer.story, status: plan.status });
             engagements.push(engagement::ActiveModel {
                 tenant_id: Set(tx.tenant_id()),
                 id: Set(id),
@@ -319,6 +323,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
     engagement::Entity::insert_many(engagements).exec(connection).await?;
     milestone::Entity::insert_many(milestones).exec(connection).await?;
     task::Entity::insert_many(tasks).exec(connection).await?;
+    operations_seed::seed_operations(tx, demo_tenant, &seeded, today).await?;
     seed_copies(tx, demo_tenant).await
 }
 
