@@ -94,12 +94,12 @@ impl StaffMember {
 
     /// Loaded cost per hour, in `rateCurrency`.
     async fn cost_rate(&self) -> Decimal {
-        self.0.cost_rate
+        ops::cents(self.0.cost_rate)
     }
 
     /// Price of a billable hour, in `rateCurrency`.
     async fn bill_rate(&self) -> Decimal {
-        self.0.bill_rate
+        ops::cents(self.0.bill_rate)
     }
 
     async fn rate_currency(&self) -> &str {
@@ -107,7 +107,7 @@ impl StaffMember {
     }
 
     async fn weekly_capacity_hours(&self) -> Decimal {
-        self.0.weekly_capacity_hours
+        self.0.weekly_capacity_hours.normalize()
     }
 
     /// IANA time zone the person works in.
@@ -129,9 +129,9 @@ impl StaffMember {
         let entries = loader.load_one((self.0.id, from, to)).await.map_err(loader_error)?.unwrap_or_default();
         let result = metrics::utilization(self.0.weekly_capacity_hours, &entries, from, to);
         Ok(Utilization {
-            billable_hours: result.billable_hours,
-            available_hours: result.available_hours,
-            ratio: result.ratio,
+            billable_hours: result.billable_hours.normalize(),
+            available_hours: result.available_hours.normalize(),
+            ratio: result.ratio.map(|ratio| ratio.normalize()),
         })
     }
 }
@@ -165,7 +165,7 @@ impl TimeEntry {
     }
 
     async fn hours(&self) -> Decimal {
-        self.0.hours
+        self.0.hours.normalize()
     }
 
     async fn billable(&self) -> bool {
@@ -255,12 +255,12 @@ impl ChangeRequest {
     }
 
     async fn impact_hours(&self) -> Decimal {
-        self.0.impact_hours
+        self.0.impact_hours.normalize()
     }
 
     /// In the engagement's currency.
     async fn impact_price(&self) -> Decimal {
-        self.0.impact_price
+        ops::cents(self.0.impact_price)
     }
 
     /// Days the go-live moves when approved.
@@ -351,7 +351,7 @@ pub async fn engagement_milestone_attainment(ctx: &Context<'_>, engagement_id: U
     let loader = ctx.data::<DataLoader<EngagementMilestonesLoader>>()?;
     let milestones = loader.load_one(engagement_id).await.map_err(loader_error)?.unwrap_or_default();
     let result = metrics::milestone_attainment(&milestones, today(ctx)?);
-    Ok(MilestoneAttainment { due: result.due as i32, attained: result.attained as i32, rate: result.rate })
+    Ok(MilestoneAttainment { due: result.due as i32, attained: result.attained as i32, rate: result.rate.map(|rate| rate.normalize()) })
 }
 
 pub async fn engagement_change_request_trend(ctx: &Context<'_>, engagement_id: Uuid) -> Result<ChangeRequestTrend> {
@@ -364,7 +364,7 @@ pub async fn engagement_change_request_trend(ctx: &Context<'_>, engagement_id: U
     let result = metrics::change_request_trend(&submitted, calendar.today(tenant_id));
     Ok(ChangeRequestTrend {
         last_30_days: result.last_30_days as i32,
-        prior_per_30_days: result.prior_per_30_days,
+        prior_per_30_days: result.prior_per_30_days.normalize(),
         increasing: result.increasing,
     })
 }

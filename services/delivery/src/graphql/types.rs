@@ -225,7 +225,7 @@ impl Engagement {
 
     /// Budgeted hours; approved change requests add their impact hours.
     async fn budget_hours(&self) -> Option<rust_decimal::Decimal> {
-        self.0.budget_hours
+        self.0.budget_hours.map(|hours| hours.normalize())
     }
 
     /// Time logged on the engagement in creation order; loaded for every engagement of the
@@ -337,7 +337,7 @@ impl Milestone {
 
     /// Share of the fixed fee billed at this milestone, a fraction (0.40 = 40 %).
     async fn billing_pct(&self) -> Option<rust_decimal::Decimal> {
-        self.0.billing_pct
+        self.0.billing_pct.map(|pct| pct.normalize())
     }
 
     async fn version(&self) -> i64 {
