@@ -5,6 +5,7 @@ mod admin_publish;
 mod audit_log;
 mod authentication;
 mod cors;
+mod delivery_time;
 mod event_dead_letters;
 mod field_authorization;
 mod graphql_over_http;
