@@ -72,6 +72,15 @@ async fn count(database: &DatabaseConnection, tenant: Uuid, table: &str) -> i64 
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
+async fn audit_count(database: &DatabaseConnection, tenant: Uuid, operation: &str, outcome: &str) -> i64 {
+    let context = TenantContext::automation(tenant, "test");
+    let tx = TenantTransaction::begin(database, &context).await.unwrap();
+    let sql = "SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1 AND operation = $2 AND outcome = $3";
+    let values = vec![tenant.into(), operation.into(), outcome.into()];
+    let row = tx.connection().query_one_raw(statement(database, sql, values)).await.unwrap().unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
 async fn mutate(delivery: &TestDelivery, context: &TenantContext, query: &str, variables: Value) -> (Value, Value) {
     let (status, body) = delivery.query(Some(context), query, variables).await;
     assert_eq!(status, 200, "{body}");
@@ -158,6 +167,12 @@ async fn assert_time_is_logged_approved_and_refused(harness: &Harness) {
     let (_, error) = mutate(delivery, &manager, APPROVE, json!({ "id": entry_id })).await;
     assert_eq!(error["extensions"]["code"], "INVALID_TRANSITION");
     assert_eq!(error["extensions"]["current"], "APPROVED");
+
+    // Audited: the approval once, by the manager; the refused logging attempts as rejected.
+    let approvals = audit_count(database, tenant, "approveTimeEntry", "succeeded").await;
+    assert_eq!(approvals, 1);
+    assert!(audit_count(database, tenant, "submitTimeEntry", "rejected").await >= 6);
+    assert_eq!(audit_count(database, tenant, "submitTimeEntry", "succeeded").await, 1);
 
     let events = outbox(database, tenant).await;
     let approved = events.iter().find(|event| event.event_type == "delivery.time_entry.approved").expect("approved");
