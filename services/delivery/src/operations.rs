@@ -63,7 +63,11 @@ async fn load_time_entry(tx: &TenantTransaction, id: Uuid) -> Result<TimeEntry, 
 }
 
 async fn load_change_request(tx: &TenantTransaction, id: Uuid) -> Result<ChangeRequest, CommandError> {
-    repo::change_requests_by_ids(tx, &[id]).await.map_err(internal)?.pop().ok_or(CommandError::NotFound("ChangeRequest"))
+    repo::change_requests_by_ids(tx, &[id])
+        .await
+        .map_err(internal)?
+        .pop()
+        .ok_or(CommandError::NotFound("ChangeRequest"))
 }
 
 fn two_places(value: Decimal) -> String {
@@ -94,7 +98,11 @@ async fn staff_for(tx: &TenantTransaction, named: Option<Uuid>) -> Result<StaffM
             if !TIME_APPROVER_ROLES.iter().any(|role| caller.has_role(role)) {
                 return Err(CommandError::Forbidden { allowed_roles: TIME_APPROVER_ROLES });
             }
-            repo::staff_members_by_ids(tx, &[id]).await.map_err(internal)?.pop().ok_or(CommandError::NotFound("StaffMember"))
+            repo::staff_members_by_ids(tx, &[id])
+                .await
+                .map_err(internal)?
+                .pop()
+                .ok_or(CommandError::NotFound("StaffMember"))
         }
         None => repo::staff_member_of_user(tx, &caller.subject).await.map_err(internal)?.ok_or_else(|| {
             CommandError::Invalid("staffMemberId: the caller is not a staff member of the tenant; name one".to_owned())
@@ -202,8 +210,8 @@ pub async fn approve_time_entry(tx: &TenantTransaction, id: Uuid) -> Result<Outc
         ],
     )
     .await?;
-    let event = time_event(tx, &engagement, &entry, "delivery.time_entry.approved", entry.version + 1).with_data(
-        json!({
+    let event =
+        time_event(tx, &engagement, &entry, "delivery.time_entry.approved", entry.version + 1).with_data(json!({
             "time_entry_id": entry.id,
             "staff_member_id": entry.staff_member_id,
             "engagement_id": engagement.id,
@@ -214,8 +222,7 @@ pub async fn approve_time_entry(tx: &TenantTransaction, id: Uuid) -> Result<Outc
             "bill_amount": entry.bill_amount().to_string(),
             "currency": entry.currency,
             "category": entry.category.as_str(),
-        }),
-    );
+        }));
     Ok(Outcome {
         value: load_time_entry(tx, id).await?,
         entity_ids: vec![id],
@@ -278,7 +285,8 @@ pub async fn resubmit_time_entry(
     }
     let engagement = load_engagement(tx, entry.engagement_id).await?;
     let hours = hours.unwrap_or(entry.hours);
-    let already = repo::hours_logged_on(tx, entry.staff_member_id, entry.work_date, Some(id)).await.map_err(internal)?;
+    let already =
+        repo::hours_logged_on(tx, entry.staff_member_id, entry.work_date, Some(id)).await.map_err(internal)?;
     check_time_entry(hours, entry.work_date, today, already, engagement.status)?;
     let mut changes = vec![
         (time_entry::Column::Status, Expr::value(TimeEntryStatus::Submitted.as_str())),
@@ -290,16 +298,15 @@ pub async fn resubmit_time_entry(
         changes.push((time_entry::Column::Note, Expr::value(note)));
     }
     update_time_entry(tx, &entry, changes).await?;
-    let event = time_event(tx, &engagement, &entry, "delivery.time_entry.submitted", entry.version + 1).with_data(
-        json!({
+    let event =
+        time_event(tx, &engagement, &entry, "delivery.time_entry.submitted", entry.version + 1).with_data(json!({
             "time_entry_id": entry.id,
             "staff_member_id": entry.staff_member_id,
             "work_date": entry.work_date,
             "hours": two_places(hours),
             "billable": entry.billable,
             "category": entry.category.as_str(),
-        }),
-    );
+        }));
     Ok(Outcome {
         value: load_time_entry(tx, id).await?,
         entity_ids: vec![id],
@@ -497,14 +504,20 @@ pub async fn forecast_milestone(
     forecast_date: NaiveDate,
     reason: Option<String>,
 ) -> Result<Outcome<Milestone>, CommandError> {
-    let milestone =
-        repository::milestones_by_ids(tx, &[id]).await.map_err(internal)?.pop().ok_or(CommandError::NotFound("Milestone"))?;
+    let milestone = repository::milestones_by_ids(tx, &[id])
+        .await
+        .map_err(internal)?
+        .pop()
+        .ok_or(CommandError::NotFound("Milestone"))?;
     if milestone.status.is_done() {
         return Err(CommandError::Conflict(format!("a {} milestone has no forecast", milestone.status.as_str())));
     }
     let engagement = load_engagement(tx, milestone.engagement_id).await?;
     if matches!(engagement.status, EngagementStatus::Closed | EngagementStatus::Cancelled) {
-        return Err(CommandError::Conflict(format!("milestones of a {} engagement do not move", engagement.status.as_str())));
+        return Err(CommandError::Conflict(format!(
+            "milestones of a {} engagement do not move",
+            engagement.status.as_str()
+        )));
     }
     let result = milestone::Entity::update_many()
         .col_expr(milestone::Column::ForecastDate, Expr::value(forecast_date))
@@ -545,8 +558,11 @@ pub async fn forecast_milestone(
         "reason": reason,
     }));
     let detail = format!("forecast {:?} -> {forecast_date}", milestone.forecast_date);
-    let value =
-        repository::milestones_by_ids(tx, &[id]).await.map_err(internal)?.pop().ok_or(CommandError::NotFound("Milestone"))?;
+    let value = repository::milestones_by_ids(tx, &[id])
+        .await
+        .map_err(internal)?
+        .pop()
+        .ok_or(CommandError::NotFound("Milestone"))?;
     Ok(Outcome { value, entity_ids, detail, events: vec![event] })
 }
 
@@ -560,7 +576,11 @@ const RUNNING: [EngagementStatus; 4] =
 /// mark is set by an update conditional on it being empty, so two passes racing (two
 /// replicas) announce each milestone once: the second waits for the first's row lock and
 /// then matches nothing. Returns the milestones announced.
-pub async fn emit_late_milestones(database: &DatabaseConnection, tenant_id: Uuid, today: NaiveDate) -> Result<u64, DbErr> {
+pub async fn emit_late_milestones(
+    database: &DatabaseConnection,
+    tenant_id: Uuid,
+    today: NaiveDate,
+) -> Result<u64, DbErr> {
     let context = TenantContext::automation(tenant_id, LATE_MILESTONES_JOB);
     let tx = TenantTransaction::begin_write(database, &context).await?;
     let running = engagement::Entity::find()
@@ -573,7 +593,10 @@ pub async fn emit_late_milestones(database: &DatabaseConnection, tenant_id: Uuid
         .filter(milestone::Column::EngagementId.is_in(running.iter().map(|row| row.id)))
         .filter(milestone::Column::DueDate.lt(today))
         .filter(milestone::Column::LateEmittedAt.is_null())
-        .filter(milestone::Column::Status.is_in([MilestoneStatus::NotStarted.as_str(), MilestoneStatus::InProgress.as_str()]))
+        .filter(
+            milestone::Column::Status
+                .is_in([MilestoneStatus::NotStarted.as_str(), MilestoneStatus::InProgress.as_str()]),
+        )
         .all(tx.connection())
         .await?;
     if overdue.is_empty() {
@@ -604,7 +627,8 @@ pub async fn emit_late_milestones(database: &DatabaseConnection, tenant_id: Uuid
                 let Some(engagement) = engagements.get(&milestone.engagement_id) else { continue };
                 let days_late = milestone.due_date.map(|due| (today - due).num_days());
                 // The subject version stays the milestone's: the mark is not a change of it.
-                let subject = Subject { entity_type: "Milestone".to_owned(), id: milestone.id, version: milestone.version };
+                let subject =
+                    Subject { entity_type: "Milestone".to_owned(), id: milestone.id, version: milestone.version };
                 events.push(
                     DomainEvent::new(tx.context(), "delivery.milestone.became_late", subject)
                         .with_ref("customer_account_id", engagement.customer_account_id)
@@ -632,4 +656,41 @@ pub async fn emit_late_milestones(database: &DatabaseConnection, tenant_id: Uuid
     })?;
     tx.commit().await?;
     Ok(announced)
+}
+
+/// The late-milestone emitter as a scheduled job: every pass announces, per tenant, the
+/// milestones that became late by the tenant's business date and were not announced yet
+/// (at most once each, whichever replica holds the lease).
+pub struct LateMilestones {
+    calendar: crate::calendar::BusinessCalendar,
+}
+
+impl LateMilestones {
+    pub fn new(calendar: crate::calendar::BusinessCalendar) -> Self {
+        LateMilestones { calendar }
+    }
+}
+
+impl atrium_kit::schedule::ScheduledJob for LateMilestones {
+    fn name(&self) -> &'static str {
+        LATE_MILESTONES_JOB
+    }
+
+    /// A milestone is late from the first pass of the day after its due date; passes in
+    /// between find nothing, so a short pause only bounds how late the news is.
+    fn every(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(300)
+    }
+
+    fn run_for_tenant<'a>(
+        &'a self,
+        database: &'a DatabaseConnection,
+        tick: &'a atrium_kit::schedule::TenantTick,
+    ) -> futures::future::BoxFuture<'a, Result<u64, DbErr>> {
+        let today = match self.calendar {
+            crate::calendar::BusinessCalendar::Fixed(date) => date,
+            crate::calendar::BusinessCalendar::TenantClock => tick.today,
+        };
+        Box::pin(emit_late_milestones(database, tick.tenant_id, today))
+    }
 }

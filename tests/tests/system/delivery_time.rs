@@ -59,14 +59,18 @@ async fn time_is_logged_approved_and_seen(backend: Backend) {
     // A 30-hour day is refused, and nothing is written.
     let todays = json!({ "engagement": engagement_id, "date": today });
     let before = graphql(&stack, &manager, TODAYS, todays.clone()).await["data"]["timeEntries"]["nodes"].clone();
-    let refused = graphql(&stack, &consultant, SUBMIT, json!({ "engagement": engagement_id, "date": today, "hours": "30" })).await;
+    let refused =
+        graphql(&stack, &consultant, SUBMIT, json!({ "engagement": engagement_id, "date": today, "hours": "30" }))
+            .await;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused:#}");
     assert!(refused["errors"][0]["message"].as_str().is_some_and(|m| m.contains("24")), "{refused:#}");
     let after = graphql(&stack, &manager, TODAYS, todays.clone()).await["data"]["timeEntries"]["nodes"].clone();
     assert_eq!(after, before, "the refused entry left nothing");
 
     // The consultant logs their own day; it resolves to their staff member.
-    let logged = graphql(&stack, &consultant, SUBMIT, json!({ "engagement": engagement_id, "date": today, "hours": "7.5" })).await;
+    let logged =
+        graphql(&stack, &consultant, SUBMIT, json!({ "engagement": engagement_id, "date": today, "hours": "7.5" }))
+            .await;
     assert!(logged.get("errors").is_none(), "{logged:#}");
     let entry = &logged["data"]["submitTimeEntry"];
     assert_eq!(entry["status"], "SUBMITTED");

@@ -9,6 +9,7 @@ mod m20261128_000003_second_level_scopes;
 mod m20261212_000004_engagement_commands;
 mod m20261214_000010_event_backbone;
 mod m20261220_000040_staff_time_change;
+mod m20261220_000041_scheduler_leases;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000004_engagement_commands::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
             Box::new(m20261220_000040_staff_time_change::Migration),
+            Box::new(m20261220_000041_scheduler_leases::Migration),
         ]
     }
 }

@@ -36,7 +36,12 @@ pub fn working_days(from: NaiveDate, to: NaiveDate) -> i64 {
 /// Billable utilization of one person from `from` to `to` (both included): the billable
 /// hours of their approved entries dated in the period ÷ their available hours. Time off
 /// is not recorded, so available hours are the capacity of the period's weekdays.
-pub fn utilization(weekly_capacity_hours: Decimal, entries: &[TimeEntry], from: NaiveDate, to: NaiveDate) -> Utilization {
+pub fn utilization(
+    weekly_capacity_hours: Decimal,
+    entries: &[TimeEntry],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Utilization {
     let billable_hours: Decimal = entries
         .iter()
         .filter(|entry| entry.status == TimeEntryStatus::Approved && entry.billable)
@@ -171,7 +176,12 @@ mod tests {
         assert_eq!((weekend.available_hours, weekend.ratio), (Decimal::ZERO, None));
     }
 
-    fn milestone(due: &str, status: MilestoneStatus, completed: Option<&str>, acceptance: Option<Option<&str>>) -> Milestone {
+    fn milestone(
+        due: &str,
+        status: MilestoneStatus,
+        completed: Option<&str>,
+        acceptance: Option<Option<&str>>,
+    ) -> Milestone {
         Milestone {
             id: Uuid::nil(),
             engagement_id: Uuid::nil(),

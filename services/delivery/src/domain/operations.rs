@@ -150,7 +150,10 @@ pub fn check_time_entry(
         )));
     }
     if matches!(engagement_status, EngagementStatus::Closed | EngagementStatus::Cancelled) {
-        return Err(CommandError::Conflict(format!("time cannot be logged on a {} engagement", engagement_status.as_str())));
+        return Err(CommandError::Conflict(format!(
+            "time cannot be logged on a {} engagement",
+            engagement_status.as_str()
+        )));
     }
     Ok(())
 }
@@ -272,7 +275,10 @@ mod tests {
         // 16 logged + 8 = 24 exactly is a (long) day; 16 + 8.25 is not.
         assert_eq!(code(check_time_entry(hours("8"), today, today, hours("16"), delivering)), "ok");
         assert_eq!(code(check_time_entry(hours("8.25"), today, today, hours("16"), delivering)), "BAD_USER_INPUT");
-        assert_eq!(code(check_time_entry(hours("1"), day("2026-06-02"), today, Decimal::ZERO, delivering)), "BAD_USER_INPUT");
+        assert_eq!(
+            code(check_time_entry(hours("1"), day("2026-06-02"), today, Decimal::ZERO, delivering)),
+            "BAD_USER_INPUT"
+        );
         for finished in [EngagementStatus::Closed, EngagementStatus::Cancelled] {
             assert_eq!(code(check_time_entry(hours("1"), today, today, Decimal::ZERO, finished)), "CONFLICT");
         }

@@ -1,8 +1,8 @@
 //! sea-orm entities of the delivery database. Crate-private: only repositories use them.
 
 pub(crate) mod catalog_blueprint_version;
-pub(crate) mod change_request;
 pub(crate) mod catalog_package;
+pub(crate) mod change_request;
 pub(crate) mod customer_name;
 pub(crate) mod engagement;
 pub(crate) mod milestone;

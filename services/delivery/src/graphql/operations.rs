@@ -343,7 +343,8 @@ pub async fn engagement_team(ctx: &Context<'_>, engagement_id: Uuid) -> Result<V
             ids.push(entry.staff_member_id);
         }
     }
-    let staff = ctx.data::<DataLoader<StaffMemberLoader>>()?.load_many(ids.iter().copied()).await.map_err(loader_error)?;
+    let staff =
+        ctx.data::<DataLoader<StaffMemberLoader>>()?.load_many(ids.iter().copied()).await.map_err(loader_error)?;
     Ok(ids.iter().filter_map(|id| staff.get(id).cloned()).map(StaffMember).collect())
 }
 
@@ -351,7 +352,11 @@ pub async fn engagement_milestone_attainment(ctx: &Context<'_>, engagement_id: U
     let loader = ctx.data::<DataLoader<EngagementMilestonesLoader>>()?;
     let milestones = loader.load_one(engagement_id).await.map_err(loader_error)?.unwrap_or_default();
     let result = metrics::milestone_attainment(&milestones, today(ctx)?);
-    Ok(MilestoneAttainment { due: result.due as i32, attained: result.attained as i32, rate: result.rate.map(|rate| rate.normalize()) })
+    Ok(MilestoneAttainment {
+        due: result.due as i32,
+        attained: result.attained as i32,
+        rate: result.rate.map(|rate| rate.normalize()),
+    })
 }
 
 pub async fn engagement_change_request_trend(ctx: &Context<'_>, engagement_id: Uuid) -> Result<ChangeRequestTrend> {
@@ -464,9 +469,7 @@ impl Loader<(Uuid, NaiveDate, NaiveDate)> for StaffTimeLoader {
         &self,
         keys: &[(Uuid, NaiveDate, NaiveDate)],
     ) -> Result<HashMap<(Uuid, NaiveDate, NaiveDate), Self::Value>, Self::Error> {
-        let (Some(from), Some(to)) =
-            (keys.iter().map(|key| key.1).min(), keys.iter().map(|key| key.2).max())
-        else {
+        let (Some(from), Some(to)) = (keys.iter().map(|key| key.1).min(), keys.iter().map(|key| key.2).max()) else {
             return Ok(HashMap::new());
         };
         let staff: Vec<Uuid> = keys.iter().map(|key| key.0).collect();

@@ -87,7 +87,12 @@ impl Query {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<TimeEntryConnection> {
-        let nothing = || Ok(TimeEntryConnection { nodes: Vec::new(), page_info: PageInfo { has_next_page: false, end_cursor: None } });
+        let nothing = || {
+            Ok(TimeEntryConnection {
+                nodes: Vec::new(),
+                page_info: PageInfo { has_next_page: false, end_cursor: None },
+            })
+        };
         let engagement_id = match engagement_id.map(|id| uuid_of(&id)) {
             Some(None) => return nothing(),
             other => other.flatten(),
@@ -96,8 +101,7 @@ impl Query {
             Some(None) => return nothing(),
             other => other.flatten(),
         };
-        let filter =
-            TimeEntryFilter { engagement_id, staff_member_id, status: status.map(Into::into), from, to };
+        let filter = TimeEntryFilter { engagement_id, staff_member_id, status: status.map(Into::into), from, to };
         operations::time_entries_connection(ctx, first, after, filter).await
     }
 
@@ -226,15 +230,8 @@ impl OperationsMutation {
         let engagement_id = target(&engagement_id, "Engagement")?;
         let staff_member_id = staff_member_id.map(|id| target(&id, "StaffMember")).transpose()?;
         let today = business_today(ctx)?;
-        let input = TimeInput {
-            engagement_id,
-            staff_member_id,
-            work_date,
-            hours,
-            billable,
-            category: category.into(),
-            note,
-        };
+        let input =
+            TimeInput { engagement_id, staff_member_id, work_date, hours, billable, category: category.into(), note };
         let command = commands::command("submitTimeEntry", "TimeEntry", TIME_ROLES, None);
         let entry = command::run_idempotent(ctx, command, idempotency_key, move |tx| {
             Box::pin(async move {

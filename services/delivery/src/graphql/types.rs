@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::prelude::ToPrimitive;
 
 use super::{
-    operations,
     loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, EngagementTasksLoader},
+    operations,
     schema::{request_transaction, uuid_of},
 };
 use crate::{calendar::BusinessCalendar, domain, error::DeliveryError, repository};

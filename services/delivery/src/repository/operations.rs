@@ -56,9 +56,8 @@ pub async fn staff_members_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<StaffMember>, DeliveryError> {
-    let mut query = staff_member::Entity::find()
-        .filter(staff_member::Column::TenantId.eq(tx.tenant_id()))
-        .filter(staff_scope(tx));
+    let mut query =
+        staff_member::Entity::find().filter(staff_member::Column::TenantId.eq(tx.tenant_id())).filter(staff_scope(tx));
     if let Some(role) = role {
         query = query.filter(staff_member::Column::Role.eq(role.as_str()));
     }

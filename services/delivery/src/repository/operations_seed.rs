@@ -40,14 +40,38 @@ struct StaffPlan {
 }
 
 const STAFF: &[StaffPlan] = &[
-    StaffPlan { name: "Avery Lindqvist", role: StaffRole::Consultant, user_role: Some("consultant"), cost_rate: 68, bill_rate: 165 },
-    StaffPlan { name: "Jordan Okafor", role: StaffRole::ProjectManager, user_role: Some("delivery_manager"), cost_rate: 88, bill_rate: 210 },
+    StaffPlan {
+        name: "Avery Lindqvist",
+        role: StaffRole::Consultant,
+        user_role: Some("consultant"),
+        cost_rate: 68,
+        bill_rate: 165,
+    },
+    StaffPlan {
+        name: "Jordan Okafor",
+        role: StaffRole::ProjectManager,
+        user_role: Some("delivery_manager"),
+        cost_rate: 88,
+        bill_rate: 210,
+    },
     StaffPlan { name: "Sam Reyes", role: StaffRole::SeniorConsultant, user_role: None, cost_rate: 82, bill_rate: 195 },
-    StaffPlan { name: "Riley Novak", role: StaffRole::SolutionArchitect, user_role: None, cost_rate: 95, bill_rate: 225 },
+    StaffPlan {
+        name: "Riley Novak",
+        role: StaffRole::SolutionArchitect,
+        user_role: None,
+        cost_rate: 95,
+        bill_rate: 225,
+    },
     StaffPlan { name: "Casey Brandt", role: StaffRole::Consultant, user_role: None, cost_rate: 62, bill_rate: 150 },
     StaffPlan { name: "Morgan Haddad", role: StaffRole::Consultant, user_role: None, cost_rate: 65, bill_rate: 160 },
     StaffPlan { name: "Taylor Ishikawa", role: StaffRole::Csm, user_role: Some("csm"), cost_rate: 70, bill_rate: 0 },
-    StaffPlan { name: "Quinn Adeyemi", role: StaffRole::SupportEngineer, user_role: None, cost_rate: 58, bill_rate: 140 },
+    StaffPlan {
+        name: "Quinn Adeyemi",
+        role: StaffRole::SupportEngineer,
+        user_role: None,
+        cost_rate: 58,
+        bill_rate: 140,
+    },
 ];
 
 /// Staff who log project time, by index into `STAFF`.
@@ -109,7 +133,9 @@ pub(super) async fn seed_operations(
             billable: Set(true),
             category: Set(category.as_str().to_owned()),
             note: Set(None),
-            status: Set(if approved { TimeEntryStatus::Approved } else { TimeEntryStatus::Submitted }.as_str().to_owned()),
+            status: Set(if approved { TimeEntryStatus::Approved } else { TimeEntryStatus::Submitted }
+                .as_str()
+                .to_owned()),
             cost_rate: Set(Decimal::from(plan.cost_rate)),
             bill_rate: Set(Decimal::from(plan.bill_rate)),
             currency: Set(currency.clone()),

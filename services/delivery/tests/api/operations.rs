@@ -4,10 +4,16 @@
 //! requests replan the engagement; the seeded stories show in the metrics; and the
 //! late-milestone emitter announces each milestone once even when two passes race.
 
-use atrium_delivery::operations::emit_late_milestones;
+use std::sync::Arc;
+
+use atrium_delivery::{
+    calendar::BusinessCalendar,
+    operations::{LateMilestones, emit_late_milestones},
+};
 use atrium_kit::{
     ClientKind, TenantContext, TenantTransaction, demo,
     events::DomainEvent,
+    schedule::Scheduler,
     testing::{TestDatabase, context_for},
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -105,8 +111,10 @@ const SUBMIT: &str = "mutation($engagement: ID!, $date: NaiveDate!, $hours: Deci
     category: $category, note: \"workshop\") { id status hours costAmount billAmount currency \
     staffMember { userId } engagement { id } } }";
 const APPROVE: &str = "mutation($id: ID!) { approveTimeEntry(id: $id) { id status } }";
-const REJECT: &str = "mutation($id: ID!, $reason: String!) { rejectTimeEntry(id: $id, reason: $reason) { id status rejectionReason } }";
-const RESUBMIT: &str = "mutation($id: ID!, $hours: Decimal) { resubmitTimeEntry(id: $id, hours: $hours) { id status hours } }";
+const REJECT: &str =
+    "mutation($id: ID!, $reason: String!) { rejectTimeEntry(id: $id, reason: $reason) { id status rejectionReason } }";
+const RESUBMIT: &str =
+    "mutation($id: ID!, $hours: Decimal) { resubmitTimeEntry(id: $id, hours: $hours) { id status hours } }";
 
 async fn assert_time_is_logged_approved_and_refused(harness: &Harness) {
     let (delivery, database) = (&harness.delivery, &harness.database);
@@ -117,7 +125,8 @@ async fn assert_time_is_logged_approved_and_refused(harness: &Harness) {
 
     // The consultant logs 7.25 h today: priced at their seeded rates (68 and 165 USD):
     // cost 7.25 × 68 = 493.00, bill 7.25 × 165 = 1,196.25.
-    let variables = json!({ "engagement": engagement_id, "date": today, "hours": "7.25", "category": "IMPLEMENTATION" });
+    let variables =
+        json!({ "engagement": engagement_id, "date": today, "hours": "7.25", "category": "IMPLEMENTATION" });
     let (data, error) = mutate(delivery, &consultant(), SUBMIT, variables).await;
     assert!(error.is_null(), "{error}");
     let entry = &data["submitTimeEntry"];
@@ -138,21 +147,34 @@ async fn assert_time_is_logged_approved_and_refused(harness: &Harness) {
         (today.as_str(), "-2", "BAD_USER_INPUT"),
         (tomorrow.as_str(), "1", "BAD_USER_INPUT"),
     ] {
-        let variables = json!({ "engagement": engagement_id, "date": date, "hours": hours, "category": "IMPLEMENTATION" });
+        let variables =
+            json!({ "engagement": engagement_id, "date": date, "hours": hours, "category": "IMPLEMENTATION" });
         let (data, error) = mutate(delivery, &consultant(), SUBMIT, variables).await;
         assert!(data.is_null() || data["submitTimeEntry"].is_null(), "{date} {hours}: {data}");
         assert_eq!(error["extensions"]["code"], code, "{date} {hours}: {error}");
     }
     // A person who is no staff member is told to name one.
-    let (_, error) = mutate(delivery, &context_for("ridgeline", "consultant"), SUBMIT, json!({
-        "engagement": engagement_id, "date": today, "hours": "1", "category": "ADVISORY" })).await;
+    let (_, error) = mutate(
+        delivery,
+        &context_for("ridgeline", "consultant"),
+        SUBMIT,
+        json!({
+        "engagement": engagement_id, "date": today, "hours": "1", "category": "ADVISORY" }),
+    )
+    .await;
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
     assert!(error["message"].as_str().unwrap().contains("staffMemberId"), "{error}");
     // A closed engagement takes no time.
     let closed = story_engagement(delivery, demo::Story::LakeshoreDental).await;
     assert_eq!(closed["status"], "CLOSED");
-    let (_, error) = mutate(delivery, &consultant(), SUBMIT, json!({
-        "engagement": closed["id"], "date": today, "hours": "1", "category": "ADVISORY" })).await;
+    let (_, error) = mutate(
+        delivery,
+        &consultant(),
+        SUBMIT,
+        json!({
+        "engagement": closed["id"], "date": today, "hours": "1", "category": "ADVISORY" }),
+    )
+    .await;
     assert_eq!(error["extensions"]["code"], "CONFLICT", "{error}");
     assert_eq!(count(database, tenant, "time_entries").await, entries_before, "refusals write nothing");
     assert_eq!(outbox(database, tenant).await.len(), events_before, "refusals emit nothing");
@@ -182,7 +204,12 @@ async fn assert_time_is_logged_approved_and_refused(harness: &Harness) {
     assert_eq!(approved.refs["engagement_id"].to_string(), engagement_id);
     let customer = demo::customer_id(
         demo::tenant_by_slug("ridgeline").unwrap(),
-        demo::tenant_by_slug("ridgeline").unwrap().customers.iter().position(|c| c.story == Some(demo::Story::PrairieFoods)).unwrap(),
+        demo::tenant_by_slug("ridgeline")
+            .unwrap()
+            .customers
+            .iter()
+            .position(|c| c.story == Some(demo::Story::PrairieFoods))
+            .unwrap(),
     );
     assert_eq!(approved.refs["customer_account_id"], customer);
     let staff_member_id = approved.refs["staff_member_id"].to_string();
@@ -208,16 +235,25 @@ async fn assert_time_is_logged_approved_and_refused(harness: &Harness) {
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
     let (data, error) = mutate(delivery, &consultant(), RESUBMIT, json!({ "id": second, "hours": "1.5" })).await;
     assert!(error.is_null(), "{error}");
-    assert_eq!((data["resubmitTimeEntry"]["status"].as_str(), data["resubmitTimeEntry"]["hours"].as_str()), (Some("SUBMITTED"), Some("1.5")));
+    assert_eq!(
+        (data["resubmitTimeEntry"]["status"].as_str(), data["resubmitTimeEntry"]["hours"].as_str()),
+        (Some("SUBMITTED"), Some("1.5"))
+    );
 
     // The engagement lists both, loaded through its loader; the filter finds the approved one.
     let query = "query($id: ID!) { engagement(id: $id) { timeEntries(first: 100) { nodes { id status } } team { userId } } \
                  timeEntries(engagementId: $id, status: APPROVED, from: \"2026-06-01\", to: \"2026-06-01\", first: 10) { nodes { id } } }";
     let data = delivery.data("ridgeline", query, json!({ "id": engagement_id })).await;
-    let listed: Vec<&str> =
-        data["engagement"]["timeEntries"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let listed: Vec<&str> = data["engagement"]["timeEntries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
     assert!(listed.contains(&entry_id.as_str()) && listed.contains(&second.as_str()));
-    assert!(data["engagement"]["team"].as_array().unwrap().iter().any(|staff| staff["userId"] == "consultant@ridgeline"));
+    assert!(
+        data["engagement"]["team"].as_array().unwrap().iter().any(|staff| staff["userId"] == "consultant@ridgeline")
+    );
     assert_eq!(data["timeEntries"]["nodes"], json!([{ "id": entry_id }]));
 }
 
@@ -230,14 +266,24 @@ async fn assert_change_requests_replan_the_engagement(harness: &Harness) {
     let manager = context_for("ridgeline", "delivery_manager");
     let prairie = story_engagement(delivery, demo::Story::PrairieFoods).await;
     // Seeded: 4 change requests in the last 30 days, 1 in the 90 before: 1 ÷ 3 = 0.3333 per 30 days.
-    assert_eq!(prairie["changeRequestTrend"], json!({ "last30Days": 4, "priorPer30Days": "0.3333", "increasing": true }));
+    assert_eq!(
+        prairie["changeRequestTrend"],
+        json!({ "last30Days": 4, "priorPer30Days": "0.3333", "increasing": true })
+    );
 
-    let (data, error) = mutate(delivery, &manager, SUBMIT_CR, json!({ "engagement": prairie["id"], "title": "Second warehouse" })).await;
+    let (data, error) =
+        mutate(delivery, &manager, SUBMIT_CR, json!({ "engagement": prairie["id"], "title": "Second warehouse" }))
+            .await;
     assert!(error.is_null(), "{error}");
     assert_eq!(data["submitChangeRequest"]["number"], "CR-006");
     let id = data["submitChangeRequest"]["id"].as_str().unwrap().to_owned();
-    let (data, error) =
-        mutate(delivery, &manager, "mutation($id: ID!) { approveChangeRequest(id: $id) { status } }", json!({ "id": id })).await;
+    let (data, error) = mutate(
+        delivery,
+        &manager,
+        "mutation($id: ID!) { approveChangeRequest(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
     assert!(error.is_null(), "{error}");
     assert_eq!(data["approveChangeRequest"]["status"], "APPROVED");
     let after = story_engagement(delivery, demo::Story::PrairieFoods).await;
@@ -249,20 +295,30 @@ async fn assert_change_requests_replan_the_engagement(harness: &Harness) {
     };
     assert_eq!(after["goLiveTargetDate"], shifted("goLiveTargetDate"));
     assert_eq!(after["goLiveForecastDate"], shifted("goLiveForecastDate"));
-    let approved = outbox(database, tenant).await.into_iter().find(|e| e.event_type == "delivery.change_request.approved").unwrap();
+    let approved = outbox(database, tenant)
+        .await
+        .into_iter()
+        .find(|e| e.event_type == "delivery.change_request.approved")
+        .unwrap();
     assert_eq!(
         approved.data,
         json!({ "change_request_id": id, "title": "Second warehouse", "impact_hours": "40.00",
                 "impact_price": "6000.00", "impact_days": 5, "currency": "USD" })
     );
-    let (_, error) =
-        mutate(delivery, &manager, "mutation($id: ID!) { withdrawChangeRequest(id: $id) { status } }", json!({ "id": id })).await;
+    let (_, error) = mutate(
+        delivery,
+        &manager,
+        "mutation($id: ID!) { withdrawChangeRequest(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
     assert_eq!(error["extensions"]["code"], "INVALID_TRANSITION");
 
     // A closed engagement takes no change request.
     let closed = story_engagement(delivery, demo::Story::LakeshoreDental).await;
     let before = count(database, tenant, "change_requests").await;
-    let (_, error) = mutate(delivery, &manager, SUBMIT_CR, json!({ "engagement": closed["id"], "title": "Late idea" })).await;
+    let (_, error) =
+        mutate(delivery, &manager, SUBMIT_CR, json!({ "engagement": closed["id"], "title": "Late idea" })).await;
     assert_eq!(error["extensions"]["code"], "CONFLICT", "{error}");
     assert_eq!(count(database, tenant, "change_requests").await, before);
 }
@@ -339,9 +395,44 @@ async fn the_late_milestone_emitter_fires_once_per_milestone_across_racing_passe
     assert_eq!(subjects.len(), late.len(), "no milestone twice");
     // Every announced milestone is late by the schedule signal's definition.
     let query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Milestone { late } } }";
-    let representations: Vec<Value> = subjects.iter().map(|id| json!({ "__typename": "Milestone", "id": id })).collect();
+    let representations: Vec<Value> =
+        subjects.iter().map(|id| json!({ "__typename": "Milestone", "id": id })).collect();
     let data = harness.delivery.data("ridgeline", query, json!({ "r": representations })).await;
     assert!(data["_entities"].as_array().unwrap().iter().all(|m| m["late"] == true), "{data}");
     // Prairie Foods' UAT (due 20 days ago) is among them.
     assert!(late.iter().any(|event| event.data["name"] == "UAT" && event.data["days_late"] == 20));
+}
+
+/// Two replicas' schedulers ("a" and "b") on one PostgreSQL database tick together, then
+/// again later (after the lease could have passed to the other): every milestone that is
+/// late by the business date is announced exactly once.
+#[tokio::test]
+async fn two_schedulers_announce_each_late_milestone_once_on_postgres() {
+    let Some(harness) = postgres_harness("delivery_late_schedulers").await else { return };
+    let database = &harness.database;
+    let tenant = ridgeline();
+    let job = Arc::new(LateMilestones::new(BusinessCalendar::Fixed(test_today())));
+    let replica =
+        |holder: &str| Scheduler::new(database.clone(), holder).with_job(job.clone()).with_tenants(vec![tenant]);
+    let (a, b) = (replica("a"), replica("b"));
+    let now = chrono::Utc::now();
+    let (first_a, first_b) = tokio::join!(a.tick(now), b.tick(now));
+    let (first_a, first_b) = (first_a.unwrap(), first_b.unwrap());
+    assert_eq!(first_a[0].ran as u8 + first_b[0].ran as u8, 1, "one holder of the lease: {first_a:?} {first_b:?}");
+    let announced = first_a[0].items + first_b[0].items;
+    assert!(announced > 0, "the seed has late milestones");
+    // Later, past the lease (2 × 5 minutes): whoever runs finds nothing new.
+    let later = now + chrono::Duration::minutes(11);
+    let (second_a, second_b) = tokio::join!(a.tick(later), b.tick(later));
+    assert_eq!(second_a.unwrap()[0].items + second_b.unwrap()[0].items, 0);
+    let late: Vec<DomainEvent> = outbox(database, tenant)
+        .await
+        .into_iter()
+        .filter(|event| event.event_type == "delivery.milestone.became_late")
+        .collect();
+    assert_eq!(late.len() as u64, announced);
+    let mut subjects: Vec<Uuid> = late.iter().map(|event| event.subject.id).collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(subjects.len(), late.len(), "each milestone once");
 }
