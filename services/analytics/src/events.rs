@@ -64,7 +64,10 @@ impl AnalyticsEvents {
 
 impl EventHandler for AnalyticsEvents {
     fn wants(&self, event_type: &str) -> bool {
-        event_type == CONTRACT_SIGNED || event_type == CUSTOMER_CREATED || event_type.starts_with(ENGAGEMENT_EVENTS)
+        event_type == CONTRACT_SIGNED
+            || event_type == CUSTOMER_CREATED
+            || event_type == lifecycle::TIME_ENTRY_APPROVED
+            || event_type.starts_with(ENGAGEMENT_EVENTS)
     }
 
     fn handle<'t>(

@@ -63,6 +63,9 @@ pub struct CreateFromBlueprint {
     pub contract_id: Option<Uuid>,
     #[serde(default)]
     pub contract_line_id: Option<Uuid>,
+    /// The contract's currency (ISO 4217), when the command carries it.
+    #[serde(default)]
+    pub currency: Option<String>,
     pub service_package_id: Uuid,
     #[serde(default)]
     pub start_date: Option<NaiveDate>,
@@ -305,6 +308,8 @@ pub async fn create_engagement_from_blueprint(
         hold_reason: Set(None),
         source_rule: Set(request.rule_code.clone()),
         creation_key: Set(Some(request.idempotency_key.clone())),
+        currency: Set(request.currency.as_deref().map(str::to_ascii_uppercase).filter(|code| code.len() == 3)),
+        budget_hours: Set(blueprint.budget_hours),
     };
     engagement::Entity::insert(row).exec_without_returning(tx.connection()).await?;
 
@@ -335,6 +340,8 @@ pub async fn create_engagement_from_blueprint(
             milestone_template_id: Set(Some(template.milestone_template_id)),
             requires_acceptance: Set(template.requires_customer_acceptance),
             accepted_at: Set(None),
+            billing_pct: Set(template.billing_fraction()),
+            late_emitted_at: Set(None),
         });
         let mut task_templates = template.tasks.clone();
         task_templates.sort_by_key(|task| task.seq);
@@ -370,13 +377,8 @@ pub async fn create_engagement_from_blueprint(
     }
 
     let created = load_engagement(tx, id).await?;
-    let mut events =
-        vec![engagement_event(tx, &created, "delivery.engagement.created", created.version).with_data(json!({
-            "status": "draft",
-            "blueprint_version_id": blueprint.blueprint_version_id,
-            "name": name,
-            "source_rule": request.rule_code,
-        }))];
+    let created_milestones = repository::milestones_of_engagements(tx, &[id]).await.map_err(internal)?;
+    let mut events = vec![engagement_created_event(tx, &created, &created_milestones, blueprint, request)];
     let mut detail = format!("created {} from blueprint version {}", created.number, blueprint.version);
     if request.then_activate {
         let activation = activate(tx, &created, today).await?;
@@ -384,6 +386,53 @@ pub async fn create_engagement_from_blueprint(
         detail.push_str("; draft -> onboarding");
     }
     Ok(Outcome { value: id, entity_ids: vec![id], detail, events })
+}
+
+/// `delivery.engagement.created` (docs/domain.md#delivery-commands): the engagement, its
+/// currency and its milestones with their billing shares, from which finance builds the
+/// contract line's billing schedule; refs name the contract line when known.
+fn engagement_created_event(
+    tx: &TenantTransaction,
+    engagement: &Engagement,
+    milestones: &[Milestone],
+    blueprint: &BlueprintVersion,
+    request: &CreateFromBlueprint,
+) -> DomainEvent {
+    let mut event = engagement_event(tx, engagement, "delivery.engagement.created", engagement.version);
+    if let Some(contract_line_id) = engagement.contract_line_id {
+        event = event.with_ref("contract_line_id", contract_line_id);
+    }
+    event.with_data(json!({
+        "status": "draft",
+        "blueprint_version_id": blueprint.blueprint_version_id,
+        "name": engagement.name,
+        "source_rule": request.rule_code,
+        "currency": engagement.currency,
+        "milestones": milestones.iter().map(milestone_summary).collect::<Vec<_>>(),
+    }))
+}
+
+/// A milestone as `delivery.engagement.created` lists it (interfaces B1).
+pub fn milestone_summary(milestone: &Milestone) -> serde_json::Value {
+    json!({
+        "milestone_id": milestone.id,
+        "seq": milestone.seq,
+        "name": milestone.name,
+        "due_date": milestone.due_date,
+        "is_go_live": milestone.is_go_live,
+        "is_billing": milestone.is_billing,
+        "billing_pct": milestone.billing_pct.map(fraction_text),
+        "requires_acceptance": milestone.requires_acceptance,
+    })
+}
+
+/// A fraction as a string with at least two places ("0.40", "0.125"): exact, never rounded.
+fn fraction_text(fraction: Decimal) -> String {
+    let mut fraction = fraction.normalize();
+    if fraction.scale() < 2 {
+        fraction.rescale(2);
+    }
+    fraction.to_string()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -13,7 +13,10 @@ use atrium_kit::{
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{calendar::BusinessCalendar, config::Config, events::DeliveryEvents, graphql, repository::seed};
+use crate::{
+    calendar::BusinessCalendar, config::Config, events::DeliveryEvents, graphql, operations::LateMilestones,
+    repository::seed,
+};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -49,6 +52,7 @@ pub async fn build_with_calendar(
         Some(Arc::new(DeliveryEvents::with_calendar(calendar)) as Arc<dyn EventHandler>),
     )
     .await
+    .map(|application| application.with_scheduled_jobs(vec![Arc::new(LateMilestones::new(calendar))]))
 }
 
 fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {

@@ -6,6 +6,7 @@ mod architecture;
 mod audit_log;
 mod authentication;
 mod cors;
+mod delivery_time;
 mod event_dead_letters;
 mod field_authorization;
 mod finance_ledger;

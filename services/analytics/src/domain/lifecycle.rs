@@ -9,6 +9,7 @@ stored_enum!(LifecycleEventType {
     OnboardingStarted => "onboarding_started",
     OnboardingCompleted => "onboarding_completed",
     WentLive => "went_live",
+    TimeEntryApproved => "time_entry_approved",
 });
 
 stored_enum!(LifecycleStage {
@@ -37,6 +38,9 @@ impl EngagementStatus {
     }
 }
 
+/// Delivery's approved time entry (docs/domain.md#delivery-operations).
+pub const TIME_ENTRY_APPROVED: &str = "delivery.time_entry.approved";
+
 /// The timeline entry a source event adds, if any.
 pub fn timeline_entry_for(event_type: &str) -> Option<LifecycleEventType> {
     match event_type {
@@ -44,6 +48,8 @@ pub fn timeline_entry_for(event_type: &str) -> Option<LifecycleEventType> {
         "delivery.engagement.activated" => Some(LifecycleEventType::OnboardingStarted),
         "delivery.engagement.onboarding_completed" => Some(LifecycleEventType::OnboardingCompleted),
         "delivery.engagement.went_live" => Some(LifecycleEventType::WentLive),
+        // Approved time is delivered work the customer will see on an invoice.
+        TIME_ENTRY_APPROVED => Some(LifecycleEventType::TimeEntryApproved),
         _ => None,
     }
 }
@@ -108,6 +114,8 @@ mod tests {
             ("delivery.engagement.activated", Some(LifecycleEventType::OnboardingStarted)),
             ("delivery.engagement.onboarding_completed", Some(LifecycleEventType::OnboardingCompleted)),
             ("delivery.engagement.went_live", Some(LifecycleEventType::WentLive)),
+            ("delivery.time_entry.approved", Some(LifecycleEventType::TimeEntryApproved)),
+            ("delivery.time_entry.submitted", None),
             ("delivery.engagement.created", None),
             ("delivery.engagement.status_changed", None),
             ("finance.customer.created", None),

@@ -40,6 +40,7 @@ pub enum LifecycleEventType {
     OnboardingStarted,
     OnboardingCompleted,
     WentLive,
+    TimeEntryApproved,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -8,6 +8,8 @@ mod m20261128_000002_create_milestones;
 mod m20261128_000003_second_level_scopes;
 mod m20261212_000004_engagement_commands;
 mod m20261214_000010_event_backbone;
+mod m20261220_000040_staff_time_change;
+mod m20261220_000041_scheduler_leases;
 
 pub struct Migrator;
 
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_second_level_scopes::Migration),
             Box::new(m20261212_000004_engagement_commands::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
+            Box::new(m20261220_000040_staff_time_change::Migration),
+            Box::new(m20261220_000041_scheduler_leases::Migration),
         ]
     }
 }

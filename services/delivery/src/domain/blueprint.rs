@@ -3,6 +3,7 @@
 //! newest version of each blueprint as this JSON.
 
 use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,6 +18,9 @@ pub struct BlueprintVersion {
     pub target_go_live_days: i64,
     #[serde(default)]
     pub hypercare_days: i64,
+    /// Hours the blueprint budgets an engagement at (catalog's `budget_hours`).
+    #[serde(default)]
+    pub budget_hours: Option<Decimal>,
     #[serde(default)]
     pub milestones: Vec<MilestoneTemplate>,
 }
@@ -34,6 +38,10 @@ pub struct MilestoneTemplate {
     pub is_go_live: bool,
     #[serde(default)]
     pub is_billing: bool,
+    /// Percentage points of the fixed fee billed at this milestone (catalog's convention:
+    /// 40 = 40 %); 0 or missing for milestones that bill nothing.
+    #[serde(default)]
+    pub billing_pct: Option<Decimal>,
     #[serde(default)]
     pub requires_customer_acceptance: bool,
     #[serde(default)]
@@ -53,6 +61,15 @@ pub struct TaskTemplate {
     pub customer_facing: bool,
     #[serde(default)]
     pub offset_days: i64,
+}
+
+impl MilestoneTemplate {
+    /// The milestone's share of the fixed fee as a fraction (catalog's 40 → 0.40), only
+    /// for billing milestones with a share.
+    pub fn billing_fraction(&self) -> Option<Decimal> {
+        let pct = self.billing_pct.filter(|pct| self.is_billing && !pct.is_zero())?;
+        Some((pct / Decimal::ONE_HUNDRED).round_dp(4))
+    }
 }
 
 /// `start + days`, the way every blueprint offset turns into a date.

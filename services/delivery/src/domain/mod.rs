@@ -4,6 +4,8 @@
 pub mod blueprint;
 mod enums;
 pub mod lifecycle;
+pub mod metrics;
+pub mod operations;
 pub mod schedule;
 pub mod state_machines;
 
@@ -31,6 +33,11 @@ pub struct Engagement {
     pub percent_complete: Decimal,
     pub version: i64,
     pub contract_id: Option<Uuid>,
+    pub contract_line_id: Option<Uuid>,
+    /// ISO 4217 code of the contract's currency, when known.
+    pub currency: Option<String>,
+    /// Budgeted hours; approved change requests add their impact.
+    pub budget_hours: Option<Decimal>,
     pub blueprint_version_id: Option<Uuid>,
     pub target_onboard_date: Option<NaiveDate>,
     pub delivery_manager_user_id: Option<String>,
@@ -60,6 +67,9 @@ pub struct Milestone {
     pub percent_complete: Decimal,
     pub version: i64,
     pub requires_acceptance: bool,
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Share of the fixed fee billed at this milestone, a fraction (0.40 = 40 %).
+    pub billing_pct: Option<Decimal>,
 }
 
 impl Milestone {

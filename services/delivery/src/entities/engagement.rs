@@ -40,6 +40,10 @@ pub struct Model {
     pub source_rule: Option<String>,
     /// Idempotency key of the cross-service command that created it.
     pub creation_key: Option<String>,
+    /// ISO 4217 currency of the contract the engagement delivers, when known.
+    pub currency: Option<String>,
+    /// Hours the engagement is budgeted at; approved change requests add their impact.
+    pub budget_hours: Option<Decimal>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

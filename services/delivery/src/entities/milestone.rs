@@ -24,6 +24,10 @@ pub struct Model {
     pub milestone_template_id: Option<Uuid>,
     pub requires_acceptance: bool,
     pub accepted_at: Option<DateTimeUtc>,
+    /// Share of the fixed fee billed at this milestone, a fraction (0.40 = 40 %).
+    pub billing_pct: Option<Decimal>,
+    /// When `delivery.milestone.became_late` was emitted for it.
+    pub late_emitted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

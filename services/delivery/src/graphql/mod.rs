@@ -2,7 +2,13 @@
 //! entity resolvers and per-request DataLoaders.
 
 mod loaders;
+mod operations;
 mod schema;
 mod types;
 
 pub use schema::{DeliverySchema, build_schema, install_request_data};
+
+/// Delivery's writes, each one command of the kit's pattern (docs/domain.md#delivery-commands,
+/// docs/domain.md#delivery-operations).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutation(schema::LifecycleMutation, schema::OperationsMutation);

@@ -13,7 +13,10 @@ use rust_decimal::prelude::ToPrimitive;
 
 use atrium_kit::subgraph_http::{request_transaction, uuid_of};
 
-use super::loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, EngagementTasksLoader};
+use super::{
+    loaders::{CustomerEngagementsLoader, EngagementLoader, EngagementMilestonesLoader, EngagementTasksLoader},
+    operations,
+};
 use crate::{calendar::BusinessCalendar, domain, error::DeliveryError, repository};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -216,6 +219,50 @@ impl Engagement {
         Ok(milestones.into_iter().map(Milestone::from).collect())
     }
 
+    /// ISO 4217 currency of the contract the engagement delivers, when known.
+    async fn currency(&self) -> Option<&str> {
+        self.0.currency.as_deref()
+    }
+
+    /// Budgeted hours; approved change requests add their impact hours.
+    async fn budget_hours(&self) -> Option<rust_decimal::Decimal> {
+        self.0.budget_hours.map(|hours| hours.normalize())
+    }
+
+    /// Time logged on the engagement in creation order; loaded for every engagement of the
+    /// request at once.
+    async fn time_entries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<operations::TimeEntryConnection> {
+        operations::engagement_time_entries(ctx, self.0.id, first, after).await
+    }
+
+    /// Change requests in submission order.
+    async fn change_requests(&self, ctx: &Context<'_>) -> Result<Vec<operations::ChangeRequest>> {
+        operations::engagement_change_requests(ctx, self.0.id).await
+    }
+
+    /// The staff who logged time on the engagement, in order of their first entry.
+    async fn team(&self, ctx: &Context<'_>) -> Result<Vec<operations::StaffMember>> {
+        operations::engagement_team(ctx, self.0.id).await
+    }
+
+    /// Milestones due to date (not waived or cancelled) and how many were done by their
+    /// due date (accepted, when acceptance is required).
+    // Definition: docs/domain.md#delivery-metrics.
+    async fn milestone_attainment(&self, ctx: &Context<'_>) -> Result<operations::MilestoneAttainment> {
+        operations::engagement_milestone_attainment(ctx, self.0.id).await
+    }
+
+    /// Whether change requests arrive faster than before (last 30 days against the 90 before).
+    // Definition: docs/domain.md#delivery-metrics.
+    async fn change_request_trend(&self, ctx: &Context<'_>) -> Result<operations::ChangeRequestTrend> {
+        operations::engagement_change_request_trend(ctx, self.0.id).await
+    }
+
     /// The customer (resolved by finance).
     async fn customer_account(&self) -> CustomerAccount {
         CustomerAccount { id: ID(self.0.customer_account_id.to_string()) }
@@ -283,6 +330,15 @@ impl Milestone {
     /// Whether the customer signs the milestone off after completion.
     async fn requires_acceptance(&self) -> bool {
         self.0.requires_acceptance
+    }
+
+    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.accepted_at
+    }
+
+    /// Share of the fixed fee billed at this milestone, a fraction (0.40 = 40 %).
+    async fn billing_pct(&self) -> Option<rust_decimal::Decimal> {
+        self.0.billing_pct.map(|pct| pct.normalize())
     }
 
     async fn version(&self) -> i64 {

@@ -19,6 +19,8 @@ use crate::{
     error::DeliveryError,
 };
 
+pub mod operations;
+mod operations_seed;
 pub mod seed;
 
 /// One page of the tenant's engagements ordered by id (`limit` = `first + 1`, so the
@@ -129,7 +131,7 @@ fn milestone_scope(tx: &TenantTransaction) -> Condition {
 }
 
 /// Rows of a table keyed by `engagement_column` follow their engagement's visibility.
-fn child_scope(tx: &TenantTransaction, engagement_column: impl ColumnTrait) -> Condition {
+pub(crate) fn child_scope(tx: &TenantTransaction, engagement_column: impl ColumnTrait) -> Condition {
     if !tx.is_second_level_scoped() {
         return Condition::all();
     }
@@ -202,6 +204,9 @@ pub(crate) fn engagement_from_row(row: engagement::Model) -> Result<Engagement, 
         percent_complete: row.percent_complete,
         version: row.version,
         contract_id: row.contract_id,
+        contract_line_id: row.contract_line_id,
+        currency: row.currency,
+        budget_hours: row.budget_hours,
         blueprint_version_id: row.blueprint_version_id,
         target_onboard_date: row.target_onboard_date,
         delivery_manager_user_id: row.delivery_manager_user_id,
@@ -225,6 +230,8 @@ pub(crate) fn milestone_from_row(row: milestone::Model) -> Result<Milestone, Del
         percent_complete: row.percent_complete,
         version: row.version,
         requires_acceptance: row.requires_acceptance,
+        accepted_at: row.accepted_at,
+        billing_pct: row.billing_pct,
     })
 }
 

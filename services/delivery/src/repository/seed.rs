@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::operations_seed;
 use crate::{
     calendar::BusinessCalendar,
     domain::{
@@ -32,15 +33,24 @@ struct MilestoneTemplate {
     offset_days: i64,
     is_go_live: bool,
     is_billing: bool,
+    /// Percentage points of the fixed fee (catalog's demo blueprints); 0 for non-billing.
+    billing_pct: i64,
 }
 
 const fn step(name: &'static str, phase: MilestonePhase, offset_days: i64) -> MilestoneTemplate {
-    MilestoneTemplate { name, phase, offset_days, is_go_live: false, is_billing: false }
+    MilestoneTemplate { name, phase, offset_days, is_go_live: false, is_billing: false, billing_pct: 0 }
 }
 
-const fn billing(mut template: MilestoneTemplate) -> MilestoneTemplate {
+const fn billing(mut template: MilestoneTemplate, pct: i64) -> MilestoneTemplate {
     template.is_billing = true;
+    template.billing_pct = pct;
     template
+}
+
+impl MilestoneTemplate {
+    fn billing_fraction(&self) -> Option<Decimal> {
+        self.is_billing.then(|| Decimal::new(self.billing_pct, 2))
+    }
 }
 
 const fn go_live(mut template: MilestoneTemplate) -> MilestoneTemplate {
@@ -52,50 +62,50 @@ use MilestonePhase::{Build, Deploy, Design, Hypercare, Onboarding, Run, Test};
 
 const BC_ESSENTIALS: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 14),
-    billing(step("Design sign-off", Design, 30)),
+    billing(step("Design sign-off", Design, 30), 20),
     step("Data migration", Build, 50),
     step("Configuration", Build, 65),
-    billing(step("UAT", Test, 80)),
-    billing(go_live(step("Go-live", Deploy, 90))),
-    billing(step("Hypercare exit", Hypercare, 120)),
+    billing(step("UAT", Test, 80), 30),
+    billing(go_live(step("Go-live", Deploy, 90)), 30),
+    billing(step("Hypercare exit", Hypercare, 120), 20),
 ];
 const NETSUITE_STANDARD: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 21),
-    billing(step("Requirements sign-off", Design, 40)),
+    billing(step("Requirements sign-off", Design, 40), 20),
     step("Solution design", Design, 55),
     step("Build & configuration", Build, 75),
-    billing(step("Data migration", Build, 90)),
-    billing(step("UAT", Test, 105)),
-    billing(go_live(step("Go-live", Deploy, 120))),
+    billing(step("Data migration", Build, 90), 20),
+    billing(step("UAT", Test, 105), 30),
+    billing(go_live(step("Go-live", Deploy, 120)), 30),
 ];
 // Managed-service transitions have no go-live milestone: they close from delivering.
 const MANAGED_SERVICES_TRANSITION: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 7),
     step("Knowledge transfer", Design, 20),
     step("Runbooks & tooling", Build, 35),
-    billing(step("Service cutover", Run, 45)),
+    billing(step("Service cutover", Run, 45), 100),
 ];
 const HELIX_ONBOARDING: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 7),
     step("Tenant provisioning", Build, 15),
-    billing(step("Data import", Build, 30)),
+    billing(step("Data import", Build, 30), 50),
     step("Training & UAT", Test, 45),
-    billing(go_live(step("Go-live", Deploy, 60))),
+    billing(go_live(step("Go-live", Deploy, 60)), 50),
 ];
 const SOX_READINESS: &[MilestoneTemplate] = &[
     step("Kickoff & scoping", Onboarding, 21),
-    billing(step("Risk assessment", Design, 45)),
+    billing(step("Risk assessment", Design, 45), 35),
     step("Control design", Design, 75),
-    billing(step("Control testing", Test, 110)),
+    billing(step("Control testing", Test, 110), 25),
     step("Remediation", Build, 135),
-    billing(go_live(step("Readiness sign-off", Deploy, 150))),
+    billing(go_live(step("Readiness sign-off", Deploy, 150)), 40),
 ];
 const EINVOICING_READINESS: &[MilestoneTemplate] = &[
     step("Kickoff & onboarding", Onboarding, 14),
-    billing(step("Mandate gap analysis", Design, 30)),
+    billing(step("Mandate gap analysis", Design, 30), 40),
     step("Integration build", Build, 60),
     step("Test submissions", Test, 75),
-    billing(go_live(step("Go-live on mandate", Deploy, 90))),
+    billing(go_live(step("Go-live on mandate", Deploy, 90)), 60),
 ];
 
 /// Type and milestones of a demo blueprint (names as in `demo::TENANTS`).
@@ -131,13 +141,14 @@ const fn plan(
 }
 
 fn story_plans(story: Story) -> Vec<EngagementPlan> {
-    use EngagementStatus::{Closed, Delivering, Onboarding};
+    use EngagementStatus::{Closed, Delivering, Live, Onboarding};
     match story {
         // Go-live target today−10 (start + 90), forecast today+25: variance 35; UAT (due
         // today−20) forecast today+15 ⇒ late and at risk.
         Story::PrairieFoods => vec![plan(0, Delivering, -100, 35, Rag::Red)],
         Story::LakeshoreDental => vec![plan(0, Closed, -420, 5, Rag::Green)],
-        Story::CedarValley => vec![plan(1, Closed, -380, 10, Rag::Green)],
+        // Live since its go-live; the retainer's advisory hours are logged against it.
+        Story::CedarValley => vec![plan(1, Live, -380, 10, Rag::Green)],
         Story::SummitAg => vec![plan(0, Closed, -300, 0, Rag::Green)],
         // Contract signed two days ago and onboarding begun since, as the planned onboarding
         // automation will do it (docs/domain.md#not-yet-implemented).
@@ -204,6 +215,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
     let mut engagements = Vec::new();
     let mut milestones = Vec::new();
     let mut tasks = Vec::new();
+    let mut seeded = Vec::new();
     for (customer_ordinal, customer) in demo_tenant.customers.iter().enumerate() {
         let plans = match customer.story {
             Some(story) => story_plans(story),
@@ -249,6 +261,8 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     milestone_template_id: Set(None),
                     requires_acceptance: Set(false),
                     accepted_at: Set(None),
+                    billing_pct: Set(template.billing_fraction()),
+                    late_emitted_at: Set(None),
                 });
             }
             let onboarding = templates.iter().position(|template| template.phase == MilestonePhase::Onboarding);
@@ -267,6 +281,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     tasks.push(checklist_task(tx, item, index, task_id, id, milestone_id, plan.status, start, today));
                 }
             }
+            seeded.push(operations_seed::SeededEngagement { id, story: customer.story, status: plan.status });
             engagements.push(engagement::ActiveModel {
                 tenant_id: Set(tx.tenant_id()),
                 id: Set(id),
@@ -299,6 +314,8 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                 hold_reason: Set(None),
                 source_rule: Set(None),
                 creation_key: Set(None),
+                currency: Set(Some(demo_tenant.reporting_currency.to_owned())),
+                budget_hours: Set(None),
             });
         }
     }
@@ -306,6 +323,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
     engagement::Entity::insert_many(engagements).exec(connection).await?;
     milestone::Entity::insert_many(milestones).exec(connection).await?;
     task::Entity::insert_many(tasks).exec(connection).await?;
+    operations_seed::seed_operations(tx, demo_tenant, &seeded, today).await?;
     seed_copies(tx, demo_tenant).await
 }
 
@@ -435,6 +453,7 @@ fn demo_blueprint_version(demo_tenant: &DemoTenant, ordinal: usize, name: &str) 
             offset_days: template.offset_days,
             is_go_live: template.is_go_live,
             is_billing: template.is_billing,
+            billing_pct: template.is_billing.then(|| Decimal::from(template.billing_pct)),
             requires_customer_acceptance: template.is_go_live,
             tasks: if template.phase == MilestonePhase::Onboarding && seq == 0 {
                 ONBOARDING_CHECKLIST
@@ -465,6 +484,7 @@ fn demo_blueprint_version(demo_tenant: &DemoTenant, ordinal: usize, name: &str) 
         target_onboard_days: onboard_days,
         target_go_live_days: go_live_days,
         hypercare_days: 30,
+        budget_hours: None,
         milestones,
     }
 }

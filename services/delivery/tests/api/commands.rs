@@ -73,7 +73,7 @@ fn blueprint_version_event(blueprint_id: Uuid, version: i64, name: &str) -> Doma
               ] },
             { "milestone_template_id": Uuid::now_v7(), "seq": 2, "code": "GOLIVE", "name": "Go-live",
               "phase": "deploy", "offset_days": 90, "weight": "1", "is_go_live": true, "is_billing": true,
-              "billing_pct": "0.5", "requires_customer_acceptance": true, "tasks": [] },
+              "billing_pct": "100", "requires_customer_acceptance": true, "tasks": [] },
         ],
     }))
 }
@@ -107,7 +107,7 @@ fn create_command_for(tenant: Uuid, customer: Uuid, package_id: Uuid, then_activ
         json!({
             "customer_account_id": customer, "contract_id": contract_id, "contract_line_id": line_id,
             "service_package_id": package_id, "start_date": test_today(), "then_activate": then_activate,
-            "rule_code": "A1",
+            "rule_code": "A1", "currency": "usd",
         }),
     )
 }
@@ -210,6 +210,22 @@ async fn assert_a_blueprint_becomes_a_running_engagement(harness: &Harness) {
     assert_eq!(created.refs["contract_id"].to_string(), command.data["contract_id"].as_str().unwrap());
     assert_eq!(created.data["status"], "draft");
     assert_eq!(created.data["source_rule"], "A1");
+    // What finance builds the billing schedule from (catalog's 100 % is the fraction 1.00).
+    assert_eq!(created.refs["contract_line_id"].to_string(), command.data["contract_line_id"].as_str().unwrap());
+    assert_eq!(created.data["currency"], "USD");
+    let listed = created.data["milestones"].as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["seq"], 1);
+    assert_eq!(listed[0]["name"], "Kickoff & onboarding");
+    assert_eq!(listed[0]["due_date"], date(14));
+    assert_eq!((listed[0]["is_billing"].clone(), listed[0]["billing_pct"].clone()), (json!(false), Value::Null));
+    assert_eq!(listed[0]["requires_acceptance"], false);
+    assert_eq!(listed[1]["name"], "Go-live");
+    assert_eq!(listed[1]["due_date"], date(90));
+    assert_eq!((listed[1]["is_go_live"].clone(), listed[1]["is_billing"].clone()), (json!(true), json!(true)));
+    assert_eq!(listed[1]["billing_pct"], "1.00");
+    assert_eq!(listed[1]["requires_acceptance"], true);
+    assert!(listed[1]["milestone_id"].as_str().is_some_and(|id| id.parse::<Uuid>().is_ok()));
     assert_eq!(events[1].data["status"], "onboarding");
     assert_eq!(events[1].data["go_live_target_date"], date(90));
     assert_eq!(events[1].subject.version, 2);

@@ -6,6 +6,7 @@ mod commands;
 mod dead_letters;
 mod engagements;
 mod helpers;
+mod operations;
 mod second_level_scopes;
 mod tenancy;
 mod transitions;
