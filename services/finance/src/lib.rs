@@ -2,11 +2,13 @@
 //! (docs/domain.md#finance). Federation owner of `CustomerAccount`, `Contract`, `Subscription` and
 //! `Invoice`.
 
+pub mod billing_commands;
 pub mod commands;
 pub mod config;
 pub mod domain;
 mod entities;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod repository;
 pub mod startup;

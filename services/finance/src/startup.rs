@@ -3,11 +3,13 @@
 
 use atrium_finance_migration::Migrator;
 pub use atrium_kit::service::SubgraphApplication as Application;
-use atrium_kit::{db::StatementObserver, startup::StartupError};
+use std::sync::Arc;
+
+use atrium_kit::{db::StatementObserver, events::EventHandler, startup::StartupError};
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, domain::Clock, graphql, repository::seed};
+use crate::{config::Config, domain::Clock, events::FinanceEvents, graphql, repository::seed};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_with_clock(config, None, Clock::System))
@@ -34,7 +36,7 @@ pub async fn build_with_clock(
         no_seed,
         graphql::build_schema(),
         graphql::request_data_installer(clock),
-        None,
+        Some(Arc::new(FinanceEvents) as Arc<dyn EventHandler>),
     )
     .await?;
     if config.seed_demo_data {

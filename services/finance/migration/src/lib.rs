@@ -8,6 +8,7 @@ mod m20261128_000001_create_finance;
 mod m20261128_000002_second_level_scopes;
 mod m20261212_000003_contract_commands;
 mod m20261214_000010_event_backbone;
+mod m20261220_000030_billing_schedules;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_second_level_scopes::Migration),
             Box::new(m20261212_000003_contract_commands::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
+            Box::new(m20261220_000030_billing_schedules::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
 //! sea-orm entities of the finance database. Crate-private: only repositories use them.
 
+pub(crate) mod billing_schedule;
+pub(crate) mod billing_schedule_line;
 pub(crate) mod contract;
 pub(crate) mod contract_line;
 pub(crate) mod customer_account;

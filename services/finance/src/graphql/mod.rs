@@ -1,7 +1,9 @@
 //! The finance subgraph's GraphQL layer: schema construction, object types, mutations,
 //! federation entity resolvers and per-request DataLoaders.
 
+mod billing;
 mod loaders;
+pub(crate) mod money;
 mod mutations;
 mod schema;
 mod types;

@@ -77,10 +77,11 @@ fn optional_uuid(id: Option<&ID>, field: &str) -> Result<Option<uuid::Uuid>> {
     }
 }
 
-pub struct Mutation;
+#[derive(Default)]
+pub struct BaseMutation;
 
 #[Object]
-impl Mutation {
+impl BaseMutation {
     /// Opens a `PROSPECT` customer account and announces `finance.customer.created`.
     /// Retrying with the same `idempotencyKey` answers the first account and writes nothing.
     async fn create_customer_account(

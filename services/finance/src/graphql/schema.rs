@@ -10,8 +10,9 @@ use atrium_kit::{
 };
 
 use super::{
+    billing::{self, BillingMutation},
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
-    mutations::Mutation,
+    mutations::BaseMutation,
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
         InvoiceStatus, Segment, Subscription, business_date,
@@ -24,14 +25,34 @@ use crate::{
 
 pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
 
-pub struct Query;
+pub use root::{Mutation, Query};
+
+/// The roots merge each area's part (the derive's generated code must not see this
+/// module's imports, hence its own module).
+mod root {
+    use async_graphql::MergedObject;
+
+    use super::{BaseMutation, BaseQuery, BillingMutation};
+
+    /// The finance root query: each area's fields.
+    #[derive(MergedObject, Default)]
+    pub struct Query(BaseQuery);
+
+    /// The finance root mutation: each area's mutations.
+    #[derive(MergedObject, Default)]
+    pub struct Mutation(BaseMutation, BillingMutation);
+}
+
+/// Customers, contracts, subscriptions and invoices, and the federation entity resolvers.
+#[derive(Default)]
+pub struct BaseQuery;
 
 /// Seconds a finance answer may be reused: balances change with invoices and payments,
 /// which a reporting dashboard may show a minute late but no more.
 const FINANCE_MAX_AGE: u32 = 60;
 
 #[Object]
-impl Query {
+impl BaseQuery {
     /// The tenant's customer accounts, ordered by id (roster order for the demo data).
     #[graphql(directive = cache_control::apply(FINANCE_MAX_AGE))]
     async fn customer_accounts(
@@ -116,7 +137,7 @@ async fn load_customer_account(ctx: &Context<'_>, id: &ID) -> Result<Option<Cust
 }
 
 pub fn build_schema() -> FinanceSchema {
-    atrium_kit::subgraph_schema::build(Query, Mutation, EmptySubscription)
+    atrium_kit::subgraph_schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
 /// Installs the request's tenant transaction, the DataLoaders bound to it and the clock
@@ -126,7 +147,7 @@ pub fn install_request_data(
     tx: Arc<TenantTransaction>,
     clock: Clock,
 ) -> async_graphql::Request {
-    loaders::install(request, &tx).data(tx).data(clock)
+    billing::install_loaders(loaders::install(request, &tx), &tx).data(tx).data(clock)
 }
 
 /// The subgraph handler's installer of per-request data, reading dates from `clock`.

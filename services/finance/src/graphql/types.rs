@@ -381,6 +381,11 @@ impl Contract {
         let lines = loader.load_one(self.key).await.map_err(load_failed)?.unwrap_or_default();
         Ok(lines.iter().cloned().map(Into::into).collect())
     }
+
+    /// How the contract's lines are billed (docs/domain.md#billing-schedules).
+    async fn billing_schedules(&self, ctx: &Context<'_>) -> Result<Vec<super::billing::BillingSchedule>> {
+        super::billing::schedules_of_contract(ctx, self.key).await
+    }
 }
 
 /// One thing a contract sells: `amount` = quantity × unit price × (1 − discount), to the cent.

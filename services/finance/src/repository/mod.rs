@@ -18,6 +18,7 @@ use crate::{
     error::FinanceError,
 };
 
+pub mod billing;
 pub mod seed;
 mod writes;
 
@@ -202,13 +203,13 @@ fn invoice_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(invoice::Column::ChannelPartnerId, invoice::Column::CustomerAccountId)
 }
 
-fn contract_scope(tx: &TenantTransaction) -> Condition {
+pub(crate) fn contract_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(contract::Column::ChannelPartnerId, contract::Column::CustomerAccountId)
 }
 
 /// Contract lines store no partner or customer: a scoped caller sees the lines of the
 /// contracts it sees (the `parent_scope` policy on PostgreSQL is the same rule).
-fn contract_line_scope(tx: &TenantTransaction) -> Condition {
+pub(crate) fn contract_line_scope(tx: &TenantTransaction) -> Condition {
     if !tx.is_second_level_scoped() {
         return Condition::all();
     }
@@ -277,7 +278,7 @@ fn contract_from_row(row: contract::Model) -> Result<Contract, FinanceError> {
     })
 }
 
-fn contract_line_from_row(row: contract_line::Model) -> ContractLine {
+pub(crate) fn contract_line_from_row(row: contract_line::Model) -> ContractLine {
     ContractLine {
         id: row.id,
         contract_id: row.contract_id,
@@ -332,7 +333,7 @@ fn fraction(value: Decimal) -> Decimal {
 /// Money at its stored scale of two decimals. SQLite hands decimals back through `f64`
 /// and without trailing zeros; rounding and rescaling makes both backends serve the same
 /// exact `12000.00`.
-fn money(value: Decimal) -> Decimal {
+pub(crate) fn money(value: Decimal) -> Decimal {
     let mut value = value.round_dp(2);
     value.rescale(2);
     value

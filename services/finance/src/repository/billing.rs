@@ -1,0 +1,250 @@
+//! Billing repositories (docs/domain.md#billing-schedules): schedules and their lines,
+//! read per parent in one statement for the DataLoaders, and line status changes as
+//! conditional updates on the version that was read. Both follow their contract's
+//! second-level scope.
+
+use atrium_kit::TenantTransaction;
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{contract_line_from_row, contract_line_scope, contract_scope, money};
+use crate::{
+    domain::{
+        ContractLine,
+        billing::{BillingLineStatus, BillingSchedule, BillingScheduleKind, BillingScheduleLine, BillingTrigger},
+    },
+    entities::{billing_schedule, billing_schedule_line, contract, contract_line},
+    error::FinanceError,
+};
+
+/// Schedules and lines are visible with the contract they bill.
+fn visible_contracts(tx: &TenantTransaction) -> Option<sea_orm::sea_query::SelectStatement> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    tx.is_second_level_scoped().then(|| {
+        contract::Entity::find()
+            .select_only()
+            .column(contract::Column::Id)
+            .filter(contract::Column::TenantId.eq(tx.tenant_id()))
+            .filter(contract_scope(tx))
+            .into_query()
+    })
+}
+
+fn schedule_scope(tx: &TenantTransaction) -> Condition {
+    match visible_contracts(tx) {
+        Some(contracts) => Condition::all().add(billing_schedule::Column::ContractId.in_subquery(contracts)),
+        None => Condition::all(),
+    }
+}
+
+fn line_scope(tx: &TenantTransaction) -> Condition {
+    match visible_contracts(tx) {
+        Some(contracts) => Condition::all().add(billing_schedule_line::Column::ContractId.in_subquery(contracts)),
+        None => Condition::all(),
+    }
+}
+
+/// One contract line of the tenant, or `None`.
+pub async fn contract_line_by_id(tx: &TenantTransaction, id: Uuid) -> Result<Option<ContractLine>, FinanceError> {
+    let row = contract_line::Entity::find()
+        .filter(contract_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(contract_line_scope(tx))
+        .filter(contract_line::Column::Id.eq(id))
+        .one(tx.connection())
+        .await?;
+    Ok(row.map(contract_line_from_row))
+}
+
+/// The schedule billing `contract_line_id`, if one was built.
+pub async fn schedule_of_contract_line(
+    tx: &TenantTransaction,
+    contract_line_id: Uuid,
+) -> Result<Option<BillingSchedule>, FinanceError> {
+    let row = billing_schedule::Entity::find()
+        .filter(billing_schedule::Column::TenantId.eq(tx.tenant_id()))
+        .filter(schedule_scope(tx))
+        .filter(billing_schedule::Column::ContractLineId.eq(contract_line_id))
+        .one(tx.connection())
+        .await?;
+    row.map(schedule_from_row).transpose()
+}
+
+pub async fn insert_schedule(
+    tx: &TenantTransaction,
+    schedule: &BillingSchedule,
+    lines: &[BillingScheduleLine],
+) -> Result<(), FinanceError> {
+    let row = billing_schedule::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(schedule.id),
+        contract_id: Set(schedule.contract_id),
+        contract_line_id: Set(schedule.contract_line_id),
+        engagement_id: Set(schedule.engagement_id),
+        kind: Set(schedule.kind.as_str().to_owned()),
+        currency: Set(schedule.currency.clone()),
+    };
+    billing_schedule::Entity::insert(row).exec_without_returning(tx.connection()).await?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let rows = lines.iter().map(|line| billing_schedule_line::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(line.id),
+        billing_schedule_id: Set(line.billing_schedule_id),
+        contract_id: Set(line.contract_id),
+        seq: Set(line.seq),
+        description: Set(line.description.clone()),
+        planned_date: Set(line.planned_date),
+        amount: Set(line.amount),
+        currency: Set(line.currency.clone()),
+        trigger: Set(line.trigger.as_str().to_owned()),
+        milestone_id: Set(line.milestone_id),
+        status: Set(line.status.as_str().to_owned()),
+        risk_reason: Set(line.risk_reason.clone()),
+        invoice_id: Set(line.invoice_id),
+        version: Set(line.version),
+    });
+    billing_schedule_line::Entity::insert_many(rows).exec_without_returning(tx.connection()).await?;
+    Ok(())
+}
+
+/// Every schedule of the given contracts in one statement, ordered by id.
+pub async fn schedules_of_contracts(
+    tx: &TenantTransaction,
+    contract_ids: &[Uuid],
+) -> Result<Vec<BillingSchedule>, FinanceError> {
+    let rows = billing_schedule::Entity::find()
+        .filter(billing_schedule::Column::TenantId.eq(tx.tenant_id()))
+        .filter(schedule_scope(tx))
+        .filter(billing_schedule::Column::ContractId.is_in(contract_ids.iter().copied()))
+        .order_by_asc(billing_schedule::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(schedule_from_row).collect()
+}
+
+/// Every line of the given schedules in one statement, in schedule order (`seq`).
+pub async fn lines_of_schedules(
+    tx: &TenantTransaction,
+    schedule_ids: &[Uuid],
+) -> Result<Vec<BillingScheduleLine>, FinanceError> {
+    let rows = billing_schedule_line::Entity::find()
+        .filter(billing_schedule_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(line_scope(tx))
+        .filter(billing_schedule_line::Column::BillingScheduleId.is_in(schedule_ids.iter().copied()))
+        .order_by_asc(billing_schedule_line::Column::Seq)
+        .order_by_asc(billing_schedule_line::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(line_from_row).collect()
+}
+
+pub async fn billing_lines_by_ids(
+    tx: &TenantTransaction,
+    ids: &[Uuid],
+) -> Result<Vec<BillingScheduleLine>, FinanceError> {
+    let rows = billing_schedule_line::Entity::find()
+        .filter(billing_schedule_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(line_scope(tx))
+        .filter(billing_schedule_line::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(billing_schedule_line::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(line_from_row).collect()
+}
+
+/// Lines billed at `milestone_id` on `trigger` that still wait for it.
+pub async fn lines_awaiting_milestone(
+    tx: &TenantTransaction,
+    milestone_id: Uuid,
+    trigger: BillingTrigger,
+) -> Result<Vec<BillingScheduleLine>, FinanceError> {
+    let rows = billing_schedule_line::Entity::find()
+        .filter(billing_schedule_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(line_scope(tx))
+        .filter(billing_schedule_line::Column::MilestoneId.eq(milestone_id))
+        .filter(billing_schedule_line::Column::Trigger.eq(trigger.as_str()))
+        .filter(
+            billing_schedule_line::Column::Status
+                .is_in(BillingLineStatus::AWAITING_TRIGGER.iter().map(|status| status.as_str())),
+        )
+        .order_by_asc(billing_schedule_line::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(line_from_row).collect()
+}
+
+/// What a line change writes besides the status.
+#[derive(Debug, Clone, Default)]
+pub struct LineChange {
+    /// `Some(reason)` sets or clears (`Some(None)`) the risk reason.
+    pub risk_reason: Option<Option<String>>,
+    /// The invoice that now bills the line.
+    pub invoice_id: Option<Uuid>,
+}
+
+/// Moves `line` (as read) to `next` and increments its version; `FinanceError::Stale`
+/// when the row changed since it was read.
+pub async fn change_billing_line(
+    tx: &TenantTransaction,
+    line: &BillingScheduleLine,
+    next: BillingLineStatus,
+    change: LineChange,
+) -> Result<BillingScheduleLine, FinanceError> {
+    let mut update = billing_schedule_line::Entity::update_many()
+        .col_expr(billing_schedule_line::Column::Status, Expr::value(next.as_str()))
+        .col_expr(billing_schedule_line::Column::Version, Expr::col(billing_schedule_line::Column::Version).add(1))
+        .filter(billing_schedule_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(billing_schedule_line::Column::Id.eq(line.id))
+        .filter(billing_schedule_line::Column::Version.eq(line.version));
+    let mut changed = line.clone();
+    changed.status = next;
+    changed.version += 1;
+    if let Some(reason) = change.risk_reason {
+        update = update.col_expr(billing_schedule_line::Column::RiskReason, Expr::value(reason.clone()));
+        changed.risk_reason = reason;
+    }
+    if let Some(invoice_id) = change.invoice_id {
+        update = update.col_expr(billing_schedule_line::Column::InvoiceId, Expr::value(invoice_id));
+        changed.invoice_id = Some(invoice_id);
+    }
+    let updated = update.exec(tx.connection()).await?;
+    if updated.rows_affected != 1 {
+        return Err(FinanceError::Stale { entity: "BillingScheduleLine", id: line.id });
+    }
+    Ok(changed)
+}
+
+fn schedule_from_row(row: billing_schedule::Model) -> Result<BillingSchedule, FinanceError> {
+    Ok(BillingSchedule {
+        id: row.id,
+        contract_id: row.contract_id,
+        contract_line_id: row.contract_line_id,
+        engagement_id: row.engagement_id,
+        kind: BillingScheduleKind::parse(&row.kind)?,
+        currency: row.currency,
+    })
+}
+
+fn line_from_row(row: billing_schedule_line::Model) -> Result<BillingScheduleLine, FinanceError> {
+    Ok(BillingScheduleLine {
+        id: row.id,
+        billing_schedule_id: row.billing_schedule_id,
+        contract_id: row.contract_id,
+        seq: row.seq,
+        description: row.description,
+        planned_date: row.planned_date,
+        amount: money(row.amount),
+        currency: row.currency,
+        trigger: BillingTrigger::parse(&row.trigger)?,
+        milestone_id: row.milestone_id,
+        status: BillingLineStatus::parse(&row.status)?,
+        risk_reason: row.risk_reason,
+        invoice_id: row.invoice_id,
+        version: row.version,
+    })
+}

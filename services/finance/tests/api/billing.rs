@@ -1,0 +1,346 @@
+//! Billing schedules from delivery's events (docs/domain.md#billing-schedules), on SQLite
+//! and PostgreSQL: an engagement created for a contract line builds the line's milestone
+//! schedule (exact cents, remainder on the last line, once however often it is
+//! delivered); completing or accepting a milestone makes its line ready per the line's
+//! trigger; the risk mutations follow the line state machine and write nothing when refused.
+
+use atrium_finance::events::FinanceEvents;
+use atrium_kit::{
+    TenantContext, TenantTransaction,
+    events::{DomainEvent, EventHandler, Subject as EventSubject},
+    testing::{TestDatabase, context_for, sqlite_url},
+};
+use chrono::TimeDelta;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestFinance, spawn, test_today};
+
+/// The finance subgraph, a connection as the service's runtime role (for handlers, under
+/// RLS on PostgreSQL) and one that sees every tenant's rows (to count what was written).
+pub struct Billing {
+    pub finance: TestFinance,
+    pub runtime: DatabaseConnection,
+    pub owner: DatabaseConnection,
+    _postgres: Option<TestDatabase>,
+}
+
+pub async fn on_sqlite(name: &str) -> Billing {
+    let url = sqlite_url(name);
+    let finance = spawn(url.clone(), None).await;
+    let runtime = Database::connect(&url).await.expect("sqlite opens");
+    let owner = Database::connect(&url).await.expect("sqlite opens");
+    Billing { finance, runtime, owner, _postgres: None }
+}
+
+pub async fn on_postgres(name: &str) -> Option<Billing> {
+    let postgres = TestDatabase::create(name).await?;
+    let finance = spawn(postgres.runtime_url.clone(), Some(postgres.owner_url.clone())).await;
+    let runtime = Database::connect(&postgres.runtime_url).await.expect("runtime connects");
+    let owner = Database::connect(&postgres.owner_url).await.expect("owner connects");
+    Some(Billing { finance, runtime, owner, _postgres: Some(postgres) })
+}
+
+pub fn finance_user() -> TenantContext {
+    context_for("ridgeline", "finance")
+}
+
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// A milestone of the engagement delivery announces.
+pub struct TestMilestone {
+    pub id: Uuid,
+    pub name: &'static str,
+    pub is_billing: bool,
+    pub billing_pct: Option<&'static str>,
+    pub requires_acceptance: bool,
+}
+
+/// A signed-off contract with one line of 10,000.01 (billed by milestones) and a second
+/// line of 1,200.00, and the engagement delivery built for the first line.
+pub struct BilledContract {
+    pub customer_id: String,
+    pub contract_id: String,
+    pub line_id: Uuid,
+    pub engagement_id: Uuid,
+    pub milestones: Vec<TestMilestone>,
+}
+
+impl Billing {
+    pub async fn call(&self, context: &TenantContext, query: &str, variables: Value) -> Value {
+        self.finance.query(Some(context), query, variables).await.1
+    }
+
+    pub async fn ok(&self, field: &str, query: &str, variables: Value) -> Value {
+        let body = self.call(&finance_user(), query, variables).await;
+        assert!(body.get("errors").is_none(), "{field}: {body}");
+        body["data"][field].clone()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let backend = self.owner.get_database_backend();
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let row = self.owner.query_one_raw(Statement::from_string(backend, sql)).await.expect("count").expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
+    /// Domain events of `event_type` in the outbox, oldest first.
+    pub async fn events_of_type(&self, event_type: &str) -> Vec<Value> {
+        let backend = self.owner.get_database_backend();
+        let sql = "SELECT envelope FROM change_outbox WHERE envelope IS NOT NULL ORDER BY id".to_owned();
+        let rows = self.owner.query_all_raw(Statement::from_string(backend, sql)).await.expect("outbox");
+        rows.into_iter()
+            .map(|row| serde_json::from_str::<Value>(&row.try_get::<String>("", "envelope").unwrap()).unwrap())
+            .filter(|event| event["type"] == event_type)
+            .collect()
+    }
+
+    /// Applies `event` as the event runtime does: in the tenant's transaction as the
+    /// runtime role, with the consumer's automation context, committed on success.
+    pub async fn deliver(&self, event: &DomainEvent) {
+        let handler = FinanceEvents;
+        assert!(handler.wants(&event.event_type), "{}", event.event_type);
+        let context = TenantContext::automation(event.tenant_id, "consumer:finance");
+        let tx = TenantTransaction::begin(&self.runtime, &context).await.expect("begin");
+        handler.handle(&tx, event).await.expect("handled");
+        tx.commit().await.expect("commit");
+    }
+
+    /// Opens a customer, drafts a contract with a milestone-billed line and announces
+    /// the engagement delivery creates for it: milestones 1 (40 %, accepted by the
+    /// customer), 2 (not billing) and 3 (open share, completion bills).
+    pub async fn billed_contract(&self, customer_name: &str) -> BilledContract {
+        let customer = self
+            .ok(
+                "createCustomerAccount",
+                "mutation($input: CreateCustomerAccountInput!) { createCustomerAccount(input: $input) { id } }",
+                json!({ "input": { "name": customer_name, "segment": "MID_MARKET", "erpPlatform": "netsuite",
+                    "dataRegion": "us_east", "billingCurrency": "USD", "paymentTermsDays": 30 } }),
+            )
+            .await;
+        let start = test_today();
+        let contract = self
+            .ok(
+                "createContract",
+                "mutation($input: CreateContractInput!) { createContract(input: $input) { id lines { id } } }",
+                json!({ "input": { "customerAccountId": customer["id"], "type": "SOW", "currency": "USD",
+                    "startDate": start.to_string(), "endDate": (start + TimeDelta::days(365)).to_string(),
+                    "lines": [
+                        { "description": "Implementation", "quantity": "1", "unitPrice": "10000.01" },
+                        { "description": "Training", "quantity": "2", "unitPrice": "600" },
+                    ] } }),
+            )
+            .await;
+        let line_id: Uuid = contract["lines"][0]["id"].as_str().unwrap().parse().unwrap();
+        let milestones = vec![
+            TestMilestone {
+                id: Uuid::now_v7(),
+                name: "Design signed off",
+                is_billing: true,
+                billing_pct: Some("0.40"),
+                requires_acceptance: true,
+            },
+            TestMilestone {
+                id: Uuid::now_v7(),
+                name: "Data migrated",
+                is_billing: false,
+                billing_pct: None,
+                requires_acceptance: false,
+            },
+            TestMilestone {
+                id: Uuid::now_v7(),
+                name: "Go-live",
+                is_billing: true,
+                billing_pct: None,
+                requires_acceptance: false,
+            },
+        ];
+        let billed = BilledContract {
+            customer_id: customer["id"].as_str().unwrap().to_owned(),
+            contract_id: contract["id"].as_str().unwrap().to_owned(),
+            line_id,
+            engagement_id: Uuid::now_v7(),
+            milestones,
+        };
+        self.deliver(&engagement_created(&billed)).await;
+        billed
+    }
+
+    /// The contract's schedules with their lines, as a finance user reads them.
+    pub async fn schedules(&self, billed: &BilledContract) -> Value {
+        let query = "query($id: ID!) { customerAccount(id: $id) { contracts { nodes { id billingSchedules { \
+                     kind currency contractLineId engagementId lines { id seq description plannedDate \
+                     amount { amount currency } trigger milestoneId status riskReason version } } } } } }";
+        let data = self.finance.data("ridgeline", query, json!({ "id": billed.customer_id })).await;
+        let contract = data["customerAccount"]["contracts"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|contract| contract["id"] == billed.contract_id.as_str())
+            .cloned()
+            .unwrap();
+        contract["billingSchedules"].clone()
+    }
+}
+
+fn delivery() -> TenantContext {
+    TenantContext::automation(context_for("ridgeline", "finance").tenant_id, "automation:A1")
+}
+
+pub fn engagement_created(billed: &BilledContract) -> DomainEvent {
+    let subject = EventSubject { entity_type: "Engagement".to_owned(), id: billed.engagement_id, version: 1 };
+    let milestones: Vec<Value> = billed
+        .milestones
+        .iter()
+        .enumerate()
+        .map(|(index, milestone)| {
+            json!({
+                "milestone_id": milestone.id, "seq": index + 1, "name": milestone.name,
+                "due_date": (test_today() + TimeDelta::days(30 * (index as i64 + 1))).to_string(),
+                "is_go_live": index == 2, "is_billing": milestone.is_billing,
+                "billing_pct": milestone.billing_pct, "requires_acceptance": milestone.requires_acceptance,
+            })
+        })
+        .collect();
+    DomainEvent::new(&delivery(), "delivery.engagement.created", subject)
+        .with_ref("customer_account_id", billed.customer_id.parse().unwrap())
+        .with_ref("engagement_id", billed.engagement_id)
+        .with_ref("contract_id", billed.contract_id.parse().unwrap())
+        .with_ref("contract_line_id", billed.line_id)
+        .with_data(json!({ "status": "draft", "name": "Implementation", "currency": "USD", "milestones": milestones }))
+}
+
+pub fn milestone_event(billed: &BilledContract, index: usize, verb: &str) -> DomainEvent {
+    let milestone = &billed.milestones[index];
+    let subject = EventSubject { entity_type: "Milestone".to_owned(), id: milestone.id, version: 2 };
+    DomainEvent::new(&delivery(), &format!("delivery.milestone.{verb}"), subject)
+        .with_ref("customer_account_id", billed.customer_id.parse().unwrap())
+        .with_ref("engagement_id", billed.engagement_id)
+        .with_data(json!({ "name": milestone.name, "seq": index + 1, "is_go_live": false,
+            "is_billing": milestone.is_billing }))
+}
+
+fn statuses(schedules: &Value) -> Vec<String> {
+    schedules[0]["lines"].as_array().unwrap().iter().map(|line| line["status"].as_str().unwrap().to_owned()).collect()
+}
+
+const FLAG: &str = "mutation($id: ID!, $reason: String!) { flagBillingLineAtRisk(id: $id, reason: $reason) { \
+                    status riskReason version } }";
+const CLEAR: &str = "mutation($id: ID!) { clearBillingLineRisk(id: $id) { status riskReason version } }";
+
+async fn assert_schedules_follow_the_engagement_and_its_milestones(billing: &Billing) {
+    let billed = billing.billed_contract("Bramble Foods").await;
+    let schedules = billing.schedules(&billed).await;
+    assert_eq!(schedules.as_array().unwrap().len(), 1, "{schedules}");
+    assert_eq!(schedules[0]["kind"], "MILESTONE");
+    assert_eq!(schedules[0]["contractLineId"], billed.line_id.to_string());
+    assert_eq!(schedules[0]["engagementId"], billed.engagement_id.to_string());
+    // 10,000.01 × 0.40 = 4,000.004 → 4,000.00; the open share of the go-live is the 0.60
+    // left, and as the last line it takes 10,000.01 − 4,000.00 = 6,000.01.
+    let lines = schedules[0]["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "the non-billing milestone has no line: {schedules}");
+    assert_eq!(lines[0]["amount"], json!({ "amount": "4000.00", "currency": "USD" }));
+    assert_eq!(lines[1]["amount"], json!({ "amount": "6000.01", "currency": "USD" }));
+    assert_eq!(lines[0]["trigger"], "MILESTONE_ACCEPTED");
+    assert_eq!(lines[1]["trigger"], "MILESTONE_COMPLETED");
+    assert_eq!(lines[0]["description"], "Implementation: Design signed off");
+    assert_eq!(lines[0]["plannedDate"], (test_today() + TimeDelta::days(30)).to_string());
+    assert_eq!(lines[1]["milestoneId"], billed.milestones[2].id.to_string());
+    assert_eq!(statuses(&schedules), ["PLANNED", "PLANNED"]);
+
+    // A redelivered engagement builds nothing more.
+    let (schedule_rows, line_rows) =
+        (billing.count("billing_schedules").await, billing.count("billing_schedule_lines").await);
+    billing.deliver(&engagement_created(&billed)).await;
+    assert_eq!(billing.count("billing_schedules").await, schedule_rows);
+    assert_eq!(billing.count("billing_schedule_lines").await, line_rows);
+
+    // Completing a milestone that needs acceptance is not yet its trigger.
+    billing.deliver(&milestone_event(&billed, 0, "completed")).await;
+    assert_eq!(statuses(&billing.schedules(&billed).await), ["PLANNED", "PLANNED"]);
+    let ready_before = billing.events_of_type("finance.billing_line.ready").await.len();
+    billing.deliver(&milestone_event(&billed, 0, "accepted")).await;
+    assert_eq!(statuses(&billing.schedules(&billed).await), ["READY", "PLANNED"]);
+    let ready = billing.events_of_type("finance.billing_line.ready").await;
+    assert_eq!(ready.len(), ready_before + 1);
+    let event = ready.last().unwrap();
+    assert_eq!(event["subject"]["id"], lines[0]["id"]);
+    assert_eq!(event["subject"]["version"], 2);
+    assert_eq!(event["refs"]["customer_account_id"], billed.customer_id.as_str());
+    assert_eq!(event["refs"]["contract_id"], billed.contract_id.as_str());
+    assert_eq!(event["refs"]["milestone_id"], billed.milestones[0].id.to_string());
+    assert_eq!(event["data"]["amount"], "4000.00");
+    assert_eq!(event["data"]["currency"], "USD");
+    // A redelivered acceptance changes nothing and announces nothing.
+    billing.deliver(&milestone_event(&billed, 0, "accepted")).await;
+    assert_eq!(billing.events_of_type("finance.billing_line.ready").await.len(), ready_before + 1);
+    // A milestone without a line is nothing to do.
+    billing.deliver(&milestone_event(&billed, 1, "completed")).await;
+    assert_eq!(statuses(&billing.schedules(&billed).await), ["READY", "PLANNED"]);
+
+    // Risk: the planned go-live line may be flagged, the ready line may not.
+    let go_live_line = lines[1]["id"].clone();
+    let refused = billing.call(&finance_user(), FLAG, json!({ "id": lines[0]["id"], "reason": "late" })).await;
+    assert_eq!(code(&refused), "INVALID_TRANSITION", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["current"], "READY");
+    assert_eq!(refused["errors"][0]["extensions"]["allowed"], json!(["INVOICED", "CANCELLED"]));
+    let blank = billing.call(&finance_user(), FLAG, json!({ "id": go_live_line, "reason": "  " })).await;
+    assert_eq!(code(&blank), "BAD_USER_INPUT");
+    let csm = billing.call(&context_for("ridgeline", "csm"), FLAG, json!({ "id": go_live_line, "reason": "x" })).await;
+    assert_eq!(code(&csm), "FORBIDDEN");
+    let other_tenant =
+        billing.call(&context_for("helix", "finance"), FLAG, json!({ "id": go_live_line, "reason": "x" })).await;
+    assert_eq!(code(&other_tenant), "NOT_FOUND");
+    assert_eq!(statuses(&billing.schedules(&billed).await), ["READY", "PLANNED"], "refusals change nothing");
+
+    let flagged = billing
+        .ok("flagBillingLineAtRisk", FLAG, json!({ "id": go_live_line, "reason": "UAT slipping two weeks" }))
+        .await;
+    assert_eq!(flagged, json!({ "status": "AT_RISK", "riskReason": "UAT slipping two weeks", "version": 2 }));
+    let at_risk = billing.events_of_type("finance.billing_line.at_risk").await;
+    assert_eq!(at_risk.last().unwrap()["data"]["risk_reason"], "UAT slipping two weeks");
+    let cleared = billing.ok("clearBillingLineRisk", CLEAR, json!({ "id": go_live_line })).await;
+    assert_eq!(cleared, json!({ "status": "PLANNED", "riskReason": null, "version": 3 }));
+    let again = billing.call(&finance_user(), CLEAR, json!({ "id": go_live_line })).await;
+    assert_eq!(code(&again), "INVALID_TRANSITION");
+    assert_eq!(again["errors"][0]["extensions"]["allowed"], json!(["READY", "AT_RISK", "CANCELLED"]));
+
+    // Completion is the go-live line's trigger, also for a line flagged at risk.
+    billing.ok("flagBillingLineAtRisk", FLAG, json!({ "id": go_live_line, "reason": "again" })).await;
+    billing.deliver(&milestone_event(&billed, 2, "completed")).await;
+    let schedules = billing.schedules(&billed).await;
+    assert_eq!(statuses(&schedules), ["READY", "READY"]);
+    assert_eq!(schedules[0]["lines"][1]["riskReason"], Value::Null);
+}
+
+async fn assert_engagements_without_a_line_or_billing_milestones_bill_nothing(billing: &Billing) {
+    let billed = billing.billed_contract("Quarry Lane Dental").await;
+    let before = billing.count("billing_schedules").await;
+    let mut unlinked = engagement_created(&billed);
+    unlinked.refs.remove("contract_line_id");
+    billing.deliver(&unlinked).await;
+    let mut no_billing = engagement_created(&billed);
+    no_billing.data["milestones"] = json!([]);
+    billing.deliver(&no_billing).await;
+    let mut unknown_line = engagement_created(&billed);
+    unknown_line.refs.insert("contract_line_id".to_owned(), Uuid::now_v7());
+    billing.deliver(&unknown_line).await;
+    assert_eq!(billing.count("billing_schedules").await, before);
+}
+
+#[tokio::test]
+async fn milestone_billing_schedules_on_sqlite() {
+    let billing = on_sqlite("finance_billing_schedules").await;
+    assert_schedules_follow_the_engagement_and_its_milestones(&billing).await;
+    assert_engagements_without_a_line_or_billing_milestones_bill_nothing(&billing).await;
+}
+
+#[tokio::test]
+async fn milestone_billing_schedules_on_postgres_under_row_level_security() {
+    let Some(billing) = on_postgres("finance_billing_schedules").await else { return };
+    assert_schedules_follow_the_engagement_and_its_milestones(&billing).await;
+    assert_engagements_without_a_line_or_billing_milestones_bill_nothing(&billing).await;
+}
