@@ -248,3 +248,74 @@ fn line_from_row(row: billing_schedule_line::Model) -> Result<BillingScheduleLin
         version: row.version,
     })
 }
+
+/// The demo's billing schedule of an implementation line (docs/domain.md#demo-data):
+/// three dated instalments of 40/40/20 % at 45, 120 and 200 days after the contract
+/// start; instalments already due count as invoiced (the demo's invoices are not linked
+/// to them), the others are planned.
+pub(crate) fn demo_schedule_rows(
+    tenant_id: Uuid,
+    contract_id: Uuid,
+    contract_line_id: Uuid,
+    line_amount: rust_decimal::Decimal,
+    currency: &str,
+    contract_start: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> (billing_schedule::ActiveModel, Vec<billing_schedule_line::ActiveModel>) {
+    use rust_decimal::Decimal;
+    let schedule_id = atrium_kit::demo::id("billing_schedule", 0, &contract_line_id.to_string());
+    let schedule = billing_schedule::ActiveModel {
+        tenant_id: Set(tenant_id),
+        id: Set(schedule_id),
+        contract_id: Set(contract_id),
+        contract_line_id: Set(Some(contract_line_id)),
+        engagement_id: Set(None),
+        kind: Set(BillingScheduleKind::FixedDates.as_str().to_owned()),
+        currency: Set(currency.to_owned()),
+    };
+    let shares = [Decimal::new(40, 2), Decimal::new(40, 2), Decimal::new(20, 2)];
+    let amounts = crate::domain::billing::split_amount(line_amount, &shares);
+    let lines = [45, 120, 200]
+        .into_iter()
+        .zip(amounts)
+        .enumerate()
+        .map(|(index, (offset, amount))| {
+            let planned_date = contract_start + chrono::TimeDelta::days(offset);
+            let status = if planned_date <= today { BillingLineStatus::Invoiced } else { BillingLineStatus::Planned };
+            billing_schedule_line::ActiveModel {
+                tenant_id: Set(tenant_id),
+                id: Set(atrium_kit::demo::id("billing_schedule_line", index as u64, &schedule_id.to_string())),
+                billing_schedule_id: Set(schedule_id),
+                contract_id: Set(contract_id),
+                seq: Set(index as i32 + 1),
+                description: Set(format!("Implementation instalment {}", index + 1)),
+                planned_date: Set(Some(planned_date)),
+                amount: Set(amount),
+                currency: Set(currency.to_owned()),
+                trigger: Set(BillingTrigger::Date.as_str().to_owned()),
+                milestone_id: Set(None),
+                status: Set(status.as_str().to_owned()),
+                risk_reason: Set(None),
+                invoice_id: Set(None),
+                version: Set(1),
+            }
+        })
+        .collect();
+    (schedule, lines)
+}
+
+/// Inserts the demo's schedules and their lines.
+pub(crate) async fn insert_demo_schedules(
+    tx: &TenantTransaction,
+    schedules: Vec<(billing_schedule::ActiveModel, Vec<billing_schedule_line::ActiveModel>)>,
+) -> Result<(), FinanceError> {
+    if schedules.is_empty() {
+        return Ok(());
+    }
+    let (schedule_rows, line_rows): (Vec<_>, Vec<_>) = schedules.into_iter().unzip();
+    billing_schedule::Entity::insert_many(schedule_rows).exec_without_returning(tx.connection()).await?;
+    billing_schedule_line::Entity::insert_many(line_rows.into_iter().flatten())
+        .exec_without_returning(tx.connection())
+        .await?;
+    Ok(())
+}

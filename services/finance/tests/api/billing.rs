@@ -87,6 +87,11 @@ impl Billing {
         row.try_get::<i64>("", "n").expect("n")
     }
 
+    /// Audit entries of `operation` with `outcome` (`succeeded`, `rejected`).
+    pub async fn audited(&self, operation: &str, outcome: &str) -> i64 {
+        self.count(&format!("audit_log WHERE operation = '{operation}' AND outcome = '{outcome}'")).await
+    }
+
     /// Domain events of `event_type` in the outbox, oldest first.
     pub async fn events_of_type(&self, event_type: &str) -> Vec<Value> {
         let backend = self.owner.get_database_backend();
@@ -314,6 +319,17 @@ async fn assert_schedules_follow_the_engagement_and_its_milestones(billing: &Bil
     let schedules = billing.schedules(&billed).await;
     assert_eq!(statuses(&schedules), ["READY", "READY"]);
     assert_eq!(schedules[0]["lines"][1]["riskReason"], Value::Null);
+
+    // The audit trail: the schedule built, then the redelivery's no-op ("already has a
+    // schedule"); each milestone event's readiness pass,
+    // two flags and one clearing; the refusals of this tenant's callers are `rejected`
+    // (the forbidden role and the other tenant's id leave no trace).
+    assert_eq!(billing.audited("buildBillingSchedule", "succeeded").await, 2);
+    assert_eq!(billing.audited("markBillingLinesReady", "succeeded").await, 5, "accepted twice, completed thrice");
+    assert_eq!(billing.audited("flagBillingLineAtRisk", "succeeded").await, 2);
+    assert_eq!(billing.audited("flagBillingLineAtRisk", "rejected").await, 2, "the ready line, the blank reason");
+    assert_eq!(billing.audited("clearBillingLineRisk", "succeeded").await, 1);
+    assert_eq!(billing.audited("clearBillingLineRisk", "rejected").await, 1);
 }
 
 async fn assert_engagements_without_a_line_or_billing_milestones_bill_nothing(billing: &Billing) {
