@@ -10,17 +10,26 @@ use atrium_kit::{
     command::{CommandError, Outcome, guard_transition},
     events::{DomainEvent, Subject},
 };
+use chrono::Datelike;
+use rust_decimal::Decimal;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     config::SERVICE,
-    domain::billing::{
-        self, BillingLineStatus, BillingMilestone, BillingSchedule, BillingScheduleKind, BillingScheduleLine,
-        BillingTrigger,
+    domain::{
+        Clock, CreditNote, Invoice, InvoiceLine, InvoiceStatus, balance_due,
+        billing::{
+            self, BillingLineStatus, BillingMilestone, BillingSchedule, BillingScheduleKind, BillingScheduleLine,
+            BillingTrigger,
+        },
+        invoicing, round_money,
     },
     error::FinanceError,
-    repository::{self, billing::LineChange},
+    repository::{
+        self,
+        billing::{InvoiceStamps, LineChange},
+    },
 };
 
 /// Roles that flag a billing line at risk or clear the risk (automation A2 too).
@@ -229,5 +238,331 @@ pub(crate) fn internal(error: FinanceError) -> CommandError {
     match error {
         FinanceError::Database(error) => CommandError::Database(error),
         other => CommandError::Database(sea_orm::DbErr::Custom(other.to_string())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Invoices (docs/domain.md#invoices-payments-and-disputes).
+
+/// Roles that generate, issue, void and write off invoices and issue credit notes.
+pub const INVOICE_EDITORS: &[&str] = &["tenant_admin", "finance"];
+
+/// Longest reason kept on a credit note, void or write-off.
+const MAX_NOTE_LENGTH: usize = 500;
+
+/// `generateInvoices`: one `draft` invoice per contract with ready billing lines (of one
+/// customer when given), its lines copied from the billing lines, which become
+/// `invoiced`. Drafts carry a provisional `DRAFT-<id>` number until issued; due = the
+/// draft's date + the customer's payment terms. Nothing ready: an empty answer.
+pub async fn generate_invoices(
+    tx: &TenantTransaction,
+    clock: Clock,
+    customer_account_id: Option<Option<Uuid>>,
+) -> Result<Outcome<Vec<Invoice>>, CommandError> {
+    let customer_filter = match customer_account_id {
+        None => None,
+        Some(Some(id)) => Some(id),
+        Some(None) => return Err(CommandError::NotFound("CustomerAccount")),
+    };
+    if let Some(id) = customer_filter
+        && repository::customer_accounts_by_ids(tx, &[id]).await.map_err(internal)?.is_empty()
+    {
+        return Err(CommandError::NotFound("CustomerAccount"));
+    }
+    let ready = repository::billing::ready_lines(tx, customer_filter).await.map_err(internal)?;
+    let mut by_contract: Vec<(Uuid, Vec<BillingScheduleLine>)> = Vec::new();
+    for line in ready {
+        match by_contract.iter_mut().find(|(contract_id, _)| *contract_id == line.contract_id) {
+            Some((_, lines)) => lines.push(line),
+            None => by_contract.push((line.contract_id, vec![line])),
+        }
+    }
+    let today = clock.today(tx.tenant_id());
+    let mut invoices = Vec::new();
+    let mut entity_ids = Vec::new();
+    for (contract_id, billing_lines) in by_contract {
+        let contract = repository::contracts_by_ids(tx, &[contract_id])
+            .await
+            .map_err(internal)?
+            .pop()
+            .ok_or(CommandError::NotFound("Contract"))?;
+        let customer = repository::customer_accounts_by_ids(tx, &[contract.customer_account_id])
+            .await
+            .map_err(internal)?
+            .pop()
+            .ok_or(CommandError::NotFound("CustomerAccount"))?;
+        let schedules = repository::billing::schedules_of_contracts(tx, &[contract_id]).await.map_err(internal)?;
+        let invoice_id = Uuid::now_v7();
+        let lines: Vec<InvoiceLine> = billing_lines
+            .iter()
+            .map(|line| InvoiceLine {
+                id: Uuid::now_v7(),
+                invoice_id,
+                contract_line_id: schedules
+                    .iter()
+                    .find(|schedule| schedule.id == line.billing_schedule_id)
+                    .and_then(|schedule| schedule.contract_line_id),
+                billing_schedule_line_id: Some(line.id),
+                description: line.description.clone(),
+                quantity: Decimal::ONE,
+                unit_price: line.amount,
+                amount: line.amount,
+                source_type: if line.milestone_id.is_some() { "milestone" } else { "fixed" }.to_owned(),
+            })
+            .collect();
+        let total: Decimal = lines.iter().map(|line| line.amount).sum();
+        let engagement_id = schedules.iter().find_map(|schedule| schedule.engagement_id);
+        let invoice = Invoice {
+            id: invoice_id,
+            number: format!("DRAFT-{invoice_id}"),
+            customer_account_id: contract.customer_account_id,
+            channel_partner_id: contract.channel_partner_id,
+            contract_id: Some(contract.id),
+            engagement_id,
+            status: InvoiceStatus::Draft,
+            issue_date: today,
+            due_date: invoicing::due_date(today, customer.payment_terms_days),
+            currency: contract.currency.clone(),
+            total,
+            amount_paid: Decimal::ZERO,
+            amount_credited: Decimal::ZERO,
+            balance_due: total,
+            disputed_amount: Decimal::ZERO,
+            subtotal: total,
+            tax_total: Decimal::ZERO,
+            paid_at: None,
+            issued_at: None,
+            version: 1,
+        };
+        repository::billing::insert_invoice(tx, &invoice, &lines).await.map_err(internal)?;
+        for line in &billing_lines {
+            guard_transition(line.status, BillingLineStatus::Invoiced)?;
+            let change = LineChange { risk_reason: None, invoice_id: Some(invoice.id) };
+            change_line(tx, line, BillingLineStatus::Invoiced, change).await?;
+            entity_ids.push(line.id);
+        }
+        changes::record_change(tx, SERVICE.name, "Invoice", &invoice.id.to_string(), ChangeKind::Created).await?;
+        entity_ids.push(invoice.id);
+        invoices.push(invoice);
+    }
+    let detail = format!("{} draft invoice(s)", invoices.len());
+    Ok(Outcome { value: invoices, entity_ids, detail, events: vec![] })
+}
+
+/// What a client asks of one invoice.
+#[derive(Debug, Clone)]
+pub enum InvoiceStep {
+    Issue,
+    Void { reason: Option<String> },
+    WriteOff { reason: String },
+}
+
+/// `issueInvoice`, `voidInvoice`, `writeOffInvoice` on invoice `invoice_id`.
+pub async fn advance_invoice(
+    tx: &TenantTransaction,
+    clock: Clock,
+    invoice_id: Option<Uuid>,
+    step: InvoiceStep,
+) -> Result<Outcome<Invoice>, CommandError> {
+    let invoice = load_invoice(tx, invoice_id).await?;
+    let today = clock.today(tx.tenant_id());
+    let mut changed = invoice.clone();
+    let mut stamps = InvoiceStamps::default();
+    let (event_type, detail) = match &step {
+        InvoiceStep::Issue => {
+            guard_transition(invoice.status, InvoiceStatus::Issued)?;
+            let customer = repository::customer_accounts_by_ids(tx, &[invoice.customer_account_id])
+                .await
+                .map_err(internal)?
+                .pop()
+                .ok_or(CommandError::NotFound("CustomerAccount"))?;
+            let sequence = repository::billing::highest_invoice_sequence(tx).await.map_err(internal)? + 1;
+            changed.number = invoicing::invoice_number(today.year(), sequence);
+            changed.status = InvoiceStatus::Issued;
+            changed.issue_date = today;
+            changed.due_date = invoicing::due_date(today, customer.payment_terms_days);
+            changed.issued_at = Some(clock.now());
+            ("finance.invoice.issued", format!("draft -> issued as {}", changed.number))
+        }
+        InvoiceStep::Void { reason } => {
+            guard_transition(invoice.status, InvoiceStatus::Void)?;
+            if invoice.amount_paid > Decimal::ZERO {
+                return Err(CommandError::Invalid(format!(
+                    "invoice {} has {} paid; issue a credit note instead of voiding it",
+                    invoice.number, invoice.amount_paid
+                )));
+            }
+            let reason = optional_note(reason.as_deref())?;
+            // The balance stays as derived (total − paid − credited); a void invoice is
+            // not open, so it no longer counts as receivable.
+            changed.status = InvoiceStatus::Void;
+            stamps.voided_at = Some(clock.now());
+            let detail =
+                format!("{} -> void{}", invoice.status.as_str(), reason.map(|r| format!(": {r}")).unwrap_or_default());
+            ("finance.invoice.voided", detail)
+        }
+        InvoiceStep::WriteOff { reason } => {
+            guard_transition(invoice.status, InvoiceStatus::Uncollectible)?;
+            let reason = required_note(reason, "reason")?;
+            changed.status = InvoiceStatus::Uncollectible;
+            stamps.written_off_at = Some(clock.now());
+            ("finance.invoice.written_off", format!("{} -> uncollectible: {reason}", invoice.status.as_str()))
+        }
+    };
+    let changed = write_invoice(tx, &invoice, &changed, stamps).await?;
+    let events = match step {
+        // A void draft was never announced.
+        InvoiceStep::Void { .. } if invoice.status == InvoiceStatus::Draft => {
+            changes::record_change(tx, SERVICE.name, "Invoice", &changed.id.to_string(), ChangeKind::Updated).await?;
+            vec![]
+        }
+        _ => vec![invoice_event(tx, event_type, &changed)],
+    };
+    Ok(Outcome { entity_ids: vec![changed.id], detail, events, value: changed })
+}
+
+/// `issueCreditNote`: credits `amount` against the invoice's open balance (never more),
+/// numbered `CN-<n>`; an issued or partially paid invoice left with nothing to pay is
+/// `paid`. Announces `finance.credit_note.issued` (and `finance.invoice.paid`).
+pub async fn issue_credit_note(
+    tx: &TenantTransaction,
+    clock: Clock,
+    invoice_id: Option<Uuid>,
+    amount: Decimal,
+    reason: String,
+) -> Result<Outcome<(CreditNote, Invoice)>, CommandError> {
+    let invoice = load_invoice(tx, invoice_id).await?;
+    let reason = required_note(&reason, "reason")?;
+    if !invoice.status.is_open() {
+        return Err(CommandError::Invalid(format!(
+            "invoice {} is {}; only issued, partially paid or disputed invoices take credit notes",
+            invoice.number,
+            invoice.status.as_str()
+        )));
+    }
+    invoicing::check_credit(amount, invoice.balance_due)
+        .map_err(|message| CommandError::Invalid(format!("amount: {message}")))?;
+    let (note, changed, mut events) = credit(tx, clock, &invoice, round_money(amount), reason).await?;
+    events.insert(0, credit_note_event(tx, &note, &changed));
+    let detail = format!("{} credited {} {} on {}", note.number, note.amount, note.currency, invoice.number);
+    Ok(Outcome { entity_ids: vec![note.id, changed.id], detail, events, value: (note, changed) })
+}
+
+/// Records a credit note of `amount` on `invoice` and settles it; the invoice events the
+/// settlement causes (paid). Shared with customer-favourable dispute resolutions.
+pub(crate) async fn credit(
+    tx: &TenantTransaction,
+    clock: Clock,
+    invoice: &Invoice,
+    amount: Decimal,
+    reason: String,
+) -> Result<(CreditNote, Invoice, Vec<DomainEvent>), CommandError> {
+    let note = CreditNote {
+        id: Uuid::now_v7(),
+        invoice_id: invoice.id,
+        number: repository::billing::next_credit_note_number(tx).await.map_err(internal)?,
+        amount,
+        currency: invoice.currency.clone(),
+        reason,
+        issued_at: clock.now(),
+    };
+    repository::billing::insert_credit_note(tx, &note).await.map_err(internal)?;
+    let mut changed = invoice.clone();
+    changed.amount_credited += amount;
+    changed.balance_due = balance_due(changed.total, changed.amount_paid, changed.amount_credited);
+    let mut events = Vec::new();
+    if invoice.status != InvoiceStatus::Disputed {
+        let next = invoicing::settled_status(changed.total, changed.amount_paid, changed.amount_credited);
+        if next != invoice.status {
+            guard_transition(invoice.status, next)?;
+            changed.status = next;
+        }
+        if next == InvoiceStatus::Paid {
+            changed.paid_at = Some(clock.now());
+        }
+    }
+    let changed = write_invoice(tx, invoice, &changed, InvoiceStamps::default()).await?;
+    if changed.status == InvoiceStatus::Paid && invoice.status != InvoiceStatus::Paid {
+        events.push(invoice_event(tx, "finance.invoice.paid", &changed));
+    }
+    Ok((note, changed, events))
+}
+
+pub(crate) async fn load_invoice(tx: &TenantTransaction, invoice_id: Option<Uuid>) -> Result<Invoice, CommandError> {
+    let invoice_id = invoice_id.ok_or(CommandError::NotFound("Invoice"))?;
+    repository::invoices_by_ids(tx, &[invoice_id])
+        .await
+        .map_err(internal)?
+        .pop()
+        .ok_or(CommandError::NotFound("Invoice"))
+}
+
+pub(crate) async fn write_invoice(
+    tx: &TenantTransaction,
+    read: &Invoice,
+    changed: &Invoice,
+    stamps: InvoiceStamps,
+) -> Result<Invoice, CommandError> {
+    match repository::billing::update_invoice(tx, read, changed, stamps).await {
+        Ok(changed) => Ok(changed),
+        Err(FinanceError::Stale { .. }) => Err(CommandError::stale("Invoice")),
+        Err(error) => Err(internal(error)),
+    }
+}
+
+/// `finance.invoice.<verb>` about `invoice` after the change.
+pub(crate) fn invoice_event(tx: &TenantTransaction, event_type: &str, invoice: &Invoice) -> DomainEvent {
+    let subject = Subject { entity_type: "Invoice".to_owned(), id: invoice.id, version: invoice.version };
+    let mut event = DomainEvent::new(tx.context(), event_type, subject)
+        .with_ref("customer_account_id", invoice.customer_account_id)
+        .with_ref("invoice_id", invoice.id)
+        .with_data(json!({
+            "number": invoice.number,
+            "status": invoice.status.as_str(),
+            "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date,
+            "currency": invoice.currency,
+            "total": invoice.total.to_string(),
+            "amount_paid": invoice.amount_paid.to_string(),
+            "amount_credited": invoice.amount_credited.to_string(),
+            "balance_due": invoice.balance_due.to_string(),
+            "disputed_amount": invoice.disputed_amount.to_string(),
+        }));
+    if let Some(contract_id) = invoice.contract_id {
+        event = event.with_ref("contract_id", contract_id);
+    }
+    if let Some(engagement_id) = invoice.engagement_id {
+        event = event.with_ref("engagement_id", engagement_id);
+    }
+    event
+}
+
+fn credit_note_event(tx: &TenantTransaction, note: &CreditNote, invoice: &Invoice) -> DomainEvent {
+    let subject = Subject { entity_type: "CreditNote".to_owned(), id: note.id, version: 1 };
+    DomainEvent::new(tx.context(), "finance.credit_note.issued", subject)
+        .with_ref("customer_account_id", invoice.customer_account_id)
+        .with_ref("invoice_id", invoice.id)
+        .with_data(json!({
+            "number": note.number,
+            "invoice_number": invoice.number,
+            "amount": note.amount.to_string(),
+            "currency": note.currency,
+            "reason": note.reason,
+            "balance_due": invoice.balance_due.to_string(),
+        }))
+}
+
+fn required_note(text: &str, field: &str) -> Result<String, CommandError> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > MAX_NOTE_LENGTH {
+        return Err(CommandError::Invalid(format!("{field} must have 1 to {MAX_NOTE_LENGTH} characters")));
+    }
+    Ok(text.to_owned())
+}
+
+fn optional_note(text: Option<&str>) -> Result<Option<String>, CommandError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => required_note(text, "reason").map(Some),
     }
 }

@@ -91,4 +91,4 @@ macro_rules! serde_as_stored_text {
     )+};
 }
 
-serde_as_stored_text!(Segment, CustomerStatus, ContractType, ContractStatus);
+serde_as_stored_text!(Segment, CustomerStatus, ContractType, ContractStatus, InvoiceStatus);

@@ -5,6 +5,7 @@ pub mod billing;
 mod clock;
 mod contracts;
 mod enums;
+pub mod invoicing;
 mod receivables;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -95,11 +96,14 @@ pub struct Subscription {
     pub currency: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     pub id: Uuid,
     pub number: String,
     pub customer_account_id: Uuid,
+    pub channel_partner_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
     pub status: InvoiceStatus,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
@@ -109,6 +113,39 @@ pub struct Invoice {
     pub amount_credited: Decimal,
     pub balance_due: Decimal,
     pub disputed_amount: Decimal,
+    pub subtotal: Decimal,
+    pub tax_total: Decimal,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Incremented by every change; conditional updates and domain events carry it.
+    pub version: i64,
+}
+
+/// What an invoice bills, line by line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub contract_line_id: Option<Uuid>,
+    pub billing_schedule_line_id: Option<Uuid>,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub amount: Decimal,
+    /// `milestone`, `subscription`, `time_and_materials`, `expense` or `fixed`.
+    pub source_type: String,
+}
+
+/// An amount credited against an invoice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreditNote {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub number: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub reason: String,
+    pub issued_at: DateTime<Utc>,
 }
 
 impl Invoice {

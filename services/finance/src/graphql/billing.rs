@@ -16,10 +16,14 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use super::{money::Money, schema::uuid_of};
+use super::{
+    money::Money,
+    schema::uuid_of,
+    types::{Invoice, business_date},
+};
 use crate::{
-    billing_commands::{self, BILLING_EDITORS},
-    domain::billing as domain,
+    billing_commands::{self, BILLING_EDITORS, INVOICE_EDITORS, InvoiceStep},
+    domain::{Clock, billing as domain},
     error::FinanceError,
     repository,
 };
@@ -65,6 +69,7 @@ pub fn install_loaders(request: async_graphql::Request, tx: &Arc<TenantTransacti
     request
         .data(DataLoader::with_cache(SchedulesByContractLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
         .data(DataLoader::with_cache(LinesByScheduleLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
+        .data(DataLoader::with_cache(LinesByInvoiceLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
 }
 
 fn load_failed(error: Arc<FinanceError>) -> async_graphql::Error {
@@ -226,4 +231,152 @@ impl BillingMutation {
             command::run(ctx, command, move |tx| Box::pin(billing_commands::clear_line_risk(tx, line_id))).await?;
         Ok(changed.into())
     }
+}
+
+/// Every line of each invoice key, in entry order.
+pub struct LinesByInvoiceLoader(pub Arc<TenantTransaction>);
+
+impl Loader<Uuid> for LinesByInvoiceLoader {
+    type Value = Arc<Vec<crate::domain::InvoiceLine>>;
+    type Error = Arc<FinanceError>;
+
+    async fn load(&self, keys: &[Uuid]) -> LoadResult<Self::Value> {
+        let rows = repository::billing::lines_of_invoices(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(group_by_parent(rows, |line| line.invoice_id))
+    }
+}
+
+/// The lines of invoice `invoice_id` (`Invoice.lines`).
+pub async fn lines_of_invoice(ctx: &Context<'_>, invoice_id: Uuid, currency: &str) -> Result<Vec<InvoiceLine>> {
+    let loader = ctx.data::<DataLoader<LinesByInvoiceLoader, HashMapCache>>()?;
+    let lines = loader.load_one(invoice_id).await.map_err(load_failed)?.unwrap_or_default();
+    Ok(lines.iter().map(|line| InvoiceLine::of(line, currency)).collect())
+}
+
+/// What an invoice bills.
+#[derive(SimpleObject)]
+pub struct InvoiceLine {
+    pub id: ID,
+    pub description: String,
+    pub quantity: rust_decimal::Decimal,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub unit_price: Option<Money>,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub amount: Option<Money>,
+    /// `milestone`, `subscription`, `time_and_materials`, `expense` or `fixed`.
+    pub source_type: String,
+    pub contract_line_id: Option<ID>,
+    pub billing_schedule_line_id: Option<ID>,
+}
+
+impl InvoiceLine {
+    fn of(line: &crate::domain::InvoiceLine, currency: &str) -> Self {
+        InvoiceLine {
+            id: id_of(line.id),
+            description: line.description.clone(),
+            quantity: line.quantity,
+            unit_price: Some(Money::new(line.unit_price, currency)),
+            amount: Some(Money::new(line.amount, currency)),
+            source_type: line.source_type.clone(),
+            contract_line_id: line.contract_line_id.map(id_of),
+            billing_schedule_line_id: line.billing_schedule_line_id.map(id_of),
+        }
+    }
+}
+
+/// An amount credited against an invoice, with the invoice after the credit.
+#[derive(SimpleObject)]
+pub struct CreditNote {
+    pub id: ID,
+    pub number: String,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub amount: Option<Money>,
+    pub reason: String,
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    pub invoice: Invoice,
+}
+
+fn invoice_at(ctx: &Context<'_>, invoice: crate::domain::Invoice) -> Result<Invoice> {
+    Ok(Invoice::at(invoice, business_date(ctx)?))
+}
+
+#[Object]
+impl InvoiceMutation {
+    /// Turns ready billing lines into `DRAFT` invoices, one per contract (of one customer
+    /// when `customerAccountId` is given); the lines become `INVOICED`.
+    async fn generate_invoices(&self, ctx: &Context<'_>, customer_account_id: Option<ID>) -> Result<Vec<Invoice>> {
+        let clock = *ctx.data::<Clock>()?;
+        let customer = customer_account_id.as_ref().map(uuid_of);
+        let command = Command {
+            operation: "generateInvoices",
+            entity_type: "Invoice",
+            allowed_roles: INVOICE_EDITORS,
+            target: None,
+        };
+        let invoices =
+            command::run(ctx, command, move |tx| Box::pin(billing_commands::generate_invoices(tx, clock, customer)))
+                .await?;
+        invoices.into_iter().map(|invoice| invoice_at(ctx, invoice)).collect()
+    }
+
+    /// `DRAFT → ISSUED`: numbered `INV-<year>-<n>`, dated today, due after the customer's
+    /// payment terms; announces `finance.invoice.issued`.
+    async fn issue_invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Invoice> {
+        advance_invoice(ctx, "issueInvoice", &id, InvoiceStep::Issue).await
+    }
+
+    /// `DRAFT | ISSUED → VOID`; an issued invoice only while nothing is paid. Announces
+    /// `finance.invoice.voided` for issued invoices.
+    async fn void_invoice(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> Result<Invoice> {
+        advance_invoice(ctx, "voidInvoice", &id, InvoiceStep::Void { reason }).await
+    }
+
+    /// `ISSUED | PARTIALLY_PAID → UNCOLLECTIBLE`; announces `finance.invoice.written_off`.
+    async fn write_off_invoice(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<Invoice> {
+        advance_invoice(ctx, "writeOffInvoice", &id, InvoiceStep::WriteOff { reason }).await
+    }
+
+    /// Credits `amount` (positive, at most the open balance) against an open invoice;
+    /// announces `finance.credit_note.issued`.
+    async fn issue_credit_note(
+        &self,
+        ctx: &Context<'_>,
+        invoice_id: ID,
+        amount: rust_decimal::Decimal,
+        reason: String,
+    ) -> Result<CreditNote> {
+        let clock = *ctx.data::<Clock>()?;
+        let invoice_id = uuid_of(&invoice_id);
+        let command = Command {
+            operation: "issueCreditNote",
+            entity_type: "Invoice",
+            allowed_roles: INVOICE_EDITORS,
+            target: invoice_id,
+        };
+        let (note, invoice) = command::run(ctx, command, move |tx| {
+            Box::pin(billing_commands::issue_credit_note(tx, clock, invoice_id, amount, reason))
+        })
+        .await?;
+        Ok(CreditNote {
+            id: id_of(note.id),
+            number: note.number,
+            amount: Some(Money::new(note.amount, note.currency)),
+            reason: note.reason,
+            issued_at: note.issued_at,
+            invoice: invoice_at(ctx, invoice)?,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct InvoiceMutation;
+
+async fn advance_invoice(ctx: &Context<'_>, operation: &'static str, id: &ID, step: InvoiceStep) -> Result<Invoice> {
+    let clock = *ctx.data::<Clock>()?;
+    let invoice_id = uuid_of(id);
+    let command = Command { operation, entity_type: "Invoice", allowed_roles: INVOICE_EDITORS, target: invoice_id };
+    let changed =
+        command::run(ctx, command, move |tx| Box::pin(billing_commands::advance_invoice(tx, clock, invoice_id, step)))
+            .await?;
+    invoice_at(ctx, changed)
 }

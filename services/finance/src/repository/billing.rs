@@ -11,13 +11,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{contract_line_from_row, contract_line_scope, contract_scope, money};
+use super::{contract_line_from_row, contract_line_scope, contract_scope, invoice_scope, money};
 use crate::{
     domain::{
-        ContractLine,
+        ContractLine, CreditNote, Invoice, InvoiceLine,
         billing::{BillingLineStatus, BillingSchedule, BillingScheduleKind, BillingScheduleLine, BillingTrigger},
+        invoicing::invoice_sequence,
     },
-    entities::{billing_schedule, billing_schedule_line, contract, contract_line},
+    entities::{billing_schedule, billing_schedule_line, contract, contract_line, credit_note, invoice, invoice_line},
     error::FinanceError,
 };
 
@@ -318,4 +319,198 @@ pub(crate) async fn insert_demo_schedules(
         .exec_without_returning(tx.connection())
         .await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Invoices (docs/domain.md#invoices-payments-and-disputes).
+
+/// Ready billing lines, of one customer's contracts when given, ordered by id.
+pub async fn ready_lines(
+    tx: &TenantTransaction,
+    customer_account_id: Option<Uuid>,
+) -> Result<Vec<BillingScheduleLine>, FinanceError> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let mut query = billing_schedule_line::Entity::find()
+        .filter(billing_schedule_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(line_scope(tx))
+        .filter(billing_schedule_line::Column::Status.eq(BillingLineStatus::Ready.as_str()));
+    if let Some(customer_account_id) = customer_account_id {
+        let contracts = contract::Entity::find()
+            .select_only()
+            .column(contract::Column::Id)
+            .filter(contract::Column::TenantId.eq(tx.tenant_id()))
+            .filter(contract::Column::CustomerAccountId.eq(customer_account_id))
+            .into_query();
+        query = query.filter(billing_schedule_line::Column::ContractId.in_subquery(contracts));
+    }
+    let rows = query.order_by_asc(billing_schedule_line::Column::Id).all(tx.connection()).await?;
+    rows.into_iter().map(line_from_row).collect()
+}
+
+pub async fn insert_invoice(
+    tx: &TenantTransaction,
+    invoice: &Invoice,
+    lines: &[InvoiceLine],
+) -> Result<(), FinanceError> {
+    let row = invoice::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(invoice.id),
+        number: Set(invoice.number.clone()),
+        customer_account_id: Set(invoice.customer_account_id),
+        channel_partner_id: Set(invoice.channel_partner_id),
+        contract_id: Set(invoice.contract_id),
+        subscription_id: Set(None),
+        status: Set(invoice.status.as_str().to_owned()),
+        issue_date: Set(invoice.issue_date),
+        due_date: Set(invoice.due_date),
+        currency: Set(invoice.currency.clone()),
+        total: Set(invoice.total),
+        amount_paid: Set(invoice.amount_paid),
+        amount_credited: Set(invoice.amount_credited),
+        balance_due: Set(invoice.balance_due),
+        disputed_amount: Set(invoice.disputed_amount),
+        paid_at: Set(invoice.paid_at),
+        version: Set(invoice.version),
+        engagement_id: Set(invoice.engagement_id),
+        subtotal: Set(invoice.subtotal),
+        tax_total: Set(invoice.tax_total),
+        issued_at: Set(invoice.issued_at),
+        voided_at: Set(None),
+        written_off_at: Set(None),
+    };
+    invoice::Entity::insert(row).exec_without_returning(tx.connection()).await?;
+    let rows = lines.iter().map(|line| invoice_line::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(line.id),
+        invoice_id: Set(line.invoice_id),
+        contract_line_id: Set(line.contract_line_id),
+        billing_schedule_line_id: Set(line.billing_schedule_line_id),
+        description: Set(line.description.clone()),
+        quantity: Set(line.quantity),
+        unit_price: Set(line.unit_price),
+        amount: Set(line.amount),
+        source_type: Set(line.source_type.clone()),
+        service_period_start: Set(None),
+        service_period_end: Set(None),
+    });
+    invoice_line::Entity::insert_many(rows).exec_without_returning(tx.connection()).await?;
+    Ok(())
+}
+
+/// The highest sequence of the tenant's `INV-…` numbers (0 when none).
+pub async fn highest_invoice_sequence(tx: &TenantTransaction) -> Result<u64, FinanceError> {
+    use sea_orm::QuerySelect;
+    let numbers: Vec<String> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::Number)
+        .filter(invoice::Column::TenantId.eq(tx.tenant_id()))
+        .filter(invoice::Column::Number.starts_with("INV-"))
+        .into_tuple()
+        .all(tx.connection())
+        .await?;
+    Ok(numbers.iter().filter_map(|number| invoice_sequence(number)).max().unwrap_or(0))
+}
+
+/// Instants a change stamps on the invoice besides its amounts and status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InvoiceStamps {
+    pub voided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub written_off_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Writes `changed` over the invoice as it was `read` (status, number, dates, amounts,
+/// instants) with the next version; `FinanceError::Stale` when the row's version moved,
+/// so two writers racing on one invoice (two payments, say) never both apply.
+pub async fn update_invoice(
+    tx: &TenantTransaction,
+    read: &Invoice,
+    changed: &Invoice,
+    stamps: InvoiceStamps,
+) -> Result<Invoice, FinanceError> {
+    let mut update = invoice::Entity::update_many()
+        .col_expr(invoice::Column::Status, Expr::value(changed.status.as_str()))
+        .col_expr(invoice::Column::Number, Expr::value(changed.number.clone()))
+        .col_expr(invoice::Column::IssueDate, Expr::value(changed.issue_date))
+        .col_expr(invoice::Column::DueDate, Expr::value(changed.due_date))
+        .col_expr(invoice::Column::AmountPaid, Expr::value(changed.amount_paid))
+        .col_expr(invoice::Column::AmountCredited, Expr::value(changed.amount_credited))
+        .col_expr(invoice::Column::BalanceDue, Expr::value(changed.balance_due))
+        .col_expr(invoice::Column::DisputedAmount, Expr::value(changed.disputed_amount))
+        .col_expr(invoice::Column::PaidAt, Expr::value(changed.paid_at))
+        .col_expr(invoice::Column::IssuedAt, Expr::value(changed.issued_at))
+        .col_expr(invoice::Column::Version, Expr::value(read.version + 1))
+        .filter(invoice::Column::TenantId.eq(tx.tenant_id()))
+        .filter(invoice::Column::Id.eq(read.id))
+        .filter(invoice::Column::Version.eq(read.version));
+    if let Some(voided_at) = stamps.voided_at {
+        update = update.col_expr(invoice::Column::VoidedAt, Expr::value(voided_at));
+    }
+    if let Some(written_off_at) = stamps.written_off_at {
+        update = update.col_expr(invoice::Column::WrittenOffAt, Expr::value(written_off_at));
+    }
+    if update.exec(tx.connection()).await?.rows_affected != 1 {
+        return Err(FinanceError::Stale { entity: "Invoice", id: read.id });
+    }
+    Ok(Invoice { version: read.version + 1, ..changed.clone() })
+}
+
+/// Every line of the given invoices in one statement, in entry order.
+pub async fn lines_of_invoices(tx: &TenantTransaction, invoice_ids: &[Uuid]) -> Result<Vec<InvoiceLine>, FinanceError> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let mut query = invoice_line::Entity::find()
+        .filter(invoice_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(invoice_line::Column::InvoiceId.is_in(invoice_ids.iter().copied()));
+    if tx.is_second_level_scoped() {
+        let visible = invoice::Entity::find()
+            .select_only()
+            .column(invoice::Column::Id)
+            .filter(invoice::Column::TenantId.eq(tx.tenant_id()))
+            .filter(invoice_scope(tx))
+            .into_query();
+        query = query.filter(invoice_line::Column::InvoiceId.in_subquery(visible));
+    }
+    let rows = query.order_by_asc(invoice_line::Column::Id).all(tx.connection()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| InvoiceLine {
+            id: row.id,
+            invoice_id: row.invoice_id,
+            contract_line_id: row.contract_line_id,
+            billing_schedule_line_id: row.billing_schedule_line_id,
+            description: row.description,
+            quantity: row.quantity.normalize(),
+            unit_price: money(row.unit_price),
+            amount: money(row.amount),
+            source_type: row.source_type,
+        })
+        .collect())
+}
+
+pub async fn insert_credit_note(tx: &TenantTransaction, note: &CreditNote) -> Result<(), FinanceError> {
+    let row = credit_note::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(note.id),
+        invoice_id: Set(note.invoice_id),
+        number: Set(note.number.clone()),
+        amount: Set(note.amount),
+        currency: Set(note.currency.clone()),
+        reason: Set(note.reason.clone()),
+        issued_at: Set(note.issued_at),
+    };
+    credit_note::Entity::insert(row).exec_without_returning(tx.connection()).await?;
+    Ok(())
+}
+
+/// The tenant's next credit note number, `CN-00001` style.
+pub async fn next_credit_note_number(tx: &TenantTransaction) -> Result<String, FinanceError> {
+    use sea_orm::QuerySelect;
+    let numbers: Vec<String> = credit_note::Entity::find()
+        .select_only()
+        .column(credit_note::Column::Number)
+        .filter(credit_note::Column::TenantId.eq(tx.tenant_id()))
+        .into_tuple()
+        .all(tx.connection())
+        .await?;
+    let highest = numbers.iter().filter_map(|number| number.strip_prefix("CN-")?.parse::<u64>().ok()).max();
+    Ok(format!("CN-{:05}", highest.unwrap_or(0) + 1))
 }

@@ -199,7 +199,7 @@ fn customer_account_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(customer_account::Column::ChannelPartnerId, customer_account::Column::Id)
 }
 
-fn invoice_scope(tx: &TenantTransaction) -> Condition {
+pub(crate) fn invoice_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(invoice::Column::ChannelPartnerId, invoice::Column::CustomerAccountId)
 }
 
@@ -304,7 +304,7 @@ fn subscription_from_row(row: subscription::Model) -> Result<Subscription, Finan
     })
 }
 
-fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
+pub(crate) fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
     let derived = money(domain::balance_due(row.total, row.amount_paid, row.amount_credited));
     if derived != money(row.balance_due) {
         return Err(FinanceError::InconsistentBalance { number: row.number, stored: row.balance_due, derived });
@@ -313,6 +313,9 @@ fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
         id: row.id,
         number: row.number,
         customer_account_id: row.customer_account_id,
+        channel_partner_id: row.channel_partner_id,
+        contract_id: row.contract_id,
+        engagement_id: row.engagement_id,
         status: InvoiceStatus::parse(&row.status)?,
         issue_date: row.issue_date,
         due_date: row.due_date,
@@ -322,6 +325,11 @@ fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
         amount_credited: money(row.amount_credited),
         balance_due: money(row.balance_due),
         disputed_amount: money(row.disputed_amount),
+        subtotal: money(row.subtotal),
+        tax_total: money(row.tax_total),
+        paid_at: row.paid_at,
+        issued_at: row.issued_at,
+        version: row.version,
     })
 }
 

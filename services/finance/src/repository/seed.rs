@@ -465,6 +465,13 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
                 balance_due: Set(balance),
                 disputed_amount: Set(disputed),
                 paid_at: Set((planned.status == InvoiceStatus::Paid).then(|| at_noon(due_date - TimeDelta::days(3)))),
+                version: Set(1),
+                engagement_id: Set(None),
+                subtotal: Set(planned.total),
+                tax_total: Set(Decimal::ZERO),
+                issued_at: Set(Some(at_noon(issue_date))),
+                voided_at: Set(None),
+                written_off_at: Set(None),
             });
         }
     }

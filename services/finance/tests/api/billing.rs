@@ -347,6 +347,164 @@ async fn assert_engagements_without_a_line_or_billing_milestones_bill_nothing(bi
     assert_eq!(billing.count("billing_schedules").await, before);
 }
 
+const INVOICE_FIELDS: &str = "id number status issueDate dueDate currency total amountPaid amountCredited \
+     balanceDue version lines { description quantity amount { amount currency } sourceType billingScheduleLineId }";
+
+fn generate() -> String {
+    format!("mutation($customer: ID) {{ generateInvoices(customerAccountId: $customer) {{ {INVOICE_FIELDS} }} }}")
+}
+
+fn invoice_step(field: &str, extra: &str) -> String {
+    let (declared, passed) = match extra {
+        "reason" => (", $reason: String!", ", reason: $reason"),
+        _ => ("", ""),
+    };
+    format!("mutation($id: ID!{declared}) {{ {field}(id: $id{passed}) {{ {INVOICE_FIELDS} }} }}")
+}
+
+const CREDIT: &str = "mutation($id: ID!, $amount: Decimal!, $reason: String!) { \
+     issueCreditNote(invoiceId: $id, amount: $amount, reason: $reason) { number amount { amount currency } reason \
+     invoice { status amountCredited balanceDue version } } }";
+
+/// Rows of every table an invoice command writes to.
+async fn invoice_rows(billing: &Billing) -> [i64; 5] {
+    [
+        billing.count("invoices").await,
+        billing.count("invoice_lines").await,
+        billing.count("credit_notes").await,
+        billing.count("billing_schedule_lines WHERE status = 'invoiced'").await,
+        billing.count("change_outbox").await,
+    ]
+}
+
+async fn assert_ready_lines_are_invoiced_issued_and_credited(billing: &Billing) {
+    let billed = billing.billed_contract("Larkspur Vineyards").await;
+    billing.deliver(&milestone_event(&billed, 0, "accepted")).await;
+    let customer = json!({ "customer": billed.customer_id });
+
+    let drafts = billing.ok("generateInvoices", &generate(), customer.clone()).await;
+    let drafts = drafts.as_array().unwrap();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    let draft = &drafts[0];
+    assert_eq!(draft["status"], "DRAFT");
+    assert!(draft["number"].as_str().unwrap().starts_with("DRAFT-"));
+    assert_eq!(draft["total"], "4000.00");
+    assert_eq!(draft["balanceDue"], "4000.00");
+    assert_eq!(draft["lines"][0]["amount"], json!({ "amount": "4000.00", "currency": "USD" }));
+    assert_eq!(draft["lines"][0]["sourceType"], "milestone");
+    let schedules = billing.schedules(&billed).await;
+    assert_eq!(statuses(&schedules), ["INVOICED", "PLANNED"]);
+    assert_eq!(draft["lines"][0]["billingScheduleLineId"], schedules[0]["lines"][0]["id"]);
+    // Nothing ready any more: nothing generated.
+    assert_eq!(billing.ok("generateInvoices", &generate(), customer.clone()).await, json!([]));
+    let other_tenant =
+        billing.call(&context_for("helix", "finance"), &generate(), json!({ "customer": billed.customer_id })).await;
+    assert_eq!(code(&other_tenant), "NOT_FOUND");
+
+    let issued = billing.ok("issueInvoice", &invoice_step("issueInvoice", ""), json!({ "id": draft["id"] })).await;
+    assert_eq!(issued["status"], "ISSUED");
+    assert!(issued["number"].as_str().unwrap().starts_with(&format!("INV-{}-", test_today().format("%Y"))));
+    assert_eq!(issued["issueDate"], test_today().to_string());
+    assert_eq!(issued["dueDate"], (test_today() + TimeDelta::days(30)).to_string(), "30 days' terms");
+    assert_eq!(issued["version"], 2);
+    let event = billing.events_of_type("finance.invoice.issued").await.pop().unwrap();
+    assert_eq!(event["subject"]["id"], draft["id"]);
+    assert_eq!(event["data"]["number"], issued["number"]);
+    assert_eq!(event["data"]["total"], "4000.00");
+    assert_eq!(event["refs"]["engagement_id"], billed.engagement_id.to_string());
+    let again = billing.call(&finance_user(), &invoice_step("issueInvoice", ""), json!({ "id": draft["id"] })).await;
+    assert_eq!(code(&again), "INVALID_TRANSITION");
+    assert_eq!(again["errors"][0]["extensions"]["current"], "ISSUED");
+
+    // Credit notes: never above what is open, never negative; nothing written on refusal.
+    let before = invoice_rows(billing).await;
+    for amount in ["4000.01", "-10", "0", "1.001"] {
+        let refused = billing
+            .call(&finance_user(), CREDIT, json!({ "id": draft["id"], "amount": amount, "reason": "goodwill" }))
+            .await;
+        assert_eq!(code(&refused), "BAD_USER_INPUT", "{amount}: {refused}");
+    }
+    let blank = billing.call(&finance_user(), CREDIT, json!({ "id": draft["id"], "amount": "1", "reason": " " })).await;
+    assert_eq!(code(&blank), "BAD_USER_INPUT");
+    assert_eq!(invoice_rows(billing).await, before);
+
+    // 4,000.00 − 1,000.00 credited = 3,000.00 open, still issued; crediting the 3,000.00
+    // left settles it: paid.
+    let first = billing
+        .ok("issueCreditNote", CREDIT, json!({ "id": draft["id"], "amount": "1000", "reason": "late delivery" }))
+        .await;
+    assert!(first["number"].as_str().unwrap().starts_with("CN-"));
+    assert_eq!(first["amount"], json!({ "amount": "1000.00", "currency": "USD" }));
+    assert_eq!(
+        first["invoice"],
+        json!({ "status": "ISSUED", "amountCredited": "1000.00", "balanceDue": "3000.00", "version": 3 })
+    );
+    let rest = billing
+        .ok("issueCreditNote", CREDIT, json!({ "id": draft["id"], "amount": "3000.00", "reason": "waived" }))
+        .await;
+    assert_eq!(rest["invoice"]["status"], "PAID");
+    assert_eq!(rest["invoice"]["balanceDue"], "0.00");
+    let notes = billing.events_of_type("finance.credit_note.issued").await;
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[1]["data"]["balance_due"], "0.00");
+    let paid = billing.events_of_type("finance.invoice.paid").await;
+    assert_eq!(paid.last().unwrap()["subject"]["id"], draft["id"]);
+    let settled =
+        billing.call(&finance_user(), CREDIT, json!({ "id": draft["id"], "amount": "1", "reason": "x" })).await;
+    assert_eq!(code(&settled), "BAD_USER_INPUT", "a paid invoice takes no credit note");
+    let write_off = invoice_step("writeOffInvoice", "reason");
+    let refused = billing.call(&finance_user(), &write_off, json!({ "id": draft["id"], "reason": "gone" })).await;
+    assert_eq!(code(&refused), "INVALID_TRANSITION");
+    assert_eq!(refused["errors"][0]["extensions"]["allowed"], json!([]));
+
+    // The go-live line: issued, then voided while nothing is paid.
+    billing.deliver(&milestone_event(&billed, 2, "completed")).await;
+    let second = billing.ok("generateInvoices", &generate(), customer.clone()).await[0].clone();
+    assert_eq!(second["total"], "6000.01");
+    billing.ok("issueInvoice", &invoice_step("issueInvoice", ""), json!({ "id": second["id"] })).await;
+    let void = invoice_step("voidInvoice", "reason");
+    let voided = billing.ok("voidInvoice", &void, json!({ "id": second["id"], "reason": "wrong entity" })).await;
+    assert_eq!(voided["status"], "VOID");
+    assert_eq!(voided["version"], 3);
+    assert_eq!(billing.events_of_type("finance.invoice.voided").await.last().unwrap()["subject"]["id"], second["id"]);
+}
+
+async fn assert_demo_invoices_are_written_off_once(billing: &Billing) {
+    let query = "{ invoices(first: 100, status: [ISSUED]) { nodes { id number } } }";
+    let open = billing.finance.data("ridgeline", query, json!({})).await;
+    let invoice = open["invoices"]["nodes"][0].clone();
+    let write_off = invoice_step("writeOffInvoice", "reason");
+    let blank = billing.call(&finance_user(), &write_off, json!({ "id": invoice["id"], "reason": "" })).await;
+    assert_eq!(code(&blank), "BAD_USER_INPUT");
+    let written_off =
+        billing.ok("writeOffInvoice", &write_off, json!({ "id": invoice["id"], "reason": "customer insolvent" })).await;
+    assert_eq!(written_off["status"], "UNCOLLECTIBLE");
+    assert_eq!(written_off["version"], 2);
+    let event = billing.events_of_type("finance.invoice.written_off").await.pop().unwrap();
+    assert_eq!(event["data"]["number"], invoice["number"]);
+    let void = invoice_step("voidInvoice", "reason");
+    let refused = billing.call(&finance_user(), &void, json!({ "id": invoice["id"], "reason": "x" })).await;
+    assert_eq!(code(&refused), "INVALID_TRANSITION");
+    assert_eq!(refused["errors"][0]["extensions"]["current"], "UNCOLLECTIBLE");
+    let csm =
+        billing.call(&context_for("ridgeline", "csm"), &void, json!({ "id": invoice["id"], "reason": "x" })).await;
+    assert_eq!(code(&csm), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn invoices_from_ready_lines_on_sqlite() {
+    let billing = on_sqlite("finance_invoices").await;
+    assert_ready_lines_are_invoiced_issued_and_credited(&billing).await;
+    assert_demo_invoices_are_written_off_once(&billing).await;
+}
+
+#[tokio::test]
+async fn invoices_from_ready_lines_on_postgres_under_row_level_security() {
+    let Some(billing) = on_postgres("finance_invoices").await else { return };
+    assert_ready_lines_are_invoiced_issued_and_credited(&billing).await;
+    assert_demo_invoices_are_written_off_once(&billing).await;
+}
+
 #[tokio::test]
 async fn milestone_billing_schedules_on_sqlite() {
     let billing = on_sqlite("finance_billing_schedules").await;
