@@ -23,7 +23,9 @@ use crate::{
             self, BillingLineStatus, BillingMilestone, BillingSchedule, BillingScheduleKind, BillingScheduleLine,
             BillingTrigger,
         },
-        invoicing, round_money,
+        invoicing,
+        payments::{self, Allocatable, Allocation, Payment, PaymentMethod},
+        round_money,
     },
     error::FinanceError,
     repository::{
@@ -565,4 +567,137 @@ fn optional_note(text: Option<&str>) -> Result<Option<String>, CommandError> {
         None | Some("") => Ok(None),
         Some(text) => required_note(text, "reason").map(Some),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Payments.
+
+/// A payment as a client records it.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    /// `None` when the client's id is not an id: no such customer.
+    pub customer_account_id: Option<Uuid>,
+    pub amount: Decimal,
+    pub currency: String,
+    pub method: PaymentMethod,
+    pub reference: String,
+    /// `None` ids: not an id, so not an invoice of the customer.
+    pub allocations: Vec<(Option<Uuid>, Decimal)>,
+}
+
+/// A recorded payment with the invoices it paid, after the payment.
+pub type RecordedPayment = (Payment, Vec<(Allocation, Invoice)>);
+
+/// `recordPayment`: money received from a customer, allocated to its open invoices
+/// (each at most its open balance, in the payment's currency); the rest stays on account.
+/// Each invoice is updated conditionally on the version read, so two payments racing on
+/// one invoice never both apply (the later one is a `CONFLICT`). Announces
+/// `finance.payment.received` and `finance.invoice.paid` for each invoice it settles.
+pub async fn record_payment(
+    tx: &TenantTransaction,
+    clock: Clock,
+    input: NewPayment,
+) -> Result<Outcome<RecordedPayment>, CommandError> {
+    let customer_id = input.customer_account_id.ok_or(CommandError::NotFound("CustomerAccount"))?;
+    let customer = repository::customer_accounts_by_ids(tx, &[customer_id])
+        .await
+        .map_err(internal)?
+        .pop()
+        .ok_or(CommandError::NotFound("CustomerAccount"))?;
+    let reference = required_note(&input.reference, "reference")?;
+    let mut allocations = Vec::with_capacity(input.allocations.len());
+    for (index, (invoice_id, amount)) in input.allocations.iter().enumerate() {
+        let invoice_id = invoice_id.ok_or_else(|| {
+            CommandError::Invalid(format!("allocations[{index}].invoiceId is not an invoice of this customer"))
+        })?;
+        allocations.push(Allocation { invoice_id, amount: *amount });
+    }
+    let ids: Vec<Uuid> = allocations.iter().map(|allocation| allocation.invoice_id).collect();
+    let invoices: Vec<Invoice> = repository::invoices_by_ids(tx, &ids)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .filter(|invoice| invoice.customer_account_id == customer.id)
+        .collect();
+    let allocatable: Vec<Allocatable> = invoices
+        .iter()
+        .map(|invoice| Allocatable {
+            invoice_id: invoice.id,
+            number: invoice.number.clone(),
+            currency: invoice.currency.clone(),
+            balance_due: invoice.balance_due,
+            open: invoice.status.is_open(),
+        })
+        .collect();
+    let unallocated = payments::check_payment(input.amount, &input.currency, &allocations, &allocatable)
+        .map_err(CommandError::Invalid)?;
+    let payment = Payment {
+        id: Uuid::now_v7(),
+        customer_account_id: customer.id,
+        received_at: clock.now(),
+        amount: round_money(input.amount),
+        unallocated_amount: round_money(unallocated),
+        currency: input.currency.clone(),
+        method: input.method.as_str().to_owned(),
+        reference,
+    };
+    repository::billing::insert_payment(tx, &payment, &allocations).await.map_err(internal)?;
+    let mut events = Vec::new();
+    let mut applied = Vec::with_capacity(allocations.len());
+    let mut entity_ids = vec![payment.id];
+    for allocation in allocations {
+        let invoice = invoices
+            .iter()
+            .find(|invoice| invoice.id == allocation.invoice_id)
+            .cloned()
+            .ok_or(CommandError::NotFound("Invoice"))?;
+        let mut changed = invoice.clone();
+        changed.amount_paid = round_money(changed.amount_paid + allocation.amount);
+        changed.balance_due = balance_due(changed.total, changed.amount_paid, changed.amount_credited);
+        if invoice.status != InvoiceStatus::Disputed {
+            let next = invoicing::settled_status(changed.total, changed.amount_paid, changed.amount_credited);
+            if next != invoice.status {
+                guard_transition(invoice.status, next)?;
+                changed.status = next;
+            }
+        }
+        if changed.balance_due <= Decimal::ZERO {
+            changed.paid_at = Some(clock.now());
+        }
+        let changed = write_invoice(tx, &invoice, &changed, InvoiceStamps::default()).await?;
+        if changed.status == InvoiceStatus::Paid {
+            events.push(invoice_event(tx, "finance.invoice.paid", &changed));
+        } else {
+            changes::record_change(tx, SERVICE.name, "Invoice", &changed.id.to_string(), ChangeKind::Updated).await?;
+        }
+        entity_ids.push(changed.id);
+        applied.push((allocation, changed));
+    }
+    let subject = Subject { entity_type: "Payment".to_owned(), id: payment.id, version: 1 };
+    let received = DomainEvent::new(tx.context(), "finance.payment.received", subject)
+        .with_ref("customer_account_id", customer.id)
+        .with_data(json!({
+            "amount": payment.amount.to_string(),
+            "currency": payment.currency,
+            "method": payment.method,
+            "reference": payment.reference,
+            "unallocated_amount": payment.unallocated_amount.to_string(),
+            "allocations": applied.iter().map(|(allocation, invoice)| json!({
+                "invoice_id": invoice.id,
+                "invoice_number": invoice.number,
+                "amount": allocation.amount.to_string(),
+                "balance_due": invoice.balance_due.to_string(),
+            })).collect::<Vec<_>>(),
+        }));
+    events.insert(0, received);
+    changes::record_change(tx, SERVICE.name, "CustomerAccount", &customer.id.to_string(), ChangeKind::Updated).await?;
+    let detail = format!(
+        "{} {} received, {} allocated to {} invoice(s), {} on account",
+        payment.amount,
+        payment.currency,
+        payment.amount - payment.unallocated_amount,
+        applied.len(),
+        payment.unallocated_amount
+    );
+    Ok(Outcome { entity_ids, detail, events, value: (payment, applied) })
 }

@@ -10,6 +10,7 @@ mod m20261212_000003_contract_commands;
 mod m20261214_000010_event_backbone;
 mod m20261220_000030_billing_schedules;
 mod m20261220_000031_invoicing;
+mod m20261220_000032_payments;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000010_event_backbone::Migration),
             Box::new(m20261220_000030_billing_schedules::Migration),
             Box::new(m20261220_000031_invoicing::Migration),
+            Box::new(m20261220_000032_payments::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ mod clock;
 mod contracts;
 mod enums;
 pub mod invoicing;
+pub mod payments;
 mod receivables;
 
 use chrono::{DateTime, NaiveDate, Utc};

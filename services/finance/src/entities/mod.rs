@@ -9,4 +9,6 @@ pub(crate) mod customer_account;
 pub(crate) mod dispute;
 pub(crate) mod invoice;
 pub(crate) mod invoice_line;
+pub(crate) mod payment;
+pub(crate) mod payment_allocation;
 pub(crate) mod subscription;

@@ -380,3 +380,117 @@ async fn advance_invoice(ctx: &Context<'_>, operation: &'static str, id: &ID, st
             .await?;
     invoice_at(ctx, changed)
 }
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::payments::PaymentMethod")]
+pub enum PaymentMethod {
+    Ach,
+    Wire,
+    Card,
+    Check,
+    DirectDebit,
+}
+
+#[derive(async_graphql::InputObject)]
+pub struct AllocationInput {
+    pub invoice_id: ID,
+    /// Positive, at most the invoice's open balance.
+    pub amount: rust_decimal::Decimal,
+}
+
+#[derive(async_graphql::InputObject)]
+pub struct RecordPaymentInput {
+    pub customer_account_id: ID,
+    /// Positive, to the cent.
+    pub amount: rust_decimal::Decimal,
+    /// ISO 4217; each allocated invoice must be in it.
+    pub currency: String,
+    pub method: PaymentMethod,
+    /// The bank or card reference.
+    pub reference: String,
+    /// Σ at most `amount`; the rest stays on account.
+    #[graphql(default)]
+    pub allocations: Vec<AllocationInput>,
+}
+
+/// The part of a payment applied to one invoice, and the invoice after it.
+#[derive(SimpleObject)]
+pub struct PaymentAllocation {
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub amount: Option<Money>,
+    pub invoice: Invoice,
+}
+
+/// Money received from a customer.
+#[derive(SimpleObject)]
+pub struct Payment {
+    pub id: ID,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub amount: Option<Money>,
+    /// On-account credit: what no invoice took.
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub unallocated: Option<Money>,
+    pub method: PaymentMethod,
+    pub reference: String,
+    pub allocations: Vec<PaymentAllocation>,
+}
+
+#[derive(Default)]
+pub struct PaymentMutation;
+
+#[Object]
+impl PaymentMutation {
+    /// Records money received from a customer and applies it to the customer's open
+    /// invoices (`PARTIALLY_PAID` or `PAID`); the remainder stays on account. Announces
+    /// `finance.payment.received`. Retrying with the same `idempotencyKey` answers the
+    /// first payment and writes nothing.
+    async fn record_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPaymentInput,
+        idempotency_key: Option<String>,
+    ) -> Result<Payment> {
+        let clock = *ctx.data::<Clock>()?;
+        let payment = billing_commands::NewPayment {
+            customer_account_id: uuid_of(&input.customer_account_id),
+            amount: input.amount,
+            currency: input.currency,
+            method: input.method.into(),
+            reference: input.reference,
+            allocations: input
+                .allocations
+                .iter()
+                .map(|allocation| (uuid_of(&allocation.invoice_id), allocation.amount))
+                .collect(),
+        };
+        let command = Command {
+            operation: "recordPayment",
+            entity_type: "Payment",
+            allowed_roles: INVOICE_EDITORS,
+            target: None,
+        };
+        let (payment, applied) = command::run_idempotent(ctx, command, idempotency_key, move |tx| {
+            Box::pin(billing_commands::record_payment(tx, clock, payment))
+        })
+        .await?;
+        let method = crate::domain::payments::PaymentMethod::parse(&payment.method)
+            .map_err(|error| async_graphql::Error::new(error.to_string()))?;
+        let mut allocations = Vec::with_capacity(applied.len());
+        for (allocation, invoice) in applied {
+            allocations.push(PaymentAllocation {
+                amount: Some(Money::new(allocation.amount, payment.currency.clone())),
+                invoice: invoice_at(ctx, invoice)?,
+            });
+        }
+        Ok(Payment {
+            id: id_of(payment.id),
+            received_at: payment.received_at,
+            amount: Some(Money::new(payment.amount, payment.currency.clone())),
+            unallocated: Some(Money::new(payment.unallocated_amount, payment.currency)),
+            method: method.into(),
+            reference: payment.reference,
+            allocations,
+        })
+    }
+}

@@ -10,7 +10,7 @@ use atrium_kit::{
 };
 
 use super::{
-    billing::{self, BillingMutation, InvoiceMutation},
+    billing::{self, BillingMutation, InvoiceMutation, PaymentMutation},
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
     mutations::BaseMutation,
     types::{
@@ -32,7 +32,7 @@ pub use root::{Mutation, Query};
 mod root {
     use async_graphql::MergedObject;
 
-    use super::{BaseMutation, BaseQuery, BillingMutation, InvoiceMutation};
+    use super::{BaseMutation, BaseQuery, BillingMutation, InvoiceMutation, PaymentMutation};
 
     /// The finance root query: each area's fields.
     #[derive(MergedObject, Default)]
@@ -40,7 +40,7 @@ mod root {
 
     /// The finance root mutation: each area's mutations.
     #[derive(MergedObject, Default)]
-    pub struct Mutation(BaseMutation, BillingMutation, InvoiceMutation);
+    pub struct Mutation(BaseMutation, BillingMutation, InvoiceMutation, PaymentMutation);
 }
 
 /// Customers, contracts, subscriptions and invoices, and the federation entity resolvers.

@@ -18,7 +18,10 @@ use crate::{
         billing::{BillingLineStatus, BillingSchedule, BillingScheduleKind, BillingScheduleLine, BillingTrigger},
         invoicing::invoice_sequence,
     },
-    entities::{billing_schedule, billing_schedule_line, contract, contract_line, credit_note, invoice, invoice_line},
+    entities::{
+        billing_schedule, billing_schedule_line, contract, contract_line, credit_note, invoice, invoice_line, payment,
+        payment_allocation,
+    },
     error::FinanceError,
 };
 
@@ -513,4 +516,37 @@ pub async fn next_credit_note_number(tx: &TenantTransaction) -> Result<String, F
         .await?;
     let highest = numbers.iter().filter_map(|number| number.strip_prefix("CN-")?.parse::<u64>().ok()).max();
     Ok(format!("CN-{:05}", highest.unwrap_or(0) + 1))
+}
+
+/// Records a payment and its allocations (the invoices are updated by the caller).
+pub async fn insert_payment(
+    tx: &TenantTransaction,
+    payment: &crate::domain::payments::Payment,
+    allocations: &[crate::domain::payments::Allocation],
+) -> Result<(), FinanceError> {
+    let row = payment::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(payment.id),
+        customer_account_id: Set(payment.customer_account_id),
+        received_at: Set(payment.received_at),
+        amount: Set(payment.amount),
+        unallocated_amount: Set(payment.unallocated_amount),
+        currency: Set(payment.currency.clone()),
+        method: Set(payment.method.clone()),
+        reference: Set(payment.reference.clone()),
+        status: Set("succeeded".to_owned()),
+    };
+    payment::Entity::insert(row).exec_without_returning(tx.connection()).await?;
+    if allocations.is_empty() {
+        return Ok(());
+    }
+    let rows = allocations.iter().map(|allocation| payment_allocation::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(Uuid::now_v7()),
+        payment_id: Set(payment.id),
+        invoice_id: Set(allocation.invoice_id),
+        amount: Set(allocation.amount),
+    });
+    payment_allocation::Entity::insert_many(rows).exec_without_returning(tx.connection()).await?;
+    Ok(())
 }

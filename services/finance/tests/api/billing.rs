@@ -491,6 +491,151 @@ async fn assert_demo_invoices_are_written_off_once(billing: &Billing) {
     assert_eq!(code(&csm), "FORBIDDEN");
 }
 
+const PAY: &str = "mutation($input: RecordPaymentInput!, $key: String) { recordPayment(input: $input, idempotencyKey: $key) { \
+     id method reference amount { amount currency } unallocated { amount currency } \
+     allocations { amount { amount } invoice { id status amountPaid balanceDue version } } } }";
+
+/// Two issued invoices of one customer: 4,000.00 (design) and 6,000.01 (go-live).
+async fn two_issued_invoices(billing: &Billing, customer: &str) -> (BilledContract, Value, Value) {
+    let billed = billing.billed_contract(customer).await;
+    let mut issued = Vec::new();
+    for (index, verb) in [(0, "accepted"), (2, "completed")] {
+        billing.deliver(&milestone_event(&billed, index, verb)).await;
+        let draft =
+            billing.ok("generateInvoices", &generate(), json!({ "customer": billed.customer_id })).await[0].clone();
+        issued.push(billing.ok("issueInvoice", &invoice_step("issueInvoice", ""), json!({ "id": draft["id"] })).await);
+    }
+    let second = issued.pop().unwrap();
+    (billed, issued.pop().unwrap(), second)
+}
+
+fn payment(billed: &BilledContract, amount: &str, currency: &str, allocations: Value) -> Value {
+    json!({ "input": { "customerAccountId": billed.customer_id, "amount": amount, "currency": currency,
+        "method": "WIRE", "reference": "BANK-REF-1", "allocations": allocations } })
+}
+
+async fn payment_rows(billing: &Billing) -> [i64; 4] {
+    [
+        billing.count("payments").await,
+        billing.count("payment_allocations").await,
+        billing.count("invoices WHERE amount_paid > 0").await,
+        billing.count("change_outbox").await,
+    ]
+}
+
+async fn assert_payments_are_allocated_partially_and_the_rest_kept_on_account(billing: &Billing) {
+    let (billed, design, go_live) = two_issued_invoices(billing, "Osprey Logistics").await;
+    let (a, b) = (design["id"].clone(), go_live["id"].clone());
+
+    // Refusals name the field and write nothing.
+    let other = billing.billed_contract("Falcon Freight").await;
+    let before = payment_rows(billing).await;
+    let refusals = [
+        (payment(&billed, "5000", "USD", json!([{ "invoiceId": a, "amount": "4000.01" }])), "open balance"),
+        (payment(&billed, "-5", "USD", json!([])), "amount must be positive"),
+        (payment(&billed, "5000", "USD", json!([{ "invoiceId": a, "amount": "-1" }])), "allocations[0].amount"),
+        (payment(&billed, "5000", "EUR", json!([{ "invoiceId": a, "amount": "10" }])), "in USD, the payment in EUR"),
+        (payment(&billed, "5000", "XYZ", json!([])), "currency `XYZ`"),
+        (
+            payment(
+                &billed,
+                "100",
+                "USD",
+                json!([{ "invoiceId": a, "amount": "60" }, { "invoiceId": b, "amount": "60" }]),
+            ),
+            "more than the payment",
+        ),
+        (
+            payment(&billed, "100", "USD", json!([{ "invoiceId": "not-an-id", "amount": "1" }])),
+            "allocations[0].invoiceId",
+        ),
+    ];
+    for (variables, message) in refusals {
+        let body = billing.call(&finance_user(), PAY, variables.clone()).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{variables}: {body}");
+        let text = body["errors"][0]["message"].as_str().unwrap();
+        assert!(text.contains(message), "{text} should mention {message}");
+    }
+    // Another customer's invoice is not this customer's.
+    let foreign = payment(&other, "10", "USD", json!([{ "invoiceId": a, "amount": "1" }]));
+    assert_eq!(code(&billing.call(&finance_user(), PAY, foreign).await), "BAD_USER_INPUT");
+    assert_eq!(payment_rows(billing).await, before, "refusals write nothing");
+
+    // 5,000.00 received: 1,500.00 to the design invoice (4,000.00 → 2,500.00 open),
+    // 2,000.00 to the go-live invoice (6,000.01 → 4,000.01 open), 1,500.00 on account.
+    let variables = payment(
+        &billed,
+        "5000",
+        "USD",
+        json!([
+        { "invoiceId": a, "amount": "1500" }, { "invoiceId": b, "amount": "2000.00" }]),
+    );
+    let paid = billing.ok("recordPayment", PAY, json!({ "input": variables["input"], "key": "wire-1" })).await;
+    assert_eq!(paid["amount"], json!({ "amount": "5000.00", "currency": "USD" }));
+    assert_eq!(paid["unallocated"], json!({ "amount": "1500.00", "currency": "USD" }));
+    assert_eq!(paid["method"], "WIRE");
+    assert_eq!(
+        paid["allocations"][0]["invoice"],
+        json!({ "id": a, "status": "PARTIALLY_PAID", "amountPaid": "1500.00", "balanceDue": "2500.00", "version": 3 })
+    );
+    assert_eq!(paid["allocations"][1]["invoice"]["balanceDue"], "4000.01");
+    let received = billing.events_of_type("finance.payment.received").await.pop().unwrap();
+    assert_eq!(received["data"]["unallocated_amount"], "1500.00");
+    assert_eq!(received["data"]["allocations"][0]["balance_due"], "2500.00");
+    // The same key again answers the first payment and writes nothing.
+    let rows = payment_rows(billing).await;
+    let replay = billing.ok("recordPayment", PAY, json!({ "input": variables["input"], "key": "wire-1" })).await;
+    assert_eq!(replay["id"], paid["id"]);
+    assert_eq!(payment_rows(billing).await, rows);
+
+    // The rest of the design invoice settles it.
+    let rest = payment(&billed, "2500.00", "USD", json!([{ "invoiceId": a, "amount": "2500" }]));
+    let settled = billing.ok("recordPayment", PAY, rest).await;
+    assert_eq!(settled["allocations"][0]["invoice"]["status"], "PAID");
+    assert_eq!(settled["allocations"][0]["invoice"]["balanceDue"], "0.00");
+    assert_eq!(billing.events_of_type("finance.invoice.paid").await.pop().unwrap()["subject"]["id"], a);
+    let after = billing
+        .call(&finance_user(), PAY, payment(&billed, "1", "USD", json!([{ "invoiceId": a, "amount": "1" }])))
+        .await;
+    assert_eq!(code(&after), "BAD_USER_INPUT", "a paid invoice is not open: {after}");
+}
+
+/// Two payments of the whole open balance race on one invoice: exactly one applies.
+#[tokio::test]
+async fn two_payments_racing_on_one_invoice_never_over_allocate_on_postgres() {
+    let Some(billing) = on_postgres("finance_payment_race").await else { return };
+    let (billed, _, go_live) = two_issued_invoices(&billing, "Heron Bay Clinics").await;
+    let both = payment(&billed, "6000.01", "USD", json!([{ "invoiceId": go_live["id"], "amount": "6000.01" }]));
+    let user = finance_user();
+    let (first, second) = tokio::join!(billing.call(&user, PAY, both.clone()), billing.call(&user, PAY, both.clone()));
+    let outcomes: Vec<Option<&str>> =
+        [&first, &second].iter().map(|body| body["errors"][0]["extensions"]["code"].as_str()).collect();
+    let succeeded = outcomes.iter().filter(|outcome| outcome.is_none()).count();
+    assert_eq!(succeeded, 1, "{first} / {second}");
+    assert!(
+        outcomes.iter().flatten().all(|code| ["CONFLICT", "BAD_USER_INPUT"].contains(code)),
+        "the loser is refused as stale or over the (now zero) balance: {outcomes:?}"
+    );
+    assert_eq!(billing.count("payments").await, 1);
+    assert_eq!(billing.count("payment_allocations").await, 1);
+    let query = "{ invoices(first: 100, status: [PAID]) { nodes { id amountPaid balanceDue } } }";
+    let paid = billing.finance.data("ridgeline", query, json!({})).await;
+    let invoice =
+        paid["invoices"]["nodes"].as_array().unwrap().iter().find(|node| node["id"] == go_live["id"]).cloned();
+    assert_eq!(invoice, Some(json!({ "id": go_live["id"], "amountPaid": "6000.01", "balanceDue": "0.00" })));
+}
+
+#[tokio::test]
+async fn payments_on_sqlite() {
+    assert_payments_are_allocated_partially_and_the_rest_kept_on_account(&on_sqlite("finance_payments").await).await;
+}
+
+#[tokio::test]
+async fn payments_on_postgres_under_row_level_security() {
+    let Some(billing) = on_postgres("finance_payments").await else { return };
+    assert_payments_are_allocated_partially_and_the_rest_kept_on_account(&billing).await;
+}
+
 #[tokio::test]
 async fn invoices_from_ready_lines_on_sqlite() {
     let billing = on_sqlite("finance_invoices").await;
