@@ -36,7 +36,7 @@ pub async fn build_with_clock(
         no_seed,
         graphql::build_schema(),
         graphql::request_data_installer(clock),
-        Some(Arc::new(FinanceEvents) as Arc<dyn EventHandler>),
+        Some(Arc::new(FinanceEvents::with_clock(clock)) as Arc<dyn EventHandler>),
     )
     .await?;
     if config.seed_demo_data {

@@ -50,7 +50,7 @@ fn command(operation: &'static str, entity_type: &'static str) -> Command {
 
 /// Builds the schedule of the engagement's contract line. An engagement without a
 /// contract line (created by hand) or without billing milestones bills nothing here.
-pub(super) async fn engagement_created(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
+pub async fn engagement_created(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
     let data: EngagementCreated = parse(event)?;
     let Some(contract_line_id) = event.refs.get("contract_line_id").copied() else { return Ok(()) };
     let engagement_id = event.refs.get("engagement_id").copied().unwrap_or(event.subject.id);
@@ -79,7 +79,7 @@ pub(super) async fn engagement_created(tx: &TenantTransaction, event: &DomainEve
 }
 
 /// Makes ready the lines that wait for this milestone's completion or acceptance.
-pub(super) async fn milestone_reached(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
+pub async fn milestone_reached(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
     let trigger = if event.event_type == MILESTONE_ACCEPTED {
         BillingTrigger::MilestoneAccepted
     } else {

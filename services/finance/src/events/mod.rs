@@ -1,9 +1,6 @@
-//! What finance does with other services' events: `FinanceEvents`, the service's one
-//! `EventHandler`, dispatches each event type to the area that reacts to it (billing:
-//! `billing.rs`). The event runtime calls it inside the event's tenant transaction, so
-//! everything an area writes commits with the event's inbox record, once.
-
-mod billing;
+//! What finance does with other services' events: [`FinanceEvents`] dispatches each event
+//! type to its area's module (billing: `billing`), inside the event's tenant
+//! transaction, so the effect commits with the inbox record and happens once.
 
 use atrium_kit::{
     TenantTransaction,
@@ -13,17 +10,28 @@ use atrium_kit::{
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-pub use billing::{ENGAGEMENT_CREATED, MILESTONE_ACCEPTED, MILESTONE_COMPLETED};
+use crate::domain::Clock;
+
+pub mod billing;
 
 /// Finance's event consumer.
 #[derive(Debug, Clone, Default)]
-pub struct FinanceEvents;
+pub struct FinanceEvents {
+    clock: Clock,
+}
 
 impl FinanceEvents {
+    /// Dates and instants from `clock` (tests pin a date).
+    pub fn with_clock(clock: Clock) -> Self {
+        FinanceEvents { clock }
+    }
+
     async fn apply(&self, tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
+        // Billing's reactions take no date yet; the clock is the service's for those that do.
+        let _ = self.clock;
         match event.event_type.as_str() {
-            ENGAGEMENT_CREATED => billing::engagement_created(tx, event).await,
-            MILESTONE_COMPLETED | MILESTONE_ACCEPTED => billing::milestone_reached(tx, event).await,
+            billing::ENGAGEMENT_CREATED => billing::engagement_created(tx, event).await,
+            billing::MILESTONE_COMPLETED | billing::MILESTONE_ACCEPTED => billing::milestone_reached(tx, event).await,
             _ => Ok(()),
         }
     }
@@ -31,7 +39,7 @@ impl FinanceEvents {
 
 impl EventHandler for FinanceEvents {
     fn wants(&self, event_type: &str) -> bool {
-        matches!(event_type, ENGAGEMENT_CREATED | MILESTONE_COMPLETED | MILESTONE_ACCEPTED)
+        matches!(event_type, billing::ENGAGEMENT_CREATED | billing::MILESTONE_COMPLETED | billing::MILESTONE_ACCEPTED)
     }
 
     fn handle<'t>(
@@ -43,14 +51,15 @@ impl EventHandler for FinanceEvents {
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(event: &DomainEvent) -> Result<T, HandlerError> {
+/// The event's data as `T`; unreadable data can never succeed.
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(event: &DomainEvent) -> Result<T, HandlerError> {
     serde_json::from_value(event.data.clone()).map_err(|error| {
         HandlerError::Poison(format!("{} {} has unreadable data: {error}", event.event_type, event.id))
     })
 }
 
-/// The database may recover; a refusal (bad data, an impossible command) will not.
-fn refused(error: CommandError) -> HandlerError {
+/// The database may recover; a refusal (bad data, a forbidden command) will not.
+pub(crate) fn refused(error: CommandError) -> HandlerError {
     match error {
         CommandError::Database(error) => HandlerError::Retryable(error.to_string()),
         other => HandlerError::Poison(other.to_string()),

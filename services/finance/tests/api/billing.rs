@@ -106,7 +106,7 @@ impl Billing {
     /// Applies `event` as the event runtime does: in the tenant's transaction as the
     /// runtime role, with the consumer's automation context, committed on success.
     pub async fn deliver(&self, event: &DomainEvent) {
-        let handler = FinanceEvents;
+        let handler = FinanceEvents::with_clock(atrium_finance::domain::Clock::Fixed(test_today()));
         assert!(handler.wants(&event.event_type), "{}", event.event_type);
         let context = TenantContext::automation(event.tenant_id, "consumer:finance");
         let tx = TenantTransaction::begin(&self.runtime, &context).await.expect("begin");
