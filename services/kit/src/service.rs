@@ -591,7 +591,11 @@ mod tests {
         let for_tests = ServiceConfig::for_tests("sqlite::memory:".into(), None);
         assert_eq!(for_tests.changes.gateway_url, None);
         assert_eq!(loaded.service_name, "example");
-        assert_eq!(loaded.events.http_subscribers().len(), 2, "the local consuming services (delivery, analytics)");
+        assert_eq!(
+            loaded.events.http_subscribers().len(),
+            3,
+            "the local consuming services (delivery, finance, analytics)"
+        );
         assert!(for_tests.events.http_subscribers().is_empty(), "tests deliver no events");
     }
 

@@ -447,6 +447,42 @@ async fn record_customer_journeys(runtime: &DatabaseConnection, owner: &Database
     }
 }
 
+/// Finance's invoice lines, credit notes, payments and allocations come from requests
+/// only, so the seed leaves them empty: give one seeded invoice of ridgeline a line, a
+/// credit note and a payment allocated to it (the copy to a second tenant follows).
+async fn record_finance_documents(owner: &DatabaseConnection) {
+    if !names(owner, TENANT_TABLES).await.iter().any(|table| table == "payment_allocations") {
+        return;
+    }
+    let ridgeline = demo::tenant_id("ridgeline");
+    let (invoice, customer, payment) = (
+        format!("(SELECT id FROM invoices WHERE tenant_id = '{ridgeline}' ORDER BY id LIMIT 1)"),
+        format!("(SELECT customer_account_id FROM invoices WHERE tenant_id = '{ridgeline}' ORDER BY id LIMIT 1)"),
+        Uuid::now_v7(),
+    );
+    for sql in [
+        format!(
+            "INSERT INTO invoice_lines (tenant_id, id, invoice_id, description, quantity, unit_price, amount, \
+             source_type) VALUES ('{ridgeline}', gen_random_uuid(), {invoice}, 'probe', 1, 1, 1, 'fixed')"
+        ),
+        format!(
+            "INSERT INTO credit_notes (tenant_id, id, invoice_id, number, amount, currency, reason, issued_at) \
+             VALUES ('{ridgeline}', gen_random_uuid(), {invoice}, 'CN-PROBE', 1, 'USD', 'probe', now())"
+        ),
+        format!(
+            "INSERT INTO payments (tenant_id, id, customer_account_id, received_at, amount, unallocated_amount, \
+             currency, method, reference, status) VALUES ('{ridgeline}', '{payment}', {customer}, now(), 1, 0, \
+             'USD', 'wire', 'probe', 'succeeded')"
+        ),
+        format!(
+            "INSERT INTO payment_allocations (tenant_id, id, payment_id, invoice_id, amount) \
+             VALUES ('{ridgeline}', gen_random_uuid(), '{payment}', {invoice}, 1)"
+        ),
+    ] {
+        owner.execute_unprepared(&sql).await.unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+}
+
 async fn assert_rls_alone_confines_a_tenant_transaction(service: &'static str) {
     let Some(database) = seeded_database(service, &format!("rls_alone_{service}")).await else { return };
     let owner = Database::connect(&database.owner_url).await.expect("owner connects");
@@ -454,6 +490,7 @@ async fn assert_rls_alone_confines_a_tenant_transaction(service: &'static str) {
     record_audit_entries_and_change_events(&runtime, &owner).await;
     record_customer_journeys(&runtime, &owner).await;
     record_entitlement_usages(&runtime, &owner).await;
+    record_finance_documents(&owner).await;
     give_every_tenant_table_rows_of_two_tenants(&owner).await;
     let ridgeline = demo::tenant_id("ridgeline");
     let ridgeline_context = context_for("ridgeline", "tenant_admin");

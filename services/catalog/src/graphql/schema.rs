@@ -96,4 +96,4 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
         .data(tx)
 }
 
-pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};
+use atrium_kit::subgraph_http::{request_transaction, uuid_of};

@@ -16,9 +16,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use atrium_kit::subgraph_http::request_transaction;
+
 use super::{
     loaders::{EngagementLoader, EngagementMilestonesLoader},
-    schema::request_transaction,
     types::{Engagement, loader_error},
 };
 use crate::{

@@ -426,4 +426,4 @@ pub fn install_request_data(
         .data(tx)
 }
 
-pub use atrium_kit::subgraph_http::uuid_of;
+use atrium_kit::subgraph_http::uuid_of;

@@ -9,6 +9,9 @@ mod m20261128_000002_second_level_scopes;
 mod m20261212_000003_contract_commands;
 mod m20261214_000010_event_backbone;
 mod m20261220_000020_ledger;
+mod m20261220_000030_billing_schedules;
+mod m20261220_000031_invoicing;
+mod m20261220_000032_payments;
 
 pub struct Migrator;
 
@@ -21,6 +24,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000003_contract_commands::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
             Box::new(m20261220_000020_ledger::Migration),
+            Box::new(m20261220_000030_billing_schedules::Migration),
+            Box::new(m20261220_000031_invoicing::Migration),
+            Box::new(m20261220_000032_payments::Migration),
         ]
     }
 }

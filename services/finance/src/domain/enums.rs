@@ -118,4 +118,5 @@ serde_as_stored_text!(
     SubscriptionStatus,
     CancelReason,
     MrrMovementType,
+    InvoiceStatus,
 );

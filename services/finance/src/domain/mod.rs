@@ -1,12 +1,15 @@
 //! Finance domain types: customer accounts, contracts, subscriptions and invoices as plain
 //! Rust values with their invariants and derived values (no ORM, no GraphQL).
 
+pub mod billing;
 mod clock;
 mod contracts;
 pub mod entitlements;
 mod enums;
 pub mod fx;
 pub mod mrr;
+pub mod invoicing;
+pub mod payments;
 mod receivables;
 pub mod subscriptions;
 
@@ -116,11 +119,14 @@ pub struct Subscription {
     pub version: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     pub id: Uuid,
     pub number: String,
     pub customer_account_id: Uuid,
+    pub channel_partner_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub engagement_id: Option<Uuid>,
     pub status: InvoiceStatus,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
@@ -130,6 +136,39 @@ pub struct Invoice {
     pub amount_credited: Decimal,
     pub balance_due: Decimal,
     pub disputed_amount: Decimal,
+    pub subtotal: Decimal,
+    pub tax_total: Decimal,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Incremented by every change; conditional updates and domain events carry it.
+    pub version: i64,
+}
+
+/// What an invoice bills, line by line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub contract_line_id: Option<Uuid>,
+    pub billing_schedule_line_id: Option<Uuid>,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub amount: Decimal,
+    /// `milestone`, `subscription`, `time_and_materials`, `expense` or `fixed`.
+    pub source_type: String,
+}
+
+/// An amount credited against an invoice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreditNote {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub number: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub reason: String,
+    pub issued_at: DateTime<Utc>,
 }
 
 impl Invoice {

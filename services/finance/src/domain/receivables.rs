@@ -91,6 +91,9 @@ mod tests {
             id: Uuid::now_v7(),
             number: "INV-TEST".into(),
             customer_account_id: Uuid::nil(),
+            channel_partner_id: None,
+            contract_id: None,
+            engagement_id: None,
             status,
             issue_date: due_date - chrono::Days::new(30),
             due_date,
@@ -100,6 +103,11 @@ mod tests {
             amount_credited: Decimal::ZERO,
             balance_due: Decimal::from(balance),
             disputed_amount: Decimal::ZERO,
+            subtotal: Decimal::from(balance),
+            tax_total: Decimal::ZERO,
+            paid_at: None,
+            issued_at: None,
+            version: 1,
         }
     }
 

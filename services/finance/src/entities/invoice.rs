@@ -24,6 +24,13 @@ pub struct Model {
     pub balance_due: Decimal,
     pub disputed_amount: Decimal,
     pub paid_at: Option<DateTimeUtc>,
+    pub version: i64,
+    pub engagement_id: Option<Uuid>,
+    pub subtotal: Decimal,
+    pub tax_total: Decimal,
+    pub issued_at: Option<DateTimeUtc>,
+    pub voided_at: Option<DateTimeUtc>,
+    pub written_off_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

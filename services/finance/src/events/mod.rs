@@ -1,5 +1,5 @@
 //! What finance does with other services' events: [`FinanceEvents`] dispatches each event
-//! type to its area's module (ledger: `entitlements`), inside the event's tenant
+//! type to its area's module (ledger: `entitlements`; billing: `billing`), inside the event's tenant
 //! transaction, so the effect commits with the inbox record and happens once.
 
 use atrium_kit::{
@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::domain::Clock;
 
+pub mod billing;
 pub mod entitlements;
 
 /// Finance's event consumer.
@@ -29,6 +30,8 @@ impl FinanceEvents {
     async fn apply(&self, tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
             entitlements::TIME_ENTRY_APPROVED => entitlements::draw_down(tx, self.clock, event).await,
+            billing::ENGAGEMENT_CREATED => billing::engagement_created(tx, event).await,
+            billing::MILESTONE_COMPLETED | billing::MILESTONE_ACCEPTED => billing::milestone_reached(tx, event).await,
             _ => Ok(()),
         }
     }
@@ -36,7 +39,13 @@ impl FinanceEvents {
 
 impl EventHandler for FinanceEvents {
     fn wants(&self, event_type: &str) -> bool {
-        matches!(event_type, entitlements::TIME_ENTRY_APPROVED)
+        matches!(
+            event_type,
+            entitlements::TIME_ENTRY_APPROVED
+                | billing::ENGAGEMENT_CREATED
+                | billing::MILESTONE_COMPLETED
+                | billing::MILESTONE_ACCEPTED
+        )
     }
 
     fn handle<'t>(

@@ -2,6 +2,7 @@
 //! federation entity resolvers and per-request DataLoaders.
 
 mod ledger;
+mod billing;
 mod loaders;
 pub(crate) mod money;
 mod mutations;
@@ -9,4 +10,5 @@ mod root;
 mod schema;
 mod types;
 
-pub use schema::{FinanceSchema, build_schema, install_request_data, request_data_installer};
+pub use root::{FinanceSchema, build_schema};
+pub use schema::{install_request_data, request_data_installer};

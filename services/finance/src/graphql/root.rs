@@ -1,8 +1,9 @@
 //! Finance's root types: each area contributes its part of the query and mutation roots.
 
-use async_graphql::MergedObject;
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use super::{
+    billing::{BillingMutation, InvoiceMutation, PaymentMutation},
     ledger::{LedgerMutation, LedgerQuery},
     mutations::CoreMutation,
     schema::CoreQuery,
@@ -14,4 +15,10 @@ pub struct Query(CoreQuery, LedgerQuery);
 
 /// Finance's root mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(CoreMutation, LedgerMutation);
+pub struct Mutation(CoreMutation, LedgerMutation, BillingMutation, InvoiceMutation, PaymentMutation);
+
+pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
+
+pub fn build_schema() -> FinanceSchema {
+    atrium_kit::subgraph_schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}

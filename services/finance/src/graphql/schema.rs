@@ -10,9 +10,9 @@ use atrium_kit::{
 };
 
 use super::{
+    billing,
     ledger,
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
-    root::{Mutation, Query},
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
         InvoiceStatus, Segment, Subscription, business_date,
@@ -22,8 +22,6 @@ use crate::{
     domain::Clock,
     repository::{self, CustomerAccountFilter, InvoiceFilter},
 };
-
-pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Customer accounts, contracts, invoices and the federation entities.
 #[derive(Default)]
@@ -118,10 +116,6 @@ async fn load_customer_account(ctx: &Context<'_>, id: &ID) -> Result<Option<Cust
     Ok(loader.load_one(id).await.map_err(|error| async_graphql::Error::new(error.to_string()))?.map(Into::into))
 }
 
-pub fn build_schema() -> FinanceSchema {
-    atrium_kit::subgraph_schema::build(Query::default(), Mutation::default(), EmptySubscription)
-}
-
 /// Installs the request's tenant transaction, the DataLoaders bound to it and the clock
 /// the request's dates come from.
 pub fn install_request_data(
@@ -129,7 +123,7 @@ pub fn install_request_data(
     tx: Arc<TenantTransaction>,
     clock: Clock,
 ) -> async_graphql::Request {
-    ledger::install_loaders(loaders::install(request, &tx), &tx).data(tx).data(clock)
+    billing::install_loaders(ledger::install_loaders(loaders::install(request, &tx), &tx), &tx).data(tx).data(clock)
 }
 
 /// The subgraph handler's installer of per-request data, reading dates from `clock`.
@@ -137,4 +131,4 @@ pub fn request_data_installer(clock: Clock) -> RequestDataInstaller {
     Arc::new(move |request, tx| install_request_data(request, tx, clock))
 }
 
-pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};
+use atrium_kit::subgraph_http::{request_transaction, uuid_of};

@@ -293,11 +293,17 @@ pub struct Invoice {
     pub balance_due: Option<Decimal>,
     #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
     pub disputed_amount: Option<Decimal>,
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    pub amount_credited: Option<Decimal>,
     /// Whole days past the due date as of today; 0 when not overdue.
     pub days_past_due: i32,
     pub aging_bucket: AgingBucket,
+    /// Incremented by every change; invoice events carry it.
+    pub version: i64,
     #[graphql(skip)]
     pub customer_account_id: Uuid,
+    #[graphql(skip)]
+    pub key: Uuid,
 }
 
 impl Invoice {
@@ -315,6 +321,9 @@ impl Invoice {
             amount_paid: Some(invoice.amount_paid),
             balance_due: Some(invoice.balance_due),
             disputed_amount: Some(invoice.disputed_amount),
+            amount_credited: Some(invoice.amount_credited),
+            version: invoice.version,
+            key: invoice.id,
             days_past_due: i32::try_from(days_past_due).unwrap_or(i32::MAX),
             aging_bucket: domain::aging_bucket(days_past_due, domain::AgingEdges::default()).into(),
             customer_account_id: invoice.customer_account_id,
@@ -326,6 +335,11 @@ impl Invoice {
 impl Invoice {
     async fn customer_account(&self, ctx: &Context<'_>) -> Result<CustomerAccount> {
         customer_account_of(ctx, self.customer_account_id).await
+    }
+
+    /// What the invoice bills (docs/domain.md#invoices-payments-and-disputes).
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<super::billing::InvoiceLine>> {
+        super::billing::lines_of_invoice(ctx, self.key, &self.currency).await
     }
 }
 
@@ -412,6 +426,11 @@ impl Contract {
         let loader = ctx.data::<CachedLoader<LinesByContractLoader>>()?;
         let lines = loader.load_one(self.key).await.map_err(load_failed)?.unwrap_or_default();
         Ok(lines.iter().cloned().map(Into::into).collect())
+    }
+
+    /// How the contract's lines are billed (docs/domain.md#billing-schedules).
+    async fn billing_schedules(&self, ctx: &Context<'_>) -> Result<Vec<super::billing::BillingSchedule>> {
+        super::billing::schedules_of_contract(ctx, self.key).await
     }
 }
 

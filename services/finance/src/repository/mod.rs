@@ -18,6 +18,7 @@ use crate::{
     error::FinanceError,
 };
 
+pub mod billing;
 pub mod ledger;
 pub mod seed;
 mod writes;
@@ -199,17 +200,17 @@ fn customer_account_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(customer_account::Column::ChannelPartnerId, customer_account::Column::Id)
 }
 
-fn invoice_scope(tx: &TenantTransaction) -> Condition {
+pub(crate) fn invoice_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(invoice::Column::ChannelPartnerId, invoice::Column::CustomerAccountId)
 }
 
-fn contract_scope(tx: &TenantTransaction) -> Condition {
+pub(crate) fn contract_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(contract::Column::ChannelPartnerId, contract::Column::CustomerAccountId)
 }
 
 /// Contract lines store no partner or customer: a scoped caller sees the lines of the
 /// contracts it sees (the `parent_scope` policy on PostgreSQL is the same rule).
-fn contract_line_scope(tx: &TenantTransaction) -> Condition {
+pub(crate) fn contract_line_scope(tx: &TenantTransaction) -> Condition {
     if !tx.is_second_level_scoped() {
         return Condition::all();
     }
@@ -278,7 +279,7 @@ fn contract_from_row(row: contract::Model) -> Result<Contract, FinanceError> {
     })
 }
 
-fn contract_line_from_row(row: contract_line::Model) -> Result<ContractLine, FinanceError> {
+pub(crate) fn contract_line_from_row(row: contract_line::Model) -> Result<ContractLine, FinanceError> {
     let entitlement = match (row.entitlement_kind, row.entitlement_hours_per_period) {
         (Some(kind), Some(hours)) => Some(domain::EntitlementTerms { kind, hours_per_period: money(hours) }),
         _ => None,
@@ -319,7 +320,7 @@ fn subscription_from_row(row: subscription::Model) -> Result<Subscription, Finan
     })
 }
 
-fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
+pub(crate) fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
     let derived = money(domain::balance_due(row.total, row.amount_paid, row.amount_credited));
     if derived != money(row.balance_due) {
         return Err(FinanceError::InconsistentBalance { number: row.number, stored: row.balance_due, derived });
@@ -328,6 +329,9 @@ fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
         id: row.id,
         number: row.number,
         customer_account_id: row.customer_account_id,
+        channel_partner_id: row.channel_partner_id,
+        contract_id: row.contract_id,
+        engagement_id: row.engagement_id,
         status: InvoiceStatus::parse(&row.status)?,
         issue_date: row.issue_date,
         due_date: row.due_date,
@@ -337,6 +341,11 @@ fn invoice_from_row(row: invoice::Model) -> Result<Invoice, FinanceError> {
         amount_credited: money(row.amount_credited),
         balance_due: money(row.balance_due),
         disputed_amount: money(row.disputed_amount),
+        subtotal: money(row.subtotal),
+        tax_total: money(row.tax_total),
+        paid_at: row.paid_at,
+        issued_at: row.issued_at,
+        version: row.version,
     })
 }
 
@@ -348,7 +357,7 @@ fn fraction(value: Decimal) -> Decimal {
 /// Money at its stored scale of two decimals. SQLite hands decimals back through `f64`
 /// and without trailing zeros; rounding and rescaling makes both backends serve the same
 /// exact `12000.00`.
-fn money(value: Decimal) -> Decimal {
+pub(crate) fn money(value: Decimal) -> Decimal {
     let mut value = value.round_dp(2);
     value.rescale(2);
     value

@@ -23,8 +23,8 @@ use uuid::Uuid;
 use crate::{
     domain::{self, Clock, DisputeReason, InvoiceStatus},
     entities::{
-        contract, contract_line, customer_account, dispute, entitlement_grant, fx_rate, invoice, mrr_movement,
-        reporting_currency, subscription, subscription_item,
+        billing_schedule, billing_schedule_line, contract, contract_line, customer_account, dispute, entitlement_grant,
+        fx_rate, invoice, mrr_movement, reporting_currency, subscription, subscription_item,
     },
     error::FinanceError,
 };
@@ -81,6 +81,7 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection, clock: Clock) -> R
         if !rows.disputes.is_empty() {
             dispute::Entity::insert_many(rows.disputes).exec(connection).await?;
         }
+        super::billing::insert_demo_schedules(&tx, rows.billing_schedules).await?;
         tx.commit().await?;
         tracing::info!(tenant = demo_tenant.slug, "seeded finance demo data");
     }
@@ -99,6 +100,7 @@ struct TenantRows {
     fx_rates: Vec<fx_rate::ActiveModel>,
     invoices: Vec<invoice::ActiveModel>,
     disputes: Vec<dispute::ActiveModel>,
+    billing_schedules: Vec<(billing_schedule::ActiveModel, Vec<billing_schedule_line::ActiveModel>)>,
 }
 
 /// A subscription to seed: package code and monthly amount.
@@ -381,9 +383,22 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
             let line_key = format!("{}/{}/{description}", tenant.slug, tenant.customers[ordinal].name);
             // At most three lines (a fee and two packages): ids in entry order per contract.
             let line_ordinal = (ordinal * 4 + index) as u64;
+            let line_id = demo::id("contract_line", line_ordinal, &line_key);
+            if service_package_id.is_none() {
+                // The implementation fee is billed in dated instalments.
+                rows.billing_schedules.push(super::billing::demo_schedule_rows(
+                    tenant_id,
+                    contract_id,
+                    line_id,
+                    domain::line_amount(quantity, unit_price, Decimal::ZERO),
+                    currency,
+                    contract_start,
+                    today,
+                ));
+            }
             rows.contract_lines.push(contract_line::ActiveModel {
                 tenant_id: Set(tenant_id),
-                id: Set(demo::id("contract_line", line_ordinal, &line_key)),
+                id: Set(line_id),
                 contract_id: Set(contract_id),
                 service_package_id: Set(service_package_id),
                 description: Set(description),
@@ -549,6 +564,13 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
                 balance_due: Set(balance),
                 disputed_amount: Set(disputed),
                 paid_at: Set((planned.status == InvoiceStatus::Paid).then(|| at_noon(due_date - TimeDelta::days(3)))),
+                version: Set(1),
+                engagement_id: Set(None),
+                subtotal: Set(planned.total),
+                tax_total: Set(Decimal::ZERO),
+                issued_at: Set(Some(at_noon(issue_date))),
+                voided_at: Set(None),
+                written_off_at: Set(None),
             });
         }
     }

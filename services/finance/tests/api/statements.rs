@@ -64,3 +64,29 @@ async fn subscription_items_and_entitlements_cost_one_statement_per_level() {
     // Customers, their subscriptions, all items, all grants, all usages.
     assert_eq!(counts[0], 5, "{counts:?}");
 }
+
+/// Billing schedules with their lines, one statement per level for all parents.
+#[tokio::test]
+async fn billing_schedules_and_their_lines_cost_one_statement_per_level_for_2_and_8_customers() {
+    let statements = StatementLog::default();
+    let finance = spawn_observed(atrium_kit::testing::sqlite_url("finance"), None, Some(statements.observer())).await;
+    let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
+    let query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
+                 ... on CustomerAccount { contracts { nodes { number billingSchedules { kind \
+                 lines { seq status amount { amount currency } } } } } } } }";
+    let mut counts = Vec::new();
+    for customers in [2, 8] {
+        let representations: Vec<_> = (0..customers)
+            .map(|ordinal| json!({ "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, ordinal) }))
+            .collect();
+        statements.clear();
+        let data = finance.data("ridgeline", query, json!({ "representations": representations })).await;
+        counts.push(statements.statements().len());
+        // Prairie Foods (the first customer) has an implementation fee billed in instalments.
+        let schedules = &data["_entities"][0]["contracts"]["nodes"][0]["billingSchedules"];
+        assert_eq!(schedules[0]["lines"].as_array().map(Vec::len), Some(3), "{data}");
+    }
+    assert_eq!(counts[0], counts[1], "statements for 2 vs 8 customers: {counts:?}");
+    // Customers, their contracts, the contracts' schedules, the schedules' lines.
+    assert_eq!(counts[0], 4, "{counts:?}");
+}

@@ -194,11 +194,12 @@ mod tests {
     fn the_local_default_subscribes_the_other_consuming_services() {
         let config = EventsConfig::default().with_local_default("finance");
         let names: Vec<&str> = config.http_subscribers().iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["delivery", "analytics"]);
+        assert_eq!(names, ["delivery", "analytics"], "a service never subscribes to itself");
         assert_eq!(config.http_subscribers()[0].url, "http://127.0.0.1:4002");
         let delivery = EventsConfig::default().with_local_default("delivery");
         let names: Vec<&str> = delivery.http_subscribers().iter().map(|subscriber| subscriber.name.as_str()).collect();
         assert_eq!(names, ["finance", "analytics"], "a service never subscribes to itself");
+        assert_eq!(delivery.http_subscribers()[0].url, "http://127.0.0.1:4003");
         config.check().unwrap();
     }
 

@@ -182,4 +182,4 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
     loaders::install(request, &tx).data(tx)
 }
 
-pub use atrium_kit::subgraph_http::{request_transaction, uuid_of};
+use atrium_kit::subgraph_http::{request_transaction, uuid_of};
