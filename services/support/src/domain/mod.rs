@@ -1,6 +1,7 @@
 //! Support domain types: tickets as plain Rust values with their state rules and derived
 //! health inputs (no ORM, no GraphQL).
 
+pub mod business_hours;
 mod enums;
 mod tickets;
 
