@@ -10,6 +10,7 @@ mod m20261205_000004_change_outbox;
 mod m20261206_000005_command_tables;
 mod m20261210_000005_outbox_relay_functions;
 mod m20261214_000010_event_backbone;
+mod m20261220_000050_sla_clocks;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_command_tables::Migration),
             Box::new(m20261210_000005_outbox_relay_functions::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
+            Box::new(m20261220_000050_sla_clocks::Migration),
         ]
     }
 }

@@ -3,10 +3,12 @@
 
 pub mod business_hours;
 mod enums;
+pub mod sla;
 mod tickets;
 
 use chrono::{DateTime, Utc};
 pub use enums::{SupportTierLevel, TicketCategory, TicketChannel, TicketPriority, TicketStatus};
+pub use sla::{SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SlaTarget};
 pub use tickets::{is_open_urgent_high, open_urgent_high_count};
 use uuid::Uuid;
 
@@ -26,4 +28,22 @@ pub struct Ticket {
     pub solved_at: Option<DateTime<Utc>>,
     /// Incremented by every change; the version domain events carry.
     pub version: i64,
+    /// The policy whose targets the ticket's clocks follow (none on tickets from before
+    /// SLA policies).
+    pub sla_policy_id: Option<Uuid>,
+    pub assignee_user_id: Option<String>,
+    /// When the status last changed (auto-solve counts pending days from it).
+    pub status_changed_at: Option<DateTime<Utc>>,
+}
+
+/// A reply to the requester (`public`) or an internal note on a ticket.
+#[derive(Debug, Clone)]
+pub struct TicketComment {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    /// Identity-provider subject of the author.
+    pub author_subject: String,
+    pub public: bool,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
 }

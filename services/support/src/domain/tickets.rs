@@ -88,6 +88,9 @@ mod tests {
             first_responded_at: None,
             solved_at: None,
             version: 1,
+            sla_policy_id: None,
+            assignee_user_id: None,
+            status_changed_at: None,
         }
     }
 
