@@ -7,6 +7,7 @@ mod helpers;
 mod pagination;
 mod second_level_scopes;
 mod seeding;
+mod sla;
 mod startup;
 mod statements;
 mod status_conflicts;
