@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        self, SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, Ticket, TicketComment, TicketPriority, TicketStatus,
+        self, CsatResponse, Escalation, SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, Ticket, TicketComment,
+        TicketPriority, TicketStatus,
+        escalations::{EscalationReason, EscalationStatus, MAX_ESCALATION_LEVEL, csat_rating, next_escalation_level},
         sla::{METRICS_STARTED_ON_CREATE, clocks_after_status_change},
     },
     error::SupportError,
@@ -32,6 +34,17 @@ pub fn internal(error: SupportError) -> CommandError {
         SupportError::Database(error) => CommandError::Database(error),
         SupportError::StatusMoved { .. } => CommandError::stale("Ticket"),
         other => CommandError::Database(sea_orm::DbErr::Custom(other.to_string())),
+    }
+}
+
+/// A unique-index violation is a concurrent writer that got there first (`CONFLICT`);
+/// anything else stays internal.
+fn unique_or_internal(error: SupportError, entity: &str) -> CommandError {
+    match &error {
+        SupportError::Database(db) if matches!(db.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            CommandError::stale(entity)
+        }
+        _ => internal(error),
     }
 }
 
@@ -352,5 +365,100 @@ pub async fn change_status(
         detail: format!("{} -> {}", ticket.status.as_str(), next.as_str()),
         events,
         value: changed,
+    })
+}
+
+/// Roles that escalate tickets.
+pub const ESCALATORS: &[&str] = &["support_lead", "tenant_admin"];
+
+/// Roles that record a requester's satisfaction: the requester in the customer portal, or
+/// support recording an answer that came by mail.
+pub const CSAT_RECORDERS: &[&str] = &["customer_user", "support_agent", "support_lead", "tenant_admin"];
+
+/// `escalateTicket`: an open ticket goes up one level (or to the level asked for, if
+/// higher), at most to 3; `support.escalation.created`.
+pub async fn escalate_ticket(
+    tx: &TenantTransaction,
+    ticket_id: Uuid,
+    level: Option<i32>,
+    reason: EscalationReason,
+    now: DateTime<Utc>,
+) -> Result<Outcome<Escalation>, CommandError> {
+    let ticket = load_ticket(tx, ticket_id).await?;
+    if !ticket.status.is_open() {
+        return Err(CommandError::Invalid(format!("id: a {} ticket cannot be escalated", ticket.status.as_str())));
+    }
+    let existing = repository::sla::escalations_of_tickets(tx, &[ticket.id]).await.map_err(internal)?;
+    let highest = existing.iter().map(|escalation| escalation.level).max();
+    let level = next_escalation_level(highest, level).ok_or_else(|| {
+        CommandError::Invalid(format!(
+            "level: must be above the ticket's current level {} and at most {MAX_ESCALATION_LEVEL}",
+            highest.unwrap_or(0)
+        ))
+    })?;
+    let escalation = Escalation {
+        id: Uuid::now_v7(),
+        ticket_id: ticket.id,
+        level,
+        reason: reason.as_str().to_owned(),
+        status: EscalationStatus::Open.as_str().to_owned(),
+        created_by: tx.context().subject.clone(),
+        created_at: now,
+    };
+    // The unique (ticket, level) index turns a concurrent escalation to the same level
+    // into a database error; report it as the conflict it is.
+    repository::sla::insert_escalation(tx, &escalation).await.map_err(|error| unique_or_internal(error, "Ticket"))?;
+    let subject = Subject { entity_type: "Escalation".to_owned(), id: escalation.id, version: 1 };
+    let event = DomainEvent::new(tx.context(), "support.escalation.created", subject)
+        .with_ref("customer_account_id", ticket.customer_account_id)
+        .with_ref("ticket_id", ticket.id)
+        .with_data(serde_json::json!({
+            "level": level,
+            "reason": reason.as_str(),
+            "priority": ticket.priority.as_str(),
+            "ticket_number": ticket.number,
+        }));
+    Ok(Outcome {
+        entity_ids: vec![ticket.id, escalation.id],
+        detail: format!("level {level} ({})", reason.as_str()),
+        events: vec![event],
+        value: escalation,
+    })
+}
+
+/// `recordCsat`: one score of 1 to 5 per solved (or closed) ticket; `support.csat.received`.
+pub async fn record_csat(
+    tx: &TenantTransaction,
+    ticket_id: Uuid,
+    score: i32,
+    comment: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Outcome<CsatResponse>, CommandError> {
+    let ticket = load_ticket(tx, ticket_id).await?;
+    let rating = csat_rating(score).ok_or_else(|| CommandError::Invalid("score: must be 1 to 5".to_owned()))?;
+    if ticket.status.is_open() {
+        return Err(CommandError::Invalid("ticketId: only solved tickets are rated".to_owned()));
+    }
+    if repository::sla::csat_of_ticket(tx, ticket.id).await.map_err(internal)?.is_some() {
+        return Err(CommandError::Conflict(format!("ticket {} has been rated already", ticket.number)));
+    }
+    let response = CsatResponse {
+        id: Uuid::now_v7(),
+        ticket_id: ticket.id,
+        score,
+        comment: comment.map(|comment| comment.trim().to_owned()).filter(|comment| !comment.is_empty()),
+        received_at: now,
+    };
+    repository::sla::insert_csat(tx, &response).await.map_err(|error| unique_or_internal(error, "Ticket"))?;
+    let subject = Subject { entity_type: "CsatResponse".to_owned(), id: response.id, version: 1 };
+    let event = DomainEvent::new(tx.context(), "support.csat.received", subject)
+        .with_ref("customer_account_id", ticket.customer_account_id)
+        .with_ref("ticket_id", ticket.id)
+        .with_data(serde_json::json!({ "score": score, "rating": rating }));
+    Ok(Outcome {
+        entity_ids: vec![ticket.id, response.id],
+        detail: format!("score {score}"),
+        events: vec![event],
+        value: response,
     })
 }

@@ -53,7 +53,10 @@ async fn an_urgent_tickets_clocks_run_with_due_times_and_pause_while_pending() {
 
     let id = ticket["id"].clone();
     let opened = mutate(&stack, &agent, CHANGE_STATUS, json!({ "id": id, "status": "OPEN" })).await;
-    assert!(clocks(&opened["data"]["changeTicketStatus"]).iter().all(|clock| clock["status"] == "RUNNING"), "{opened:#}");
+    assert!(
+        clocks(&opened["data"]["changeTicketStatus"]).iter().all(|clock| clock["status"] == "RUNNING"),
+        "{opened:#}"
+    );
     let pending = mutate(&stack, &agent, CHANGE_STATUS, json!({ "id": id, "status": "PENDING" })).await;
     assert_eq!(pending["data"]["changeTicketStatus"]["status"], "PENDING", "{pending:#}");
     for clock in clocks(&pending["data"]["changeTicketStatus"]) {
@@ -73,7 +76,9 @@ async fn a_comment_on_another_tenants_ticket_is_refused_with_nothing_written() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{body:#}");
     assert_eq!(body["data"], Value::Null, "{body:#}");
 
-    let comments = stack.query(&helix_agent, &format!("{{ ticket(id: \"{id}\") {{ comments {{ id }} firstRespondedAt }} }}")).await;
+    let comments = stack
+        .query(&helix_agent, &format!("{{ ticket(id: \"{id}\") {{ comments {{ id }} firstRespondedAt }} }}"))
+        .await;
     assert_eq!(comments["data"]["ticket"]["comments"], json!([]), "{comments:#}");
     for slug in ["ridgeline", "helix"] {
         let admin = stack.token(slug, &["tenant_admin"]);

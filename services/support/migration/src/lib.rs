@@ -1,4 +1,5 @@
-//! Schema migrations of the support database (tickets, audit log, outbox, command idempotency). One
+//! Schema migrations of the support database (tickets, SLA policies and clocks, comments,
+//! escalations, CSAT, audit log, outbox, command idempotency). One
 //! migration per file.
 
 pub use sea_orm_migration::prelude::*;
@@ -11,6 +12,7 @@ mod m20261206_000005_command_tables;
 mod m20261210_000005_outbox_relay_functions;
 mod m20261214_000010_event_backbone;
 mod m20261220_000050_sla_clocks;
+mod m20261220_000051_escalations_and_csat;
 
 pub struct Migrator;
 
@@ -26,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000005_outbox_relay_functions::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
             Box::new(m20261220_000050_sla_clocks::Migration),
+            Box::new(m20261220_000051_escalations_and_csat::Migration),
         ]
     }
 }

@@ -128,7 +128,9 @@ impl MigrationTrait for Migration {
         for table in ["sla_clocks", "ticket_comments"] {
             rls::enable_second_level_scopes(manager, table, BELONGS_TO_TICKET).await?;
         }
-        rls::grant_runtime_role(manager).await
+        // The runtime role's DML on these tables comes from the default privileges of the
+        // first migration; granting again would hand UPDATE/DELETE on the audit log back.
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -143,9 +143,11 @@ impl BusinessHoursSchedule {
     }
 }
 
-/// Whole minutes of a duration, rounded down (SLA figures are stated in minutes).
-pub fn whole_minutes(duration: TimeDelta) -> i64 {
-    duration.num_minutes()
+/// The instant local midnight of `day` begins in `time_zone` (reporting periods are
+/// tenant dates).
+pub fn start_of_day(time_zone: &str, day: NaiveDate) -> Result<DateTime<Utc>, ScheduleError> {
+    let zone = jiff::tz::TimeZone::get(time_zone).map_err(|_| ScheduleError::UnknownTimeZone(time_zone.to_owned()))?;
+    instant(&zone, day, NaiveTime::MIN)
 }
 
 fn local_date(zone: &jiff::tz::TimeZone, instant: DateTime<Utc>) -> NaiveDate {
@@ -302,6 +304,12 @@ mod tests {
             berlin_nine_to_five().add_business_time(at("2026-12-07T07:00:00+01:00"), hours(1)).unwrap(),
             at("2026-12-07T10:00:00+01:00")
         );
+    }
+
+    #[test]
+    fn a_tenant_day_starts_at_local_midnight() {
+        assert_eq!(start_of_day("Europe/Berlin", day("2026-12-01")).unwrap(), at("2026-11-30T23:00:00Z"));
+        assert_eq!(start_of_day("America/Chicago", day("2026-07-01")).unwrap(), at("2026-07-01T05:00:00Z"));
     }
 
     #[test]

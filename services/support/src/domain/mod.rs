@@ -3,6 +3,7 @@
 
 pub mod business_hours;
 mod enums;
+pub mod escalations;
 pub mod sla;
 mod tickets;
 
@@ -34,6 +35,28 @@ pub struct Ticket {
     pub assignee_user_id: Option<String>,
     /// When the status last changed (auto-solve counts pending days from it).
     pub status_changed_at: Option<DateTime<Utc>>,
+}
+
+/// One escalation of a ticket to a level.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Escalation {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub level: i32,
+    pub reason: String,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A requester's satisfaction with a solved ticket.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CsatResponse {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub score: i32,
+    pub comment: Option<String>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// A reply to the requester (`public`) or an internal note on a ticket.

@@ -101,6 +101,31 @@ mod tests {
     }
 
     #[test]
+    fn every_ticket_transition_is_allowed_or_refused_as_the_lifecycle_table_says() {
+        use TicketStatus::{Closed, New, OnHold, Open, Pending, Solved};
+        let allowed = [
+            (New, Open),
+            (Open, Pending),
+            (Open, OnHold),
+            (Open, Solved),
+            (Pending, Open),
+            (Pending, Solved),
+            (OnHold, Open),
+            (OnHold, Solved),
+            (Solved, Open),
+            (Solved, Closed),
+        ];
+        for from in ALL_STATUSES {
+            for to in ALL_STATUSES {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(from.can_become(to), expected, "{from:?} -> {to:?}");
+                let guarded = atrium_kit::command::guard_transition(from, to);
+                assert_eq!(guarded.is_ok(), expected, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
     fn closed_tickets_can_never_change_status() {
         assert!(ALL_STATUSES.into_iter().all(|next| !TicketStatus::Closed.can_become(next)));
     }

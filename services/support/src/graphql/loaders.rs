@@ -10,7 +10,7 @@ use atrium_kit::TenantTransaction;
 use uuid::Uuid;
 
 use crate::{
-    domain::{SlaClock, Ticket, TicketComment},
+    domain::{Escalation, SlaClock, Ticket, TicketComment},
     error::SupportError,
     repository,
 };
@@ -82,6 +82,23 @@ impl Loader<Uuid> for CommentsByTicketLoader {
     }
 }
 
+/// Every escalation of each ticket key, by level, in one statement per level.
+pub struct EscalationsByTicketLoader(pub Arc<TenantTransaction>);
+
+impl Loader<Uuid> for EscalationsByTicketLoader {
+    type Value = Arc<Vec<Escalation>>;
+    type Error = Arc<SupportError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = repository::sla::escalations_of_tickets(&self.0, keys).await.map_err(Arc::new)?;
+        let mut groups: HashMap<Uuid, Vec<Escalation>> = HashMap::new();
+        for escalation in rows {
+            groups.entry(escalation.ticket_id).or_default().push(escalation);
+        }
+        Ok(groups.into_iter().map(|(ticket, escalations)| (ticket, Arc::new(escalations))).collect())
+    }
+}
+
 /// Installs every loader of this subgraph over the request's transaction.
 pub fn install(request: async_graphql::Request, tx: &Arc<TenantTransaction>) -> async_graphql::Request {
     request
@@ -89,4 +106,5 @@ pub fn install(request: async_graphql::Request, tx: &Arc<TenantTransaction>) -> 
         .data(DataLoader::with_cache(TicketsByCustomerLoader(tx.clone()), tokio::spawn, HashMapCache::default()))
         .data(DataLoader::new(ClocksByTicketLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(CommentsByTicketLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(EscalationsByTicketLoader(tx.clone()), tokio::spawn))
 }

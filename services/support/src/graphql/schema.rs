@@ -13,20 +13,21 @@ use atrium_kit::{
     command::{self, Command},
     pagination::PageRequest,
 };
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::{
     loaders::{self, TicketLoader},
     types::{
-        AuditEntryConnection, CustomerAccount, Ticket, TicketCategory, TicketChannel, TicketComment, TicketConnection,
-        TicketPriority, TicketStatus, ticket_filter,
+        AuditEntryConnection, CsatResponse, CustomerAccount, Escalation, EscalationReason, SlaAttainment, Ticket,
+        TicketCategory, TicketChannel, TicketComment, TicketConnection, TicketPriority, TicketStatus, ticket_filter,
     },
 };
 use crate::{
-    commands::{self, TICKET_EDITORS, TicketDraft},
-    domain, repository,
+    commands::{self, CSAT_RECORDERS, ESCALATORS, TICKET_EDITORS, TicketDraft},
+    domain::{self, business_hours::start_of_day, escalations::sla_attainment},
+    repository,
 };
 
 const CREATE_TICKET: &str = "createTicket";
@@ -80,6 +81,22 @@ impl Query {
         let rows = audit::entries_page(&tx, page.after, page.first + 1).await?;
         let (rows, page_info) = page.finish(rows, |row| row.id);
         Ok(AuditEntryConnection { nodes: rows.into_iter().map(Into::into).collect(), page_info })
+    }
+
+    /// SLA attainment per priority of the clocks decided between the tenant dates `from`
+    /// (inclusive) and `to` (exclusive), in the tenant's time zone. Priorities without
+    /// decided clocks are left out.
+    async fn sla_attainment(&self, ctx: &Context<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<SlaAttainment>> {
+        if to <= from {
+            return Err(ErrorCode::BadUserInput.graphql_error("to: must be after from"));
+        }
+        let tx = request_transaction(ctx)?;
+        let zone = atrium_kit::calendar::tenant_time_zone(tx.tenant_id());
+        let bounds = |day| start_of_day(zone, day).map_err(|error| async_graphql::Error::new(error.to_string()));
+        let (start, end) = (bounds(from)?, bounds(to)?);
+        let clocks = repository::sla::clocks_decided_between(&tx, start, end).await?;
+        let figures = sla_attainment(clocks.iter().map(|(priority, clock)| (*priority, clock)), start, end);
+        Ok(figures.into_iter().map(Into::into).collect())
     }
 
     /// Resolves a Ticket reference; another tenant's id resolves to null.
@@ -193,6 +210,56 @@ impl Mutation {
         })
         .await?;
         Ok(comment.into())
+    }
+
+    /// Escalates an open ticket one level up (or to `level`, if higher; at most 3).
+    /// Support leads and tenant admins only. Emits `support.escalation.created`. A retry
+    /// with the same `idempotencyKey` answers the first escalation and writes nothing.
+    async fn escalate_ticket(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: EscalationReason,
+        level: Option<i32>,
+        idempotency_key: Option<String>,
+    ) -> Result<Escalation> {
+        let ticket_id = ticket_id_of(&id)?;
+        let reason = domain::escalations::EscalationReason::from(reason);
+        let command = Command {
+            operation: "escalateTicket",
+            entity_type: "Escalation",
+            allowed_roles: ESCALATORS,
+            target: Some(ticket_id),
+        };
+        let escalation = command::run_idempotent(ctx, command, idempotency_key, move |tx| {
+            Box::pin(commands::escalate_ticket(tx, ticket_id, level, reason, Utc::now()))
+        })
+        .await?;
+        Escalation::try_from(escalation)
+    }
+
+    /// Records the requester's satisfaction (1–5) with a solved or closed ticket, once.
+    /// Emits `support.csat.received`. A second response answers `CONFLICT`.
+    async fn record_csat(
+        &self,
+        ctx: &Context<'_>,
+        ticket_id: ID,
+        score: i32,
+        comment: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<CsatResponse> {
+        let ticket_id = ticket_id_of(&ticket_id)?;
+        let command = Command {
+            operation: "recordCsat",
+            entity_type: "CsatResponse",
+            allowed_roles: CSAT_RECORDERS,
+            target: Some(ticket_id),
+        };
+        let response = command::run_idempotent(ctx, command, idempotency_key, move |tx| {
+            Box::pin(commands::record_csat(tx, ticket_id, score, comment, Utc::now()))
+        })
+        .await?;
+        Ok(response.into())
     }
 
     /// Moves a ticket of the caller's tenant to another status along the allowed

@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use async_graphql::dataloader::DataLoader;
 
-use super::loaders::{CachedLoader, ClocksByTicketLoader, CommentsByTicketLoader, TicketsByCustomerLoader};
+use super::loaders::{
+    CachedLoader, ClocksByTicketLoader, CommentsByTicketLoader, EscalationsByTicketLoader, TicketsByCustomerLoader,
+};
 use crate::{domain, repository::TicketFilter};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -162,6 +164,16 @@ impl Ticket {
         let loader = ctx.data::<DataLoader<ClocksByTicketLoader>>()?;
         let clocks = loader.load_one(self.key).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
         Ok(clocks.map(|clocks| clocks.iter().cloned().map(Into::into).collect()).unwrap_or_default())
+    }
+
+    /// The ticket's escalations, lowest level first.
+    async fn escalations(&self, ctx: &Context<'_>) -> Result<Vec<Escalation>> {
+        let loader = ctx.data::<DataLoader<EscalationsByTicketLoader>>()?;
+        let escalations =
+            loader.load_one(self.key).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
+        escalations
+            .map(|escalations| escalations.iter().cloned().map(Escalation::try_from).collect())
+            .unwrap_or(Ok(Vec::new()))
     }
 
     /// Public replies and internal notes, oldest first.
@@ -326,4 +338,94 @@ impl From<atrium_kit::audit::AuditEntry> for AuditEntry {
 pub struct AuditEntryConnection {
     pub nodes: Vec<AuditEntry>,
     pub page_info: PageInfo,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::escalations::EscalationReason")]
+pub enum EscalationReason {
+    SlaWarning,
+    SlaBreached,
+    CustomerRequest,
+    UrgentIncident,
+    RepeatedReopen,
+    PartnerEscalation,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::escalations::EscalationStatus")]
+pub enum EscalationStatus {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+/// A ticket raised to a level: 1 team lead, 2 support manager, 3 CSM or executive.
+#[derive(SimpleObject)]
+pub struct Escalation {
+    pub id: ID,
+    pub level: i32,
+    pub reason: EscalationReason,
+    pub status: EscalationStatus,
+    /// Identity-provider subject of who escalated.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<domain::Escalation> for Escalation {
+    type Error = async_graphql::Error;
+
+    fn try_from(escalation: domain::Escalation) -> Result<Self> {
+        let corrupt = |error: atrium_kit::errors::UnknownStoredValue| async_graphql::Error::new(error.to_string());
+        Ok(Escalation {
+            id: id_of(escalation.id),
+            level: escalation.level,
+            reason: domain::escalations::EscalationReason::parse(&escalation.reason).map_err(corrupt)?.into(),
+            status: domain::escalations::EscalationStatus::parse(&escalation.status).map_err(corrupt)?.into(),
+            created_by: escalation.created_by,
+            created_at: escalation.created_at,
+        })
+    }
+}
+
+/// A requester's satisfaction with a solved ticket.
+#[derive(SimpleObject)]
+pub struct CsatResponse {
+    pub id: ID,
+    /// 1 (very unhappy) to 5 (very happy); 4 and 5 count as good.
+    pub score: i32,
+    pub comment: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<domain::CsatResponse> for CsatResponse {
+    fn from(response: domain::CsatResponse) -> Self {
+        CsatResponse {
+            id: id_of(response.id),
+            score: response.score,
+            comment: response.comment,
+            received_at: response.received_at,
+        }
+    }
+}
+
+/// SLA attainment of one priority over a period: clocks met without a breach against
+/// clocks breached, each counted in the period its outcome was decided.
+#[derive(SimpleObject)]
+pub struct SlaAttainment {
+    pub priority: TicketPriority,
+    pub met: i32,
+    pub missed: i32,
+    /// `met / (met + missed)`, four places.
+    pub attainment: Option<rust_decimal::Decimal>,
+}
+
+impl From<domain::escalations::SlaAttainment> for SlaAttainment {
+    fn from(figure: domain::escalations::SlaAttainment) -> Self {
+        SlaAttainment {
+            priority: figure.priority.into(),
+            met: i32::try_from(figure.met).unwrap_or(i32::MAX),
+            missed: i32::try_from(figure.missed).unwrap_or(i32::MAX),
+            attainment: figure.ratio(),
+        }
+    }
 }

@@ -1,20 +1,22 @@
-//! SLA policies, clocks and ticket comments in the support database. Every function takes
+//! SLA policies, clocks, ticket comments, escalations and CSAT responses in the support
+//! database. Every function takes
 //! the [`TenantTransaction`] and filters by its tenant; clock writes are conditional on
 //! the version they were read at, so two writers never both move one clock.
 
 use std::collections::BTreeSet;
 
 use atrium_kit::TenantTransaction;
-use chrono::NaiveDate;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
     domain::{
-        SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SlaTarget, TicketComment, TicketPriority, TicketStatus,
+        CsatResponse, Escalation, SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SlaTarget, TicketComment,
+        TicketPriority, TicketStatus,
         business_hours::{BusinessHoursSchedule, WorkingHours},
     },
-    entities::{business_hours_schedule, sla_clock, sla_policy, sla_target, ticket_comment},
+    entities::{business_hours_schedule, csat_response, escalation, sla_clock, sla_policy, sla_target, ticket_comment},
     error::SupportError,
 };
 
@@ -241,5 +243,108 @@ pub async fn comments_of_tickets(
             body: row.body,
             created_at: row.created_at,
         })
+        .collect())
+}
+
+/// Every escalation of the given tickets in one statement, by level.
+pub async fn escalations_of_tickets(
+    tx: &TenantTransaction,
+    ticket_ids: &[Uuid],
+) -> Result<Vec<Escalation>, SupportError> {
+    let rows = escalation::Entity::find()
+        .filter(escalation::Column::TenantId.eq(tx.tenant_id()))
+        .filter(escalation::Column::TicketId.is_in(ticket_ids.iter().copied()))
+        .order_by_asc(escalation::Column::TicketId)
+        .order_by_asc(escalation::Column::Level)
+        .all(tx.connection())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Escalation {
+            id: row.id,
+            ticket_id: row.ticket_id,
+            level: row.level,
+            reason: row.reason,
+            status: row.status,
+            created_by: row.created_by,
+            created_at: row.created_at,
+        })
+        .collect())
+}
+
+pub async fn insert_escalation(tx: &TenantTransaction, escalation: &Escalation) -> Result<(), SupportError> {
+    escalation::Entity::insert(escalation::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(escalation.id),
+        ticket_id: Set(escalation.ticket_id),
+        level: Set(escalation.level),
+        reason: Set(escalation.reason.clone()),
+        status: Set(escalation.status.clone()),
+        created_by: Set(escalation.created_by.clone()),
+        created_at: Set(escalation.created_at),
+    })
+    .exec(tx.connection())
+    .await?;
+    Ok(())
+}
+
+/// The ticket's CSAT response, if it has one.
+pub async fn csat_of_ticket(tx: &TenantTransaction, ticket_id: Uuid) -> Result<Option<CsatResponse>, SupportError> {
+    let row = csat_response::Entity::find()
+        .filter(csat_response::Column::TenantId.eq(tx.tenant_id()))
+        .filter(csat_response::Column::TicketId.eq(ticket_id))
+        .one(tx.connection())
+        .await?;
+    Ok(row.map(|row| CsatResponse {
+        id: row.id,
+        ticket_id: row.ticket_id,
+        score: row.score,
+        comment: row.comment,
+        received_at: row.received_at,
+    }))
+}
+
+pub async fn insert_csat(tx: &TenantTransaction, response: &CsatResponse) -> Result<(), SupportError> {
+    csat_response::Entity::insert(csat_response::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(response.id),
+        ticket_id: Set(response.ticket_id),
+        score: Set(response.score),
+        comment: Set(response.comment.clone()),
+        received_at: Set(response.received_at),
+    })
+    .exec(tx.connection())
+    .await?;
+    Ok(())
+}
+
+/// Clocks decided (breached, or fulfilled without breach) in `[from, to)`, with their
+/// tickets' priorities: two statements.
+pub async fn clocks_decided_between(
+    tx: &TenantTransaction,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(TicketPriority, SlaClock)>, SupportError> {
+    let breached =
+        Condition::all().add(sla_clock::Column::BreachedAt.gte(from)).add(sla_clock::Column::BreachedAt.lt(to));
+    let met = Condition::all()
+        .add(sla_clock::Column::BreachedAt.is_null())
+        .add(sla_clock::Column::FulfilledAt.gte(from))
+        .add(sla_clock::Column::FulfilledAt.lt(to));
+    let rows = sla_clock::Entity::find()
+        .filter(sla_clock::Column::TenantId.eq(tx.tenant_id()))
+        .filter(Condition::any().add(breached).add(met))
+        .order_by_asc(sla_clock::Column::Id)
+        .all(tx.connection())
+        .await?;
+    let clocks: Vec<SlaClock> = rows.into_iter().map(clock_from_row).collect::<Result<_, _>>()?;
+    let mut ticket_ids: Vec<Uuid> = clocks.iter().map(|clock| clock.ticket_id).collect();
+    ticket_ids.sort();
+    ticket_ids.dedup();
+    let priorities: std::collections::HashMap<Uuid, TicketPriority> =
+        super::tickets_by_ids(tx, &ticket_ids).await?.into_iter().map(|ticket| (ticket.id, ticket.priority)).collect();
+    Ok(clocks
+        .into_iter()
+        .filter_map(|clock| priorities.get(&clock.ticket_id).map(|priority| (*priority, clock)))
         .collect())
 }

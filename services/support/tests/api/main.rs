@@ -3,6 +3,7 @@
 
 mod audit_log;
 mod change_events;
+mod escalations;
 mod helpers;
 mod pagination;
 mod second_level_scopes;

@@ -304,21 +304,22 @@ async fn rheinwerk_shows_breached_high_priority_resolution_clocks() {
 }
 
 #[tokio::test]
-async fn clocks_and_comments_of_many_tickets_load_in_one_statement_each() {
+async fn clocks_comments_and_escalations_of_many_tickets_load_in_one_statement_each() {
     let statements = StatementLog::default();
     let support = spawn_observed(atrium_kit::testing::sqlite_url("support"), None, Some(statements.observer())).await;
     let mut counts = Vec::new();
     for first in [2, 10] {
-        let query =
-            format!("{{ tickets(first: {first}) {{ nodes {{ id slaClocks {{ metric }} comments {{ body }} }} }} }}");
+        let query = format!(
+            "{{ tickets(first: {first}) {{ nodes {{ id slaClocks {{ metric }} comments {{ body }} escalations {{ level }} }} }} }}"
+        );
         statements.clear();
         let data = support.data("ridgeline", &query, json!({})).await;
         assert_eq!(data["tickets"]["nodes"].as_array().unwrap().len(), first);
         counts.push(statements.statements().len());
     }
     assert_eq!(counts[0], counts[1], "{counts:?}");
-    // The page, then one statement for all clocks and one for all comments.
-    assert_eq!(counts[0], 3, "{counts:?}");
+    // The page, then one statement each for all clocks, all comments, all escalations.
+    assert_eq!(counts[0], 4, "{counts:?}: {:#?}", statements.statements());
 }
 
 /// The seed gives every demo tenant the standard policy in the tenant's time zone.
