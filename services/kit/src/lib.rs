@@ -23,6 +23,7 @@ pub mod graphql_http;
 pub mod masking;
 pub mod pagination;
 pub mod rls;
+pub mod schedule;
 pub mod scopes;
 pub mod service;
 pub mod startup;

@@ -21,6 +21,7 @@ use crate::{
         EventConsumer, EventHandler, EventTransport, EventsConfig, HttpTransport,
         redis_streams::{EventSourceHandle, RedisEventSource, RedisStreamsTransport},
     },
+    schedule::{ScheduledJob, Scheduler, SchedulerHandle},
     startup::{BoundServer, StartupError, prepare_database},
     subgraph_http::{self, RequestDataInstaller},
     telemetry::{self, LogFormat, Metrics, ReadinessCheck, RequestSpanOptions, TelemetryConfig},
@@ -94,6 +95,11 @@ pub struct ServiceConfig {
     /// [`ServiceConfig::load`] defaults to HTTP delivery to the other local services.
     #[serde(default)]
     pub events: EventsConfig,
+    /// Run the service's scheduled jobs (daily emitters, evaluators) in this process, each
+    /// under a lease shared by all replicas (docs/domain.md#scheduled-jobs). Default true;
+    /// a replica that should only serve requests may set false.
+    #[serde(default = "default_scheduled_jobs")]
+    pub scheduled_jobs: bool,
     /// The service's name (`delivery`…): its event consumer's name. Set by
     /// [`ServiceConfig::load`]; tests may set it; empty means the telemetry name.
     #[serde(skip)]
@@ -105,6 +111,10 @@ fn default_max_connections() -> u32 {
 }
 
 fn default_seed_demo_data() -> bool {
+    true
+}
+
+fn default_scheduled_jobs() -> bool {
     true
 }
 
@@ -177,6 +187,8 @@ impl ServiceConfig {
             telemetry: TelemetryConfig::default(),
             changes: ChangesConfig::default(),
             events: EventsConfig::default(),
+            // Tests tick schedulers by hand at the instants they choose.
+            scheduled_jobs: false,
             service_name: String::new(),
         }
     }
@@ -214,6 +226,11 @@ pub struct SubgraphApplication {
     consumer: Option<Arc<EventConsumer>>,
     /// Feeds the consumer from Redis Streams (with `events.redis_url`).
     event_source: Option<RedisEventSource>,
+    /// The service's scheduled jobs, if it has any ([`SubgraphApplication::with_scheduled_jobs`]).
+    scheduler: Option<Scheduler>,
+    /// Whether the jobs run in this process (`scheduled_jobs`).
+    run_scheduled_jobs: bool,
+    consumer_name: String,
 }
 
 impl SubgraphApplication {
@@ -277,7 +294,35 @@ impl SubgraphApplication {
         let router =
             graphql.merge(telemetry::operational_routes(Arc::clone(&metrics), readiness_checks::<M>(&database)));
         let server = BoundServer::bind(config.listen, router).await?;
-        Ok(SubgraphApplication { server, database, metrics, _pool_gauges: pool_gauges, relay, consumer, event_source })
+        Ok(SubgraphApplication {
+            server,
+            database,
+            metrics,
+            _pool_gauges: pool_gauges,
+            relay,
+            consumer,
+            event_source,
+            scheduler: None,
+            run_scheduled_jobs: config.scheduled_jobs,
+            consumer_name: config.consumer_name(),
+        })
+    }
+
+    /// Registers the service's scheduled jobs; they run while the service serves (unless
+    /// `scheduled_jobs` is off), under leases named after the jobs.
+    pub fn with_scheduled_jobs(mut self, jobs: Vec<Arc<dyn ScheduledJob>>) -> Self {
+        if jobs.is_empty() {
+            return self;
+        }
+        let holder = Scheduler::unique_holder(&self.consumer_name);
+        let scheduler = jobs.into_iter().fold(Scheduler::new(self.database.clone(), holder), Scheduler::with_job);
+        self.scheduler = Some(scheduler);
+        self
+    }
+
+    /// The scheduler (`None` without jobs), e.g. to run passes by hand in tests.
+    pub fn scheduler(&self) -> Option<&Scheduler> {
+        self.scheduler.as_ref()
     }
 
     /// The event consumer (`None` without a handler), e.g. to apply events in tests.
@@ -290,10 +335,30 @@ impl SubgraphApplication {
         self.relay.as_ref()
     }
 
-    /// Starts the background work (relay, Redis event source) without serving: tests
-    /// stop and restart it with [`BackgroundWork::stop`].
-    fn start_background(relay: Option<ChangeRelay>, event_source: Option<RedisEventSource>) -> BackgroundWork {
-        BackgroundWork { relay: relay.map(ChangeRelay::spawn), event_source: event_source.map(RedisEventSource::spawn) }
+    /// Starts the background work (relay, Redis event source, scheduled jobs) without
+    /// serving: tests stop and restart it with [`BackgroundWork::stop`].
+    fn start_background(
+        relay: Option<ChangeRelay>,
+        event_source: Option<RedisEventSource>,
+        scheduler: Option<Scheduler>,
+    ) -> BackgroundWork {
+        BackgroundWork {
+            relay: relay.map(ChangeRelay::spawn),
+            event_source: event_source.map(RedisEventSource::spawn),
+            scheduler: scheduler.map(Scheduler::spawn),
+        }
+    }
+
+    /// The scheduler to start with the server: none when `scheduled_jobs` is off.
+    fn scheduler_to_run(scheduler: Option<Scheduler>, run: bool) -> Option<Scheduler> {
+        let scheduler = scheduler?;
+        if run {
+            tracing::info!(holder = scheduler.holder(), jobs = ?scheduler.jobs().collect::<Vec<_>>(), "running scheduled jobs");
+            Some(scheduler)
+        } else {
+            tracing::info!("scheduled jobs are off (scheduled_jobs = false)");
+            None
+        }
     }
 
     /// This service's metrics registry (what `/metrics` serves).
@@ -316,7 +381,8 @@ impl SubgraphApplication {
 
     /// Serves (relaying the outbox and consuming events) until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let background = Self::start_background(self.relay, self.event_source);
+        let scheduler = Self::scheduler_to_run(self.scheduler, self.run_scheduled_jobs);
+        let background = Self::start_background(self.relay, self.event_source, scheduler);
         let served = self.server.run_until_stopped().await;
         background.stop().await;
         served
@@ -324,7 +390,8 @@ impl SubgraphApplication {
 
     /// Serves (relaying the outbox and consuming events) until `stop` completes.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let background = Self::start_background(self.relay, self.event_source);
+        let scheduler = Self::scheduler_to_run(self.scheduler, self.run_scheduled_jobs);
+        let background = Self::start_background(self.relay, self.event_source, scheduler);
         let served = self.server.run_until(stop).await;
         background.stop().await;
         served
@@ -335,10 +402,14 @@ impl SubgraphApplication {
 struct BackgroundWork {
     relay: Option<RelayHandle>,
     event_source: Option<EventSourceHandle>,
+    scheduler: Option<SchedulerHandle>,
 }
 
 impl BackgroundWork {
     async fn stop(self) {
+        if let Some(scheduler) = self.scheduler {
+            scheduler.stop().await;
+        }
         if let Some(relay) = self.relay {
             relay.stop().await;
         }
