@@ -6,13 +6,15 @@
 //! the ticket's status), and every write is conditional on what was read, so a second
 //! pass or a second replica never announces anything twice.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use atrium_kit::schedule::{ScheduledJob, TenantTick};
 use atrium_kit::{
     TenantContext, TenantTransaction,
     command::{self, Command, CommandError, Outcome},
 };
 use chrono::{DateTime, TimeDelta, Utc};
+use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
@@ -31,6 +33,54 @@ pub const TICKET_TIMERS: &str = "support.ticket_timers";
 pub const AUTO_SOLVE_AFTER: TimeDelta = TimeDelta::days(14);
 /// Solved tickets are closed this long after solving.
 pub const AUTO_CLOSE_AFTER: TimeDelta = TimeDelta::days(4);
+
+/// The SLA evaluator as a scheduled job: a pass a minute, so a warning or breach is
+/// announced at most about a minute late.
+pub struct SlaEvaluatorJob;
+
+impl ScheduledJob for SlaEvaluatorJob {
+    fn name(&self) -> &'static str {
+        SLA_EVALUATOR
+    }
+
+    fn every(&self) -> Duration {
+        Duration::from_secs(60)
+    }
+
+    fn run_for_tenant<'a>(
+        &'a self,
+        database: &'a DatabaseConnection,
+        tick: &'a TenantTick,
+    ) -> BoxFuture<'a, Result<u64, DbErr>> {
+        Box::pin(evaluate_sla_clocks(database, tick.tenant_id, tick.now))
+    }
+}
+
+/// Auto-solve and auto-close as a scheduled job: every ten minutes (the thresholds are days).
+pub struct TicketTimersJob;
+
+impl ScheduledJob for TicketTimersJob {
+    fn name(&self) -> &'static str {
+        TICKET_TIMERS
+    }
+
+    fn every(&self) -> Duration {
+        Duration::from_secs(600)
+    }
+
+    fn run_for_tenant<'a>(
+        &'a self,
+        database: &'a DatabaseConnection,
+        tick: &'a TenantTick,
+    ) -> BoxFuture<'a, Result<u64, DbErr>> {
+        Box::pin(run_ticket_timers(database, tick.tenant_id, tick.now))
+    }
+}
+
+/// Every scheduled job of the support service.
+pub fn jobs() -> Vec<Arc<dyn ScheduledJob>> {
+    vec![Arc::new(SlaEvaluatorJob), Arc::new(TicketTimersJob)]
+}
 
 fn database_error(error: CommandError) -> DbErr {
     match error {

@@ -13,6 +13,7 @@ mod m20261210_000005_outbox_relay_functions;
 mod m20261214_000010_event_backbone;
 mod m20261220_000050_sla_clocks;
 mod m20261220_000051_escalations_and_csat;
+mod m20261220_000052_scheduler_leases;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000010_event_backbone::Migration),
             Box::new(m20261220_000050_sla_clocks::Migration),
             Box::new(m20261220_000051_escalations_and_csat::Migration),
+            Box::new(m20261220_000052_scheduler_leases::Migration),
         ]
     }
 }

@@ -1,11 +1,15 @@
 //! Ticket commands and SLA clocks through the support subgraph (docs/domain.md#sla-clocks):
 //! creation starts running clocks with due times, waiting pauses them, the first public
 //! reply fulfils the first-response clock, bad input and foreign tickets write nothing, the
-//! evaluator announces each warning and breach exactly once (two runners on PostgreSQL),
+//! evaluator announces each warning and breach exactly once (two concurrent passes, and
+//! two schedulers as two replicas would run it, on PostgreSQL),
 //! and the timers solve long-pending and close long-solved tickets.
+
+use std::sync::Arc;
 
 use atrium_kit::{
     TenantTransaction, demo,
+    schedule::Scheduler,
     testing::{StatementLog, TestDatabase, context_for},
 };
 use atrium_support::{repository, sla_jobs};
@@ -255,6 +259,35 @@ async fn the_evaluator_announces_each_warning_and_breach_once_with_two_runners_o
     assert_eq!(first["status"], "BREACHED");
     assert_eq!(first["breachedAt"], first["dueAt"]);
     assert_eq!(clock(&data["ticket"]["slaClocks"], "RESOLUTION")["status"], "RUNNING");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_schedulers_announce_each_breach_exactly_once_on_postgres() {
+    let Some(database) = TestDatabase::create("support_sla_schedulers").await else { return };
+    let support = spawn(database.runtime_url.clone(), Some(database.owner_url.clone())).await;
+    let id = create_urgent(&support, "ridgeline").await["id"].as_str().unwrap().to_owned();
+    let created = Utc::now();
+    let runtime = Database::connect(&database.runtime_url).await.unwrap();
+    let owner = Database::connect(&database.owner_url).await.unwrap();
+    let replica = |holder: &str| {
+        Scheduler::new(runtime.clone(), holder)
+            .with_job(Arc::new(sla_jobs::SlaEvaluatorJob))
+            .with_tenants(vec![demo::tenant_id("ridgeline")])
+    };
+    let (a, b) = (replica("a"), replica("b"));
+    // 61 minutes in, the urgent first response (60 calendar minutes) is breached; the
+    // resolution clock (480) has used 13 % and stays quiet.
+    for minutes in [61, 62, 70] {
+        let now = created + TimeDelta::minutes(minutes);
+        let (ran_a, ran_b) = tokio::join!(a.tick(now), b.tick(now));
+        let ran: Vec<bool> = ran_a.unwrap().into_iter().chain(ran_b.unwrap()).map(|run| run.ran).collect();
+        assert_eq!(ran.iter().filter(|ran| **ran).count(), 1, "one replica holds the lease: {ran:?}");
+    }
+    let events = |kind: &str| {
+        format!("SELECT count(*) AS n FROM change_outbox WHERE event_type = '{kind}' AND envelope LIKE '%{id}%'")
+    };
+    assert_eq!(count(&owner, &events("support.sla.breached")).await, 1);
+    assert_eq!(count(&owner, &events("support.sla.warning")).await, 0);
 }
 
 #[tokio::test]
