@@ -6,7 +6,9 @@
 //! Ag and Thames Mutual. Timestamps are relative to the seed instant. Idempotent: a tenant
 //! with any ticket is left alone. Every tenant gets the standard SLA policy on office
 //! hours, and every seeded ticket its clocks as its history would have left them
-//! (Rheinwerk's include breached high-priority resolution targets). Each tenant is written in its own tenant transaction, so
+//! (Rheinwerk's include breached high-priority resolution targets), a public reply for
+//! every answered ticket, a satisfaction score for about a third of the solved ones, and
+//! Rheinwerk's two escalations. Each tenant is written in its own tenant transaction, so
 //! on PostgreSQL the seed passes through the same RLS policies as requests.
 
 use atrium_kit::{
@@ -19,12 +21,13 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SupportTierLevel, TicketCategory, TicketChannel,
+        Escalation, SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SupportTierLevel, TicketCategory, TicketChannel,
         TicketPriority, TicketStatus,
         business_hours::BusinessHoursSchedule,
+        escalations::{EscalationReason, EscalationStatus},
         sla::{ClockError, METRICS_STARTED_ON_CREATE, standard_targets},
     },
-    entities::ticket,
+    entities::{csat_response, ticket, ticket_comment},
     error::SupportError,
 };
 
@@ -49,9 +52,19 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), Supp
             tx.commit().await?;
             continue;
         }
-        let (rows, clocks) = plan_tenant(demo_tenant, tx.tenant_id(), &policy, now)?;
+        let PlannedRows { tickets: rows, clocks, comments, csat, escalations } =
+            plan_tenant(demo_tenant, tx.tenant_id(), &policy, now)?;
         ticket::Entity::insert_many(rows).exec(tx.connection()).await?;
         super::sla::insert_clocks(&tx, &clocks).await?;
+        if !comments.is_empty() {
+            ticket_comment::Entity::insert_many(comments).exec(tx.connection()).await?;
+        }
+        if !csat.is_empty() {
+            csat_response::Entity::insert_many(csat).exec(tx.connection()).await?;
+        }
+        for escalation in &escalations {
+            super::sla::insert_escalation(&tx, escalation).await?;
+        }
         tx.commit().await?;
         tracing::info!(tenant = demo_tenant.slug, "seeded support demo data");
     }
@@ -98,6 +111,15 @@ impl PlannedTicket {
     }
 }
 
+/// The instants of a seeded ticket's history that its clocks follow.
+#[derive(Debug, Clone, Copy)]
+struct TicketHistory {
+    created_at: DateTime<Utc>,
+    responded: Option<DateTime<Utc>>,
+    paused_at: Option<DateTime<Utc>>,
+    solved_at: Option<DateTime<Utc>>,
+}
+
 /// A seeded ticket's clocks as its history would have left them: started at creation, the
 /// first response met at `responded`, the resolution clock paused when the ticket started
 /// waiting or met when it was solved; a clock whose due time passed first is breached (at
@@ -106,12 +128,10 @@ fn replayed_clocks(
     policy: &SlaPolicy,
     ticket_id: Uuid,
     priority: TicketPriority,
-    created_at: DateTime<Utc>,
-    responded: Option<DateTime<Utc>>,
-    paused_at: Option<DateTime<Utc>>,
-    solved_at: Option<DateTime<Utc>>,
+    history: &TicketHistory,
     now: DateTime<Utc>,
 ) -> Result<Vec<SlaClock>, SupportError> {
+    let TicketHistory { created_at, responded, paused_at, solved_at } = *history;
     let clock_error = |error: ClockError| SupportError::Database(sea_orm::DbErr::Custom(error.to_string()));
     let mut clocks = Vec::new();
     for metric in METRICS_STARTED_ON_CREATE {
@@ -294,7 +314,15 @@ fn tier(tenant: &DemoTenant, priority: TicketPriority, rng: &mut SeedRng) -> Sup
     }
 }
 
-type PlannedRows = (Vec<ticket::ActiveModel>, Vec<SlaClock>);
+/// Everything seeded for one tenant.
+#[derive(Default)]
+struct PlannedRows {
+    tickets: Vec<ticket::ActiveModel>,
+    clocks: Vec<SlaClock>,
+    comments: Vec<ticket_comment::ActiveModel>,
+    csat: Vec<csat_response::ActiveModel>,
+    escalations: Vec<Escalation>,
+}
 
 fn plan_tenant(
     tenant: &DemoTenant,
@@ -303,8 +331,11 @@ fn plan_tenant(
     now: DateTime<Utc>,
 ) -> Result<PlannedRows, SupportError> {
     let mut rng = SeedRng::new(&format!("support/{}", tenant.slug));
-    let mut rows = Vec::new();
-    let mut clocks = Vec::new();
+    // Replies, ratings and escalations draw from their own stream, so the ticket book
+    // stays what it was before they were seeded.
+    let mut aftercare = SeedRng::new(&format!("support-aftercare/{}", tenant.slug));
+    let mut planned_rows = PlannedRows::default();
+    let (mut rows, mut clocks) = (Vec::new(), Vec::new());
     let mut sequence = 0u64;
     for (ordinal, customer) in tenant.customers.iter().enumerate() {
         let customer_id = demo::customer_id(tenant, ordinal);
@@ -341,16 +372,53 @@ fn plan_tenant(
                 ],
             );
             let ticket_id = demo::id("ticket", sequence, &format!("{}/{number}", tenant.slug));
-            clocks.extend(replayed_clocks(
-                policy,
-                ticket_id,
-                planned.priority,
-                created_at,
-                responded,
-                paused_at,
-                solved_at,
-                now,
-            )?);
+            let history = TicketHistory { created_at, responded, paused_at, solved_at };
+            let ticket_clocks = replayed_clocks(policy, ticket_id, planned.priority, &history, now)?;
+            let agent = format!("agent-{}@{}", aftercare.between(1, 6), tenant.slug);
+            if let Some(responded) = responded {
+                planned_rows.comments.push(ticket_comment::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(demo::id("ticket_comment", sequence, &format!("{}/{number}", tenant.slug))),
+                    ticket_id: Set(ticket_id),
+                    author_subject: Set(agent.clone()),
+                    author_type: Set("agent".to_owned()),
+                    public: Set(true),
+                    body: Set("Thanks for reaching out, we are looking into it.".to_owned()),
+                    created_at: Set(responded),
+                });
+            }
+            // About one solved ticket in three is rated, 88 % of ratings good.
+            if let Some(solved) = solved_at
+                && aftercare.between(1, 3) == 1
+            {
+                let score =
+                    if aftercare.between(1, 100) <= 88 { aftercare.between(4, 5) } else { aftercare.between(1, 3) };
+                planned_rows.csat.push(csat_response::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(demo::id("csat_response", sequence, &format!("{}/{number}", tenant.slug))),
+                    ticket_id: Set(ticket_id),
+                    score: Set(score as i32),
+                    comment: Set(None),
+                    received_at: Set(solved + TimeDelta::hours(2)),
+                });
+            }
+            // Rheinwerk's on-hold ticket ran past its target: escalated to the team lead on
+            // the breach and on to the support manager.
+            if customer.story == Some(Story::Rheinwerk) && planned.status == TicketStatus::OnHold {
+                let breached = ticket_clocks.iter().filter_map(|clock| clock.breached_at).max().unwrap_or(created_at);
+                for (level, reason) in [(1, EscalationReason::SlaBreached), (2, EscalationReason::CustomerRequest)] {
+                    planned_rows.escalations.push(Escalation {
+                        id: demo::id("escalation", level as u64, &format!("{}/{number}", tenant.slug)),
+                        ticket_id,
+                        level,
+                        reason: reason.as_str().to_owned(),
+                        status: EscalationStatus::Open.as_str().to_owned(),
+                        created_by: format!("lead@{}", tenant.slug),
+                        created_at: breached + TimeDelta::hours(i64::from(level)),
+                    });
+                }
+            }
+            clocks.extend(ticket_clocks);
             let status_changed_at = closed_at.or(solved_at).or(paused_at).or(responded).unwrap_or(created_at);
             rows.push(ticket::ActiveModel {
                 tenant_id: Set(tenant_id),
@@ -379,5 +447,7 @@ fn plan_tenant(
             });
         }
     }
-    Ok((rows, clocks))
+    planned_rows.tickets = rows;
+    planned_rows.clocks = clocks;
+    Ok(planned_rows)
 }

@@ -368,3 +368,53 @@ async fn every_demo_tenant_has_its_standard_policy() {
         assert_eq!(policy.targets.len(), 12);
     }
 }
+
+#[tokio::test]
+async fn every_ticket_command_is_audited_and_a_refusal_only_as_rejected() {
+    let support = spawn_sqlite().await;
+    let id = create_urgent(&support, "ridgeline").await["id"].clone();
+    let steps = [
+        ("support_agent", COMMENT, json!({ "id": id, "body": "On it", "public": true })),
+        ("support_agent", CHANGE_STATUS, json!({ "id": id, "status": "OPEN" })),
+        (
+            "support_agent",
+            "mutation($id: ID!) { changeTicketPriority(id: $id, priority: HIGH) { id } }",
+            json!({ "id": id }),
+        ),
+        (
+            "support_agent",
+            "mutation($id: ID!) { assignTicket(id: $id, assigneeUserId: \"agent-7\") { id } }",
+            json!({ "id": id }),
+        ),
+        (
+            "support_lead",
+            "mutation($id: ID!) { escalateTicket(id: $id, reason: URGENT_INCIDENT) { id } }",
+            json!({ "id": id }),
+        ),
+        // Refused: NEW is not reachable from OPEN.
+        ("support_agent", CHANGE_STATUS, json!({ "id": id, "status": "NEW" })),
+    ];
+    for (role, query, variables) in steps {
+        mutate(&support, "ridgeline", role, query, variables).await;
+    }
+    let log = "{ auditLog(first: 50) { nodes { operation outcome entityIds } } }";
+    let (_, body) = support.query(Some(&context_for("ridgeline", "tenant_admin")), log, json!({})).await;
+    let entries: Vec<(String, String)> = body["data"]["auditLog"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["entityIds"].as_array().unwrap().contains(&id))
+        .map(|entry| (entry["operation"].as_str().unwrap().to_owned(), entry["outcome"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected = [
+        ("createTicket", "SUCCEEDED"),
+        ("commentOnTicket", "SUCCEEDED"),
+        ("changeTicketStatus", "SUCCEEDED"),
+        ("changeTicketPriority", "SUCCEEDED"),
+        ("assignTicket", "SUCCEEDED"),
+        ("escalateTicket", "SUCCEEDED"),
+        ("changeTicketStatus", "REJECTED"),
+    ]
+    .map(|(operation, outcome)| (operation.to_owned(), outcome.to_owned()));
+    assert_eq!(entries, expected, "{body}");
+}
