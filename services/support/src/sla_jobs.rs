@@ -6,7 +6,11 @@
 //! the ticket's status), and every write is conditional on what was read, so a second
 //! pass or a second replica never announces anything twice.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    sync::Arc,
+    time::Duration,
+};
 
 use atrium_kit::schedule::{ScheduledJob, TenantTick};
 use atrium_kit::{
@@ -123,9 +127,8 @@ async fn evaluate(tx: &TenantTransaction, now: DateTime<Utc>) -> Result<Outcome<
     let (mut events, mut entity_ids, mut warnings, mut breaches) = (Vec::new(), Vec::new(), 0, 0);
     for clock in &mut clocks {
         let Some(ticket) = tickets.get(&clock.ticket_id) else { continue };
-        if !policies.contains_key(&ticket.sla_policy_id) {
-            let policy = repository::sla::policy(tx, ticket.sla_policy_id).await.map_err(internal)?;
-            policies.insert(ticket.sla_policy_id, policy);
+        if let Entry::Vacant(slot) = policies.entry(ticket.sla_policy_id) {
+            slot.insert(repository::sla::policy(tx, ticket.sla_policy_id).await.map_err(internal)?);
         }
         let Some(Some(policy)) = policies.get(&ticket.sla_policy_id) else { continue };
         let read_version = clock.version;
