@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 /// no working hours at all (or only holidays) must not loop forever.
 const HORIZON_DAYS: i64 = 3 * 366;
 
+/// A stretch of working time as real instants, `(start, end)`.
+type Period = (DateTime<Utc>, DateTime<Utc>);
+
 /// Working hours on one weekday, local wall-clock time, `start < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkingHours {
@@ -116,7 +119,7 @@ impl BusinessHoursSchedule {
     fn periods_from(
         &self,
         from: DateTime<Utc>,
-    ) -> Result<impl Iterator<Item = Result<(DateTime<Utc>, DateTime<Utc>), ScheduleError>> + '_, ScheduleError> {
+    ) -> Result<impl Iterator<Item = Result<Period, ScheduleError>> + '_, ScheduleError> {
         self.validate()?;
         let zone = self.zone()?;
         let first_day = local_date(&zone, from);
@@ -134,7 +137,7 @@ impl BusinessHoursSchedule {
                     .map(move |hours| Ok((instant(&zone, day, hours.start)?, instant(&zone, day, hours.end)?)))
                     .collect::<Vec<_>>()
             })
-            .filter_map(move |period: Result<(DateTime<Utc>, DateTime<Utc>), ScheduleError>| match period {
+            .filter_map(move |period: Result<Period, ScheduleError>| match period {
                 Ok((start, end)) if end <= from || end <= start => None,
                 Ok((start, end)) => Some(Ok((start.max(from), end))),
                 Err(error) => Some(Err(error)),

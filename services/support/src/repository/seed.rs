@@ -150,11 +150,11 @@ fn replayed_clocks(
             clock.breach(until).map_err(clock_error)?;
         }
         match ends_at {
-            Some(at) if ends_by_pause => {
-                if clock.status == SlaClockStatus::Running {
-                    clock.pause(&policy.schedule, at).map_err(clock_error)?;
-                }
+            // A clock breached before the ticket started waiting stays breached.
+            Some(at) if ends_by_pause && clock.status == SlaClockStatus::Running => {
+                clock.pause(&policy.schedule, at).map_err(clock_error)?;
             }
+            Some(_) if ends_by_pause => {}
             Some(at) => clock.fulfil(&policy.schedule, at).map_err(clock_error)?,
             None => {}
         }
