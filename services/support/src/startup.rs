@@ -1,5 +1,6 @@
 //! Builds the support application: database (migrate, connect, seed), schema, router and a
-//! bound listener, so tests run the real thing on port 0.
+//! bound listener, so tests run the real thing on port 0; registers the scheduled SLA
+//! evaluator and ticket timers.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use atrium_support_migration::Migrator;
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, graphql, repository::seed};
+use crate::{config::Config, graphql, repository::seed, sla_jobs};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -17,7 +18,7 @@ pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>
 
 /// As `build`, reporting every SQL statement to `observer` (statement-count tests).
 pub async fn build_observed(config: &Config, observer: Option<StatementObserver>) -> Result<Application, StartupError> {
-    Application::build::<Migrator, _>(
+    let application = Application::build::<Migrator, _>(
         config,
         observer,
         seed_demo_data,
@@ -25,7 +26,8 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         Arc::new(graphql::install_request_data),
         None,
     )
-    .await
+    .await?;
+    Ok(application.with_scheduled_jobs(sla_jobs::jobs()))
 }
 
 fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {

@@ -24,3 +24,4 @@ mod row_level_security;
 mod schema_drift;
 mod second_level_scopes;
 mod subgraph_tls;
+mod support_sla;

@@ -1,4 +1,5 @@
-//! Schema migrations of the support database (tickets, audit log, outbox, command idempotency). One
+//! Schema migrations of the support database (tickets, SLA policies and clocks, comments,
+//! escalations, CSAT, audit log, outbox, command idempotency). One
 //! migration per file.
 
 pub use sea_orm_migration::prelude::*;
@@ -10,6 +11,9 @@ mod m20261205_000004_change_outbox;
 mod m20261206_000005_command_tables;
 mod m20261210_000005_outbox_relay_functions;
 mod m20261214_000010_event_backbone;
+mod m20261220_000050_sla_clocks;
+mod m20261220_000051_escalations_and_csat;
+mod m20261220_000052_scheduler_leases;
 
 pub struct Migrator;
 
@@ -24,6 +28,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_command_tables::Migration),
             Box::new(m20261210_000005_outbox_relay_functions::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
+            Box::new(m20261220_000050_sla_clocks::Migration),
+            Box::new(m20261220_000051_escalations_and_csat::Migration),
+            Box::new(m20261220_000052_scheduler_leases::Migration),
         ]
     }
 }

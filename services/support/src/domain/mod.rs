@@ -1,11 +1,15 @@
 //! Support domain types: tickets as plain Rust values with their state rules and derived
 //! health inputs (no ORM, no GraphQL).
 
+pub mod business_hours;
 mod enums;
+pub mod escalations;
+pub mod sla;
 mod tickets;
 
 use chrono::{DateTime, Utc};
 pub use enums::{SupportTierLevel, TicketCategory, TicketChannel, TicketPriority, TicketStatus};
+pub use sla::{SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SlaTarget};
 pub use tickets::{is_open_urgent_high, open_urgent_high_count};
 use uuid::Uuid;
 
@@ -25,4 +29,44 @@ pub struct Ticket {
     pub solved_at: Option<DateTime<Utc>>,
     /// Incremented by every change; the version domain events carry.
     pub version: i64,
+    /// The policy whose targets the ticket's clocks follow (none on tickets from before
+    /// SLA policies).
+    pub sla_policy_id: Option<Uuid>,
+    pub assignee_user_id: Option<String>,
+    /// When the status last changed (auto-solve counts pending days from it).
+    pub status_changed_at: Option<DateTime<Utc>>,
+}
+
+/// One escalation of a ticket to a level.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Escalation {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub level: i32,
+    pub reason: String,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A requester's satisfaction with a solved ticket.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CsatResponse {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub score: i32,
+    pub comment: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A reply to the requester (`public`) or an internal note on a ticket.
+#[derive(Debug, Clone)]
+pub struct TicketComment {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    /// Identity-provider subject of the author.
+    pub author_subject: String,
+    pub public: bool,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -88,6 +88,9 @@ mod tests {
             first_responded_at: None,
             solved_at: None,
             version: 1,
+            sla_policy_id: None,
+            assignee_user_id: None,
+            status_changed_at: None,
         }
     }
 
@@ -95,6 +98,31 @@ mod tests {
     fn new_open_pending_and_on_hold_tickets_are_open() {
         let open: Vec<TicketStatus> = ALL_STATUSES.into_iter().filter(|status| status.is_open()).collect();
         assert_eq!(open, [TicketStatus::New, TicketStatus::Open, TicketStatus::Pending, TicketStatus::OnHold]);
+    }
+
+    #[test]
+    fn every_ticket_transition_is_allowed_or_refused_as_the_lifecycle_table_says() {
+        use TicketStatus::{Closed, New, OnHold, Open, Pending, Solved};
+        let allowed = [
+            (New, Open),
+            (Open, Pending),
+            (Open, OnHold),
+            (Open, Solved),
+            (Pending, Open),
+            (Pending, Solved),
+            (OnHold, Open),
+            (OnHold, Solved),
+            (Solved, Open),
+            (Solved, Closed),
+        ];
+        for from in ALL_STATUSES {
+            for to in ALL_STATUSES {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(from.can_become(to), expected, "{from:?} -> {to:?}");
+                let guarded = atrium_kit::command::guard_transition(from, to);
+                assert_eq!(guarded.is_ok(), expected, "{from:?} -> {to:?}");
+            }
+        }
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     pub reopen_count: i32,
     pub version: i64,
+    pub sla_policy_id: Option<Uuid>,
+    pub assignee_user_id: Option<String>,
+    pub status_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,27 +1,37 @@
 //! Support schema: root fields, federation entity resolvers (`Ticket` through a
 //! DataLoader; `CustomerAccount` as a stub whose contributed fields load per tenant), and
 //! the per-request data (tenant transaction + DataLoaders) the subgraph handler installs,
-//! and the audited `changeTicketStatus` mutation with the `auditLog` it writes to and the
-//! change events it records for the gateway's response cache.
+//! and the audited ticket mutations (create, assign, prioritise, comment, change status)
+//! with the `auditLog` they write to.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use async_graphql::{Context, EmptySubscription, ID, InputObject, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{
     ErrorCode, TenantContext, TenantTransaction, audit,
     cache_control::cache_control,
-    command::{self, Command, CommandError, Outcome, guard_transition},
-    events::{DomainEvent, Subject},
+    command::{self, Command},
     pagination::PageRequest,
 };
+use chrono::{NaiveDate, Utc};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use super::{
     loaders::{self, TicketLoader},
     types::{
-        AuditEntryConnection, CustomerAccount, Ticket, TicketConnection, TicketPriority, TicketStatus, ticket_filter,
+        AuditEntryConnection, CsatResponse, CustomerAccount, Escalation, EscalationReason, SlaAttainment, Ticket,
+        TicketCategory, TicketChannel, TicketComment, TicketConnection, TicketPriority, TicketStatus, ticket_filter,
     },
 };
-use crate::{domain, error::SupportError, repository};
+use crate::{
+    commands::{self, CSAT_RECORDERS, ESCALATORS, TICKET_EDITORS, TicketDraft},
+    domain::{self, business_hours::start_of_day, escalations::sla_attainment},
+    repository,
+};
+
+const CREATE_TICKET: &str = "createTicket";
+const CHANGE_TICKET_STATUS: &str = "changeTicketStatus";
 
 pub type SupportSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -73,6 +83,22 @@ impl Query {
         Ok(AuditEntryConnection { nodes: rows.into_iter().map(Into::into).collect(), page_info })
     }
 
+    /// SLA attainment per priority of the clocks decided between the tenant dates `from`
+    /// (inclusive) and `to` (exclusive), in the tenant's time zone. Priorities without
+    /// decided clocks are left out.
+    async fn sla_attainment(&self, ctx: &Context<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<SlaAttainment>> {
+        if to <= from {
+            return Err(ErrorCode::BadUserInput.graphql_error("to: must be after from"));
+        }
+        let tx = request_transaction(ctx)?;
+        let zone = atrium_kit::calendar::tenant_time_zone(tx.tenant_id());
+        let bounds = |day| start_of_day(zone, day).map_err(|error| async_graphql::Error::new(error.to_string()));
+        let (start, end) = (bounds(from)?, bounds(to)?);
+        let clocks = repository::sla::clocks_decided_between(&tx, start, end).await?;
+        let figures = sla_attainment(clocks.iter().map(|(priority, clock)| (*priority, clock)), start, end);
+        Ok(figures.into_iter().map(Into::into).collect())
+    }
+
     /// Resolves a Ticket reference; another tenant's id resolves to null.
     #[graphql(entity)]
     async fn find_ticket_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Ticket>> {
@@ -87,73 +113,170 @@ impl Query {
     }
 }
 
-/// Roles that may change tickets.
-const TICKET_EDITORS: &[&str] = &["support_agent", "support_lead", "tenant_admin"];
-
 /// Roles that may read the audit trail.
 const AUDIT_READERS: &[&str] = &["tenant_admin"];
 
-const CHANGE_TICKET_STATUS: &str = "changeTicketStatus";
+/// What `createTicket` takes.
+#[derive(InputObject)]
+pub struct CreateTicketInput {
+    pub customer_account_id: ID,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub subject: String,
+    pub channel: TicketChannel,
+    pub category: TicketCategory,
+    pub priority: TicketPriority,
+}
 
 pub struct Mutation;
 
+fn ticket_command(operation: &'static str, ticket_id: Option<Uuid>) -> Command {
+    Command { operation, entity_type: "Ticket", allowed_roles: TICKET_EDITORS, target: ticket_id }
+}
+
+fn ticket_id_of(id: &ID) -> Result<Uuid> {
+    uuid_of(id).ok_or_else(|| ErrorCode::NotFound.graphql_error("no Ticket with this id"))
+}
+
 #[Object]
 impl Mutation {
+    /// Opens a `NEW` ticket for one of the tenant's customers under the tenant's SLA
+    /// policy: its first-response and resolution clocks start running at once (see
+    /// `Ticket.slaClocks`). Emits `support.ticket.created`. A retry with the same
+    /// `idempotencyKey` answers the first ticket and writes nothing.
+    async fn create_ticket(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTicketInput,
+        idempotency_key: Option<String>,
+    ) -> Result<Ticket> {
+        let draft = TicketDraft {
+            customer_account_id: uuid_of(&input.customer_account_id),
+            requester_name: input.requester_name,
+            requester_email: input.requester_email,
+            subject: input.subject,
+            channel: input.channel.into(),
+            category: input.category.into(),
+            priority: input.priority.into(),
+        };
+        let ticket_id = command::run_idempotent(ctx, ticket_command(CREATE_TICKET, None), idempotency_key, move |tx| {
+            Box::pin(commands::create_ticket(tx, draft, Utc::now()))
+        })
+        .await?;
+        // Read back in a transaction of its own: the request's began before the command's
+        // commit.
+        let tx = TenantTransaction::begin(ctx.data::<DatabaseConnection>()?, ctx.data::<TenantContext>()?).await?;
+        let ticket = repository::tickets_by_ids(&tx, &[ticket_id]).await?.pop();
+        ticket.map(Into::into).ok_or_else(|| ErrorCode::NotFound.graphql_error("no Ticket with this id"))
+    }
+
+    /// Gives a ticket that is not closed to an agent. Emits `support.ticket.assigned`.
+    async fn assign_ticket(&self, ctx: &Context<'_>, id: ID, assignee_user_id: String) -> Result<Ticket> {
+        let ticket_id = ticket_id_of(&id)?;
+        let changed = command::run(ctx, ticket_command("assignTicket", Some(ticket_id)), |tx| {
+            Box::pin(commands::assign_ticket(tx, ticket_id, assignee_user_id))
+        })
+        .await?;
+        Ok(changed.into())
+    }
+
+    /// Changes an open ticket's priority; its running and paused SLA clocks take the new
+    /// priority's targets, keeping the business time they accrued. Emits
+    /// `support.ticket.priority_changed`.
+    async fn change_ticket_priority(&self, ctx: &Context<'_>, id: ID, priority: TicketPriority) -> Result<Ticket> {
+        let ticket_id = ticket_id_of(&id)?;
+        let priority = domain::TicketPriority::from(priority);
+        let changed = command::run(ctx, ticket_command("changeTicketPriority", Some(ticket_id)), |tx| {
+            Box::pin(commands::change_priority(tx, ticket_id, priority, Utc::now()))
+        })
+        .await?;
+        Ok(changed.into())
+    }
+
+    /// Adds a public reply (`public: true`) or an internal note to a ticket that is not
+    /// closed. The first public reply stamps `firstRespondedAt` and fulfils the
+    /// first-response clock. Emits `support.comment.added` (and `support.sla.fulfilled`).
+    /// Another tenant's ticket answers `NOT_FOUND` with nothing written.
+    async fn comment_on_ticket(
+        &self,
+        ctx: &Context<'_>,
+        ticket_id: ID,
+        body: String,
+        public: bool,
+    ) -> Result<TicketComment> {
+        let ticket_id = ticket_id_of(&ticket_id)?;
+        let comment = command::run(ctx, ticket_command("commentOnTicket", Some(ticket_id)), |tx| {
+            Box::pin(commands::comment_on_ticket(tx, ticket_id, public, body, Utc::now()))
+        })
+        .await?;
+        Ok(comment.into())
+    }
+
+    /// Escalates an open ticket one level up (or to `level`, if higher; at most 3).
+    /// Support leads and tenant admins only. Emits `support.escalation.created`. A retry
+    /// with the same `idempotencyKey` answers the first escalation and writes nothing.
+    async fn escalate_ticket(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: EscalationReason,
+        level: Option<i32>,
+        idempotency_key: Option<String>,
+    ) -> Result<Escalation> {
+        let ticket_id = ticket_id_of(&id)?;
+        let reason = domain::escalations::EscalationReason::from(reason);
+        let command = Command {
+            operation: "escalateTicket",
+            entity_type: "Escalation",
+            allowed_roles: ESCALATORS,
+            target: Some(ticket_id),
+        };
+        let escalation = command::run_idempotent(ctx, command, idempotency_key, move |tx| {
+            Box::pin(commands::escalate_ticket(tx, ticket_id, level, reason, Utc::now()))
+        })
+        .await?;
+        Escalation::try_from(escalation)
+    }
+
+    /// Records the requester's satisfaction (1–5) with a solved or closed ticket, once.
+    /// Emits `support.csat.received`. A second response answers `CONFLICT`.
+    async fn record_csat(
+        &self,
+        ctx: &Context<'_>,
+        ticket_id: ID,
+        score: i32,
+        comment: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<CsatResponse> {
+        let ticket_id = ticket_id_of(&ticket_id)?;
+        let command = Command {
+            operation: "recordCsat",
+            entity_type: "CsatResponse",
+            allowed_roles: CSAT_RECORDERS,
+            target: Some(ticket_id),
+        };
+        let response = command::run_idempotent(ctx, command, idempotency_key, move |tx| {
+            Box::pin(commands::record_csat(tx, ticket_id, score, comment, Utc::now()))
+        })
+        .await?;
+        Ok(response.into())
+    }
+
     /// Moves a ticket of the caller's tenant to another status along the allowed
     /// transitions, through the kit's command pattern: the change, its `SUCCEEDED` audit
     /// entry and its `support.ticket.status_changed` event commit together; a transition
     /// the lifecycle does not permit answers `INVALID_TRANSITION` (with `current` and
     /// `allowed`), a concurrent change that committed first `CONFLICT`, both audited as
-    /// `REJECTED` with nothing else written.
+    /// `REJECTED` with nothing else written. The ticket's SLA clocks pause in `PENDING`
+    /// and `ON_HOLD`, resume when it is worked again, and end when it is solved.
     async fn change_ticket_status(&self, ctx: &Context<'_>, id: ID, status: TicketStatus) -> Result<Ticket> {
-        let ticket_id = uuid_of(&id).ok_or_else(|| ErrorCode::NotFound.graphql_error("no Ticket with this id"))?;
+        let ticket_id = ticket_id_of(&id)?;
         let next = domain::TicketStatus::from(status);
-        let command = Command {
-            operation: CHANGE_TICKET_STATUS,
-            entity_type: "Ticket",
-            allowed_roles: TICKET_EDITORS,
-            target: Some(ticket_id),
-        };
-        let changed = command::run(ctx, command, |tx| Box::pin(change_status(tx, ticket_id, next))).await?;
+        let changed = command::run(ctx, ticket_command(CHANGE_TICKET_STATUS, Some(ticket_id)), |tx| {
+            Box::pin(commands::change_status(tx, ticket_id, next, Utc::now()))
+        })
+        .await?;
         Ok(changed.into())
-    }
-}
-
-/// The domain part of `changeTicketStatus`: load, guard, conditional update, events.
-async fn change_status(
-    tx: &TenantTransaction,
-    ticket_id: uuid::Uuid,
-    next: domain::TicketStatus,
-) -> Result<Outcome<domain::Ticket>, CommandError> {
-    let ticket = repository::tickets_by_ids(tx, &[ticket_id])
-        .await
-        .map_err(internal)?
-        .pop()
-        .ok_or(CommandError::NotFound("Ticket"))?;
-    guard_transition(ticket.status, next)?;
-    let changed = match repository::change_ticket_status(tx, &ticket, next, chrono::Utc::now()).await {
-        Ok(changed) => changed,
-        Err(SupportError::StatusMoved { .. }) => return Err(CommandError::stale("Ticket")),
-        Err(error) => return Err(internal(error)),
-    };
-    let subject = Subject { entity_type: "Ticket".to_owned(), id: changed.id, version: changed.version };
-    let event = DomainEvent::new(tx.context(), "support.ticket.status_changed", subject)
-        .with_ref("customer_account_id", changed.customer_account_id)
-        .with_data(serde_json::json!({ "from": ticket.status.as_str(), "to": next.as_str() }));
-    repository::record_customer_account_changed(tx, &changed).await.map_err(internal)?;
-    Ok(Outcome {
-        entity_ids: vec![changed.id],
-        detail: format!("{} -> {}", ticket.status.as_str(), next.as_str()),
-        events: vec![event],
-        value: changed,
-    })
-}
-
-/// A support error inside a command: a defect or the database, never the caller's fault.
-fn internal(error: SupportError) -> CommandError {
-    match error {
-        SupportError::Database(error) => CommandError::Database(error),
-        other => CommandError::Database(sea_orm::DbErr::Custom(other.to_string())),
     }
 }
 

@@ -8,7 +8,11 @@ use atrium_kit::pagination::{PageInfo, PageRequest};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::loaders::{CachedLoader, TicketsByCustomerLoader};
+use async_graphql::dataloader::DataLoader;
+
+use super::loaders::{
+    CachedLoader, ClocksByTicketLoader, CommentsByTicketLoader, EscalationsByTicketLoader, TicketsByCustomerLoader,
+};
 use crate::{domain, repository::TicketFilter};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -132,7 +136,10 @@ impl CustomerAccount {
 
 /// A customer request or incident.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Ticket {
+    #[graphql(skip)]
+    pub key: Uuid,
     pub id: ID,
     pub number: String,
     pub subject: String,
@@ -144,13 +151,122 @@ pub struct Ticket {
     pub created_at: DateTime<Utc>,
     pub first_responded_at: Option<DateTime<Utc>>,
     pub solved_at: Option<DateTime<Utc>>,
+    /// Who works the ticket (identity-provider subject), once assigned.
+    pub assignee_user_id: Option<String>,
     /// The customer the ticket belongs to; finance resolves the rest of it.
     pub customer_account: CustomerAccount,
+}
+
+#[ComplexObject]
+impl Ticket {
+    /// The ticket's SLA clocks (first response, resolution), one per metric.
+    async fn sla_clocks(&self, ctx: &Context<'_>) -> Result<Vec<SlaClock>> {
+        let loader = ctx.data::<DataLoader<ClocksByTicketLoader>>()?;
+        let clocks = loader.load_one(self.key).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
+        Ok(clocks.map(|clocks| clocks.iter().cloned().map(Into::into).collect()).unwrap_or_default())
+    }
+
+    /// The ticket's escalations, lowest level first.
+    async fn escalations(&self, ctx: &Context<'_>) -> Result<Vec<Escalation>> {
+        let loader = ctx.data::<DataLoader<EscalationsByTicketLoader>>()?;
+        let escalations =
+            loader.load_one(self.key).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
+        escalations
+            .map(|escalations| escalations.iter().cloned().map(Escalation::try_from).collect())
+            .unwrap_or(Ok(Vec::new()))
+    }
+
+    /// Public replies and internal notes, oldest first.
+    async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<TicketComment>> {
+        let loader = ctx.data::<DataLoader<CommentsByTicketLoader>>()?;
+        let comments = loader.load_one(self.key).await.map_err(|error| async_graphql::Error::new(error.to_string()))?;
+        Ok(comments.map(|comments| comments.iter().cloned().map(Into::into).collect()).unwrap_or_default())
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::SlaMetric")]
+pub enum SlaMetric {
+    FirstResponse,
+    NextResponse,
+    Resolution,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::SlaClockStatus")]
+pub enum SlaClockStatus {
+    /// Accruing business time.
+    Running,
+    /// Standing still while the ticket waits (pending, on hold).
+    Paused,
+    /// The metric was met (possibly late: see `breachedAt`).
+    Fulfilled,
+    /// Past due and not yet met.
+    Breached,
+}
+
+/// One ticket's clock for one SLA metric.
+#[derive(SimpleObject)]
+pub struct SlaClock {
+    pub id: ID,
+    pub metric: SlaMetric,
+    pub status: SlaClockStatus,
+    pub target_minutes: i32,
+    /// Counted in business hours (false: around the clock).
+    pub business_hours: bool,
+    pub started_at: DateTime<Utc>,
+    /// When the target is used up if the clock keeps running; null while paused.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Minutes accrued before the current running stretch (all of them once paused or ended).
+    pub elapsed_minutes: i32,
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    pub breached_at: Option<DateTime<Utc>>,
+}
+
+impl From<domain::SlaClock> for SlaClock {
+    fn from(clock: domain::SlaClock) -> Self {
+        SlaClock {
+            id: id_of(clock.id),
+            metric: clock.metric.into(),
+            status: clock.status.into(),
+            target_minutes: i32::try_from(clock.target_minutes).unwrap_or(i32::MAX),
+            business_hours: clock.business_hours,
+            started_at: clock.started_at,
+            due_at: clock.due_at,
+            elapsed_minutes: i32::try_from(clock.elapsed_seconds / 60).unwrap_or(i32::MAX),
+            fulfilled_at: clock.fulfilled_at,
+            breached_at: clock.breached_at,
+        }
+    }
+}
+
+/// A reply to the requester (`public`) or an internal note.
+#[derive(SimpleObject)]
+pub struct TicketComment {
+    pub id: ID,
+    /// Identity-provider subject of the author.
+    pub author: String,
+    pub public: bool,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<domain::TicketComment> for TicketComment {
+    fn from(comment: domain::TicketComment) -> Self {
+        TicketComment {
+            id: id_of(comment.id),
+            author: comment.author_subject,
+            public: comment.public,
+            body: comment.body,
+            created_at: comment.created_at,
+        }
+    }
 }
 
 impl From<domain::Ticket> for Ticket {
     fn from(ticket: domain::Ticket) -> Self {
         Ticket {
+            key: ticket.id,
             id: id_of(ticket.id),
             number: ticket.number,
             subject: ticket.subject,
@@ -162,6 +278,7 @@ impl From<domain::Ticket> for Ticket {
             created_at: ticket.created_at,
             first_responded_at: ticket.first_responded_at,
             solved_at: ticket.solved_at,
+            assignee_user_id: ticket.assignee_user_id,
             customer_account: CustomerAccount::stub(ticket.customer_account_id),
         }
     }
@@ -221,4 +338,94 @@ impl From<atrium_kit::audit::AuditEntry> for AuditEntry {
 pub struct AuditEntryConnection {
     pub nodes: Vec<AuditEntry>,
     pub page_info: PageInfo,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::escalations::EscalationReason")]
+pub enum EscalationReason {
+    SlaWarning,
+    SlaBreached,
+    CustomerRequest,
+    UrgentIncident,
+    RepeatedReopen,
+    PartnerEscalation,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::escalations::EscalationStatus")]
+pub enum EscalationStatus {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+/// A ticket raised to a level: 1 team lead, 2 support manager, 3 CSM or executive.
+#[derive(SimpleObject)]
+pub struct Escalation {
+    pub id: ID,
+    pub level: i32,
+    pub reason: EscalationReason,
+    pub status: EscalationStatus,
+    /// Identity-provider subject of who escalated.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<domain::Escalation> for Escalation {
+    type Error = async_graphql::Error;
+
+    fn try_from(escalation: domain::Escalation) -> Result<Self> {
+        let corrupt = |error: atrium_kit::errors::UnknownStoredValue| async_graphql::Error::new(error.to_string());
+        Ok(Escalation {
+            id: id_of(escalation.id),
+            level: escalation.level,
+            reason: domain::escalations::EscalationReason::parse(&escalation.reason).map_err(corrupt)?.into(),
+            status: domain::escalations::EscalationStatus::parse(&escalation.status).map_err(corrupt)?.into(),
+            created_by: escalation.created_by,
+            created_at: escalation.created_at,
+        })
+    }
+}
+
+/// A requester's satisfaction with a solved ticket.
+#[derive(SimpleObject)]
+pub struct CsatResponse {
+    pub id: ID,
+    /// 1 (very unhappy) to 5 (very happy); 4 and 5 count as good.
+    pub score: i32,
+    pub comment: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<domain::CsatResponse> for CsatResponse {
+    fn from(response: domain::CsatResponse) -> Self {
+        CsatResponse {
+            id: id_of(response.id),
+            score: response.score,
+            comment: response.comment,
+            received_at: response.received_at,
+        }
+    }
+}
+
+/// SLA attainment of one priority over a period: clocks met without a breach against
+/// clocks breached, each counted in the period its outcome was decided.
+#[derive(SimpleObject)]
+pub struct SlaAttainment {
+    pub priority: TicketPriority,
+    pub met: i32,
+    pub missed: i32,
+    /// `met / (met + missed)`, four places.
+    pub attainment: Option<rust_decimal::Decimal>,
+}
+
+impl From<domain::escalations::SlaAttainment> for SlaAttainment {
+    fn from(figure: domain::escalations::SlaAttainment) -> Self {
+        SlaAttainment {
+            priority: figure.priority.into(),
+            met: i32::try_from(figure.met).unwrap_or(i32::MAX),
+            missed: i32::try_from(figure.missed).unwrap_or(i32::MAX),
+            attainment: figure.ratio(),
+        }
+    }
 }

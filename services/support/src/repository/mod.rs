@@ -8,6 +8,8 @@ use atrium_kit::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
@@ -21,6 +23,7 @@ use crate::{
 };
 
 pub mod seed;
+pub mod sla;
 
 /// Filters of ticket lists; an empty list means "any".
 #[derive(Debug, Clone, Default)]
@@ -99,12 +102,14 @@ pub async fn change_ticket_status(
     let mut update = ticket::Entity::update_many()
         .col_expr(ticket::Column::Status, Expr::value(next.as_str()))
         .col_expr(ticket::Column::Version, Expr::col(ticket::Column::Version).add(1))
+        .col_expr(ticket::Column::StatusChangedAt, Expr::value(now))
         .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
         .filter(ticket::Column::Id.eq(ticket.id))
         .filter(ticket::Column::Status.eq(ticket.status.as_str()));
     let mut changed = ticket.clone();
     changed.status = next;
     changed.version += 1;
+    changed.status_changed_at = Some(now);
     match next {
         TicketStatus::Solved => {
             update = update.col_expr(ticket::Column::SolvedAt, Expr::value(now));
@@ -126,6 +131,95 @@ pub async fn change_ticket_status(
         return Err(SupportError::StatusMoved { number: ticket.number.clone(), expected: ticket.status.as_str() });
     }
     Ok(changed)
+}
+
+/// A ticket to create (`createTicket`).
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub customer_account_id: Uuid,
+    pub channel_partner_id: Option<Uuid>,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub subject: String,
+    pub channel: TicketChannel,
+    pub category: TicketCategory,
+    pub priority: TicketPriority,
+    pub sla_policy_id: Option<Uuid>,
+}
+
+/// Writes a `new` ticket numbered after the tenant's highest number and returns it.
+pub async fn insert_ticket(tx: &TenantTransaction, new: NewTicket, now: DateTime<Utc>) -> Result<Ticket, SupportError> {
+    let highest = ticket::Entity::find()
+        .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .order_by_desc(ticket::Column::Number)
+        .one(tx.connection())
+        .await?
+        .and_then(|row| row.number.trim_start_matches("TCK-").parse::<u64>().ok())
+        .unwrap_or(0);
+    let number = format!("TCK-{:06}", highest + 1);
+    let row = ticket::ActiveModel {
+        tenant_id: Set(tx.tenant_id()),
+        id: Set(Uuid::now_v7()),
+        number: Set(number),
+        customer_account_id: Set(new.customer_account_id),
+        subscription_id: Set(None),
+        channel_partner_id: Set(new.channel_partner_id),
+        requester_name: Set(new.requester_name),
+        requester_email: Set(new.requester_email),
+        subject: Set(new.subject),
+        channel: Set(new.channel.as_str().to_owned()),
+        category: Set(new.category.as_str().to_owned()),
+        priority: Set(new.priority.as_str().to_owned()),
+        status: Set(TicketStatus::New.as_str().to_owned()),
+        tier: Set(SupportTierLevel::ProviderL2.as_str().to_owned()),
+        created_at: Set(now),
+        first_responded_at: Set(None),
+        solved_at: Set(None),
+        closed_at: Set(None),
+        reopen_count: Set(0),
+        version: Set(1),
+        sla_policy_id: Set(new.sla_policy_id),
+        assignee_user_id: Set(None),
+        status_changed_at: Set(Some(now)),
+    };
+    let stored = row.insert(tx.connection()).await?;
+    ticket_from_row(stored)
+}
+
+/// Stores `changed` (priority, assignee, first response) over the row at `read.version`;
+/// zero rows matched means a concurrent change won ([`SupportError::StatusMoved`]).
+pub async fn update_ticket(tx: &TenantTransaction, read: &Ticket, changed: &Ticket) -> Result<(), SupportError> {
+    let updated = ticket::Entity::update_many()
+        .col_expr(ticket::Column::Priority, Expr::value(changed.priority.as_str()))
+        .col_expr(ticket::Column::AssigneeUserId, Expr::value(changed.assignee_user_id.clone()))
+        .col_expr(ticket::Column::FirstRespondedAt, Expr::value(changed.first_responded_at))
+        .col_expr(ticket::Column::Version, Expr::value(changed.version))
+        .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .filter(ticket::Column::Id.eq(read.id))
+        .filter(ticket::Column::Version.eq(read.version))
+        .exec(tx.connection())
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(SupportError::StatusMoved { number: read.number.clone(), expected: read.status.as_str() });
+    }
+    Ok(())
+}
+
+/// Tickets of the tenant in `status` whose status last changed before `before` (the
+/// scheduled auto-solve and auto-close), ordered by id.
+pub async fn tickets_in_status_since(
+    tx: &TenantTransaction,
+    status: TicketStatus,
+    before: DateTime<Utc>,
+) -> Result<Vec<Ticket>, SupportError> {
+    let rows = ticket::Entity::find()
+        .filter(ticket::Column::TenantId.eq(tx.tenant_id()))
+        .filter(ticket::Column::Status.eq(status.as_str()))
+        .filter(ticket::Column::StatusChangedAt.lt(before))
+        .order_by_asc(ticket::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(ticket_from_row).collect()
 }
 
 /// Records, inside `tx`, that the `CustomerAccount` of `ticket` changed, for the gateway's
@@ -163,5 +257,8 @@ fn ticket_from_row(row: ticket::Model) -> Result<Ticket, SupportError> {
         first_responded_at: row.first_responded_at,
         solved_at: row.solved_at,
         version: row.version,
+        sla_policy_id: row.sla_policy_id,
+        assignee_user_id: row.assignee_user_id,
+        status_changed_at: row.status_changed_at,
     })
 }

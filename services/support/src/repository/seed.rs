@@ -4,20 +4,30 @@
 //! conditions: Rheinwerk's run of high-priority tickets with some still open, Prairie
 //! Foods' two open urgent/high tickets, and no open urgent/high tickets at healthy Summit
 //! Ag and Thames Mutual. Timestamps are relative to the seed instant. Idempotent: a tenant
-//! with any ticket is left alone. Each tenant is written in its own tenant transaction, so
+//! with any ticket is left alone. Every tenant gets the standard SLA policy on office
+//! hours, and every seeded ticket its clocks as its history would have left them
+//! (Rheinwerk's include breached high-priority resolution targets), a public reply for
+//! every answered ticket, a satisfaction score for about a third of the solved ones, and
+//! Rheinwerk's two escalations. Each tenant is written in its own tenant transaction, so
 //! on PostgreSQL the seed passes through the same RLS policies as requests.
 
 use atrium_kit::{
     TenantTransaction,
     demo::{self, DemoCustomer, DemoTenant, SeedRng, Story},
 };
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
-    domain::{SupportTierLevel, TicketCategory, TicketChannel, TicketPriority, TicketStatus},
-    entities::ticket,
+    domain::{
+        Escalation, SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SupportTierLevel, TicketCategory, TicketChannel,
+        TicketPriority, TicketStatus,
+        business_hours::BusinessHoursSchedule,
+        escalations::{EscalationReason, EscalationStatus},
+        sla::{ClockError, METRICS_STARTED_ON_CREATE, standard_targets},
+    },
+    entities::{csat_response, ticket, ticket_comment},
     error::SupportError,
 };
 
@@ -30,15 +40,54 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), Supp
             .one(tx.connection())
             .await?
             .is_some();
+        let policy = match super::sla::policy(&tx, None).await? {
+            Some(policy) => policy,
+            None => {
+                let policy = standard_policy(demo_tenant);
+                super::sla::insert_policy(&tx, &policy, "Office hours").await?;
+                policy
+            }
+        };
         if seeded {
+            tx.commit().await?;
             continue;
         }
-        let rows = plan_tenant(demo_tenant, tx.tenant_id(), now);
+        let PlannedRows { tickets: rows, clocks, comments, csat, escalations } =
+            plan_tenant(demo_tenant, tx.tenant_id(), &policy, now)?;
         ticket::Entity::insert_many(rows).exec(tx.connection()).await?;
+        super::sla::insert_clocks(&tx, &clocks).await?;
+        if !comments.is_empty() {
+            ticket_comment::Entity::insert_many(comments).exec(tx.connection()).await?;
+        }
+        if !csat.is_empty() {
+            csat_response::Entity::insert_many(csat).exec(tx.connection()).await?;
+        }
+        for escalation in &escalations {
+            super::sla::insert_escalation(&tx, escalation).await?;
+        }
         tx.commit().await?;
         tracing::info!(tenant = demo_tenant.slug, "seeded support demo data");
     }
     Ok(())
+}
+
+/// Every demo tenant's SLA policy: the standard targets on weekdays 09:00–17:00 in the
+/// tenant's time zone, with the year-end holidays, pausing while pending or on hold.
+pub fn standard_policy(tenant: &DemoTenant) -> SlaPolicy {
+    let holidays = ["2026-12-25", "2026-12-26", "2027-01-01"].map(|day| day.parse().expect("holiday date"));
+    SlaPolicy {
+        id: demo::id("sla_policy", 1, tenant.slug),
+        code: "standard".to_owned(),
+        name: "Standard support".to_owned(),
+        schedule: BusinessHoursSchedule::weekdays(
+            tenant.timezone,
+            NaiveTime::from_hms_opt(9, 0, 0).expect("09:00"),
+            NaiveTime::from_hms_opt(17, 0, 0).expect("17:00"),
+        )
+        .with_holidays(holidays),
+        pause_on: vec![TicketStatus::Pending, TicketStatus::OnHold],
+        targets: standard_targets(),
+    }
 }
 
 /// A ticket to seed, created `days_ago` days before the seed instant.
@@ -47,12 +96,71 @@ struct PlannedTicket {
     category: TicketCategory,
     priority: TicketPriority,
     status: TicketStatus,
+    /// Hours from creation to solving, when the story fixes them (else random).
+    solved_after_hours: Option<i64>,
 }
 
 impl PlannedTicket {
     fn new(days_ago: i64, category: TicketCategory, priority: TicketPriority, status: TicketStatus) -> Self {
-        PlannedTicket { days_ago, category, priority, status }
+        PlannedTicket { days_ago, category, priority, status, solved_after_hours: None }
     }
+
+    fn solved_after(mut self, hours: i64) -> Self {
+        self.solved_after_hours = Some(hours);
+        self
+    }
+}
+
+/// The instants of a seeded ticket's history that its clocks follow.
+#[derive(Debug, Clone, Copy)]
+struct TicketHistory {
+    created_at: DateTime<Utc>,
+    responded: Option<DateTime<Utc>>,
+    paused_at: Option<DateTime<Utc>>,
+    solved_at: Option<DateTime<Utc>>,
+}
+
+/// A seeded ticket's clocks as its history would have left them: started at creation, the
+/// first response met at `responded`, the resolution clock paused when the ticket started
+/// waiting or met when it was solved; a clock whose due time passed first is breached (at
+/// its due time), as the evaluator would have marked it.
+fn replayed_clocks(
+    policy: &SlaPolicy,
+    ticket_id: Uuid,
+    priority: TicketPriority,
+    history: &TicketHistory,
+    now: DateTime<Utc>,
+) -> Result<Vec<SlaClock>, SupportError> {
+    let TicketHistory { created_at, responded, paused_at, solved_at } = *history;
+    let clock_error = |error: ClockError| SupportError::Database(sea_orm::DbErr::Custom(error.to_string()));
+    let mut clocks = Vec::new();
+    for metric in METRICS_STARTED_ON_CREATE {
+        let Some(target) = policy.target(priority, metric) else { continue };
+        let mut clock = SlaClock::start(ticket_id, target, &policy.schedule, created_at).map_err(clock_error)?;
+        clock.id = demo::id("sla_clock", clocks.len() as u64, &format!("{ticket_id}/{}", metric.as_str()));
+        let (ends_at, ends_by_pause) = match metric {
+            SlaMetric::FirstResponse => (responded.or(solved_at), false),
+            _ => match solved_at {
+                Some(solved) => (Some(solved), false),
+                None => (paused_at, paused_at.is_some()),
+            },
+        };
+        let until = ends_at.unwrap_or(now);
+        if clock.due_at.is_some_and(|due| due <= until) {
+            clock.breach(until).map_err(clock_error)?;
+        }
+        match ends_at {
+            // A clock breached before the ticket started waiting stays breached.
+            Some(at) if ends_by_pause && clock.status == SlaClockStatus::Running => {
+                clock.pause(&policy.schedule, at).map_err(clock_error)?;
+            }
+            Some(_) if ends_by_pause => {}
+            Some(at) => clock.fulfil(&policy.schedule, at).map_err(clock_error)?,
+            None => {}
+        }
+        clocks.push(clock);
+    }
+    Ok(clocks)
 }
 
 /// Picks from `(weight, value)` pairs whose weights sum to 100.
@@ -117,11 +225,13 @@ fn tickets_of(tenant: &DemoTenant, customer: &DemoCustomer, rng: &mut SeedRng) -
     use TicketStatus::{OnHold, Open, Pending, Solved};
     match customer.story {
         Some(Story::Rheinwerk) => vec![
-            // Two months of high-priority trouble, three tickets still open.
+            // Two months of high-priority trouble, three tickets still open. Two were
+            // solved long after their three-business-day resolution target, and the one on
+            // hold had run past it before it started waiting: breached SLAs.
             PlannedTicket::new(58, ComplianceRequest, High, Solved),
-            PlannedTicket::new(51, Defect, High, Solved),
+            PlannedTicket::new(51, Defect, High, Solved).solved_after(240),
             PlannedTicket::new(44, Outage, Urgent, Solved),
-            PlannedTicket::new(37, DataFix, High, Solved),
+            PlannedTicket::new(37, DataFix, High, Solved).solved_after(200),
             PlannedTicket::new(29, ComplianceRequest, Normal, Solved),
             PlannedTicket::new(20, Defect, High, OnHold),
             PlannedTicket::new(9, ComplianceRequest, High, Pending),
@@ -204,9 +314,28 @@ fn tier(tenant: &DemoTenant, priority: TicketPriority, rng: &mut SeedRng) -> Sup
     }
 }
 
-fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, now: DateTime<Utc>) -> Vec<ticket::ActiveModel> {
+/// Everything seeded for one tenant.
+#[derive(Default)]
+struct PlannedRows {
+    tickets: Vec<ticket::ActiveModel>,
+    clocks: Vec<SlaClock>,
+    comments: Vec<ticket_comment::ActiveModel>,
+    csat: Vec<csat_response::ActiveModel>,
+    escalations: Vec<Escalation>,
+}
+
+fn plan_tenant(
+    tenant: &DemoTenant,
+    tenant_id: Uuid,
+    policy: &SlaPolicy,
+    now: DateTime<Utc>,
+) -> Result<PlannedRows, SupportError> {
     let mut rng = SeedRng::new(&format!("support/{}", tenant.slug));
-    let mut rows = Vec::new();
+    // Replies, ratings and escalations draw from their own stream, so the ticket book
+    // stays what it was before they were seeded.
+    let mut aftercare = SeedRng::new(&format!("support-aftercare/{}", tenant.slug));
+    let mut planned_rows = PlannedRows::default();
+    let (mut rows, mut clocks) = (Vec::new(), Vec::new());
     let mut sequence = 0u64;
     for (ordinal, customer) in tenant.customers.iter().enumerate() {
         let customer_id = demo::customer_id(tenant, ordinal);
@@ -220,8 +349,14 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, now: DateTime<Utc>) -> Vec<
                 now - TimeDelta::days(planned.days_ago) - TimeDelta::hours(rng.between(0, 20)) - TimeDelta::hours(1);
             let responded =
                 (planned.status != TicketStatus::New).then(|| created_at + TimeDelta::minutes(rng.between(10, 240)));
-            let solved_at = (!planned.status.is_open())
-                .then(|| (created_at + TimeDelta::hours(rng.between(2, 96))).min(now - TimeDelta::minutes(30)));
+            let solve_hours = rng.between(2, 96);
+            let solved_at = (!planned.status.is_open()).then(|| {
+                let hours = planned.solved_after_hours.unwrap_or(solve_hours);
+                (created_at + TimeDelta::hours(hours)).min(now - TimeDelta::minutes(30))
+            });
+            // Waiting tickets started waiting halfway between creation and now.
+            let paused_at = matches!(planned.status, TicketStatus::Pending | TicketStatus::OnHold)
+                .then(|| created_at + (now - created_at) / 2);
             // Solved tickets are written closed four days later, as the planned auto-close
             // timer would do (docs/domain.md#ticket-lifecycle).
             let closed_at = solved_at.map(|solved| solved + TimeDelta::days(4)).filter(|closed| *closed < now);
@@ -236,9 +371,58 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, now: DateTime<Utc>) -> Vec<
                     (2, TicketChannel::Api),
                 ],
             );
+            let ticket_id = demo::id("ticket", sequence, &format!("{}/{number}", tenant.slug));
+            let history = TicketHistory { created_at, responded, paused_at, solved_at };
+            let ticket_clocks = replayed_clocks(policy, ticket_id, planned.priority, &history, now)?;
+            let agent = format!("agent-{}@{}", aftercare.between(1, 6), tenant.slug);
+            if let Some(responded) = responded {
+                planned_rows.comments.push(ticket_comment::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(demo::id("ticket_comment", sequence, &format!("{}/{number}", tenant.slug))),
+                    ticket_id: Set(ticket_id),
+                    author_subject: Set(agent.clone()),
+                    author_type: Set("agent".to_owned()),
+                    public: Set(true),
+                    body: Set("Thanks for reaching out, we are looking into it.".to_owned()),
+                    created_at: Set(responded),
+                });
+            }
+            // About one solved ticket in three is rated, 88 % of ratings good.
+            if let Some(solved) = solved_at
+                && aftercare.between(1, 3) == 1
+            {
+                let score =
+                    if aftercare.between(1, 100) <= 88 { aftercare.between(4, 5) } else { aftercare.between(1, 3) };
+                planned_rows.csat.push(csat_response::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(demo::id("csat_response", sequence, &format!("{}/{number}", tenant.slug))),
+                    ticket_id: Set(ticket_id),
+                    score: Set(score as i32),
+                    comment: Set(None),
+                    received_at: Set(solved + TimeDelta::hours(2)),
+                });
+            }
+            // Rheinwerk's on-hold ticket ran past its target: escalated to the team lead on
+            // the breach and on to the support manager.
+            if customer.story == Some(Story::Rheinwerk) && planned.status == TicketStatus::OnHold {
+                let breached = ticket_clocks.iter().filter_map(|clock| clock.breached_at).max().unwrap_or(created_at);
+                for (level, reason) in [(1, EscalationReason::SlaBreached), (2, EscalationReason::CustomerRequest)] {
+                    planned_rows.escalations.push(Escalation {
+                        id: demo::id("escalation", level as u64, &format!("{}/{number}", tenant.slug)),
+                        ticket_id,
+                        level,
+                        reason: reason.as_str().to_owned(),
+                        status: EscalationStatus::Open.as_str().to_owned(),
+                        created_by: format!("lead@{}", tenant.slug),
+                        created_at: breached + TimeDelta::hours(i64::from(level)),
+                    });
+                }
+            }
+            clocks.extend(ticket_clocks);
+            let status_changed_at = closed_at.or(solved_at).or(paused_at).or(responded).unwrap_or(created_at);
             rows.push(ticket::ActiveModel {
                 tenant_id: Set(tenant_id),
-                id: Set(demo::id("ticket", sequence, &format!("{}/{number}", tenant.slug))),
+                id: Set(ticket_id),
                 number: Set(number),
                 customer_account_id: Set(customer_id),
                 subscription_id: Set(None),
@@ -257,8 +441,13 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, now: DateTime<Utc>) -> Vec<
                 closed_at: Set(closed_at),
                 reopen_count: Set(0),
                 version: Set(1),
+                sla_policy_id: Set(Some(policy.id)),
+                assignee_user_id: Set(None),
+                status_changed_at: Set(Some(status_changed_at)),
             });
         }
     }
-    rows
+    planned_rows.tickets = rows;
+    planned_rows.clocks = clocks;
+    Ok(planned_rows)
 }

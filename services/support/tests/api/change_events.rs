@@ -1,5 +1,6 @@
-//! Change events of `changeTicketStatus`: a successful change records exactly a `Ticket`
-//! and a `CustomerAccount` update in the outbox with the change itself; refused or
+//! Change events of `changeTicketStatus`: a successful solve records exactly its `Ticket`
+//! events (status changed, solved), one `SlaClock` update per clock it fulfils and a
+//! `CustomerAccount` update in the outbox with the change itself; refused or
 //! foreign attempts record nothing; with a gateway configured the relay delivers them,
 //! signed, to its `/internal/changes`.
 
@@ -54,12 +55,37 @@ fn summary(events: &[ChangeEvent]) -> Vec<(uuid::Uuid, String, String, String, C
         .collect()
 }
 
-fn expected(slug: &str, ticket: &str, account: &str) -> Vec<(uuid::Uuid, String, String, String, ChangeKind)> {
+/// Solving: the status change and the solve on the ticket, the fulfilment of each clock
+/// still open, then the customer account.
+fn expected(
+    slug: &str,
+    ticket: &str,
+    open_clocks: &[String],
+    account: &str,
+) -> Vec<(uuid::Uuid, String, String, String, ChangeKind)> {
     let tenant = demo::tenant_id(slug);
-    vec![
+    let mut events = vec![
         (tenant, "support".into(), "Ticket".into(), ticket.to_owned(), ChangeKind::Updated),
-        (tenant, "support".into(), "CustomerAccount".into(), account.to_owned(), ChangeKind::Updated),
-    ]
+        (tenant, "support".into(), "Ticket".into(), ticket.to_owned(), ChangeKind::Updated),
+    ];
+    for clock in open_clocks {
+        events.push((tenant, "support".into(), "SlaClock".into(), clock.clone(), ChangeKind::Updated));
+    }
+    events.push((tenant, "support".into(), "CustomerAccount".into(), account.to_owned(), ChangeKind::Updated));
+    events
+}
+
+/// Ids of the ticket's clocks that have not been fulfilled, in metric order.
+async fn open_clocks(support: &TestSupport, slug: &str, ticket: &str) -> Vec<String> {
+    let query = "query($id: ID!) { ticket(id: $id) { slaClocks { id status } } }";
+    let data = support.data(slug, query, json!({ "id": ticket })).await;
+    let clocks = data["ticket"]["slaClocks"].as_array().expect("clocks").clone();
+    assert_eq!(clocks.len(), 2, "seeded tickets have two clocks: {data}");
+    clocks
+        .iter()
+        .filter(|clock| clock["status"] != "FULFILLED")
+        .map(|clock| clock["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn assert_only_committed_changes_leave_events(support: &TestSupport, database: &DatabaseConnection) {
@@ -76,10 +102,12 @@ async fn assert_only_committed_changes_leave_events(support: &TestSupport, datab
     assert!(outbox(database).await.is_empty(), "another tenant's ticket recorded events");
 
     let (ticket, account) = ticket_in_status(support, "ridgeline", "OPEN").await;
+    let open_clocks = open_clocks(support, "ridgeline", &ticket).await;
+    assert!(!open_clocks.is_empty(), "an open ticket's resolution clock is still open");
     let body = change_status(support, "ridgeline", &ticket, "SOLVED").await;
     assert!(body.get("errors").is_none(), "{body}");
     let events = outbox(database).await;
-    assert_eq!(summary(&events), expected("ridgeline", &ticket, &account));
+    assert_eq!(summary(&events), expected("ridgeline", &ticket, &open_clocks, &account));
     assert_ne!(events[0].id, events[1].id);
 }
 
@@ -130,5 +158,12 @@ async fn the_relay_delivers_the_events_of_a_change_to_the_configured_gateway() {
     verify_batch(&[ContextKey::development()], &signature, &body, chrono::Utc::now(), Duration::from_secs(300))
         .expect("signed with the configured context key");
     let batch: ChangeBatch = serde_json::from_slice(&body).expect("a change batch");
-    assert_eq!(summary(&batch.events), expected("ridgeline", &ticket, &account));
+    // Waiting pauses the clocks without an event of their own: the status change and the
+    // account.
+    let tenant = demo::tenant_id("ridgeline");
+    let pending = vec![
+        (tenant, "support".into(), "Ticket".into(), ticket.clone(), ChangeKind::Updated),
+        (tenant, "support".into(), "CustomerAccount".into(), account.clone(), ChangeKind::Updated),
+    ];
+    assert_eq!(summary(&batch.events), pending);
 }

@@ -3,10 +3,12 @@
 
 mod audit_log;
 mod change_events;
+mod escalations;
 mod helpers;
 mod pagination;
 mod second_level_scopes;
 mod seeding;
+mod sla;
 mod startup;
 mod statements;
 mod status_conflicts;

@@ -107,8 +107,12 @@ async fn concurrent_transitions_from_the_same_state_let_exactly_one_win_on_postg
         };
         assert_eq!(count(&owner, audited("succeeded")).await, 1, "{id}: exactly one SUCCEEDED audit entry");
         assert_eq!(count(&owner, audited("failed")).await, 0, "{id}: a lost race is a refusal, not a failure");
-        let events =
-            format!("SELECT count(*) AS n FROM change_outbox WHERE entity_type = 'Ticket' AND entity_id = '{id}'");
-        assert_eq!(count(&owner, events).await, 1, "{id}: exactly one change event");
+        for event_type in ["support.ticket.status_changed", "support.ticket.solved"] {
+            let events = format!(
+                "SELECT count(*) AS n FROM change_outbox WHERE entity_type = 'Ticket' AND entity_id = '{id}' \
+                 AND event_type = '{event_type}'"
+            );
+            assert_eq!(count(&owner, events).await, 1, "{id}: exactly one {event_type} event");
+        }
     }
 }
