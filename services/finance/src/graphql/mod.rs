@@ -1,8 +1,8 @@
 //! The finance subgraph's GraphQL layer: schema construction, object types, mutations,
 //! federation entity resolvers and per-request DataLoaders.
 
-mod ledger;
 mod billing;
+mod ledger;
 mod loaders;
 pub(crate) mod money;
 mod mutations;

@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use async_graphql::{Context, ID, Object, Result, dataloader::DataLoader};
 use atrium_kit::{
     TenantTransaction, cache_control::cache_control, pagination::PageRequest, subgraph_http::RequestDataInstaller,
 };
 
 use super::{
-    billing,
-    ledger,
+    billing, ledger,
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
