@@ -609,10 +609,10 @@ mod tests {
         };
         let loaded = ServiceConfig::load(&identity, None).unwrap();
         let names: Vec<&str> = loaded.events.http_subscribers().iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["analytics"]);
+        assert_eq!(names, ["finance", "analytics"]);
         assert_eq!(loaded.consumer_name(), "delivery");
         let transport = event_transport(&loaded.events, &loaded.accepted_context_keys()).unwrap().unwrap();
-        assert_eq!(transport.destinations(), ["http:analytics"]);
+        assert_eq!(transport.destinations(), ["http:finance", "http:analytics"]);
     }
 
     #[test]
