@@ -3,6 +3,7 @@
 //! the automation rules, as plain Rust values (no ORM, no GraphQL).
 
 pub mod automation;
+pub mod facts;
 pub mod health;
 pub mod lifecycle;
 
