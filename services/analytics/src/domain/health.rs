@@ -61,7 +61,7 @@ pub struct MeasureDefinition {
 
 /// Score bands with inclusive upper bounds: red 0–`red_max`, yellow up to `yellow_max`,
 /// green above.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Bands {
     pub red_max: i32,
     pub yellow_max: i32,

@@ -5,6 +5,7 @@
 pub mod automation;
 pub mod facts;
 pub mod health;
+pub mod health_model;
 pub mod lifecycle;
 
 use chrono::{DateTime, NaiveDate, Utc};
