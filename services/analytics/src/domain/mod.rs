@@ -19,6 +19,8 @@ pub struct HealthModelVersion {
     pub name: String,
     pub version: i32,
     pub status: health::ModelStatus,
+    /// What the version scores with (docs/domain.md#health-score).
+    pub definition: health_model::ModelDefinition,
 }
 
 impl HealthModelVersion {

@@ -19,10 +19,11 @@ use crate::{
     domain::{
         automation::{ACTIVATE_ONBOARDING_ACTION, AutomationRule, CREATE_ENGAGEMENT_ACTION, RuleAction},
         health::ModelStatus,
+        health_model::ModelDefinition,
     },
     entities::{customer_signal, health_model},
     error::AnalyticsError,
-    repository::automation,
+    repository::{automation, health_models},
 };
 
 /// The default model every tenant starts with (docs/domain.md#health-score).
@@ -95,6 +96,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
         version: Set(1),
         status: Set(ModelStatus::Active.as_str().to_owned()),
         created_at: Set(now),
+        definition: Set(Some(health_models::definition_json(&ModelDefinition::standard_v1()))),
     })
     .exec(connection)
     .await?;
