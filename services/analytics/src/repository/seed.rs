@@ -46,9 +46,10 @@ fn story_signals(story: Story) -> (Option<i32>, Option<i64>) {
 }
 
 pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), AnalyticsError> {
-    let today = Utc::now().date_naive();
     for demo_tenant in demo::TENANTS {
         let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        // The tenant's business date, the one health counts days from.
+        let today = atrium_kit::calendar::tenant_date(tx.tenant_id(), Utc::now());
         let seeded = health_model::Entity::find()
             .filter(health_model::Column::TenantId.eq(tx.tenant_id()))
             .one(tx.connection())

@@ -4,6 +4,7 @@
 mod batching;
 mod dead_letters;
 mod health;
+mod health_model;
 mod helpers;
 mod lifecycle;
 mod tenancy;
