@@ -3,9 +3,13 @@
 //! overrides as JSON (null on versions stored before: those are `standard_v1`);
 //! `health_snapshots` and `health_measure_scores` keep computed scores per customer and
 //! day; `renewals` one row per upcoming renewal (docs/domain.md#renewals). Customer tables
-//! carry the customer and its channel partner for the second-level scopes.
+//! carry the customer and its channel partner for the second-level scopes. The scheduler's
+//! lease table serves the nightly snapshot job.
 
-use atrium_kit::rls::{self, SecondLevelScope};
+use atrium_kit::{
+    rls::{self, SecondLevelScope},
+    schedule,
+};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -22,6 +26,8 @@ const CUSTOMER_SCOPE: SecondLevelScope<'static> =
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // The nightly snapshot job's lease (created once, whoever asks first).
+        schedule::create_schedule_tables(manager).await?;
         manager
             .alter_table(
                 Table::alter().table(HEALTH_MODELS).add_column(ColumnDef::new("definition").text().null()).to_owned(),

@@ -5,8 +5,9 @@
 //! (docs/domain.md#renewals) are pure functions here. The per-measure scoring formulas are
 //! `super::health`'s.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::{
     facts::CustomerFacts,
@@ -453,6 +454,68 @@ pub fn weekly_points(today: NaiveDate) -> [NaiveDate; 4] {
     [0, 7, 14, 21].map(|days| today - chrono::Duration::days(days))
 }
 
+impl Trend {
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "up" => Trend::Up,
+            "down" => Trend::Down,
+            _ => Trend::Flat,
+        }
+    }
+}
+
+pub fn band_as_str(band: HealthBand) -> &'static str {
+    match band {
+        HealthBand::Red => "red",
+        HealthBand::Yellow => "yellow",
+        HealthBand::Green => "green",
+        HealthBand::Unknown => "unknown",
+    }
+}
+
+pub fn parse_band(text: &str) -> HealthBand {
+    match text {
+        "red" => HealthBand::Red,
+        "yellow" => HealthBand::Yellow,
+        "green" => HealthBand::Green,
+        _ => HealthBand::Unknown,
+    }
+}
+
+/// A customer's health as computed and stored on a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthSnapshot {
+    pub id: Uuid,
+    pub customer_account_id: Uuid,
+    pub channel_partner_id: Option<Uuid>,
+    /// `<name>@<version>` of the model that computed it; kept when the model changes.
+    pub model_version: String,
+    pub profile: String,
+    pub as_of: NaiveDate,
+    pub score: Option<i32>,
+    pub band: HealthBand,
+    pub trend: Trend,
+    /// The score of the customer's snapshot before this one.
+    pub previous_score: Option<i32>,
+    pub override_reason: Option<String>,
+    pub coverage: f64,
+    pub computed_at: DateTime<Utc>,
+}
+
+/// Event-driven recomputes within this long of the customer's last snapshot are skipped
+/// unless the band changes.
+pub const RECOMPUTE_DEBOUNCE: TimeDelta = TimeDelta::minutes(15);
+
+/// Whether an event-driven recompute stores a snapshot: always without a previous one or
+/// once [`RECOMPUTE_DEBOUNCE`] has passed; sooner only when the band moved (a band change
+/// is what people and rules react to, so it is never held back).
+pub fn recompute_is_due(last: Option<&HealthSnapshot>, now: DateTime<Utc>, new_band: HealthBand) -> bool {
+    match last {
+        None => true,
+        Some(last) => now - last.computed_at >= RECOMPUTE_DEBOUNCE || last.band != new_band,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Readiness {
     Ready,
@@ -759,6 +822,35 @@ mod tests {
         model.measures[2].code = "vibes".to_owned();
         let codes: Vec<&str> = model.validate().iter().map(|problem| problem.code).collect();
         assert_eq!(codes, vec!["WEIGHT_NOT_POSITIVE", "THRESHOLDS_NOT_DISTINCT", "UNKNOWN_MEASURE", "BANDS_NOT_ORDERED"]);
+    }
+
+    fn snapshot(band: HealthBand, computed_at: DateTime<Utc>) -> HealthSnapshot {
+        HealthSnapshot {
+            id: Uuid::nil(),
+            customer_account_id: Uuid::nil(),
+            channel_partner_id: None,
+            model_version: "standard_v1@1".to_owned(),
+            profile: "steady_state".to_owned(),
+            as_of: computed_at.date_naive(),
+            score: Some(60),
+            band,
+            trend: Trend::Flat,
+            previous_score: None,
+            override_reason: None,
+            coverage: 1.0,
+            computed_at,
+        }
+    }
+
+    #[test]
+    fn event_driven_recomputes_are_debounced_for_15_minutes_unless_the_band_moves() {
+        let last_at = DateTime::parse_from_rfc3339("2026-06-01T10:00:00Z").unwrap().with_timezone(&Utc);
+        let last = snapshot(HealthBand::Yellow, last_at);
+        let at = |minutes| last_at + TimeDelta::minutes(minutes);
+        assert!(recompute_is_due(None, at(0), HealthBand::Yellow));
+        assert!(!recompute_is_due(Some(&last), at(14), HealthBand::Yellow));
+        assert!(recompute_is_due(Some(&last), at(14), HealthBand::Red));
+        assert!(recompute_is_due(Some(&last), at(15), HealthBand::Yellow));
     }
 
     #[test]

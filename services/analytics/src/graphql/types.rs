@@ -4,7 +4,13 @@
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject, dataloader::DataLoader};
-use atrium_kit::{cache_control::cache_control, errors::ErrorCode};
+use atrium_kit::{
+    TenantTransaction,
+    cache_control::cache_control,
+    errors::ErrorCode,
+    pagination::{PageInfo, PageRequest},
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
@@ -19,6 +25,7 @@ use crate::{
         health_model::{self, ScoringKind},
     },
     error::AnalyticsError,
+    repository::health_snapshots,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -83,6 +90,24 @@ impl CustomerAccount {
         Ok(HealthScore::from_result(result, model.label()))
     }
 
+    /// The customer's stored health snapshots, newest first (docs/domain.md#health-snapshots).
+    async fn health_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<HealthSnapshotConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let Ok(customer_id) = Uuid::parse_str(self.id.as_str()) else {
+            let page_info = PageInfo { has_next_page: false, end_cursor: None };
+            return Ok(HealthSnapshotConnection { nodes: Vec::new(), page_info });
+        };
+        let tx = ctx.data::<Arc<TenantTransaction>>()?;
+        let rows = health_snapshots::history(tx, customer_id, page.after, page.first + 1).await?;
+        let (rows, page_info) = page.finish(rows, |snapshot| snapshot.id);
+        Ok(HealthSnapshotConnection { nodes: rows.into_iter().map(Into::into).collect(), page_info })
+    }
+
     /// The customer's journey, oldest step first (contract signed, onboarding started,
     /// onboarding completed, went live), from finance's and delivery's events.
     async fn timeline(
@@ -141,6 +166,47 @@ impl HealthScore {
                 .collect(),
         }
     }
+}
+
+/// A customer's health as computed and stored on a day, under the model version named.
+#[derive(SimpleObject)]
+pub struct HealthSnapshot {
+    pub id: ID,
+    pub as_of: NaiveDate,
+    pub score: Option<i32>,
+    pub band: HealthBand,
+    /// `up`, `flat` or `down` against the snapshot the model's lookback earlier.
+    pub trend: String,
+    pub previous_score: Option<i32>,
+    pub override_reason: Option<String>,
+    pub coverage: f64,
+    pub profile: String,
+    pub model_version: String,
+    pub computed_at: DateTime<Utc>,
+}
+
+impl From<health_model::HealthSnapshot> for HealthSnapshot {
+    fn from(snapshot: health_model::HealthSnapshot) -> Self {
+        HealthSnapshot {
+            id: ID(snapshot.id.to_string()),
+            as_of: snapshot.as_of,
+            score: snapshot.score,
+            band: snapshot.band.into(),
+            trend: snapshot.trend.as_str().to_owned(),
+            previous_score: snapshot.previous_score,
+            override_reason: snapshot.override_reason,
+            coverage: round4(snapshot.coverage),
+            profile: snapshot.profile,
+            model_version: snapshot.model_version,
+            computed_at: snapshot.computed_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct HealthSnapshotConnection {
+    pub nodes: Vec<HealthSnapshot>,
+    pub page_info: PageInfo,
 }
 
 /// One measure's contribution to a health score.

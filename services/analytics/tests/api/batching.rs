@@ -1,4 +1,4 @@
-//! DataLoader batching for health: the model and the facts (signals, lifecycle) of N
+//! DataLoader batching for health: the model and the facts (signals, lifecycle, snapshot) of N
 //! customers load in one statement each, however many representations a request carries.
 
 use atrium_kit::{demo, testing};
@@ -10,7 +10,7 @@ use crate::helpers::{HEALTH_QUERY, TestAnalytics, spawn_observed};
 
 fn is_data_select(sql: &str) -> bool {
     sql.trim_start().to_ascii_uppercase().starts_with("SELECT")
-        && ["health_models", "customer_signals", "customer_lifecycles"]
+        && ["health_models", "customer_signals", "customer_lifecycles", "health_snapshots"]
             .iter()
             .any(|table| sql.contains(&format!("FROM \"{table}\"")))
 }
@@ -45,16 +45,16 @@ async fn statements_for(analytics: &TestAnalytics, log: &StatementLog, customers
 }
 
 #[tokio::test]
-async fn loads_the_model_and_the_facts_of_many_customers_in_three_statements() {
+async fn loads_the_model_and_the_facts_of_many_customers_in_four_statements() {
     let log = StatementLog::default();
     let analytics = spawn_observed(testing::sqlite_url("analytics"), None, Some(log.observer())).await;
     let (two, two_total) = statements_for(&analytics, &log, 2).await;
     let (eight, eight_total) = statements_for(&analytics, &log, 8).await;
-    assert_eq!(two.len(), 3, "one model select + the facts' signals and lifecycle selects: {two:#?}");
-    assert_eq!(eight.len(), 3, "still three for eight customers: {eight:#?}");
+    assert_eq!(two.len(), 4, "one model select + the facts' signals, lifecycle and snapshot selects: {two:#?}");
+    assert_eq!(eight.len(), 4, "still four for eight customers: {eight:#?}");
     assert_eq!(two_total, eight_total, "transaction setup does not grow either");
     // On SQLite BEGIN/COMMIT are not reported to the observer (on PostgreSQL the tenant's
-    // `set_config` would add one): the two data selects are the whole request.
-    assert_eq!(eight_total, 3, "{:#?}", log.statements());
+    // `set_config` would add one): the four data selects are the whole request.
+    assert_eq!(eight_total, 4, "{:#?}", log.statements());
     assert_eq!(eight.iter().filter(|sql| sql.contains("FROM \"customer_signals\"")).count(), 1);
 }
