@@ -2,7 +2,8 @@
 //! holds a version's measures per profile, bands, trend settings, minimum coverage and
 //! overrides as JSON (null on versions stored before: those are `standard_v1`);
 //! `health_snapshots` and `health_measure_scores` keep computed scores per customer and
-//! day; `renewals` one row per upcoming renewal (docs/domain.md#renewals). Customer tables
+//! day (`customer_signals.csm_pulse_comment` keeps the comment of the CSM's pulse);
+//! `renewals` one row per upcoming renewal (docs/domain.md#renewals). Customer tables
 //! carry the customer and its channel partner for the second-level scopes. The scheduler's
 //! lease table serves the nightly snapshot job.
 
@@ -16,6 +17,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 const HEALTH_MODELS: &str = "health_models";
+const CUSTOMER_SIGNALS: &str = "customer_signals";
 const HEALTH_SNAPSHOTS: &str = "health_snapshots";
 const HEALTH_MEASURE_SCORES: &str = "health_measure_scores";
 const RENEWALS: &str = "renewals";
@@ -31,6 +33,16 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter().table(HEALTH_MODELS).add_column(ColumnDef::new("definition").text().null()).to_owned(),
+            )
+            .await?;
+
+        // The comment of the CSM's latest pulse, copied onto the pulse's measure score.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(CUSTOMER_SIGNALS)
+                    .add_column(ColumnDef::new("csm_pulse_comment").text().null())
+                    .to_owned(),
             )
             .await?;
 
@@ -134,6 +146,7 @@ impl MigrationTrait for Migration {
         for table in [RENEWALS, HEALTH_MEASURE_SCORES, HEALTH_SNAPSHOTS] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
+        manager.alter_table(Table::alter().table(CUSTOMER_SIGNALS).drop_column("csm_pulse_comment").to_owned()).await?;
         manager.alter_table(Table::alter().table(HEALTH_MODELS).drop_column("definition").to_owned()).await
     }
 }

@@ -3,6 +3,7 @@
 //! automation types, and per-request DataLoaders.
 
 mod health_admin;
+mod health_signals;
 mod journey;
 mod loaders;
 mod mutation;

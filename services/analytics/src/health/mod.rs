@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::{
     domain::health_model::{self, HealthSnapshot},
     error::AnalyticsError,
-    repository::{self, health_models, health_snapshots},
+    repository::{self, health_models, health_signals, health_snapshots},
 };
 
 /// Events after which the customer they name is recomputed.
@@ -103,6 +103,7 @@ pub async fn recompute(
     let definition = &model.definition;
     let facts = repository::facts::customer_facts(tx, &customers, as_of).await.map_err(internal)?;
     let latest = health_snapshots::latest_of_customers(tx, &customers).await.map_err(internal)?;
+    let comments = health_signals::pulse_comments(tx, &customers).await.map_err(internal)?;
     let mut stored = Vec::new();
     let mut events = Vec::new();
     for facts in &facts {
@@ -140,7 +141,12 @@ pub async fn recompute(
             coverage: result.coverage,
             computed_at: now,
         };
-        health_snapshots::insert(tx, &snapshot, &result.measures, &[]).await.map_err(internal)?;
+        let pulse_comment: Vec<(&str, String)> = comments
+            .iter()
+            .filter(|(commented, _)| *commented == customer)
+            .map(|(_, comment)| ("csm_pulse", comment.clone()))
+            .collect();
+        health_snapshots::insert(tx, &snapshot, &result.measures, &pulse_comment).await.map_err(internal)?;
         events.extend(snapshot_events(tx.context(), &snapshot, last, sustained_decline));
         stored.push(snapshot);
     }

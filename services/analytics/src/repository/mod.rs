@@ -18,6 +18,7 @@ use crate::{
 pub mod automation;
 pub mod facts;
 pub mod health_models;
+pub mod health_signals;
 pub mod health_snapshots;
 pub mod lifecycle;
 pub mod seed;

@@ -123,6 +123,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                 channel_partner_id: Set(customer.partner.map(|partner| demo::partner_id(demo_tenant, partner))),
                 csm_pulse: Set(pulse),
                 last_exec_touch_on: Set(days.map(|days| today - Duration::days(days))),
+                csm_pulse_comment: Set(None),
                 updated_at: Set(now),
             }
         })

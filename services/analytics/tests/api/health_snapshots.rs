@@ -134,3 +134,69 @@ async fn events_recompute_their_customer_debounced_unless_the_band_moves() {
     assert_eq!(changed[0].refs["customer_account_id"], lakeshore);
     assert_eq!(announced(&database, ridgeline, "analytics.health.snapshot_computed").await.len(), 2);
 }
+
+const PULSE: &str = "mutation($id: ID!, $pulse: Int!, $comment: String) { \
+    recordCsmPulse(customerAccountId: $id, pulse: $pulse, comment: $comment) { customerAccountId csmPulse csmPulseComment } }";
+const TOUCH: &str = "mutation($id: ID!, $on: NaiveDate!) { \
+    recordExecTouch(customerAccountId: $id, kind: QBR_HELD, on: $on) { lastExecTouchOn } }";
+
+async fn as_role(analytics: &TestAnalytics, slug: &str, role: &str, query: &str, variables: Value) -> Value {
+    let (status, body) = analytics.query(Some(&context_for(slug, role)), query, variables).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn a_csm_records_pulse_and_exec_touch_which_recompute_the_snapshot() {
+    let (analytics, database) = spawn_with_database(atrium_kit::testing::sqlite_url("analytics"), None).await;
+    let prairie = customer("ridgeline", Story::PrairieFoods);
+    let body = as_role(
+        &analytics,
+        "ridgeline",
+        "csm",
+        PULSE,
+        json!({ "id": prairie, "pulse": 2, "comment": "Sponsor left; new CFO unconvinced" }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["recordCsmPulse"],
+        json!({ "customerAccountId": prairie, "csmPulse": 2, "csmPulseComment": "Sponsor left; new CFO unconvinced" })
+    );
+    assert_eq!(history(&analytics, "ridgeline", prairie).await.len(), 1, "recomputed with the new pulse");
+    let recorded = announced(&database, demo::tenant_id("ridgeline"), "analytics.csm_pulse.recorded").await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].data["pulse"], 2);
+    // The comment is kept with the pulse's measure score of the snapshot.
+    let tx = TenantTransaction::begin(&database, &TenantContext::automation(demo::tenant_id("ridgeline"), "test"))
+        .await
+        .unwrap();
+    let sql = "SELECT raw_value, score, comment FROM health_measure_scores WHERE measure_code = 'csm_pulse'";
+    let statement = Statement::from_string(tx.connection().get_database_backend(), sql);
+    let rows = tx.connection().query_all_raw(statement).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].try_get_by_index::<f64>(0).unwrap(), 2.0);
+    assert_eq!(rows[0].try_get_by_index::<i32>(1).unwrap(), 25);
+    assert_eq!(rows[0].try_get_by_index::<String>(2).unwrap(), "Sponsor left; new CFO unconvinced");
+    drop(tx);
+
+    let today = atrium_kit::calendar::tenant_date(demo::tenant_id("ridgeline"), Utc::now());
+    let touched = as_role(&analytics, "ridgeline", "tenant_admin", TOUCH, json!({ "id": prairie, "on": today })).await;
+    assert_eq!(touched["data"]["recordExecTouch"]["lastExecTouchOn"], today.to_string(), "{touched}");
+    // An older meeting recorded later does not move the last touch back.
+    let older = today - chrono::Duration::days(30);
+    let again = as_role(&analytics, "ridgeline", "csm", TOUCH, json!({ "id": prairie, "on": older })).await;
+    assert_eq!(again["data"]["recordExecTouch"]["lastExecTouchOn"], today.to_string(), "{again}");
+
+    let refusals = [
+        ("csm", PULSE, json!({ "id": prairie, "pulse": 6 }), "BAD_USER_INPUT"),
+        ("csm", TOUCH, json!({ "id": prairie, "on": today + chrono::Duration::days(1) }), "BAD_USER_INPUT"),
+        ("support_agent", PULSE, json!({ "id": prairie, "pulse": 3 }), "FORBIDDEN"),
+        // Veritas's customer, from ridgeline.
+        ("csm", PULSE, json!({ "id": customer("veritas", Story::Rheinwerk), "pulse": 3 }), "NOT_FOUND"),
+    ];
+    for (role, query, variables, code) in refusals {
+        let body = as_role(&analytics, "ridgeline", role, query, variables.clone()).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{variables}: {body}");
+    }
+}
