@@ -52,7 +52,8 @@ async fn a_tenant_admin_reweights_previews_and_activates_and_only_that_tenant_mo
 
     let preview = call(&stack, &admin, PREVIEW, json!({ "id": draft["id"] })).await["previewHealthModel"].clone();
     assert_eq!(preview["modelVersion"], "standard_v1@2");
-    let counted: i64 = preview["distribution"].as_array().unwrap().iter().map(|band| band["customers"].as_i64().unwrap()).sum();
+    let counted: i64 =
+        preview["distribution"].as_array().unwrap().iter().map(|band| band["customers"].as_i64().unwrap()).sum();
     assert_eq!(counted as usize, preview["customers"].as_array().unwrap().len(), "{preview:#}");
     assert!(counted > 0, "{preview:#}");
 

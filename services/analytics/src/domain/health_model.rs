@@ -208,7 +208,8 @@ impl ModelDefinition {
         let mut problems = Vec::new();
         for measure in &self.measures {
             if !(measure.weight.is_finite() && measure.weight > 0.0) {
-                problems.push(ModelProblem::new("WEIGHT_NOT_POSITIVE", format!("{}: weight must be > 0", measure.code)));
+                problems
+                    .push(ModelProblem::new("WEIGHT_NOT_POSITIVE", format!("{}: weight must be > 0", measure.code)));
             }
             if !KNOWN_CODES.contains(&measure.code.as_str()) {
                 problems.push(ModelProblem::new("UNKNOWN_MEASURE", format!("{}: no such measure", measure.code)));
@@ -370,8 +371,8 @@ pub fn score_profile(model: &ModelDefinition, profile: Profile, facts: &Customer
         .iter()
         .filter_map(|measure| measure.score.map(|score| f64::from(score) * measure.effective_weight))
         .sum();
-    let weighted_score = (covered_weight > 0.0 && coverage >= model.min_data_coverage)
-        .then(|| (weighted / total_weight).round() as i32);
+    let weighted_score =
+        (covered_weight > 0.0 && coverage >= model.min_data_coverage).then(|| (weighted / total_weight).round() as i32);
     let (score, override_reason) = match weighted_score {
         Some(score) => {
             let (cap, reasons) = override_cap(&model.overrides, facts);
@@ -392,8 +393,14 @@ pub fn override_cap(overrides: &Overrides, facts: &CustomerFacts) -> (Option<i32
     let red = [
         (facts.subscription_non_renewing, "subscription_non_renewing"),
         (facts.urgent_sla_breach_7d, "urgent_sla_breach_7d"),
-        (facts.dispute_share_of_arr.is_some_and(|share| share > overrides.dispute_share_of_arr_above), "open_disputes_over_arr_share"),
-        (facts.go_live_variance_days.is_some_and(|days| days > overrides.go_live_variance_days_above), "go_live_variance_over_limit"),
+        (
+            facts.dispute_share_of_arr.is_some_and(|share| share > overrides.dispute_share_of_arr_above),
+            "open_disputes_over_arr_share",
+        ),
+        (
+            facts.go_live_variance_days.is_some_and(|days| days > overrides.go_live_variance_days_above),
+            "go_live_variance_over_limit",
+        ),
         (facts.churn_risk_flag, "csm_churn_risk_flag"),
     ];
     // "90+ days past due" is finance's `90_plus` aging bucket: 91 days and more.
@@ -553,15 +560,12 @@ pub fn readiness(health_score: Option<i32>, facts: &CustomerFacts) -> Option<(i3
     let exec_touch = facts.days_since_exec_touch.and_then(|days| linear_score(days, 45.0, 120.0));
     let dispute = facts.open_dispute_amount.map(|amount| amount > rust_decimal::Decimal::ZERO);
     let low_margin = facts.gross_margin_t12m.map(|margin| margin < 0.25);
-    let commercial = (dispute.is_some() || low_margin.is_some())
-        .then(|| 100.0 - 50.0 * f64::from(u8::from(dispute == Some(true))) - 50.0 * f64::from(u8::from(low_margin == Some(true))));
+    let commercial = (dispute.is_some() || low_margin.is_some()).then(|| {
+        100.0 - 50.0 * f64::from(u8::from(dispute == Some(true))) - 50.0 * f64::from(u8::from(low_margin == Some(true)))
+    });
     // Weights in percent, so the sums are exact.
-    let components = [
-        (50.0, Some(health)),
-        (20.0, usage.map(f64::from)),
-        (15.0, exec_touch.map(f64::from)),
-        (15.0, commercial),
-    ];
+    let components =
+        [(50.0, Some(health)), (20.0, usage.map(f64::from)), (15.0, exec_touch.map(f64::from)), (15.0, commercial)];
     let (sum, weight) = components
         .iter()
         .filter_map(|(weight, value)| value.map(|value| (weight * value, *weight)))
@@ -575,6 +579,9 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
+
+    /// Makes one override condition hold.
+    type Condition = fn(&mut CustomerFacts);
 
     fn steady_facts() -> CustomerFacts {
         CustomerFacts {
@@ -684,7 +691,7 @@ mod tests {
     fn each_red_condition_caps_the_score_at_50_with_its_reason() {
         let model = ModelDefinition::standard_v1();
         // Unmodified, these facts score 76 (see the steady-state golden test).
-        let cases: [(fn(&mut CustomerFacts), &str); 5] = [
+        let cases: [(Condition, &str); 5] = [
             (|f| f.subscription_non_renewing = true, "subscription_non_renewing"),
             (|f| f.urgent_sla_breach_7d = true, "urgent_sla_breach_7d"),
             // Dispute share 0.25 > 0.20; it also scores the dispute measure 0, so the
@@ -707,7 +714,7 @@ mod tests {
     #[test]
     fn each_yellow_condition_caps_the_score_at_75() {
         let model = ModelDefinition::standard_v1();
-        let cases: [(fn(&mut CustomerFacts), &str); 2] = [
+        let cases: [(Condition, &str); 2] = [
             (|f| f.max_days_past_due = Some(91), "invoice_90_plus_days_past_due"),
             (|f| f.open_escalation_max_level = Some(2), "escalation_level_2_open"),
         ];
@@ -821,7 +828,10 @@ mod tests {
         model.bands = Bands { red_max: 80, yellow_max: 75 };
         model.measures[2].code = "vibes".to_owned();
         let codes: Vec<&str> = model.validate().iter().map(|problem| problem.code).collect();
-        assert_eq!(codes, vec!["WEIGHT_NOT_POSITIVE", "THRESHOLDS_NOT_DISTINCT", "UNKNOWN_MEASURE", "BANDS_NOT_ORDERED"]);
+        assert_eq!(
+            codes,
+            vec!["WEIGHT_NOT_POSITIVE", "THRESHOLDS_NOT_DISTINCT", "UNKNOWN_MEASURE", "BANDS_NOT_ORDERED"]
+        );
     }
 
     fn snapshot(band: HealthBand, computed_at: DateTime<Utc>) -> HealthSnapshot {

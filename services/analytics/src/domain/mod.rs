@@ -11,8 +11,7 @@ pub mod lifecycle;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-/// A stored version of a tenant's health model (the scoring rules themselves are
-/// [`health::HealthModelDefinition`]).
+/// A stored version of a tenant's health model with what it scores by.
 #[derive(Debug, Clone)]
 pub struct HealthModelVersion {
     pub id: Uuid,

@@ -192,7 +192,8 @@ async fn create_draft(
     tx: &TenantTransaction,
     from_version: Option<i32>,
 ) -> Result<Outcome<HealthModelVersion>, CommandError> {
-    let active = repository::active_health_model(tx).await.map_err(internal)?.ok_or(CommandError::NotFound("HealthModel"))?;
+    let active =
+        repository::active_health_model(tx).await.map_err(internal)?.ok_or(CommandError::NotFound("HealthModel"))?;
     let source = match from_version {
         None => active,
         Some(version) => health_models::model_by_version(tx, &active.name, version)
@@ -287,9 +288,14 @@ pub fn apply_input(mut definition: ModelDefinition, input: HealthModelDraftInput
 }
 
 async fn draft_of(tx: &TenantTransaction, id: Uuid) -> Result<HealthModelVersion, CommandError> {
-    let model = health_models::model_by_id(tx, id).await.map_err(internal)?.ok_or(CommandError::NotFound("HealthModel"))?;
+    let model =
+        health_models::model_by_id(tx, id).await.map_err(internal)?.ok_or(CommandError::NotFound("HealthModel"))?;
     if model.status != crate::domain::health::ModelStatus::Draft {
-        return Err(CommandError::Conflict(format!("{} is {}, only a draft can change", model.label(), model.status.as_str())));
+        return Err(CommandError::Conflict(format!(
+            "{} is {}, only a draft can change",
+            model.label(),
+            model.status.as_str()
+        )));
     }
     Ok(model)
 }

@@ -5,8 +5,7 @@
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use atrium_kit::{
-    ErrorCode, TenantTransaction,
-    calendar,
+    ErrorCode, TenantTransaction, calendar,
     changes::{self, ChangeKind},
     command::{self, Command, CommandError, Outcome},
     events::{DomainEvent, Subject},
@@ -18,7 +17,10 @@ use uuid::Uuid;
 use crate::{
     config::SERVICE,
     health::{self, Cadence, internal},
-    repository::{self, health_models, health_signals::{self, RecordedSignals}},
+    repository::{
+        self, health_models,
+        health_signals::{self, RecordedSignals},
+    },
 };
 
 const SIGNAL_RECORDERS: &[&str] = &["csm", "tenant_admin"];
@@ -107,8 +109,7 @@ impl HealthSignalsMutation {
                     return Err(CommandError::Invalid("an executive touch cannot be in the future".to_owned()));
                 }
                 let partner = known_customer(tx, customer).await?;
-                let recorded =
-                    health_signals::record_exec_touch(tx, customer, partner, on).await.map_err(internal)?;
+                let recorded = health_signals::record_exec_touch(tx, customer, partner, on).await.map_err(internal)?;
                 let event = signal_event(tx, "analytics.exec_touch.recorded", customer, partner)
                     .with_data(json!({ "kind": kind, "on": on.to_string() }));
                 finish(tx, customer, recorded, event, format!("{kind} on {on}")).await

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::{
-    domain::{CustomerLifecycle, facts::CustomerFacts, CustomerSignals, HealthModelVersion, TimelineEntry},
+    domain::{CustomerLifecycle, CustomerSignals, HealthModelVersion, TimelineEntry, facts::CustomerFacts},
     error::AnalyticsError,
     repository,
 };

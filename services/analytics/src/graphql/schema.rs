@@ -10,9 +10,9 @@ use atrium_kit::{TenantTransaction, cache_control::cache_control, events};
 
 use super::{
     health_admin::{self, HealthModelPreview},
-    mutation::Mutation,
     journey::{self, AutomationRule, AutomationRunConnection},
     loaders::{ActiveModelLoader, CustomerFactsLoader, CustomerSignalsLoader, LifecycleLoader, TimelineLoader},
+    mutation::Mutation,
     types::{self, CustomerAccount, HealthModel},
 };
 
@@ -94,7 +94,10 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
         .data(DataLoader::new(CustomerSignalsLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(TimelineLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(
-            CustomerFactsLoader { tx: tx.clone(), today: atrium_kit::calendar::tenant_date(tx.tenant_id(), chrono::Utc::now()) },
+            CustomerFactsLoader {
+                tx: tx.clone(),
+                today: atrium_kit::calendar::tenant_date(tx.tenant_id(), chrono::Utc::now()),
+            },
             tokio::spawn,
         ))
         .data(DataLoader::new(LifecycleLoader(tx.clone()), tokio::spawn))

@@ -8,8 +8,7 @@
 use std::{sync::Arc, time::Duration};
 
 use atrium_kit::{
-    TenantContext, TenantTransaction,
-    calendar,
+    TenantContext, TenantTransaction, calendar,
     command::{self, Command, CommandError, Outcome},
     events::{DomainEvent, HandlerError, Subject},
     schedule::{ScheduledJob, TenantTick},
@@ -98,7 +97,12 @@ pub async fn recompute(
     cadence: Cadence,
 ) -> Result<Outcome<Vec<HealthSnapshot>>, CommandError> {
     let Some(model) = repository::active_health_model(tx).await.map_err(internal)? else {
-        return Ok(Outcome { value: Vec::new(), entity_ids: Vec::new(), detail: "no active model".into(), events: Vec::new() });
+        return Ok(Outcome {
+            value: Vec::new(),
+            entity_ids: Vec::new(),
+            detail: "no active model".into(),
+            events: Vec::new(),
+        });
     };
     let definition = &model.definition;
     let facts = repository::facts::customer_facts(tx, &customers, as_of).await.map_err(internal)?;
@@ -266,14 +270,13 @@ pub async fn nightly_snapshots(database: &DatabaseConnection, tick: &TenantTick)
         target: None,
     };
     let now = tick.now;
-    let stored = command::execute_within(&tx, &command, move |tx| {
-        Box::pin(recompute(tx, due, day, now, Cadence::Scheduled))
-    })
-    .await
-    .map_err(|error| match error {
-        CommandError::Database(error) => error,
-        other => DbErr::Custom(other.to_string()),
-    })?;
+    let stored =
+        command::execute_within(&tx, &command, move |tx| Box::pin(recompute(tx, due, day, now, Cadence::Scheduled)))
+            .await
+            .map_err(|error| match error {
+                CommandError::Database(error) => error,
+                other => DbErr::Custom(other.to_string()),
+            })?;
     tx.commit().await?;
     Ok(stored.len() as u64)
 }

@@ -19,7 +19,12 @@ pub struct RecordedSignals {
 async fn row_of(tx: &TenantTransaction, customer: Uuid) -> Result<Option<customer_signal::Model>, AnalyticsError> {
     Ok(customer_signal::Entity::find()
         .filter(customer_signal::Column::TenantId.eq(tx.tenant_id()))
-        .filter(tx.second_level_scope(customer_signal::Column::ChannelPartnerId, customer_signal::Column::CustomerAccountId))
+        .filter(
+            tx.second_level_scope(
+                customer_signal::Column::ChannelPartnerId,
+                customer_signal::Column::CustomerAccountId,
+            ),
+        )
         .filter(customer_signal::Column::CustomerAccountId.eq(customer))
         .one(tx.connection())
         .await?)

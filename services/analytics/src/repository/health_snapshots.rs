@@ -38,10 +38,12 @@ fn snapshot_of_row(row: health_snapshot::Model) -> HealthSnapshot {
 fn of_customers(tx: &TenantTransaction, customer_account_ids: &[Uuid]) -> sea_orm::Select<health_snapshot::Entity> {
     health_snapshot::Entity::find()
         .filter(health_snapshot::Column::TenantId.eq(tx.tenant_id()))
-        .filter(tx.second_level_scope(
-            health_snapshot::Column::ChannelPartnerId,
-            health_snapshot::Column::CustomerAccountId,
-        ))
+        .filter(
+            tx.second_level_scope(
+                health_snapshot::Column::ChannelPartnerId,
+                health_snapshot::Column::CustomerAccountId,
+            ),
+        )
         .filter(health_snapshot::Column::CustomerAccountId.is_in(customer_account_ids.iter().copied()))
 }
 

@@ -37,7 +37,11 @@ async fn statements_for(analytics: &TestAnalytics, log: &StatementLog, customers
     assert_eq!(entities.len(), customers);
     // Every ridgeline customer has signals except brand-new Blue Heron; the loads must be real.
     let has_pulse = |entity: &Value| {
-        entity["health"]["measures"].as_array().unwrap().iter().any(|m| m["code"] == "csm_pulse" && m["rawValue"].is_number())
+        entity["health"]["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["code"] == "csm_pulse" && m["rawValue"].is_number())
     };
     assert!(entities.iter().any(has_pulse), "{data}");
     let statements = log.statements();

@@ -73,12 +73,16 @@ pub async fn edits_preview_and_activates_for_one_tenant_only(analytics: &TestAna
         let id = customer_id("ridgeline", story);
         customers.iter().find(|c| c["customerAccountId"] == id.as_str()).cloned().unwrap()
     };
-    assert_eq!((scored(Story::PrairieFoods)["score"].clone(), scored(Story::PrairieFoods)["band"].clone()), (json!(1), json!("RED")));
+    assert_eq!(
+        (scored(Story::PrairieFoods)["score"].clone(), scored(Story::PrairieFoods)["band"].clone()),
+        (json!(1), json!("RED"))
+    );
     assert_eq!(scored(Story::LakeshoreDental)["score"], 55);
     assert_eq!(scored(Story::SummitAg)["band"], "GREEN");
     // Blue Heron has no pulse or touch yet: still no score.
     assert_eq!(scored(Story::BlueHeron)["band"], "UNKNOWN");
-    let counted: i64 = preview["distribution"].as_array().unwrap().iter().map(|b| b["customers"].as_i64().unwrap()).sum();
+    let counted: i64 =
+        preview["distribution"].as_array().unwrap().iter().map(|b| b["customers"].as_i64().unwrap()).sum();
     assert_eq!(counted as usize, customers.len());
     assert_eq!(preview["distribution"].as_array().unwrap().len(), 4);
 
@@ -129,13 +133,19 @@ async fn refuses_invalid_drafts_other_roles_and_changes_to_active_versions() {
     let draft = admin(&analytics, "veritas", CREATE, json!({})).await["createHealthModelDraft"].clone();
     let id = draft["id"].clone();
     let cases = [
-        (json!({ "measures": [{ "profile": "ONBOARDING", "code": "csm_pulse", "weight": 0.0 }] }), "WEIGHT_NOT_POSITIVE"),
+        (
+            json!({ "measures": [{ "profile": "ONBOARDING", "code": "csm_pulse", "weight": 0.0 }] }),
+            "WEIGHT_NOT_POSITIVE",
+        ),
         (
             json!({ "measures": [{ "profile": "STEADY_STATE", "code": "csat_90d", "greenAt": 0.7 }] }),
             "THRESHOLDS_NOT_DISTINCT",
         ),
         (json!({ "bands": { "redMax": 80, "yellowMax": 60 } }), "BANDS_NOT_ORDERED"),
-        (json!({ "measures": [{ "profile": "ONBOARDING", "code": "vibes", "group": "ADOPTION", "weight": 3.0, "greenAt": 1.0, "redAt": 0.0 }] }), "UNKNOWN_MEASURE"),
+        (
+            json!({ "measures": [{ "profile": "ONBOARDING", "code": "vibes", "group": "ADOPTION", "weight": 3.0, "greenAt": 1.0, "redAt": 0.0 }] }),
+            "UNKNOWN_MEASURE",
+        ),
     ];
     for (input, problem) in cases {
         let body = as_role(&analytics, "veritas", "tenant_admin", UPDATE, json!({ "id": id, "input": input })).await;
@@ -148,11 +158,20 @@ async fn refuses_invalid_drafts_other_roles_and_changes_to_active_versions() {
 
     admin(&analytics, "veritas", ACTIVATE, json!({ "id": id })).await;
     // Active now: neither editable nor activatable again.
-    let edit = as_role(&analytics, "veritas", "tenant_admin", UPDATE, json!({ "id": id, "input": { "minDataCoverage": 0.6 } })).await;
+    let edit = as_role(
+        &analytics,
+        "veritas",
+        "tenant_admin",
+        UPDATE,
+        json!({ "id": id, "input": { "minDataCoverage": 0.6 } }),
+    )
+    .await;
     assert_eq!(error_code(&edit), "CONFLICT", "{edit}");
     let again = as_role(&analytics, "veritas", "tenant_admin", ACTIVATE, json!({ "id": id })).await;
     assert_eq!(error_code(&again), "CONFLICT", "{again}");
     // The retired version 1 can seed a new draft.
-    let from_one = admin(&analytics, "veritas", "mutation { createHealthModelDraft(fromVersion: 1) { version } }", json!({})).await;
+    let from_one =
+        admin(&analytics, "veritas", "mutation { createHealthModelDraft(fromVersion: 1) { version } }", json!({}))
+            .await;
     assert_eq!(from_one["createHealthModelDraft"]["version"], 3);
 }

@@ -116,9 +116,11 @@ async fn events_recompute_their_customer_debounced_unless_the_band_moves() {
         "measures": [{ "profile": "STEADY_STATE", "code": "csm_pulse", "weight": 60.0 }],
         "minDataCoverage": 0.4,
     });
-    let update = "mutation($id: ID!, $input: HealthModelDraftInput!) { updateHealthModelDraft(id: $id, input: $input) { id } }";
+    let update =
+        "mutation($id: ID!, $input: HealthModelDraftInput!) { updateHealthModelDraft(id: $id, input: $input) { id } }";
     admin(&analytics, "ridgeline", update, json!({ "id": id, "input": input })).await;
-    admin(&analytics, "ridgeline", "mutation($id: ID!) { activateHealthModel(id: $id) { id } }", json!({ "id": id })).await;
+    admin(&analytics, "ridgeline", "mutation($id: ID!) { activateHealthModel(id: $id) { id } }", json!({ "id": id }))
+        .await;
 
     // The band moves UNKNOWN → YELLOW: stored despite the debounce.
     deliver(&database, &sla_breached("ridgeline", lakeshore)).await;
