@@ -2,8 +2,8 @@
 //! holds a version's measures per profile, bands, trend settings, minimum coverage and
 //! overrides as JSON (null on versions stored before: those are `standard_v1`);
 //! `health_snapshots` and `health_measure_scores` keep computed scores per customer and
-//! day (`customer_signals.csm_pulse_comment` keeps the comment of the CSM's pulse);
-//! `renewals` one row per upcoming renewal (docs/domain.md#renewals). Customer tables
+//! day (`customer_signals.csm_pulse_comment` keeps the comment of the CSM's pulse).
+//! Customer tables
 //! carry the customer and its channel partner for the second-level scopes. The scheduler's
 //! lease table serves the nightly snapshot job.
 
@@ -20,7 +20,6 @@ const HEALTH_MODELS: &str = "health_models";
 const CUSTOMER_SIGNALS: &str = "customer_signals";
 const HEALTH_SNAPSHOTS: &str = "health_snapshots";
 const HEALTH_MEASURE_SCORES: &str = "health_measure_scores";
-const RENEWALS: &str = "renewals";
 
 const CUSTOMER_SCOPE: SecondLevelScope<'static> =
     SecondLevelScope::Columns { partner: Some("channel_partner_id"), customer: Some("customer_account_id") };
@@ -101,41 +100,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table(RENEWALS)
-                    .col(ColumnDef::new("tenant_id").uuid().not_null())
-                    .col(ColumnDef::new("id").uuid().not_null())
-                    .col(ColumnDef::new("customer_account_id").uuid().not_null())
-                    .col(ColumnDef::new("channel_partner_id").uuid().null())
-                    .col(ColumnDef::new("subscription_id").uuid().null())
-                    .col(ColumnDef::new("renewal_date").date().not_null())
-                    // Decimal text: money never passes through floating point.
-                    .col(ColumnDef::new("arr_at_risk").string().not_null())
-                    .col(ColumnDef::new("currency").string().not_null())
-                    .col(ColumnDef::new("status").string().not_null())
-                    .col(ColumnDef::new("readiness_score").integer().null())
-                    .col(ColumnDef::new("readiness").string().null())
-                    .col(ColumnDef::new("outcome_arr").string().null())
-                    .col(ColumnDef::new("decided_at").timestamp_with_time_zone().null())
-                    .primary_key(Index::create().col("tenant_id").col("id"))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("renewals_per_customer")
-                    .table(RENEWALS)
-                    .col("tenant_id")
-                    .col("customer_account_id")
-                    .col("renewal_date")
-                    .to_owned(),
-            )
-            .await?;
-
-        for table in [HEALTH_SNAPSHOTS, HEALTH_MEASURE_SCORES, RENEWALS] {
+        for table in [HEALTH_SNAPSHOTS, HEALTH_MEASURE_SCORES] {
             rls::enable_tenant_isolation(manager, table).await?;
             rls::enable_second_level_scopes(manager, table, CUSTOMER_SCOPE).await?;
         }
@@ -143,7 +108,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [RENEWALS, HEALTH_MEASURE_SCORES, HEALTH_SNAPSHOTS] {
+        for table in [HEALTH_MEASURE_SCORES, HEALTH_SNAPSHOTS] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         manager.alter_table(Table::alter().table(CUSTOMER_SIGNALS).drop_column("csm_pulse_comment").to_owned()).await?;

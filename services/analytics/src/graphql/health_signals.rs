@@ -1,7 +1,7 @@
 //! The manual health measures (docs/domain.md#manual-measures): a CSM (or tenant admin)
 //! records the 1–5 pulse with a comment, or an executive touch / QBR on a date. Each is a
-//! command (audited, with its event), recomputes the customer's health snapshot in the
-//! same transaction and announces the `CustomerAccount` change for cached health answers.
+//! command (audited, with its event), stores a new health snapshot of the customer in the
+//! same transaction (never debounced) and announces the `CustomerAccount` change for cached health answers.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use atrium_kit::{
@@ -159,7 +159,8 @@ async fn finish(
     changes::record_change(tx, SERVICE.name, "CustomerAccount", &customer.to_string(), ChangeKind::Updated).await?;
     let now = Utc::now();
     let today = calendar::tenant_date(tx.tenant_id(), now);
-    let recomputed = health::recompute(tx, vec![customer], today, now, Cadence::Event).await?;
+    // A person's entry is always recorded in a snapshot (with the pulse's comment).
+    let recomputed = health::recompute(tx, vec![customer], today, now, Cadence::Scheduled).await?;
     let mut events = vec![event];
     events.extend(recomputed.events);
     let mut entity_ids = vec![customer];

@@ -5,7 +5,7 @@
 
 use atrium_kit::TenantTransaction;
 use chrono::NaiveDate;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
@@ -91,22 +91,20 @@ pub async fn insert(
     Ok(())
 }
 
-/// The newest snapshot of each given customer that has one (one statement).
+/// The newest snapshot of each given customer that has one (one statement: each row is
+/// compared with its customer's newest id, ids being time-ordered).
 pub async fn latest_of_customers(
     tx: &TenantTransaction,
     customer_account_ids: &[Uuid],
 ) -> Result<Vec<HealthSnapshot>, AnalyticsError> {
-    let rows = of_customers(tx, customer_account_ids)
-        .order_by_desc(health_snapshot::Column::ComputedAt)
-        .all(tx.connection())
-        .await?;
-    let mut latest: Vec<HealthSnapshot> = Vec::new();
-    for row in rows {
-        if !latest.iter().any(|snapshot| snapshot.customer_account_id == row.customer_account_id) {
-            latest.push(snapshot_of_row(row));
-        }
-    }
-    Ok(latest)
+    let newest_of_its_customer = Expr::cust(
+        "\"health_snapshots\".\"id\" = (SELECT newer.\"id\" FROM \"health_snapshots\" AS newer \
+         WHERE newer.\"tenant_id\" = \"health_snapshots\".\"tenant_id\" \
+         AND newer.\"customer_account_id\" = \"health_snapshots\".\"customer_account_id\" \
+         ORDER BY newer.\"id\" DESC LIMIT 1)",
+    );
+    let rows = of_customers(tx, customer_account_ids).filter(newest_of_its_customer).all(tx.connection()).await?;
+    Ok(rows.into_iter().map(snapshot_of_row).collect())
 }
 
 /// The customer's newest snapshot dated `on_or_before` (what a trend compares with).

@@ -2,12 +2,14 @@
 //! model and a signals row for every demo customer, chosen so the health stories hold with
 //! realistic support/finance inputs (Prairie Foods and Rheinwerk red, Lakeshore yellow,
 //! Summit Ag and Thames Mutual green; Blue Heron, brand new, has no pulse yet).
-//! Every tenant also gets automation rule A1 (contract signed → onboarding).
+//! Every tenant also gets automation rule A1 (contract signed → onboarding), and each
+//! customer a health snapshot of the seed day.
 //! Deterministic and idempotent: a tenant with a health model keeps its model and signals,
 //! a tenant with a rule of code A1 keeps it; one tenant transaction each.
 
 use atrium_kit::{
     TenantTransaction,
+    command::CommandError,
     demo::{self, DemoTenant, SeedRng, Story},
 };
 use chrono::{Duration, NaiveDate, Utc};
@@ -129,5 +131,15 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
         })
         .collect();
     customer_signal::Entity::insert_many(signals).exec(connection).await?;
+
+    // The seed day's snapshots, so history and facts start with a computed health.
+    let customers: Vec<_> =
+        (0..demo_tenant.customers.len()).map(|ordinal| demo::customer_id(demo_tenant, ordinal)).collect();
+    crate::health::recompute(tx, customers, today, now, crate::health::Cadence::Scheduled).await.map_err(|error| {
+        match error {
+            CommandError::Database(error) => AnalyticsError::Database(error),
+            other => AnalyticsError::Database(sea_orm::DbErr::Custom(format!("seed snapshots: {other}"))),
+        }
+    })?;
     Ok(())
 }
