@@ -1,7 +1,8 @@
 //! The health model edited per tenant through the gateway (docs/domain.md#health-model-editing):
 //! ridgeline's tenant admin drafts a new version, gives the CSM pulse more weight, previews
 //! the tenant's customers under the draft and activates it; ridgeline's customers are then
-//! scored under the new version (cached answers dropped), helix's are not touched.
+//! scored under the new version (cached answers dropped), helix's are not touched. A CSM's
+//! pulse is recorded and snapshotted (docs/domain.md#manual-measures).
 
 use atrium_system_tests::{Backend, Stack};
 use serde_json::{Value, json};
@@ -81,4 +82,41 @@ async fn a_tenant_admin_reweights_previews_and_activates_and_only_that_tenant_mo
     // A CSM may not edit the model.
     let (_, refused) = stack.post(Some(&ridgeline_csm), json!({ "query": CREATE }), &[]).await;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused:#}");
+}
+
+const PULSE: &str = "mutation($id: ID!) { recordCsmPulse(customerAccountId: $id, pulse: 4, comment: \"QBR went well\") { \
+    csmPulse csmPulseComment } }";
+const HISTORY: &str =
+    "{ customerAccounts(first: 1) { nodes { id healthHistory(first: 5) { nodes { asOf band modelVersion } } } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csms_pulse_is_recorded_and_snapshotted_through_the_gateway() {
+    let Some(stack) = Stack::start(Backend::Sqlite).await else { return };
+    let csm = stack.token("ridgeline", &["csm"]);
+    let before = call(&stack, &csm, HISTORY, json!({})).await;
+    let prairie = &before["customerAccounts"]["nodes"][0];
+    let seeded = prairie["healthHistory"]["nodes"].as_array().expect("history").len();
+    assert_eq!(seeded, 1, "the seed day's snapshot: {before:#}");
+
+    let recorded = call(&stack, &csm, PULSE, json!({ "id": prairie["id"] })).await;
+    assert_eq!(recorded["recordCsmPulse"], json!({ "csmPulse": 4, "csmPulseComment": "QBR went well" }));
+
+    // The new snapshot, once the change has crossed the relay to the gateway's cache.
+    let mut after = call(&stack, &csm, HISTORY, json!({})).await;
+    for _ in 0..100 {
+        if after["customerAccounts"]["nodes"][0]["healthHistory"]["nodes"].as_array().map_or(0, Vec::len) == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = call(&stack, &csm, HISTORY, json!({})).await;
+    }
+    let history = after["customerAccounts"]["nodes"][0]["healthHistory"]["nodes"].as_array().expect("history").clone();
+    assert_eq!(history.len(), 2, "{after:#}");
+    assert_eq!(history[0]["modelVersion"], "standard_v1@1");
+
+    // Another tenant's CSM cannot record on ridgeline's customer.
+    let helix_csm = stack.token("helix", &["csm"]);
+    let (_, refused) =
+        stack.post(Some(&helix_csm), json!({ "query": PULSE, "variables": { "id": prairie["id"] } }), &[]).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND", "{refused:#}");
 }
