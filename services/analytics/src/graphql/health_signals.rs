@@ -131,7 +131,7 @@ fn customer_of(id: &ID) -> Result<Uuid> {
 /// The customer's channel partner, if analytics knows the customer at all (its signals or
 /// lifecycle, under the caller's scopes); another tenant's or an unknown id is not found.
 async fn known_customer(tx: &TenantTransaction, customer: Uuid) -> Result<Option<Uuid>, CommandError> {
-    if !health_models::known_customers(tx).await.map_err(internal)?.contains(&customer) {
+    if !health_models::is_known_customer(tx, customer).await.map_err(internal)? {
         return Err(CommandError::NotFound("CustomerAccount"));
     }
     repository::lifecycle::channel_partner_of(tx, customer).await.map_err(internal)

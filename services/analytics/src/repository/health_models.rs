@@ -5,7 +5,9 @@
 
 use atrium_kit::TenantTransaction;
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -151,4 +153,32 @@ pub async fn known_customers(tx: &TenantTransaction) -> Result<Vec<Uuid>, Analyt
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// Whether analytics keeps signals or a lifecycle for `customer` that the caller's scopes
+/// reach.
+pub async fn is_known_customer(tx: &TenantTransaction, customer: Uuid) -> Result<bool, AnalyticsError> {
+    let signals =
+        customer_signal::Entity::find()
+            .filter(customer_signal::Column::TenantId.eq(tx.tenant_id()))
+            .filter(tx.second_level_scope(
+                customer_signal::Column::ChannelPartnerId,
+                customer_signal::Column::CustomerAccountId,
+            ))
+            .filter(customer_signal::Column::CustomerAccountId.eq(customer))
+            .count(tx.connection())
+            .await?;
+    if signals > 0 {
+        return Ok(true);
+    }
+    let lifecycles = customer_lifecycle::Entity::find()
+        .filter(customer_lifecycle::Column::TenantId.eq(tx.tenant_id()))
+        .filter(tx.second_level_scope(
+            customer_lifecycle::Column::ChannelPartnerId,
+            customer_lifecycle::Column::CustomerAccountId,
+        ))
+        .filter(customer_lifecycle::Column::CustomerAccountId.eq(customer))
+        .count(tx.connection())
+        .await?;
+    Ok(lifecycles > 0)
 }
