@@ -68,6 +68,7 @@ impl EventHandler for AnalyticsEvents {
             || event_type == CUSTOMER_CREATED
             || event_type == lifecycle::TIME_ENTRY_APPROVED
             || event_type.starts_with(ENGAGEMENT_EVENTS)
+            || crate::health::triggers_recompute(event_type)
     }
 
     fn handle<'t>(
@@ -92,6 +93,7 @@ async fn handle(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), Handl
     })
     .await
     .map_err(handler_error)?;
+    crate::health::on_event(tx, event).await?;
     if event.event_type == CONTRACT_SIGNED {
         run_triggered_rules(tx, event).await?;
     }

@@ -10,6 +10,7 @@ mod entities;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod health;
 pub mod repository;
 pub mod startup;
 

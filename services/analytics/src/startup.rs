@@ -26,6 +26,7 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         Some(Arc::new(AnalyticsEvents::new()) as Arc<dyn EventHandler>),
     )
     .await
+    .map(|application| application.with_scheduled_jobs(crate::health::jobs()))
 }
 
 fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {

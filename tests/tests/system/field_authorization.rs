@@ -69,7 +69,10 @@ async fn a_csm_gets_the_portal_without_balances_which_are_never_fetched() {
     assert_eq!(prairie["name"], "Prairie Foods Co.");
     assert!(prairie["engagements"]["nodes"][0]["status"].is_string(), "{prairie:#}");
     assert!(!prairie["tickets"]["nodes"].as_array().expect("tickets").is_empty(), "{prairie:#}");
-    assert_eq!(prairie["health"]["band"], "RED", "{prairie:#}");
+    // Support's and finance's inputs and analytics' signals cover 28 % of the model's
+    // weight, below the 50 % a score needs (docs/domain.md#health-score).
+    assert_eq!(prairie["health"]["band"], "UNKNOWN", "{prairie:#}");
+    assert_eq!(prairie["health"]["score"], Value::Null, "{prairie:#}");
     let invoices = invoices(&body);
     assert!(!invoices.is_empty(), "{body:#}");
     for invoice in &invoices {

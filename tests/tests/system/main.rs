@@ -11,6 +11,7 @@ mod event_dead_letters;
 mod field_authorization;
 mod finance_ledger;
 mod graphql_over_http;
+mod health_model;
 mod internal_listener;
 mod isolation;
 mod lifecycle_journey;

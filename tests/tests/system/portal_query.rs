@@ -36,7 +36,10 @@ async fn portal_query_returns_each_tenant_only_its_own_data(backend: Backend) {
     assert!(!engagement["milestones"].as_array().expect("milestones").is_empty(), "{prairie:#}");
     assert!(!prairie["invoices"]["nodes"].as_array().expect("invoices").is_empty(), "{prairie:#}");
     assert!(!prairie["tickets"]["nodes"].as_array().expect("tickets").is_empty(), "{prairie:#}");
-    assert_eq!(prairie["health"]["band"], "RED", "{prairie:#}");
+    // Support's and finance's inputs and analytics' signals cover 28 % of the model's
+    // weight, below the 50 % a score needs (docs/domain.md#health-score).
+    assert_eq!(prairie["health"]["band"], "UNKNOWN", "{prairie:#}");
+    assert_eq!(prairie["health"]["score"], Value::Null, "{prairie:#}");
     let lakeshore = &ridgeline["data"]["customerAccounts"]["nodes"][1];
     assert!(
         lakeshore["invoices"]["nodes"].as_array().expect("invoices").iter().any(|invoice| invoice["daysPastDue"] == 67),

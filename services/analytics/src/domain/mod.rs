@@ -5,19 +5,21 @@
 pub mod automation;
 pub mod facts;
 pub mod health;
+pub mod health_model;
 pub mod lifecycle;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-/// A stored version of a tenant's health model (the scoring rules themselves are
-/// [`health::HealthModelDefinition`]).
+/// A stored version of a tenant's health model with what it scores by.
 #[derive(Debug, Clone)]
 pub struct HealthModelVersion {
     pub id: Uuid,
     pub name: String,
     pub version: i32,
     pub status: health::ModelStatus,
+    /// What the version scores with (docs/domain.md#health-score).
+    pub definition: health_model::ModelDefinition,
 }
 
 impl HealthModelVersion {

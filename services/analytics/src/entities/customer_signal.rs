@@ -15,6 +15,7 @@ pub struct Model {
     pub channel_partner_id: Option<Uuid>,
     pub csm_pulse: Option<i32>,
     pub last_exec_touch_on: Option<Date>,
+    pub csm_pulse_comment: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

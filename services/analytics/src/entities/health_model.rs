@@ -1,4 +1,5 @@
-//! `health_models`: versions of a tenant's customer-health model; one is `active`.
+//! `health_models`: versions of a tenant's customer-health model; one is `active`, edits
+//! are `draft`s, replaced ones `retired`.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,6 +14,9 @@ pub struct Model {
     pub version: i32,
     pub status: String,
     pub created_at: DateTimeUtc,
+    /// JSON `domain::health_model::ModelDefinition`; null on versions stored before the
+    /// model became data (those are `standard_v1`).
+    pub definition: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,8 @@ pub(crate) mod automation_rule;
 pub(crate) mod automation_run;
 pub(crate) mod customer_lifecycle;
 pub(crate) mod customer_signal;
+pub(crate) mod health_measure_score;
 pub(crate) mod health_model;
+pub(crate) mod health_snapshot;
 pub(crate) mod lifecycle_event;
 pub(crate) mod rm_engagement;

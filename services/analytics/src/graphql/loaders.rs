@@ -6,10 +6,11 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use atrium_kit::TenantTransaction;
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::{
-    domain::{CustomerLifecycle, CustomerSignals, HealthModelVersion, TimelineEntry},
+    domain::{CustomerLifecycle, CustomerSignals, HealthModelVersion, TimelineEntry, facts::CustomerFacts},
     error::AnalyticsError,
     repository,
 };
@@ -43,6 +44,23 @@ impl Loader<Uuid> for CustomerSignalsLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = repository::signals_of_customers(&self.0, keys).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|row| (row.customer_account_id, row)).collect())
+    }
+}
+
+/// What analytics knows about each customer today (`repository::facts`), for scoring
+/// health under the tenant's model: one load for all the request's customers.
+pub struct CustomerFactsLoader {
+    pub tx: Arc<TenantTransaction>,
+    pub today: NaiveDate,
+}
+
+impl Loader<Uuid> for CustomerFactsLoader {
+    type Value = CustomerFacts;
+    type Error = Arc<AnalyticsError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let facts = repository::facts::customer_facts(&self.tx, keys, self.today).await.map_err(Arc::new)?;
+        Ok(facts.into_iter().map(|facts| (facts.customer_account_id, facts)).collect())
     }
 }
 

@@ -2,8 +2,11 @@
 //! `CustomerAccount` entity extension with `@requires`, the customer journey and
 //! automation types, and per-request DataLoaders.
 
+mod health_admin;
+mod health_signals;
 mod journey;
 mod loaders;
+mod mutation;
 mod schema;
 mod types;
 

@@ -5,16 +5,18 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
+use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, dataloader::DataLoader};
 use atrium_kit::{TenantTransaction, cache_control::cache_control, events};
 
 use super::{
+    health_admin::{self, HealthModelPreview},
     journey::{self, AutomationRule, AutomationRunConnection},
-    loaders::{ActiveModelLoader, CustomerSignalsLoader, LifecycleLoader, TimelineLoader},
+    loaders::{ActiveModelLoader, CustomerFactsLoader, CustomerSignalsLoader, LifecycleLoader, TimelineLoader},
+    mutation::Mutation,
     types::{self, CustomerAccount, HealthModel},
 };
 
-pub type AnalyticsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AnalyticsSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub struct Query;
 
@@ -28,6 +30,13 @@ impl Query {
     #[graphql(directive = cache_control::apply(HEALTH_MODEL_MAX_AGE))]
     async fn health_model(&self, ctx: &Context<'_>) -> Result<HealthModel> {
         types::active_health_model(ctx).await
+    }
+
+    /// How the tenant's customers would score under a health model version (a draft being
+    /// edited, or any other), on today's facts (tenant admins only).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn preview_health_model(&self, ctx: &Context<'_>, id: ID) -> Result<HealthModelPreview> {
+        health_admin::preview(ctx, id).await
     }
 
     /// The tenant's automation rules, by code (tenant admins only).
@@ -75,7 +84,7 @@ impl Query {
 }
 
 pub fn build_schema() -> AnalyticsSchema {
-    atrium_kit::subgraph_schema::build(Query, EmptyMutation, EmptySubscription)
+    atrium_kit::subgraph_schema::build(Query, Mutation::default(), EmptySubscription)
 }
 
 /// Installs the request's tenant transaction and DataLoaders bound to it.
@@ -84,6 +93,13 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
         .data(DataLoader::new(ActiveModelLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(CustomerSignalsLoader(tx.clone()), tokio::spawn))
         .data(DataLoader::new(TimelineLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            CustomerFactsLoader {
+                tx: tx.clone(),
+                today: atrium_kit::calendar::tenant_date(tx.tenant_id(), chrono::Utc::now()),
+            },
+            tokio::spawn,
+        ))
         .data(DataLoader::new(LifecycleLoader(tx.clone()), tokio::spawn))
         .data(tx)
 }

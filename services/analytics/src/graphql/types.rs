@@ -4,20 +4,28 @@
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject, dataloader::DataLoader};
-use atrium_kit::{cache_control::cache_control, errors::ErrorCode};
-use chrono::Utc;
+use atrium_kit::{
+    TenantTransaction,
+    cache_control::cache_control,
+    errors::ErrorCode,
+    pagination::{PageInfo, PageRequest},
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
     journey::{self, LifecycleEventConnection, LifecycleStage},
-    loaders::{ActiveModelKey, ActiveModelLoader, CustomerSignalsLoader},
+    loaders::{ActiveModelKey, ActiveModelLoader, CustomerFactsLoader},
 };
 use crate::{
     domain::{
         HealthModelVersion,
-        health::{self, HealthInputs, HealthModelDefinition, Scoring},
+        facts::CustomerFacts,
+        health,
+        health_model::{self, ScoringKind},
     },
     error::AnalyticsError,
+    repository::health_snapshots,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -60,48 +68,44 @@ impl CustomerAccount {
 
 #[ComplexObject]
 impl CustomerAccount {
-    /// Health computed now from the required inputs and analytics' own signals, on the
-    /// measures of the standard model that have inputs today.
-    // Measures, weights and bands: docs/domain.md#health-score.
+    /// Health under the tenant's active model (docs/domain.md#health-score), computed now
+    /// from analytics' facts about the customer; the `@requires` inputs stand in for the
+    /// open urgent/high tickets and the AR-over-60 share while the facts lack them.
     // Support and finance announce changes to the inputs as `CustomerAccount` changes,
     // which drops cached answers early; the hint bounds the rest (analytics' own signals).
     #[graphql(requires = "openUrgentHighTicketCount arOver60Share", directive = cache_control::apply(300))]
     async fn health(&self, ctx: &Context<'_>) -> Result<HealthScore> {
         let model = active_model_version(ctx).await?;
-        let signals = match Uuid::parse_str(self.id.as_str()) {
-            Ok(customer_id) => {
-                let loader = ctx.data::<DataLoader<CustomerSignalsLoader>>()?;
-                loader.load_one(customer_id).await.map_err(loader_error)?
+        let customer_id = Uuid::parse_str(self.id.as_str()).ok();
+        let mut facts = match customer_id {
+            Some(customer_id) => {
+                let loader = ctx.data::<DataLoader<CustomerFactsLoader>>()?;
+                loader.load_one(customer_id).await.map_err(loader_error)?.unwrap_or_default()
             }
-            Err(_) => None,
+            None => CustomerFacts::default(),
         };
-        let today = Utc::now().date_naive();
-        let inputs = HealthInputs {
-            open_urgent_high: self.provided_open_urgent_high.map(f64::from),
-            ar_over_60_share: self.ar_over60_share,
-            csm_pulse: signals.as_ref().and_then(|signals| signals.csm_pulse),
-            days_since_exec_touch: signals
-                .as_ref()
-                .and_then(|signals| health::days_since(signals.last_exec_touch_on, today)),
+        facts.open_urgent_high = facts.open_urgent_high.or(self.provided_open_urgent_high.map(f64::from));
+        facts.ar_over_60_share = facts.ar_over_60_share.or(self.ar_over60_share);
+        let result = health_model::score(&model.definition, &facts);
+        Ok(HealthScore::from_result(result, model.label()))
+    }
+
+    /// The customer's stored health snapshots, newest first (docs/domain.md#health-snapshots).
+    async fn health_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<HealthSnapshotConnection> {
+        let page = PageRequest::parse(first, after.as_deref())?;
+        let Ok(customer_id) = Uuid::parse_str(self.id.as_str()) else {
+            let page_info = PageInfo { has_next_page: false, end_cursor: None };
+            return Ok(HealthSnapshotConnection { nodes: Vec::new(), page_info });
         };
-        let assessment = health::assess(&HealthModelDefinition::standard_v1(), &inputs);
-        Ok(HealthScore {
-            score: assessment.score,
-            band: assessment.band.into(),
-            coverage: round4(assessment.coverage),
-            model_version: model.label(),
-            measures: assessment
-                .measures
-                .into_iter()
-                .map(|measure| HealthMeasureScore {
-                    code: measure.code.as_str().to_owned(),
-                    group: measure.group.as_str().to_owned(),
-                    raw_value: measure.raw_value,
-                    score: measure.score,
-                    weight: measure.weight,
-                })
-                .collect(),
-        })
+        let tx = ctx.data::<Arc<TenantTransaction>>()?;
+        let rows = health_snapshots::history(tx, customer_id, page.after, page.first + 1).await?;
+        let (rows, page_info) = page.finish(rows, |snapshot| snapshot.id);
+        Ok(HealthSnapshotConnection { nodes: rows.into_iter().map(Into::into).collect(), page_info })
     }
 
     /// The customer's journey, oldest step first (contract signed, onboarding started,
@@ -125,14 +129,84 @@ impl CustomerAccount {
 /// A customer's health as of now.
 #[derive(SimpleObject)]
 pub struct HealthScore {
-    /// 0–100; null when no measure has data.
+    /// 0–100; null when too little of the model's weight has data (band UNKNOWN).
     pub score: Option<i32>,
     pub band: HealthBand,
-    /// Share of the model's weight that had data, 0–1.
+    /// Share of the profile's weight that had data, 0–1.
     pub coverage: f64,
     /// `<model name>@<version>` of the model that scored.
     pub model_version: String,
+    /// `onboarding` or `steady_state`, from the customer's lifecycle stage.
+    pub profile: String,
+    /// The conditions that capped the score (`; `-separated), null when none did.
+    pub override_reason: Option<String>,
     pub measures: Vec<HealthMeasureScore>,
+}
+
+impl HealthScore {
+    pub fn from_result(result: health_model::HealthResult, model_version: String) -> Self {
+        HealthScore {
+            score: result.score,
+            band: result.band.into(),
+            coverage: round4(result.coverage),
+            model_version,
+            profile: result.profile.as_str().to_owned(),
+            override_reason: result.override_reason,
+            measures: result
+                .measures
+                .into_iter()
+                .map(|measure| HealthMeasureScore {
+                    code: measure.code,
+                    group: measure.group.as_str().to_owned(),
+                    raw_value: measure.raw_value,
+                    score: measure.score,
+                    weight: measure.weight,
+                    effective_weight: round4(measure.effective_weight),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A customer's health as computed and stored on a day, under the model version named.
+#[derive(SimpleObject)]
+pub struct HealthSnapshot {
+    pub id: ID,
+    pub as_of: NaiveDate,
+    pub score: Option<i32>,
+    pub band: HealthBand,
+    /// `up`, `flat` or `down` against the snapshot the model's lookback earlier.
+    pub trend: String,
+    pub previous_score: Option<i32>,
+    pub override_reason: Option<String>,
+    pub coverage: f64,
+    pub profile: String,
+    pub model_version: String,
+    pub computed_at: DateTime<Utc>,
+}
+
+impl From<health_model::HealthSnapshot> for HealthSnapshot {
+    fn from(snapshot: health_model::HealthSnapshot) -> Self {
+        HealthSnapshot {
+            id: ID(snapshot.id.to_string()),
+            as_of: snapshot.as_of,
+            score: snapshot.score,
+            band: snapshot.band.into(),
+            trend: snapshot.trend.as_str().to_owned(),
+            previous_score: snapshot.previous_score,
+            override_reason: snapshot.override_reason,
+            coverage: round4(snapshot.coverage),
+            profile: snapshot.profile,
+            model_version: snapshot.model_version,
+            computed_at: snapshot.computed_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct HealthSnapshotConnection {
+    pub nodes: Vec<HealthSnapshot>,
+    pub page_info: PageInfo,
 }
 
 /// One measure's contribution to a health score.
@@ -144,18 +218,28 @@ pub struct HealthMeasureScore {
     pub raw_value: Option<f64>,
     /// 0–100; null when there was no data.
     pub score: Option<i32>,
+    /// The model's weight.
     pub weight: f64,
+    /// The weight after the missing weight was redistributed (0 without data).
+    pub effective_weight: f64,
 }
 
-/// The tenant's active health model.
+/// A version of the tenant's health model.
 #[derive(SimpleObject)]
 pub struct HealthModel {
     pub id: ID,
     pub name: String,
     pub version: i32,
+    /// `draft`, `active` or `retired`.
+    pub status: String,
     pub bands: Vec<HealthBandRange>,
-    /// Below this share of weight with data, the band is UNKNOWN.
+    /// Below this share of weight with data, the band is UNKNOWN and there is no score.
     pub min_data_coverage: f64,
+    pub trend_lookback_days: i32,
+    pub trend_threshold: i32,
+    pub renewal_window_days: i32,
+    pub overrides_enabled: bool,
+    /// The measures of both profiles.
     pub measures: Vec<HealthMeasureDefinition>,
 }
 
@@ -169,6 +253,8 @@ pub struct HealthBandRange {
 
 #[derive(SimpleObject)]
 pub struct HealthMeasureDefinition {
+    /// `onboarding` or `steady_state`.
+    pub profile: String,
     pub code: String,
     pub group: String,
     pub weight: f64,
@@ -177,41 +263,52 @@ pub struct HealthMeasureDefinition {
     /// Linear measures only.
     pub green_at: Option<f64>,
     pub red_at: Option<f64>,
+    pub active: bool,
+}
+
+impl From<HealthModelVersion> for HealthModel {
+    fn from(version: HealthModelVersion) -> Self {
+        let definition = &version.definition;
+        let bands = definition.bands;
+        HealthModel {
+            id: ID(version.id.to_string()),
+            name: version.name.clone(),
+            version: version.version,
+            status: version.status.as_str().to_owned(),
+            bands: vec![
+                HealthBandRange { band: HealthBand::Red, min_score: 0, max_score: bands.red_max },
+                HealthBandRange { band: HealthBand::Yellow, min_score: bands.red_max + 1, max_score: bands.yellow_max },
+                HealthBandRange { band: HealthBand::Green, min_score: bands.yellow_max + 1, max_score: 100 },
+            ],
+            min_data_coverage: definition.min_data_coverage,
+            trend_lookback_days: definition.trend_lookback_days,
+            trend_threshold: definition.trend_threshold,
+            renewal_window_days: definition.renewal_window_days,
+            overrides_enabled: definition.overrides.enabled,
+            measures: definition
+                .measures
+                .iter()
+                .map(|measure| HealthMeasureDefinition {
+                    profile: measure.profile.as_str().to_owned(),
+                    code: measure.code.clone(),
+                    group: measure.group.as_str().to_owned(),
+                    weight: measure.weight,
+                    scoring: match measure.scoring {
+                        ScoringKind::Linear => "linear",
+                        ScoringKind::Manual => "manual",
+                    }
+                    .to_owned(),
+                    green_at: measure.green_at,
+                    red_at: measure.red_at,
+                    active: measure.active,
+                })
+                .collect(),
+        }
+    }
 }
 
 pub async fn active_health_model(ctx: &Context<'_>) -> Result<HealthModel> {
-    let version = active_model_version(ctx).await?;
-    let definition = HealthModelDefinition::standard_v1();
-    let bands = definition.bands;
-    Ok(HealthModel {
-        id: ID(version.id.to_string()),
-        name: version.name,
-        version: version.version,
-        bands: vec![
-            HealthBandRange { band: HealthBand::Red, min_score: 0, max_score: bands.red_max },
-            HealthBandRange { band: HealthBand::Yellow, min_score: bands.red_max + 1, max_score: bands.yellow_max },
-            HealthBandRange { band: HealthBand::Green, min_score: bands.yellow_max + 1, max_score: 100 },
-        ],
-        min_data_coverage: definition.min_data_coverage,
-        measures: definition
-            .measures
-            .iter()
-            .map(|measure| {
-                let (scoring, green_at, red_at) = match measure.scoring {
-                    Scoring::Linear { green_at, red_at } => ("linear", Some(green_at), Some(red_at)),
-                    Scoring::Manual => ("manual", None, None),
-                };
-                HealthMeasureDefinition {
-                    code: measure.code.as_str().to_owned(),
-                    group: measure.group.as_str().to_owned(),
-                    weight: measure.weight,
-                    scoring: scoring.to_owned(),
-                    green_at,
-                    red_at,
-                }
-            })
-            .collect(),
-    })
+    Ok(active_model_version(ctx).await?.into())
 }
 
 async fn active_model_version(ctx: &Context<'_>) -> Result<HealthModelVersion> {
@@ -223,7 +320,7 @@ async fn active_model_version(ctx: &Context<'_>) -> Result<HealthModelVersion> {
         .ok_or_else(|| ErrorCode::NotFound.graphql_error("the tenant has no active health model"))
 }
 
-fn round4(value: f64) -> f64 {
+pub fn round4(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
 }
 

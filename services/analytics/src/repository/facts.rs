@@ -32,5 +32,7 @@ pub async fn customer_facts(
             customer.stage = Some(lifecycle.stage);
         }
     }
+    // Health, as last computed (docs/domain.md#health-snapshots).
+    super::health_snapshots::fill_facts(tx, &mut facts).await?;
     Ok(facts)
 }

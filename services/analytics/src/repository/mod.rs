@@ -17,6 +17,9 @@ use crate::{
 
 pub mod automation;
 pub mod facts;
+pub mod health_models;
+pub mod health_signals;
+pub mod health_snapshots;
 pub mod lifecycle;
 pub mod seed;
 
@@ -28,15 +31,7 @@ pub async fn active_health_model(tx: &TenantTransaction) -> Result<Option<Health
         .order_by_desc(health_model::Column::Version)
         .one(tx.connection())
         .await?;
-    row.map(|row| {
-        Ok(HealthModelVersion {
-            id: row.id,
-            name: row.name,
-            version: row.version,
-            status: ModelStatus::parse(&row.status)?,
-        })
-    })
-    .transpose()
+    row.map(health_models::version_of_row).transpose()
 }
 
 /// The signals of the given customers (at most one row each).

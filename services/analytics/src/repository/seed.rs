@@ -2,12 +2,14 @@
 //! model and a signals row for every demo customer, chosen so the health stories hold with
 //! realistic support/finance inputs (Prairie Foods and Rheinwerk red, Lakeshore yellow,
 //! Summit Ag and Thames Mutual green; Blue Heron, brand new, has no pulse yet).
-//! Every tenant also gets automation rule A1 (contract signed → onboarding).
+//! Every tenant also gets automation rule A1 (contract signed → onboarding), and each
+//! customer a health snapshot of the seed day.
 //! Deterministic and idempotent: a tenant with a health model keeps its model and signals,
 //! a tenant with a rule of code A1 keeps it; one tenant transaction each.
 
 use atrium_kit::{
     TenantTransaction,
+    command::CommandError,
     demo::{self, DemoTenant, SeedRng, Story},
 };
 use chrono::{Duration, NaiveDate, Utc};
@@ -19,10 +21,11 @@ use crate::{
     domain::{
         automation::{ACTIVATE_ONBOARDING_ACTION, AutomationRule, CREATE_ENGAGEMENT_ACTION, RuleAction},
         health::ModelStatus,
+        health_model::ModelDefinition,
     },
     entities::{customer_signal, health_model},
     error::AnalyticsError,
-    repository::automation,
+    repository::{automation, health_models},
 };
 
 /// The default model every tenant starts with (docs/domain.md#health-score).
@@ -45,9 +48,10 @@ fn story_signals(story: Story) -> (Option<i32>, Option<i64>) {
 }
 
 pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), AnalyticsError> {
-    let today = Utc::now().date_naive();
     for demo_tenant in demo::TENANTS {
         let tx = TenantTransaction::begin(database, &demo::seed_context(demo_tenant)).await?;
+        // The tenant's business date, the one health counts days from.
+        let today = atrium_kit::calendar::tenant_date(tx.tenant_id(), Utc::now());
         let seeded = health_model::Entity::find()
             .filter(health_model::Column::TenantId.eq(tx.tenant_id()))
             .one(tx.connection())
@@ -95,6 +99,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
         version: Set(1),
         status: Set(ModelStatus::Active.as_str().to_owned()),
         created_at: Set(now),
+        definition: Set(Some(health_models::definition_json(&ModelDefinition::standard_v1()))),
     })
     .exec(connection)
     .await?;
@@ -120,10 +125,21 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                 channel_partner_id: Set(customer.partner.map(|partner| demo::partner_id(demo_tenant, partner))),
                 csm_pulse: Set(pulse),
                 last_exec_touch_on: Set(days.map(|days| today - Duration::days(days))),
+                csm_pulse_comment: Set(None),
                 updated_at: Set(now),
             }
         })
         .collect();
     customer_signal::Entity::insert_many(signals).exec(connection).await?;
+
+    // The seed day's snapshots, so history and facts start with a computed health.
+    let customers: Vec<_> =
+        (0..demo_tenant.customers.len()).map(|ordinal| demo::customer_id(demo_tenant, ordinal)).collect();
+    crate::health::recompute(tx, customers, today, now, crate::health::Cadence::Scheduled).await.map_err(|error| {
+        match error {
+            CommandError::Database(error) => AnalyticsError::Database(error),
+            other => AnalyticsError::Database(sea_orm::DbErr::Custom(format!("seed snapshots: {other}"))),
+        }
+    })?;
     Ok(())
 }

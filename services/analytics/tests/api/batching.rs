@@ -1,5 +1,5 @@
-//! DataLoader batching for health: the model and the signals of N customers load in one
-//! statement each, however many representations a request carries.
+//! DataLoader batching for health: the model and the facts (signals, lifecycle, snapshot) of N
+//! customers load in one statement each, however many representations a request carries.
 
 use atrium_kit::{demo, testing};
 use serde_json::{Value, json};
@@ -10,7 +10,9 @@ use crate::helpers::{HEALTH_QUERY, TestAnalytics, spawn_observed};
 
 fn is_data_select(sql: &str) -> bool {
     sql.trim_start().to_ascii_uppercase().starts_with("SELECT")
-        && (sql.contains("FROM \"customer_signals\"") || sql.contains("FROM \"health_models\""))
+        && ["health_models", "customer_signals", "customer_lifecycles", "health_snapshots"]
+            .iter()
+            .any(|table| sql.contains(&format!("FROM \"{table}\"")))
 }
 
 fn representations(customers: usize) -> Value {
@@ -34,22 +36,29 @@ async fn statements_for(analytics: &TestAnalytics, log: &StatementLog, customers
     let entities = data["_entities"].as_array().unwrap();
     assert_eq!(entities.len(), customers);
     // Every ridgeline customer has signals except brand-new Blue Heron; the loads must be real.
-    assert!(entities.iter().any(|e| e["health"]["measures"][2]["rawValue"].is_number()), "{data}");
+    let has_pulse = |entity: &Value| {
+        entity["health"]["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["code"] == "csm_pulse" && m["rawValue"].is_number())
+    };
+    assert!(entities.iter().any(has_pulse), "{data}");
     let statements = log.statements();
     (statements.iter().filter(|sql| is_data_select(sql)).cloned().collect(), statements.len())
 }
 
 #[tokio::test]
-async fn loads_the_model_and_the_signals_of_many_customers_in_two_statements() {
+async fn loads_the_model_and_the_facts_of_many_customers_in_four_statements() {
     let log = StatementLog::default();
     let analytics = spawn_observed(testing::sqlite_url("analytics"), None, Some(log.observer())).await;
     let (two, two_total) = statements_for(&analytics, &log, 2).await;
     let (eight, eight_total) = statements_for(&analytics, &log, 8).await;
-    assert_eq!(two.len(), 2, "one model select + one signals select: {two:#?}");
-    assert_eq!(eight.len(), 2, "still two for eight customers: {eight:#?}");
+    assert_eq!(two.len(), 4, "one model select + the facts' signals, lifecycle and snapshot selects: {two:#?}");
+    assert_eq!(eight.len(), 4, "still four for eight customers: {eight:#?}");
     assert_eq!(two_total, eight_total, "transaction setup does not grow either");
     // On SQLite BEGIN/COMMIT are not reported to the observer (on PostgreSQL the tenant's
-    // `set_config` would add one): the two data selects are the whole request.
-    assert_eq!(eight_total, 2, "{:#?}", log.statements());
+    // `set_config` would add one): the four data selects are the whole request.
+    assert_eq!(eight_total, 4, "{:#?}", log.statements());
     assert_eq!(eight.iter().filter(|sql| sql.contains("FROM \"customer_signals\"")).count(), 1);
 }

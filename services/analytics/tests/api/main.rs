@@ -4,6 +4,8 @@
 mod batching;
 mod dead_letters;
 mod health;
+mod health_model;
+mod health_snapshots;
 mod helpers;
 mod lifecycle;
 mod tenancy;

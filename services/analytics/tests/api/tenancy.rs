@@ -16,10 +16,10 @@ async fn assert_foreign_customer_gets_no_signals(analytics: &TestAnalytics) {
     let health = &data["_entities"][0]["health"];
     assert_eq!(measure(health, "csm_pulse")["rawValue"], Value::Null, "{health}");
     assert_eq!(measure(health, "days_since_exec_touch")["rawValue"], Value::Null, "{health}");
-    // Only the provided support (5) and finance (8) inputs count: 13/28 < 0.5.
-    assert_eq!(health["coverage"], 0.4643);
+    // Only the provided support (5) and finance (8) inputs count: 13/100 < 0.5.
+    assert_eq!(health["coverage"], 0.13);
     assert_eq!(health["band"], "UNKNOWN");
-    assert_eq!(health["score"], 100);
+    assert_eq!(health["score"], Value::Null);
 
     // The same id under its own tenant does have signals.
     let own = analytics.data("veritas", HEALTH_QUERY, json!({ "representations": [rheinwerk] })).await;
@@ -43,7 +43,8 @@ async fn each_tenant_sees_its_own_model_and_signals_on_postgres() {
     }
     let prairie = representation("ridgeline", Story::PrairieFoods, 1, Some(0.0));
     let data = analytics.data("ridgeline", HEALTH_QUERY, json!({ "representations": [prairie] })).await;
-    assert_eq!(data["_entities"][0]["health"]["score"], 44);
+    assert_eq!(data["_entities"][0]["health"]["coverage"], 0.28);
+    crate::health_model::edits_preview_and_activates_for_one_tenant_only(&analytics).await;
 }
 
 #[tokio::test]

@@ -1,0 +1,8 @@
+//! The mutation root: analytics' writes, one merged object per area.
+
+use async_graphql::MergedObject;
+
+use super::{health_admin::HealthModelMutation, health_signals::HealthSignalsMutation};
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(HealthModelMutation, HealthSignalsMutation);
