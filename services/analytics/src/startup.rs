@@ -9,7 +9,9 @@ use atrium_kit::{db::StatementObserver, events::EventHandler, startup::StartupEr
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{automation::schedule::AutomationSchedule, config::Config, events::AnalyticsEvents, graphql, repository::seed};
+use crate::{
+    automation::schedule::AutomationSchedule, config::Config, events::AnalyticsEvents, graphql, repository::seed,
+};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))

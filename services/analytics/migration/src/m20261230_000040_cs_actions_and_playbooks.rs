@@ -82,8 +82,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        create_index(manager, CS_ACTIONS, "cs_actions_per_customer", &["tenant_id", "customer_account_id", "status"], false)
-            .await?;
+        create_index(
+            manager,
+            CS_ACTIONS,
+            "cs_actions_per_customer",
+            &["tenant_id", "customer_account_id", "status"],
+            false,
+        )
+        .await?;
         create_index(manager, CS_ACTIONS, "cs_actions_per_key", &["tenant_id", "idempotency_key"], true).await?;
 
         manager

@@ -62,7 +62,9 @@ pub struct Planned {
 #[derive(Debug)]
 pub enum ActionFailure {
     /// The action cannot be carried out with what the trigger and the tenant hold (yet).
-    Unusable { results: Vec<Value> },
+    Unusable {
+        results: Vec<Value>,
+    },
     Database(AnalyticsError),
 }
 
@@ -87,7 +89,9 @@ pub async fn plan(tx: &TenantTransaction, run: &RunContext<'_>) -> Result<Planne
             }
             Err(error) => {
                 failed = true;
-                planned.results.push(json!({ "type": action.action_type, "status": "failed", "error": error.to_string() }));
+                planned
+                    .results
+                    .push(json!({ "type": action.action_type, "status": "failed", "error": error.to_string() }));
                 continue;
             }
         }
@@ -311,8 +315,7 @@ fn plan_flag_billing_line(run: &RunContext<'_>, action: &RuleAction, planned: &m
         "expected_slip_days": slip.round() as i64,
         "rule_code": run.rule.code,
     });
-    let command = send(run, "finance", "flag_billing_line_at_risk", data)
-        .with_ref("milestone_id", milestone_id);
+    let command = send(run, "finance", "flag_billing_line_at_risk", data).with_ref("milestone_id", milestone_id);
     planned.results.push(json!({ "type": action.action_type, "status": "sent", "command_id": command.id,
                                  "idempotency_key": run.run_key }));
     planned.commands.push(command);

@@ -84,7 +84,8 @@ fn add_customer_facts(facts: &mut Map<String, Value>, customer: &CustomerFacts) 
         }
     };
     let number = |value: Option<f64>| value.map(|value| json!(value));
-    let decimal = |value: Option<rust_decimal::Decimal>| value.and_then(|value| value.to_f64()).map(|value| json!(value));
+    let decimal =
+        |value: Option<rust_decimal::Decimal>| value.and_then(|value| value.to_f64()).map(|value| json!(value));
     put("id", Some(json!(customer.customer_account_id)));
     put("channel_partner_id", customer.channel_partner_id.map(|id| json!(id)));
     put("stage", customer.stage.map(|stage| json!(stage.as_str())));
@@ -167,9 +168,15 @@ mod tests {
 
     #[test]
     fn only_plain_decimals_become_numbers() {
-        for (text, decimal) in
-            [("1250.00", true), ("-3", true), ("0.5", true), ("1_30", false), ("90_plus", false), ("1.", false), ("", false)]
-        {
+        for (text, decimal) in [
+            ("1250.00", true),
+            ("-3", true),
+            ("0.5", true),
+            ("1_30", false),
+            ("90_plus", false),
+            ("1.", false),
+            ("", false),
+        ] {
             assert_eq!(is_decimal(text), decimal, "{text}");
         }
     }

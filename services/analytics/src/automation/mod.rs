@@ -17,8 +17,7 @@ pub mod schedule;
 pub mod seed;
 
 use atrium_kit::{
-    TenantTransaction,
-    calendar,
+    TenantTransaction, calendar,
     changes::{ChangeKind, outbox},
     command::{self, Command, CommandError, Outcome},
     events::{DomainEvent, HandlerError, Subject},
@@ -71,7 +70,10 @@ pub fn wants(event_type: &str) -> bool {
 pub enum Trigger {
     Event(DomainEvent),
     /// A scheduled rule for one customer on one business day.
-    Schedule { customer_account_id: Uuid, date: NaiveDate },
+    Schedule {
+        customer_account_id: Uuid,
+        date: NaiveDate,
+    },
 }
 
 impl Trigger {
@@ -112,8 +114,7 @@ impl Trigger {
 
     /// The subject the run is about (and its cooldown counts for).
     fn subject(&self, rule: &AutomationRule) -> Subject {
-        let customer_subject =
-            |id| Subject { entity_type: "CustomerAccount".to_owned(), id, version: 0 };
+        let customer_subject = |id| Subject { entity_type: "CustomerAccount".to_owned(), id, version: 0 };
         match self {
             Trigger::Event(event) => match event.refs.get("customer_account_id") {
                 Some(customer) if rule.subject_is_customer() => customer_subject(*customer),
@@ -158,8 +159,10 @@ pub async fn run_once(
         return Ok(false);
     }
     let command = Command { target: Some(rule.id), ..RUN_AUTOMATION_RULE };
-    command::execute_within(tx, &command, move |tx| Box::pin(async move { run(tx, rule, trigger, run_key, now).await }))
-        .await?;
+    command::execute_within(tx, &command, move |tx| {
+        Box::pin(async move { run(tx, rule, trigger, run_key, now).await })
+    })
+    .await?;
     Ok(true)
 }
 
@@ -272,7 +275,11 @@ pub async fn retry_due_runs(tx: &TenantTransaction, now: DateTime<Utc>) -> Resul
     Ok(count)
 }
 
-async fn retry(tx: &TenantTransaction, mut run: AutomationRunRecord, now: DateTime<Utc>) -> Result<Outcome<()>, CommandError> {
+async fn retry(
+    tx: &TenantTransaction,
+    mut run: AutomationRunRecord,
+    now: DateTime<Utc>,
+) -> Result<Outcome<()>, CommandError> {
     let rule = rules::rule_by_id(tx, run.rule_id).await.map_err(command_error)?;
     let trigger = run.trigger_payload.as_deref().and_then(Trigger::from_payload);
     run.attempts += 1;

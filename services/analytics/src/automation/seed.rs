@@ -44,7 +44,10 @@ fn rule_specs() -> Vec<RuleSpec> {
             name: "Contract signed → onboarding",
             trigger: json!({ "event": "finance.contract.signed" }),
             condition: fact("contract.line_count", "gte", json!(1)),
-            actions: vec![action(CREATE_ENGAGEMENT_ACTION, Value::Null), action(ACTIVATE_ONBOARDING_ACTION, Value::Null)],
+            actions: vec![
+                action(CREATE_ENGAGEMENT_ACTION, Value::Null),
+                action(ACTIVATE_ONBOARDING_ACTION, Value::Null),
+            ],
             cooldown_hours: 0,
             enabled: true,
         },
@@ -60,9 +63,12 @@ fn rule_specs() -> Vec<RuleSpec> {
             ] }),
             actions: vec![
                 action(FLAG_BILLING_LINE_AT_RISK, json!({ "reason": "Milestone forecast past its due date" })),
-                action(CREATE_CS_ACTION, json!({ "cs_action_type": "finance", "priority": "high",
+                action(
+                    CREATE_CS_ACTION,
+                    json!({ "cs_action_type": "finance", "priority": "high",
                     "owner_role": "delivery_manager", "due_in_days": 3,
-                    "reason": "Billing milestone at risk: review with finance" })),
+                    "reason": "Billing milestone at risk: review with finance" }),
+                ),
                 action(NOTIFY, json!({ "template": "milestone_billing_risk", "recipients": ["csm"] })),
             ],
             cooldown_hours: 0,
@@ -90,8 +96,11 @@ fn rule_specs() -> Vec<RuleSpec> {
                 fact("customer.gross_margin_t12m", "lt", json!(0.25)),
                 { "not": fact("customer.open_cs_action_types", "contains", json!("renewal")) },
             ] }),
-            actions: vec![action(START_PLAYBOOK, json!({ "playbook": "reprice_or_rescope", "priority": "high",
-                "owner_role": "csm" }))],
+            actions: vec![action(
+                START_PLAYBOOK,
+                json!({ "playbook": "reprice_or_rescope", "priority": "high",
+                "owner_role": "csm" }),
+            )],
             cooldown_hours: 0,
             enabled: true,
         },
@@ -129,11 +138,17 @@ fn rule_specs() -> Vec<RuleSpec> {
                 fact("event.shift_days", "gte", json!(5)),
             ] }),
             actions: vec![
-                action(CREATE_CS_ACTION, json!({ "cs_action_type": "risk", "priority": "high", "owner_role": "csm",
+                action(
+                    CREATE_CS_ACTION,
+                    json!({ "cs_action_type": "risk", "priority": "high", "owner_role": "csm",
                     "due_in_days": 3,
-                    "reason": "Go-live forecast slipped {event.shift_days} days (now {event.variance_days} days late)" })),
-                action(NOTIFY, json!({ "template": "go_live_slip_exec", "recipients": ["exec"],
-                    "when": fact("event.variance_days", "gt", json!(30)) })),
+                    "reason": "Go-live forecast slipped {event.shift_days} days (now {event.variance_days} days late)" }),
+                ),
+                action(
+                    NOTIFY,
+                    json!({ "template": "go_live_slip_exec", "recipients": ["exec"],
+                    "when": fact("event.variance_days", "gt", json!(30)) }),
+                ),
             ],
             cooldown_hours: 0,
             enabled: true,
@@ -147,8 +162,11 @@ fn rule_specs() -> Vec<RuleSpec> {
                 fact("customer.cr_trend_ratio", "gt", json!(1.5)),
             ] }),
             actions: vec![
-                action(CREATE_CS_ACTION, json!({ "cs_action_type": "risk", "priority": "medium", "owner_role": "csm",
-                    "due_in_days": 7, "reason": "Scope creep review" })),
+                action(
+                    CREATE_CS_ACTION,
+                    json!({ "cs_action_type": "risk", "priority": "medium", "owner_role": "csm",
+                    "due_in_days": 7, "reason": "Scope creep review" }),
+                ),
                 action(NOTIFY, json!({ "template": "scope_creep_review", "recipients": ["delivery_manager"] })),
             ],
             cooldown_hours: 14 * 24,
@@ -160,19 +178,34 @@ fn rule_specs() -> Vec<RuleSpec> {
             trigger: json!({ "event": "finance.invoice.aging_bucket_changed" }),
             condition: fact("event.bucket", "in", json!(["31_60", "61_90", "90_plus"])),
             actions: vec![
-                action(NOTIFY, json!({ "template": "dunning_31_60", "recipients": ["finance"],
-                    "when": fact("event.bucket", "eq", json!("31_60")) })),
-                action(CREATE_CS_ACTION, json!({ "cs_action_type": "finance", "priority": "high", "owner_role": "csm",
+                action(
+                    NOTIFY,
+                    json!({ "template": "dunning_31_60", "recipients": ["finance"],
+                    "when": fact("event.bucket", "eq", json!("31_60")) }),
+                ),
+                action(
+                    CREATE_CS_ACTION,
+                    json!({ "cs_action_type": "finance", "priority": "high", "owner_role": "csm",
                     "due_in_days": 5, "reason": "Invoice {event.days_past_due} days past due",
-                    "when": fact("event.bucket", "eq", json!("61_90")) })),
-                action(NOTIFY, json!({ "template": "dunning_61_90", "recipients": ["csm"],
-                    "when": fact("event.bucket", "eq", json!("61_90")) })),
-                action(CREATE_CS_ACTION, json!({ "cs_action_type": "finance", "priority": "urgent",
+                    "when": fact("event.bucket", "eq", json!("61_90")) }),
+                ),
+                action(
+                    NOTIFY,
+                    json!({ "template": "dunning_61_90", "recipients": ["csm"],
+                    "when": fact("event.bucket", "eq", json!("61_90")) }),
+                ),
+                action(
+                    CREATE_CS_ACTION,
+                    json!({ "cs_action_type": "finance", "priority": "urgent",
                     "owner_role": "finance", "due_in_days": 2,
                     "reason": "Invoice over 90 days past due: finance lead escalation",
-                    "when": fact("event.bucket", "eq", json!("90_plus")) })),
-                action(NOTIFY, json!({ "template": "dunning_90_plus", "recipients": ["finance", "csm"],
-                    "when": fact("event.bucket", "eq", json!("90_plus")) })),
+                    "when": fact("event.bucket", "eq", json!("90_plus")) }),
+                ),
+                action(
+                    NOTIFY,
+                    json!({ "template": "dunning_90_plus", "recipients": ["finance", "csm"],
+                    "when": fact("event.bucket", "eq", json!("90_plus")) }),
+                ),
             ],
             cooldown_hours: 0,
             enabled: true,
@@ -186,14 +219,23 @@ fn rule_specs() -> Vec<RuleSpec> {
                 fact("customer.health_band", "eq", json!("red")),
             ] }),
             actions: vec![
-                action(ESCALATE, json!({ "level": 1, "reason": "SLA warning ({event.metric}, {event.priority})",
+                action(
+                    ESCALATE,
+                    json!({ "level": 1, "reason": "SLA warning ({event.metric}, {event.priority})",
                     "when": { "all": [fact("event.type", "eq", json!("support.sla.warning")),
-                                      { "not": fact("customer.in_renewal_window", "eq", json!(true)) }] } })),
-                action(ESCALATE, json!({ "level": 2, "reason": "SLA breached ({event.metric}, {event.priority})",
+                                      { "not": fact("customer.in_renewal_window", "eq", json!(true)) }] } }),
+                ),
+                action(
+                    ESCALATE,
+                    json!({ "level": 2, "reason": "SLA breached ({event.metric}, {event.priority})",
                     "when": { "all": [fact("event.type", "eq", json!("support.sla.breached")),
-                                      { "not": fact("customer.in_renewal_window", "eq", json!(true)) }] } })),
-                action(ESCALATE, json!({ "level": 3, "reason": "SLA at risk during the renewal window",
-                    "when": fact("customer.in_renewal_window", "eq", json!(true)) })),
+                                      { "not": fact("customer.in_renewal_window", "eq", json!(true)) }] } }),
+                ),
+                action(
+                    ESCALATE,
+                    json!({ "level": 3, "reason": "SLA at risk during the renewal window",
+                    "when": fact("customer.in_renewal_window", "eq", json!(true)) }),
+                ),
                 action(NOTIFY, json!({ "template": "sla_escalation", "recipients": ["csm"] })),
             ],
             cooldown_hours: 0,
@@ -208,9 +250,12 @@ fn rule_specs() -> Vec<RuleSpec> {
                           fact("customer.entitlement_pace_ratio", "lt", json!(0.5))] },
                 { "not": fact("customer.open_cs_action_types", "contains", json!("lifecycle")) },
             ] }),
-            actions: vec![action(CREATE_CS_ACTION, json!({ "cs_action_type": "lifecycle", "priority": "medium",
+            actions: vec![action(
+                CREATE_CS_ACTION,
+                json!({ "cs_action_type": "lifecycle", "priority": "medium",
                 "owner_role": "csm", "due_in_days": 7,
-                "reason": "Book an advisory session: {customer.entitlement_forfeit_forecast_hours} hours forecast to be forfeited" }))],
+                "reason": "Book an advisory session: {customer.entitlement_forfeit_forecast_hours} hours forecast to be forfeited" }),
+            )],
             cooldown_hours: 0,
             enabled: true,
         },
@@ -260,22 +305,37 @@ pub fn default_playbooks(demo_tenant: &DemoTenant) -> Vec<Playbook> {
         steps,
     };
     vec![
-        playbook("value_realization", "Value realization", CsActionType::Renewal, vec![
-            step("Schedule an advisory session", "csm", 7),
-            step("Send the usage summary", "csm", 10),
-            step("Executive check-in", "exec", 21),
-        ]),
-        playbook("reprice_or_rescope", "Reprice or rescope", CsActionType::Renewal, vec![
-            step("Review delivery cost against revenue", "finance", 7),
-            step("Prepare a repriced or rescoped renewal offer", "csm", 14),
-        ]),
-        playbook("expansion_upsell", "Expansion upsell", CsActionType::Expansion, vec![
-            step("Quote the next retainer tier", "csm", 10),
-        ]),
-        playbook("risk_recovery", "Risk recovery", CsActionType::Risk, vec![
-            step("Root-cause review", "csm", 5),
-            step("Agree a recovery plan with the customer", "csm", 10),
-        ]),
+        playbook(
+            "value_realization",
+            "Value realization",
+            CsActionType::Renewal,
+            vec![
+                step("Schedule an advisory session", "csm", 7),
+                step("Send the usage summary", "csm", 10),
+                step("Executive check-in", "exec", 21),
+            ],
+        ),
+        playbook(
+            "reprice_or_rescope",
+            "Reprice or rescope",
+            CsActionType::Renewal,
+            vec![
+                step("Review delivery cost against revenue", "finance", 7),
+                step("Prepare a repriced or rescoped renewal offer", "csm", 14),
+            ],
+        ),
+        playbook(
+            "expansion_upsell",
+            "Expansion upsell",
+            CsActionType::Expansion,
+            vec![step("Quote the next retainer tier", "csm", 10)],
+        ),
+        playbook(
+            "risk_recovery",
+            "Risk recovery",
+            CsActionType::Risk,
+            vec![step("Root-cause review", "csm", 5), step("Agree a recovery plan with the customer", "csm", 10)],
+        ),
     ]
 }
 

@@ -124,6 +124,35 @@ pub fn condition_holds(condition: &Value, facts: &Map<String, Value>) -> Result<
     compare(actual, operator, expected)
 }
 
+/// Checks a condition's shape and operators without facts (an edit is refused before it
+/// is stored, not when it first runs).
+pub fn validate_condition(condition: &Value) -> Result<(), ConditionError> {
+    let Some(fields) = condition.as_object() else {
+        return if condition.is_null() { Ok(()) } else { Err(ConditionError("must be an object".to_owned())) };
+    };
+    if fields.is_empty() {
+        return Ok(());
+    }
+    for combinator in ["all", "any"] {
+        if let Some(parts) = fields.get(combinator) {
+            return list(parts, combinator)?.iter().try_for_each(validate_condition);
+        }
+    }
+    if let Some(negated) = fields.get("not") {
+        return validate_condition(negated);
+    }
+    fields.get("fact").and_then(Value::as_str).ok_or_else(|| ConditionError("missing `fact`".to_owned()))?;
+    let operator = fields.get("op").and_then(Value::as_str).ok_or_else(|| ConditionError("missing `op`".to_owned()))?;
+    let expected = fields.get("value").unwrap_or(&Value::Null);
+    match operator {
+        "eq" | "ne" | "contains" => Ok(()),
+        "gt" | "gte" | "lt" | "lte" if expected.is_number() => Ok(()),
+        "gt" | "gte" | "lt" | "lte" => Err(ConditionError(format!("`{operator}` compares numbers only"))),
+        "in" => list(expected, "in").map(|_| ()),
+        other => Err(ConditionError(format!("unknown operator `{other}`"))),
+    }
+}
+
 fn list<'a>(value: &'a Value, name: &str) -> Result<&'a Vec<Value>, ConditionError> {
     value.as_array().ok_or_else(|| ConditionError(format!("`{name}` must be a list")))
 }
@@ -324,7 +353,13 @@ mod tests {
             json!({ "op": "eq", "value": 1 }),
         ] {
             assert!(condition_holds(&condition, &facts(1)).is_err(), "{condition}");
+            assert!(validate_condition(&condition).is_err(), "{condition}");
         }
+        // Validation needs no facts: an unknown operator on a missing fact is still refused.
+        assert!(validate_condition(&json!({ "not": { "fact": "nowhere", "op": "like", "value": 1 } })).is_err());
+        assert!(
+            validate_condition(&json!({ "any": [{ "fact": "event.bucket", "op": "in", "value": ["61_90"] }] })).is_ok()
+        );
     }
 
     fn rule(actions: &[&str]) -> AutomationRule {

@@ -162,7 +162,8 @@ mod tests {
     #[test]
     fn step_due_dates_follow_their_offsets_and_the_action_is_due_with_its_last_step() {
         let started = NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
-        let step = |offset| PlaybookStep { title: "x".to_owned(), owner_role: "csm".to_owned(), due_offset_days: offset };
+        let step =
+            |offset| PlaybookStep { title: "x".to_owned(), owner_role: "csm".to_owned(), due_offset_days: offset };
         let playbook = Playbook {
             id: Uuid::nil(),
             code: "risk_recovery".to_owned(),

@@ -2,8 +2,10 @@
 //! `CustomerAccount` entity extension with `@requires`, the customer journey and
 //! automation types, and per-request DataLoaders.
 
+mod cs_actions;
 mod journey;
 mod loaders;
+mod mutation;
 mod schema;
 mod types;
 

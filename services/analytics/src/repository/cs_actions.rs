@@ -160,9 +160,7 @@ pub async fn open_cs_action_types(
     let rows = cs_action::Entity::find()
         .filter(cs_action::Column::TenantId.eq(tx.tenant_id()))
         .filter(cs_action::Column::CustomerAccountId.eq(customer_account_id))
-        .filter(
-            cs_action::Column::Status.is_in([CsActionStatus::Open.as_str(), CsActionStatus::InProgress.as_str()]),
-        )
+        .filter(cs_action::Column::Status.is_in([CsActionStatus::Open.as_str(), CsActionStatus::InProgress.as_str()]))
         .all(tx.connection())
         .await?;
     rows.iter().map(|row| Ok(CsActionType::parse(&row.action_type)?)).collect()
@@ -239,7 +237,10 @@ pub async fn playbook_by_code(tx: &TenantTransaction, code: &str) -> Result<Opti
 }
 
 /// Stores `playbook` unless the tenant has one with its code; true when stored.
-pub async fn insert_playbook_unless_present(tx: &TenantTransaction, playbook: &Playbook) -> Result<bool, AnalyticsError> {
+pub async fn insert_playbook_unless_present(
+    tx: &TenantTransaction,
+    playbook: &Playbook,
+) -> Result<bool, AnalyticsError> {
     if playbook_by_code(tx, &playbook.code).await?.is_some() {
         return Ok(false);
     }

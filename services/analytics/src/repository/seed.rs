@@ -13,11 +13,8 @@ use atrium_kit::{
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-
 use crate::{
-    domain::{
-        health::ModelStatus,
-    },
+    domain::health::ModelStatus,
     entities::{customer_signal, health_model},
     error::AnalyticsError,
     repository::automation,
