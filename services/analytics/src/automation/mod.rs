@@ -68,7 +68,7 @@ pub fn wants(event_type: &str) -> bool {
 /// What triggered a run.
 #[derive(Debug, Clone)]
 pub enum Trigger {
-    Event(DomainEvent),
+    Event(Box<DomainEvent>),
     /// A scheduled rule for one customer on one business day.
     Schedule {
         customer_account_id: Uuid,
@@ -89,7 +89,7 @@ impl Trigger {
     fn from_payload(payload: &str) -> Option<Trigger> {
         let value: Value = serde_json::from_str(payload).ok()?;
         if let Some(event) = value.get("event") {
-            return serde_json::from_value(event.clone()).ok().map(Trigger::Event);
+            return serde_json::from_value(event.clone()).ok().map(|event| Trigger::Event(Box::new(event)));
         }
         let schedule = value.get("schedule")?;
         Some(Trigger::Schedule {
@@ -138,7 +138,7 @@ impl Trigger {
 pub async fn on_event(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
     let triggered = rules::enabled_rules_triggered_by(tx, &event.event_type).await.map_err(analytics_error)?;
     for rule in triggered {
-        run_once(tx, rule, Trigger::Event(event.clone()), Utc::now()).await.map_err(handler_error)?;
+        run_once(tx, rule, Trigger::Event(Box::new(event.clone())), Utc::now()).await.map_err(handler_error)?;
     }
     Ok(())
 }

@@ -353,7 +353,8 @@ mod tests {
         let empty = serde_json::Map::new();
         for rule in &rules {
             assert!(condition_holds(&rule.condition, &empty).is_ok(), "{}", rule.code);
-            assert!(rule.trigger_schedule().is_some() != !rule.trigger_events().is_empty(), "{}", rule.code);
+            // Either a schedule or events, never both or neither.
+            assert!(rule.trigger_schedule().is_some() == rule.trigger_events().is_empty(), "{}", rule.code);
             if let Some(schedule) = rule.trigger_schedule() {
                 assert!(super::super::schedule::Schedule::parse(schedule).is_ok(), "{}", rule.code);
             }
