@@ -2,9 +2,17 @@
 //! a tenant admin switches A1 off and adds a CS action to its actions; a contract signed
 //! meanwhile runs nothing (no engagement, no action, no run); switched on again, the next
 //! signed contract runs it, and the CSM sees the onboarding CS action on the customer.
+//! Also: analytics reacts to its own events (A12 on `analytics.health.band_changed`),
+//! delivered to itself by the stack's event transport.
 
 use std::time::{Duration, Instant};
 
+use atrium_kit::{
+    TenantContext, TenantTransaction,
+    changes::outbox,
+    demo::{self, Story},
+    events::{DomainEvent, Subject},
+};
 use atrium_system_tests::{Backend, Stack};
 use serde_json::{Value, json};
 
@@ -155,4 +163,35 @@ async fn a_rule_switched_off_by_the_tenant_admin_runs_nothing_until_switched_on_
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rule_switched_off_by_the_tenant_admin_runs_nothing_until_switched_on_on_postgres() {
     rules_follow_the_tenant_admin(Backend::Postgres).await;
+}
+
+/// A band drop analytics publishes reaches analytics itself (its own stream over Redis, its
+/// own subscription over HTTP) and A12 starts the risk-recovery playbook. The event is
+/// written to analytics' outbox directly (the health model that will emit it is not part of
+/// this stack yet), so only PostgreSQL, whose databases the test can open, runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn analytics_reacts_to_its_own_band_drop_on_postgres() {
+    let Some(stack) = Stack::start(Backend::Postgres).await else { return };
+    let ridgeline = demo::tenant_by_slug("ridgeline").unwrap();
+    let ordinal =
+        ridgeline.customers.iter().position(|customer| customer.story == Some(Story::LakeshoreDental)).unwrap();
+    let customer = demo::customer_id(ridgeline, ordinal);
+    let (_, database) =
+        stack.databases.iter().find(|(service, _)| *service == "analytics").expect("analytics database");
+    let connection = sea_orm::Database::connect(database.runtime_url.as_str()).await.expect("analytics database");
+    let context = TenantContext::automation(demo::tenant_id("ridgeline"), "automation:health");
+    let tx = TenantTransaction::begin(&connection, &context).await.unwrap();
+    let subject = Subject { entity_type: "CustomerAccount".to_owned(), id: customer, version: 1 };
+    let dropped = DomainEvent::new(&context, "analytics.health.band_changed", subject)
+        .with_ref("customer_account_id", customer)
+        .with_data(json!({ "from": "yellow", "to": "red", "score": 44 }));
+    outbox::record_event(&tx, &dropped).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let csm = stack.token("ridgeline", &["csm"]);
+    let customer_id = customer.to_string();
+    let view = wait_for(&stack, &csm, &customer_id, |view| count(view, "csActions") == 1).await;
+    assert_eq!(view["csActions"]["nodes"][0]["type"], "RISK", "{view:#}");
+    assert_eq!(view["csActions"]["nodes"][0]["priority"], "URGENT", "{view:#}");
+    assert_eq!(view["csActions"]["nodes"][0]["reason"], "Risk recovery", "{view:#}");
 }
