@@ -304,7 +304,7 @@ fn plan_flag_billing_line(run: &RunContext<'_>, action: &RuleAction, planned: &m
         .copied()
         .or((event.subject.entity_type == "Milestone").then_some(event.subject.id))
         .ok_or("the trigger names no milestone")?;
-    let slip = ["expected_slip_days", "slip_days", "variance_days"]
+    let slip = ["expected_slip_days", "slip_days", "days_late", "variance_days"]
         .iter()
         .find_map(|key| run.facts.get(&format!("event.{key}")).and_then(Value::as_f64))
         .unwrap_or(0.0);
