@@ -13,22 +13,14 @@ use atrium_kit::{
     events::{DomainEvent, EventHandler, HandlerError, Subject},
     tenant::AUTOMATION_ROLE,
 };
-use chrono::{Duration, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::{
-    domain::{
-        AutomationRunRecord,
-        automation::{self, AutomationRule, RunOutcome, SignedContract},
-        lifecycle::{self, EngagementStatus},
-    },
+    domain::lifecycle::{self, EngagementStatus},
     error::AnalyticsError,
-    repository::{
-        automation as rules,
-        lifecycle::{self as journey, EngagementUpdate, NewTimelineEntry},
-    },
+    repository::lifecycle::{self as journey, EngagementUpdate, NewTimelineEntry},
 };
 
 const CONTRACT_SIGNED: &str = "finance.contract.signed";
@@ -41,13 +33,6 @@ const CONSUMER_ROLES: &[&str] = &[AUTOMATION_ROLE];
 const APPLY_LIFECYCLE_EVENT: Command = Command {
     operation: "applyLifecycleEvent",
     entity_type: "CustomerLifecycle",
-    allowed_roles: CONSUMER_ROLES,
-    target: None,
-};
-
-const RUN_AUTOMATION_RULE: Command = Command {
-    operation: "runAutomationRule",
-    entity_type: "AutomationRun",
     allowed_roles: CONSUMER_ROLES,
     target: None,
 };
@@ -69,6 +54,7 @@ impl EventHandler for AnalyticsEvents {
             || event_type == lifecycle::TIME_ENTRY_APPROVED
             || event_type.starts_with(ENGAGEMENT_EVENTS)
             || crate::health::triggers_recompute(event_type)
+            || crate::automation::wants(event_type)
     }
 
     fn handle<'t>(
@@ -94,9 +80,7 @@ async fn handle(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), Handl
     .await
     .map_err(handler_error)?;
     crate::health::on_event(tx, event).await?;
-    if event.event_type == CONTRACT_SIGNED {
-        run_triggered_rules(tx, event).await?;
-    }
+    crate::automation::on_event(tx, event).await?;
     Ok(())
 }
 
@@ -205,86 +189,10 @@ fn timeline_payload(event: &DomainEvent) -> Value {
     Value::Object(payload)
 }
 
-/// Runs every enabled rule the event triggers, once per trigger event.
-async fn run_triggered_rules(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
-    let triggered = rules::enabled_rules_triggered_by(tx, &event.event_type).await.map_err(analytics_error)?;
-    for rule in triggered {
-        if rules::has_run_for_trigger(tx, rule.id, event.id).await.map_err(analytics_error)? {
-            continue;
-        }
-        let command = Command { target: Some(rule.id), ..RUN_AUTOMATION_RULE };
-        let owned = event.clone();
-        command::execute_within(tx, &command, move |tx| Box::pin(async move { run_rule(tx, rule, &owned).await }))
-            .await
-            .map_err(handler_error)?;
-    }
-    Ok(())
-}
-
-/// One run of `rule` for a signed contract: condition, cooldown, actions, and the run
-/// record. A trigger the rule cannot read is a failed run (recorded, nothing sent), not a
-/// retry: it would never succeed.
-async fn run_rule(
-    tx: &TenantTransaction,
-    rule: AutomationRule,
-    event: &DomainEvent,
-) -> Result<Outcome<()>, CommandError> {
-    let started_at = Utc::now();
-    let (outcome, commands, actions_result) = match SignedContract::from_event(event) {
-        Err(reason) => (RunOutcome::Failed, Vec::new(), json!({ "error": reason })),
-        Ok(contract) => match automation::condition_holds(&rule.condition, &contract.facts()) {
-            Err(error) => (RunOutcome::Failed, Vec::new(), json!({ "error": error.to_string() })),
-            Ok(false) => (RunOutcome::SkippedCondition, Vec::new(), json!([])),
-            Ok(true) => {
-                if in_cooldown(tx, &rule, contract.contract_id).await? {
-                    (RunOutcome::SkippedCooldown, Vec::new(), json!([]))
-                } else {
-                    let plan = automation::plan_contract_actions(&rule, event, &contract);
-                    (RunOutcome::Succeeded, plan.commands, Value::Array(plan.results))
-                }
-            }
-        },
-    };
-    let run = AutomationRunRecord {
-        id: Uuid::now_v7(),
-        rule_id: rule.id,
-        rule_version: rule.version,
-        subject_type: event.subject.entity_type.clone(),
-        subject_id: event.refs.get("contract_id").copied().unwrap_or(event.subject.id),
-        triggered_by_event_id: Some(event.id),
-        started_at,
-        finished_at: Utc::now(),
-        outcome,
-        actions_result: actions_result.to_string(),
-    };
-    rules::record_run(tx, &run).await.map_err(command_error)?;
-    Ok(Outcome {
-        value: (),
-        entity_ids: vec![run.id, rule.id],
-        detail: format!("{} {} for {}: {} command(s)", rule.code, outcome.as_str(), run.subject_id, commands.len()),
-        events: commands,
-    })
-}
-
-async fn in_cooldown(tx: &TenantTransaction, rule: &AutomationRule, subject_id: Uuid) -> Result<bool, CommandError> {
-    if rule.cooldown_hours <= 0 {
-        return Ok(false);
-    }
-    let last = rules::last_success_for_subject(tx, rule.id, subject_id).await.map_err(command_error)?;
-    Ok(last.is_some_and(|last| Utc::now() - last < Duration::hours(i64::from(rule.cooldown_hours))))
-}
-
 fn command_error(error: AnalyticsError) -> CommandError {
     match error {
         AnalyticsError::Database(error) => CommandError::Database(error),
         other => CommandError::Invalid(other.to_string()),
-    }
-}
-
-fn analytics_error(error: AnalyticsError) -> HandlerError {
-    match error {
-        AnalyticsError::Database(error) => error.into(),
-        other => HandlerError::Poison(other.to_string()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! kept from finance's and delivery's events. Contributes `health`, `timeline` and
 //! `lifecycleStage` to `CustomerAccount` (owned by finance).
 
+pub mod automation;
 pub mod config;
 pub mod domain;
 mod entities;

@@ -9,7 +9,9 @@ use atrium_kit::{db::StatementObserver, events::EventHandler, startup::StartupEr
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, events::AnalyticsEvents, graphql, repository::seed};
+use crate::{
+    automation::schedule::AutomationSchedule, config::Config, events::AnalyticsEvents, graphql, repository::seed,
+};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -26,7 +28,11 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         Some(Arc::new(AnalyticsEvents::new()) as Arc<dyn EventHandler>),
     )
     .await
-    .map(|application| application.with_scheduled_jobs(crate::health::jobs()))
+    .map(|application| {
+        let mut jobs = crate::health::jobs();
+        jobs.push(Arc::new(AutomationSchedule::new()));
+        application.with_scheduled_jobs(jobs)
+    })
 }
 
 fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {

@@ -5,6 +5,7 @@ mod admin_publish;
 mod architecture;
 mod audit_log;
 mod authentication;
+mod automation_rules;
 mod cors;
 mod delivery_time;
 mod event_dead_letters;

@@ -438,7 +438,22 @@ async fn record_customer_journeys(runtime: &DatabaseConnection, owner: &Database
         )
         .with_ref("customer_account_id", customer)
         .with_data(serde_json::json!({ "status": "draft" }));
-        for event in [signed, created] {
+        // A12 starts a playbook (a CS action with steps); A9 opens an action and notifies.
+        let band_dropped = DomainEvent::new(
+            &TenantContext::automation(demo::tenant_id(slug), "automation:health"),
+            "analytics.health.band_changed",
+            Subject { entity_type: "CustomerAccount".to_owned(), id: customer, version: 1 },
+        )
+        .with_ref("customer_account_id", customer)
+        .with_data(serde_json::json!({ "from": "yellow", "to": "red", "score": 40 }));
+        let aging = DomainEvent::new(
+            &context_for(slug, "finance"),
+            "finance.invoice.aging_bucket_changed",
+            Subject { entity_type: "Invoice".to_owned(), id: Uuid::now_v7(), version: 1 },
+        )
+        .with_ref("customer_account_id", customer)
+        .with_data(serde_json::json!({ "bucket": "61_90", "previous_bucket": "31_60", "days_past_due": 61 }));
+        for event in [signed, created, band_dropped, aging] {
             let context = TenantContext::automation(event.tenant_id, "consumer:analytics");
             let tx = TenantTransaction::begin(runtime, &context).await.expect("begin");
             consumer.handle(&tx, &event).await.expect("analytics applies the event");

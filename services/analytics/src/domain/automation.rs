@@ -4,9 +4,11 @@
 //! and records it as an automation run. Pure functions over plain values.
 //!
 //! Conditions are a small JSON language evaluated on a fact bundle built from the
-//! trigger: `{"fact": <name>, "op": "eq"|"ne"|"gt"|"gte"|"lt"|"lte", "value": <json>}`,
-//! `{"all": [..]}`, `{"any": [..]}`, and `null` or `{}` for "always". A fact the bundle
-//! lacks makes its comparison false.
+//! trigger: `{"fact": <name>, "op": "eq"|"ne"|"gt"|"gte"|"lt"|"lte"|"in"|"contains",
+//! "value": <json>}` (`in`: the fact is one of the listed values; `contains`: the fact, a
+//! list, holds the value), `{"all": [..]}`, `{"any": [..]}`, `{"not": <condition>}`, and
+//! `null` or `{}` for "always". A fact the bundle lacks makes its comparison false (and
+//! so its `not` true).
 
 use atrium_kit::{TenantContext, events::DomainEvent, stored_enum};
 use serde::{Deserialize, Serialize};
@@ -50,7 +52,26 @@ impl AutomationRule {
         self.trigger.get("event").and_then(Value::as_str)
     }
 
-    fn has_action(&self, action_type: &str) -> bool {
+    /// The event types that trigger the rule: `{"event": t}` or `{"events": [t, ..]}`.
+    pub fn trigger_events(&self) -> Vec<&str> {
+        let listed = self.trigger.get("events").and_then(Value::as_array);
+        let mut events: Vec<&str> = listed.into_iter().flatten().filter_map(Value::as_str).collect();
+        events.extend(self.trigger_event());
+        events
+    }
+
+    /// The schedule of a scheduled rule, e.g. `daily 06:00`.
+    pub fn trigger_schedule(&self) -> Option<&str> {
+        self.trigger.get("schedule").and_then(Value::as_str)
+    }
+
+    /// Whether the cooldown and the run's subject are the customer rather than the
+    /// trigger event's subject (`{"subject": "customer"}` in the trigger).
+    pub fn subject_is_customer(&self) -> bool {
+        self.trigger.get("subject").and_then(Value::as_str) == Some("customer")
+    }
+
+    pub fn has_action(&self, action_type: &str) -> bool {
         self.actions.iter().any(|action| action.action_type == action_type)
     }
 }
@@ -93,11 +114,43 @@ pub fn condition_holds(condition: &Value, facts: &Map<String, Value>) -> Result<
         }
         return Ok(false);
     }
+    if let Some(negated) = fields.get("not") {
+        return Ok(!condition_holds(negated, facts)?);
+    }
     let fact = fields.get("fact").and_then(Value::as_str).ok_or_else(|| ConditionError("missing `fact`".to_owned()))?;
     let operator = fields.get("op").and_then(Value::as_str).ok_or_else(|| ConditionError("missing `op`".to_owned()))?;
     let expected = fields.get("value").unwrap_or(&Value::Null);
     let Some(actual) = facts.get(fact) else { return Ok(false) };
     compare(actual, operator, expected)
+}
+
+/// Checks a condition's shape and operators without facts (an edit is refused before it
+/// is stored, not when it first runs).
+pub fn validate_condition(condition: &Value) -> Result<(), ConditionError> {
+    let Some(fields) = condition.as_object() else {
+        return if condition.is_null() { Ok(()) } else { Err(ConditionError("must be an object".to_owned())) };
+    };
+    if fields.is_empty() {
+        return Ok(());
+    }
+    for combinator in ["all", "any"] {
+        if let Some(parts) = fields.get(combinator) {
+            return list(parts, combinator)?.iter().try_for_each(validate_condition);
+        }
+    }
+    if let Some(negated) = fields.get("not") {
+        return validate_condition(negated);
+    }
+    fields.get("fact").and_then(Value::as_str).ok_or_else(|| ConditionError("missing `fact`".to_owned()))?;
+    let operator = fields.get("op").and_then(Value::as_str).ok_or_else(|| ConditionError("missing `op`".to_owned()))?;
+    let expected = fields.get("value").unwrap_or(&Value::Null);
+    match operator {
+        "eq" | "ne" | "contains" => Ok(()),
+        "gt" | "gte" | "lt" | "lte" if expected.is_number() => Ok(()),
+        "gt" | "gte" | "lt" | "lte" => Err(ConditionError(format!("`{operator}` compares numbers only"))),
+        "in" => list(expected, "in").map(|_| ()),
+        other => Err(ConditionError(format!("unknown operator `{other}`"))),
+    }
 }
 
 fn list<'a>(value: &'a Value, name: &str) -> Result<&'a Vec<Value>, ConditionError> {
@@ -117,6 +170,11 @@ fn compare(actual: &Value, operator: &str, expected: &Value) -> Result<bool, Con
         "gte" => matches!(ordered()?, Some(Greater | Equal)),
         "lt" => ordered()? == Some(Less),
         "lte" => matches!(ordered()?, Some(Less | Equal)),
+        "in" => list(expected, "in")?.contains(actual),
+        "contains" => match actual {
+            Value::Array(items) => items.contains(expected),
+            _ => false,
+        },
         other => return Err(ConditionError(format!("unknown operator `{other}`"))),
     })
 }
@@ -266,6 +324,26 @@ mod tests {
     }
 
     #[test]
+    fn negation_membership_and_containment() {
+        let mut facts = Map::new();
+        facts.insert("event.bucket".to_owned(), json!("61_90"));
+        facts.insert("customer.open_cs_action_types".to_owned(), json!(["risk"]));
+        let cases = [
+            (json!({ "fact": "event.bucket", "op": "in", "value": ["61_90", "90_plus"] }), true),
+            (json!({ "fact": "event.bucket", "op": "in", "value": ["31_60"] }), false),
+            (json!({ "fact": "customer.open_cs_action_types", "op": "contains", "value": "risk" }), true),
+            (json!({ "fact": "customer.open_cs_action_types", "op": "contains", "value": "renewal" }), false),
+            (json!({ "not": { "fact": "event.bucket", "op": "eq", "value": "61_90" } }), false),
+            // A missing fact compares false, so its negation holds.
+            (json!({ "not": { "fact": "customer.health_band", "op": "eq", "value": "red" } }), true),
+        ];
+        for (condition, expected) in cases {
+            assert_eq!(condition_holds(&condition, &facts), Ok(expected), "{condition}");
+        }
+        assert!(condition_holds(&json!({ "fact": "event.bucket", "op": "in", "value": "61_90" }), &facts).is_err());
+    }
+
+    #[test]
     fn malformed_conditions_are_errors_not_answers() {
         for condition in [
             json!("yes"),
@@ -275,7 +353,13 @@ mod tests {
             json!({ "op": "eq", "value": 1 }),
         ] {
             assert!(condition_holds(&condition, &facts(1)).is_err(), "{condition}");
+            assert!(validate_condition(&condition).is_err(), "{condition}");
         }
+        // Validation needs no facts: an unknown operator on a missing fact is still refused.
+        assert!(validate_condition(&json!({ "not": { "fact": "nowhere", "op": "like", "value": 1 } })).is_err());
+        assert!(
+            validate_condition(&json!({ "any": [{ "fact": "event.bucket", "op": "in", "value": ["61_90"] }] })).is_ok()
+        );
     }
 
     fn rule(actions: &[&str]) -> AutomationRule {

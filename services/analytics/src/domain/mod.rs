@@ -3,6 +3,7 @@
 //! the automation rules, as plain Rust values (no ORM, no GraphQL).
 
 pub mod automation;
+pub mod cs_action;
 pub mod facts;
 pub mod health;
 pub mod health_model;
@@ -72,4 +73,13 @@ pub struct AutomationRunRecord {
     pub outcome: automation::RunOutcome,
     /// JSON text: per action, what became of it (commands sent with their keys).
     pub actions_result: String,
+    /// The run's idempotency key: `rule_id:subject_id:trigger_event_id` for events,
+    /// `rule_id:subject_id:date` for schedules.
+    pub run_key: Option<String>,
+    /// Attempts so far (1 for a first run).
+    pub attempts: i32,
+    /// When a failed run is tried again; `None` once it succeeded or gave up.
+    pub next_retry_at: Option<DateTime<Utc>>,
+    /// JSON text: the trigger (event envelope or schedule tick) a retry re-evaluates.
+    pub trigger_payload: Option<String>,
 }

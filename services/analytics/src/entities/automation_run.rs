@@ -18,6 +18,13 @@ pub struct Model {
     pub finished_at: DateTimeUtc,
     pub outcome: String,
     pub actions_result: String,
+    /// `rule_id:subject_id:trigger event id` or `rule_id:subject_id:date` (scheduled).
+    pub run_key: Option<String>,
+    pub attempts: i32,
+    /// Set while a failed run still has retries left.
+    pub next_retry_at: Option<DateTimeUtc>,
+    /// JSON text: the trigger a retry re-evaluates.
+    pub trigger_payload: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@
 
 mod health_admin;
 mod health_signals;
+mod cs_actions;
 mod journey;
 mod loaders;
 mod mutation;

@@ -2,7 +2,7 @@
 
 use async_graphql::MergedObject;
 
-use super::{health_admin::HealthModelMutation, health_signals::HealthSignalsMutation};
+use super::{cs_actions::AutomationMutation, health_admin::HealthModelMutation, health_signals::HealthSignalsMutation};
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(HealthModelMutation, HealthSignalsMutation);
+pub struct Mutation(HealthModelMutation, HealthSignalsMutation, AutomationMutation);

@@ -9,6 +9,10 @@ use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema, data
 use atrium_kit::{TenantTransaction, cache_control::cache_control, events};
 
 use super::{
+    cs_actions::{
+        self, CsActionConnection, CsActionFilterInput, CsActionStepsLoader, CustomerCsActionsLoader,
+        NotificationConnection, Playbook,
+    },
     health_admin::{self, HealthModelPreview},
     journey::{self, AutomationRule, AutomationRunConnection},
     loaders::{ActiveModelLoader, CustomerFactsLoader, CustomerSignalsLoader, LifecycleLoader, TimelineLoader},
@@ -56,6 +60,47 @@ impl Query {
         journey::automation_runs(ctx, first, after).await
     }
 
+    /// CS actions, oldest first, narrowed by `filter`; partner and customer-portal users
+    /// see only their customers' actions.
+    #[graphql(
+        requires_scopes = "tenant_admin",
+        requires_scopes = "exec",
+        requires_scopes = "csm",
+        requires_scopes = "delivery_manager",
+        requires_scopes = "finance",
+        requires_scopes = "support_lead",
+        requires_scopes = "partner_admin",
+        requires_scopes = "partner_user"
+    )]
+    async fn cs_actions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CsActionFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CsActionConnection> {
+        cs_actions::cs_actions(ctx, filter, first, after).await
+    }
+
+    /// The tenant's playbooks, by code (tenant admins only).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn playbooks(&self, ctx: &Context<'_>) -> Result<Vec<Playbook>> {
+        cs_actions::playbooks(ctx).await
+    }
+
+    /// In-app notifications automation raised, oldest first, optionally for one recipient
+    /// role (tenant admins only).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        recipient_role: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<NotificationConnection> {
+        cs_actions::notifications(ctx, recipient_role, first, after).await
+    }
+
     /// Events analytics' consumer could not apply and parked, newest first (tenant admins
     /// only; docs/domain.md#event-delivery).
     #[graphql(requires_scopes = "tenant_admin")]
@@ -101,5 +146,7 @@ pub fn install_request_data(request: async_graphql::Request, tx: Arc<TenantTrans
             tokio::spawn,
         ))
         .data(DataLoader::new(LifecycleLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(CustomerCsActionsLoader(tx.clone()), tokio::spawn))
+        .data(DataLoader::new(CsActionStepsLoader(tx.clone()), tokio::spawn))
         .data(tx)
 }

@@ -124,6 +124,26 @@ impl CustomerAccount {
     async fn lifecycle_stage(&self, ctx: &Context<'_>) -> Result<Option<LifecycleStage>> {
         journey::stage_of(ctx, &self.id).await
     }
+
+    /// The customer's CS actions, oldest first (docs/domain.md#cs-actions-and-playbooks).
+    #[graphql(
+        requires_scopes = "tenant_admin",
+        requires_scopes = "exec",
+        requires_scopes = "csm",
+        requires_scopes = "delivery_manager",
+        requires_scopes = "finance",
+        requires_scopes = "support_lead",
+        requires_scopes = "partner_admin",
+        requires_scopes = "partner_user"
+    )]
+    async fn cs_actions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<super::cs_actions::CsActionConnection> {
+        super::cs_actions::cs_actions_of(ctx, &self.id, first, after).await
+    }
 }
 
 /// A customer's health as of now.

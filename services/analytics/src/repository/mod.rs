@@ -16,6 +16,7 @@ use crate::{
 };
 
 pub mod automation;
+pub mod cs_actions;
 pub mod facts;
 pub mod health_models;
 pub mod health_signals;

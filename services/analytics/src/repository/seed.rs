@@ -2,10 +2,10 @@
 //! model and a signals row for every demo customer, chosen so the health stories hold with
 //! realistic support/finance inputs (Prairie Foods and Rheinwerk red, Lakeshore yellow,
 //! Summit Ag and Thames Mutual green; Blue Heron, brand new, has no pulse yet).
-//! Every tenant also gets automation rule A1 (contract signed → onboarding), and each
+//! Every tenant also gets the automation rules A1–A12 and their playbooks, and each
 //! customer a health snapshot of the seed day.
 //! Deterministic and idempotent: a tenant with a health model keeps its model and signals,
-//! a tenant with a rule of code A1 keeps it; one tenant transaction each.
+//! a tenant with a rule or playbook of a code keeps it; one tenant transaction each.
 
 use atrium_kit::{
     TenantTransaction,
@@ -15,14 +15,8 @@ use atrium_kit::{
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use serde_json::json;
-
 use crate::{
-    domain::{
-        automation::{ACTIVATE_ONBOARDING_ACTION, AutomationRule, CREATE_ENGAGEMENT_ACTION, RuleAction},
-        health::ModelStatus,
-        health_model::ModelDefinition,
-    },
+    domain::{health::ModelStatus, health_model::ModelDefinition},
     entities::{customer_signal, health_model},
     error::AnalyticsError,
     repository::{automation, health_models},
@@ -62,31 +56,17 @@ pub async fn seed_demo_tenants(database: &DatabaseConnection) -> Result<(), Anal
             tracing::info!(tenant = demo_tenant.slug, "seeded analytics demo data");
         }
         // Databases seeded before rules existed get theirs on the next start.
-        if automation::insert_rule_unless_present(&tx, &contract_signed_rule(demo_tenant)).await? {
-            tracing::info!(tenant = demo_tenant.slug, "seeded automation rule A1");
+        for rule in crate::automation::seed::default_rules(demo_tenant) {
+            if automation::insert_rule_unless_present(&tx, &rule).await? {
+                tracing::info!(tenant = demo_tenant.slug, rule = rule.code, "seeded automation rule");
+            }
+        }
+        for playbook in crate::automation::seed::default_playbooks(demo_tenant) {
+            crate::repository::cs_actions::insert_playbook_unless_present(&tx, &playbook).await?;
         }
         tx.commit().await?;
     }
     Ok(())
-}
-
-/// Rule A1 (docs/domain.md#automation-rules): a signed contract with lines gets one
-/// engagement per line from its package's blueprint, activated into onboarding.
-pub fn contract_signed_rule(demo_tenant: &DemoTenant) -> AutomationRule {
-    AutomationRule {
-        id: demo::id("automation_rule", 1, &format!("{}/A1", demo_tenant.slug)),
-        code: "A1".to_owned(),
-        name: "Contract signed → onboarding".to_owned(),
-        trigger: json!({ "event": "finance.contract.signed" }),
-        condition: json!({ "fact": "contract.line_count", "op": "gte", "value": 1 }),
-        actions: [CREATE_ENGAGEMENT_ACTION, ACTIVATE_ONBOARDING_ACTION]
-            .into_iter()
-            .map(|action| RuleAction { action_type: action.to_owned(), params: serde_json::Value::Null })
-            .collect(),
-        cooldown_hours: 0,
-        enabled: true,
-        version: 1,
-    }
 }
 
 async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: NaiveDate) -> Result<(), AnalyticsError> {

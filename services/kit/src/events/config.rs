@@ -16,6 +16,12 @@ pub const LOCAL_SERVICES: [(&str, u16); 5] =
 /// only keep them in the producer's outbox.
 pub const LOCAL_CONSUMERS: [&str; 3] = ["delivery", "finance", "analytics"];
 
+/// Consuming services that also react to events they produce themselves (analytics' rules
+/// on its own health events, docs/domain.md#automation-rules): the local default
+/// subscribes them to their own outbox too. Over Redis every service reads its own stream
+/// already (`consume_from` lists all five).
+pub const SELF_CONSUMERS: [&str; 1] = ["analytics"];
+
 /// One service receiving this service's events over HTTP.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,7 +131,9 @@ impl EventsConfig {
             self.subscribers = Some(
                 LOCAL_SERVICES
                     .iter()
-                    .filter(|(name, _)| *name != service && LOCAL_CONSUMERS.contains(name))
+                    .filter(|(name, _)| {
+                        (*name != service || SELF_CONSUMERS.contains(name)) && LOCAL_CONSUMERS.contains(name)
+                    })
                     .map(|(name, port)| EventSubscriber {
                         name: (*name).to_owned(),
                         url: format!("http://127.0.0.1:{port}"),
@@ -201,6 +209,12 @@ mod tests {
         assert_eq!(names, ["finance", "analytics"], "a service never subscribes to itself");
         assert_eq!(delivery.http_subscribers()[0].url, "http://127.0.0.1:4003");
         config.check().unwrap();
+        // Analytics' rules react to its own health events, so it receives its own outbox.
+        let analytics = EventsConfig::default().with_local_default("analytics");
+        let names: Vec<&str> = analytics.http_subscribers().iter().map(|subscriber| subscriber.name.as_str()).collect();
+        assert_eq!(names, ["delivery", "finance", "analytics"]);
+        assert_eq!(analytics.http_subscribers()[2].url, "http://127.0.0.1:4005");
+        analytics.check().unwrap();
     }
 
     #[test]
