@@ -5,6 +5,7 @@
 pub mod billing_commands;
 pub mod commands;
 pub mod config;
+pub mod dispute_commands;
 pub mod domain;
 mod entities;
 pub mod error;

@@ -12,6 +12,7 @@ mod m20261220_000020_ledger;
 mod m20261220_000030_billing_schedules;
 mod m20261220_000031_invoicing;
 mod m20261220_000032_payments;
+mod m20261230_000050_dispute_resolution;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000030_billing_schedules::Migration),
             Box::new(m20261220_000031_invoicing::Migration),
             Box::new(m20261220_000032_payments::Migration),
+            Box::new(m20261230_000050_dispute_resolution::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod billing;
 mod clock;
 mod contracts;
+pub mod disputes;
 pub mod entitlements;
 mod enums;
 pub mod fx;

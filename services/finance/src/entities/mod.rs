@@ -1,5 +1,6 @@
 //! sea-orm entities of the finance database. Crate-private: only repositories use them.
 
+pub(crate) mod applied_command_key;
 pub(crate) mod billing_schedule;
 pub(crate) mod billing_schedule_line;
 pub(crate) mod contract;

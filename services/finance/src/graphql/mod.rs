@@ -2,6 +2,7 @@
 //! federation entity resolvers and per-request DataLoaders.
 
 mod billing;
+mod disputes;
 mod ledger;
 mod loaders;
 pub(crate) mod money;

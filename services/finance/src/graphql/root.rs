@@ -4,6 +4,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use super::{
     billing::{BillingMutation, InvoiceMutation, PaymentMutation},
+    disputes::DisputeMutation,
     ledger::{LedgerMutation, LedgerQuery},
     mutations::CoreMutation,
     schema::CoreQuery,
@@ -15,7 +16,7 @@ pub struct Query(CoreQuery, LedgerQuery);
 
 /// Finance's root mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(CoreMutation, LedgerMutation, BillingMutation, InvoiceMutation, PaymentMutation);
+pub struct Mutation(CoreMutation, LedgerMutation, BillingMutation, InvoiceMutation, PaymentMutation, DisputeMutation);
 
 pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
 

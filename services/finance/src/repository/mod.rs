@@ -19,6 +19,7 @@ use crate::{
 };
 
 pub mod billing;
+pub mod disputes;
 pub mod ledger;
 pub mod seed;
 mod writes;
