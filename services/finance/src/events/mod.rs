@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::domain::Clock;
 
+pub mod automation;
 pub mod billing;
 pub mod entitlements;
 
@@ -32,6 +33,7 @@ impl FinanceEvents {
             entitlements::TIME_ENTRY_APPROVED => entitlements::draw_down(tx, self.clock, event).await,
             billing::ENGAGEMENT_CREATED => billing::engagement_created(tx, event).await,
             billing::MILESTONE_COMPLETED | billing::MILESTONE_ACCEPTED => billing::milestone_reached(tx, event).await,
+            automation::FLAG_BILLING_LINE_AT_RISK => automation::flag_billing_line_at_risk(tx, self.clock, event).await,
             _ => Ok(()),
         }
     }
@@ -45,6 +47,7 @@ impl EventHandler for FinanceEvents {
                 | billing::ENGAGEMENT_CREATED
                 | billing::MILESTONE_COMPLETED
                 | billing::MILESTONE_ACCEPTED
+                | automation::FLAG_BILLING_LINE_AT_RISK
         )
     }
 

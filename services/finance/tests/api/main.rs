@@ -3,6 +3,7 @@
 
 mod billing;
 mod contracts;
+mod disputes;
 mod field_scopes;
 mod helpers;
 mod ledger;
