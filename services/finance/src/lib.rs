@@ -2,6 +2,7 @@
 //! (docs/domain.md#finance). Federation owner of `CustomerAccount`, `Contract`, `Subscription` and
 //! `Invoice`.
 
+pub mod aging_job;
 pub mod billing_commands;
 pub mod commands;
 pub mod config;

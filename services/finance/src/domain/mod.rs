@@ -1,6 +1,7 @@
 //! Finance domain types: customer accounts, contracts, subscriptions and invoices as plain
 //! Rust values with their invariants and derived values (no ORM, no GraphQL).
 
+pub mod aging;
 pub mod billing;
 mod clock;
 mod contracts;

@@ -12,6 +12,7 @@ pub(crate) mod entitlement_grant;
 pub(crate) mod entitlement_usage;
 pub(crate) mod fx_rate;
 pub(crate) mod invoice;
+pub(crate) mod invoice_aging_mark;
 pub(crate) mod invoice_line;
 pub(crate) mod mrr_movement;
 pub(crate) mod payment;

@@ -1,6 +1,7 @@
 //! The finance subgraph's GraphQL layer: schema construction, object types, mutations,
 //! federation entity resolvers and per-request DataLoaders.
 
+mod aging;
 mod billing;
 mod disputes;
 mod ledger;

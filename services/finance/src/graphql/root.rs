@@ -3,6 +3,7 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use super::{
+    aging::AgingQuery,
     billing::{BillingMutation, InvoiceMutation, PaymentMutation},
     disputes::DisputeMutation,
     ledger::{LedgerMutation, LedgerQuery},
@@ -12,7 +13,7 @@ use super::{
 
 /// Finance's root query.
 #[derive(MergedObject, Default)]
-pub struct Query(CoreQuery, LedgerQuery);
+pub struct Query(CoreQuery, LedgerQuery, AgingQuery);
 
 /// Finance's root mutation.
 #[derive(MergedObject, Default)]

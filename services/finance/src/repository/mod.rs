@@ -18,6 +18,7 @@ use crate::{
     error::FinanceError,
 };
 
+pub mod aging;
 pub mod billing;
 pub mod disputes;
 pub mod ledger;
