@@ -71,12 +71,12 @@ pub async fn announce_aging_crossings(
     let tx = TenantTransaction::begin_write(database, &context).await?;
     let command =
         Command { operation: "announceAgingBuckets", entity_type: "Invoice", allowed_roles: AGING_ROLES, target: None };
-    let announced = command::execute_within(&tx, &command, |tx| Box::pin(announce(tx, today)))
-        .await
-        .map_err(|error| match error {
+    let announced = command::execute_within(&tx, &command, |tx| Box::pin(announce(tx, today))).await.map_err(
+        |error| match error {
             CommandError::Database(error) => error,
             other => DbErr::Custom(other.to_string()),
-        })?;
+        },
+    )?;
     if announced > 0 {
         tx.commit().await?;
     }

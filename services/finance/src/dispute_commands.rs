@@ -87,8 +87,14 @@ pub async fn open_dispute(
             "currency": changed.currency,
             "reason": dispute.reason.as_str(),
         }));
-    changes::record_change(tx, SERVICE.name, "CustomerAccount", &changed.customer_account_id.to_string(), ChangeKind::Updated)
-        .await?;
+    changes::record_change(
+        tx,
+        SERVICE.name,
+        "CustomerAccount",
+        &changed.customer_account_id.to_string(),
+        ChangeKind::Updated,
+    )
+    .await?;
     let detail = format!(
         "{} disputed: {} {} ({}); {} -> disputed",
         changed.number,
@@ -101,12 +107,21 @@ pub async fn open_dispute(
 }
 
 /// `reviewDispute`: `open → under_review` (a plain change, no event).
-pub async fn review_dispute(tx: &TenantTransaction, dispute_id: Option<Uuid>) -> Result<Outcome<Dispute>, CommandError> {
+pub async fn review_dispute(
+    tx: &TenantTransaction,
+    dispute_id: Option<Uuid>,
+) -> Result<Outcome<Dispute>, CommandError> {
     let dispute = load_dispute(tx, dispute_id).await?;
     guard_transition(dispute.status, DisputeStatus::UnderReview)?;
-    let changed = write_dispute(tx, &dispute, &Dispute { status: DisputeStatus::UnderReview, ..dispute.clone() }).await?;
+    let changed =
+        write_dispute(tx, &dispute, &Dispute { status: DisputeStatus::UnderReview, ..dispute.clone() }).await?;
     changes::record_change(tx, SERVICE.name, "Invoice", &changed.invoice_id.to_string(), ChangeKind::Updated).await?;
-    Ok(Outcome { entity_ids: vec![changed.id], detail: "open -> under_review".to_owned(), events: vec![], value: changed })
+    Ok(Outcome {
+        entity_ids: vec![changed.id],
+        detail: "open -> under_review".to_owned(),
+        events: vec![],
+        value: changed,
+    })
 }
 
 /// `resolveDispute`: decides an open or under-review dispute. `upheld` credits the
@@ -125,8 +140,7 @@ pub async fn resolve_dispute(
     let dispute = load_dispute(tx, dispute_id).await?;
     let resolved_status = outcome.resolved_status();
     guard_transition(dispute.status, resolved_status)?;
-    let credit = disputes::resolution_credit(outcome, dispute.amount, credit_amount)
-        .map_err(CommandError::Invalid)?;
+    let credit = disputes::resolution_credit(outcome, dispute.amount, credit_amount).map_err(CommandError::Invalid)?;
     let invoice = load_invoice(tx, Some(dispute.invoice_id)).await?;
     let mut events = Vec::new();
     let (credited_invoice, credit_note_id) = if credit > Decimal::ZERO {
@@ -177,8 +191,14 @@ pub async fn resolve_dispute(
         }));
     events.insert(0, event);
     changes::record_change(tx, SERVICE.name, "Invoice", &settled.id.to_string(), ChangeKind::Updated).await?;
-    changes::record_change(tx, SERVICE.name, "CustomerAccount", &settled.customer_account_id.to_string(), ChangeKind::Updated)
-        .await?;
+    changes::record_change(
+        tx,
+        SERVICE.name,
+        "CustomerAccount",
+        &settled.customer_account_id.to_string(),
+        ChangeKind::Updated,
+    )
+    .await?;
     let detail = format!(
         "dispute of {} {} {}: {}, {} credited; invoice {} -> {}",
         resolved.amount,
@@ -196,7 +216,10 @@ pub async fn resolve_dispute(
 
 async fn load_dispute(tx: &TenantTransaction, dispute_id: Option<Uuid>) -> Result<Dispute, CommandError> {
     let dispute_id = dispute_id.ok_or(CommandError::NotFound("Dispute"))?;
-    repository::disputes::dispute_by_id(tx, dispute_id).await.map_err(internal)?.ok_or(CommandError::NotFound("Dispute"))
+    repository::disputes::dispute_by_id(tx, dispute_id)
+        .await
+        .map_err(internal)?
+        .ok_or(CommandError::NotFound("Dispute"))
 }
 
 async fn write_dispute(tx: &TenantTransaction, read: &Dispute, changed: &Dispute) -> Result<Dispute, CommandError> {

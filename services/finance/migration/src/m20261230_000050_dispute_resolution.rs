@@ -35,7 +35,12 @@ impl MigrationTrait for Migration {
         }
         manager
             .create_index(
-                Index::create().name("disputes_by_invoice").table("disputes").col("tenant_id").col("invoice_id").to_owned(),
+                Index::create()
+                    .name("disputes_by_invoice")
+                    .table("disputes")
+                    .col("tenant_id")
+                    .col("invoice_id")
+                    .to_owned(),
             )
             .await?;
         manager

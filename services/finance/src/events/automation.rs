@@ -66,9 +66,10 @@ pub async fn flag_billing_line_at_risk(
     if request.idempotency_key.is_empty() || request.idempotency_key.len() > 200 {
         return Err(HandlerError::Poison(format!("{} {} has no usable idempotency_key", event.event_type, event.id)));
     }
-    let first = repository::disputes::claim_command_key(tx, FLAG_BILLING_LINE_AT_RISK, &request.idempotency_key, clock.now())
-        .await
-        .map_err(|error| refused(internal(error)))?;
+    let first =
+        repository::disputes::claim_command_key(tx, FLAG_BILLING_LINE_AT_RISK, &request.idempotency_key, clock.now())
+            .await
+            .map_err(|error| refused(internal(error)))?;
     if !first {
         tracing::info!(key = request.idempotency_key, "billing risk already flagged for this key");
         return Ok(());

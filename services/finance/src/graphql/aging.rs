@@ -124,7 +124,9 @@ impl AgingQuery {
         let reporting = match ledger::reporting_currency(&tx).await? {
             Some(currency) => currency,
             // Without a reporting currency a single-currency book reports in its own.
-            None => open.iter().chain(&issued).next().map_or_else(|| "USD".to_owned(), |invoice| invoice.currency.clone()),
+            None => {
+                open.iter().chain(&issued).next().map_or_else(|| "USD".to_owned(), |invoice| invoice.currency.clone())
+            }
         };
         let rates = ledger::rates_into(&tx, &reporting, today).await?;
         let convert = |amount: Decimal, currency: &str| -> Result<Decimal> {

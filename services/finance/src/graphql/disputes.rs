@@ -166,8 +166,12 @@ impl DisputeMutation {
     ) -> Result<DisputeChange> {
         let clock = *ctx.data::<Clock>()?;
         let invoice_id = uuid_of(&invoice_id);
-        let command =
-            Command { operation: "openDispute", entity_type: "Dispute", allowed_roles: DISPUTE_EDITORS, target: invoice_id };
+        let command = Command {
+            operation: "openDispute",
+            entity_type: "Dispute",
+            allowed_roles: DISPUTE_EDITORS,
+            target: invoice_id,
+        };
         let reason = reason.into();
         let opened = command::run(ctx, command, move |tx| {
             Box::pin(dispute_commands::open_dispute(tx, clock, invoice_id, amount, reason, note))

@@ -72,7 +72,8 @@ pub async fn disputes_of_invoices(tx: &TenantTransaction, invoice_ids: &[Uuid]) 
             .into_query();
         query = query.filter(dispute::Column::InvoiceId.in_subquery(visible));
     }
-    let rows = query.order_by_asc(dispute::Column::OpenedAt).order_by_asc(dispute::Column::Id).all(tx.connection()).await?;
+    let rows =
+        query.order_by_asc(dispute::Column::OpenedAt).order_by_asc(dispute::Column::Id).all(tx.connection()).await?;
     rows.into_iter().map(dispute_from_row).collect()
 }
 
@@ -90,7 +91,11 @@ pub async fn dispute_by_id(tx: &TenantTransaction, id: Uuid) -> Result<Option<Di
 
 /// Writes `changed` over the dispute as it was `read` with the next version;
 /// `FinanceError::Stale` when someone changed it in between.
-pub async fn update_dispute(tx: &TenantTransaction, read: &Dispute, changed: &Dispute) -> Result<Dispute, FinanceError> {
+pub async fn update_dispute(
+    tx: &TenantTransaction,
+    read: &Dispute,
+    changed: &Dispute,
+) -> Result<Dispute, FinanceError> {
     let result = dispute::Entity::update_many()
         .col_expr(dispute::Column::Status, Expr::value(changed.status.as_str()))
         .col_expr(dispute::Column::Outcome, Expr::value(changed.outcome.map(|outcome| outcome.as_str().to_owned())))

@@ -36,7 +36,11 @@ async fn assert_crossings_are_announced_once(billing: &Billing) {
     // Both issued today, due in 30 days: 4,000.00 (1,000.00 paid: 3,000.00 due) and 6,000.01.
     let (billed, design, go_live) = two_issued_invoices(billing, "Fernhill Orchards").await;
     billing
-        .ok("recordPayment", PAY, payment(&billed, "1000.00", "USD", json!([{ "invoiceId": design["id"], "amount": "1000.00" }])))
+        .ok(
+            "recordPayment",
+            PAY,
+            payment(&billed, "1000.00", "USD", json!([{ "invoiceId": design["id"], "amount": "1000.00" }])),
+        )
         .await;
 
     // Day 30 is the due date itself: not past due, nothing to announce for them.
@@ -63,7 +67,11 @@ async fn assert_crossings_are_announced_once(billing: &Billing) {
 
     // The go-live invoice is paid in full on day 50: it stops aging.
     billing
-        .ok("recordPayment", PAY, payment(&billed, "6000.01", "USD", json!([{ "invoiceId": go_live["id"], "amount": "6000.01" }])))
+        .ok(
+            "recordPayment",
+            PAY,
+            payment(&billed, "6000.01", "USD", json!([{ "invoiceId": go_live["id"], "amount": "6000.01" }])),
+        )
         .await;
     // Day 61: 31 days past due, 31–60.
     pass(billing, 61).await;
@@ -118,7 +126,8 @@ async fn assert_dso_moves_by_what_is_invoiced(billing: &Billing) {
                  buckets { bucket balance { amount } invoiceCount } } }";
     let due = billing.ok("receivablesAging", query, json!({ "basis": "DUE_DATE" })).await;
     let issued = billing.ok("receivablesAging", query, json!({ "basis": "INVOICE_DATE" })).await;
-    let usd = |report: &Value| report.as_array().unwrap().iter().find(|aging| aging["currency"] == "USD").cloned().unwrap();
+    let usd =
+        |report: &Value| report.as_array().unwrap().iter().find(|aging| aging["currency"] == "USD").cloned().unwrap();
     assert_eq!(usd(&due)["total"], usd(&issued)["total"]);
     assert_eq!(usd(&due)["buckets"].as_array().unwrap().len(), 5);
 }

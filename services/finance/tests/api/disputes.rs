@@ -38,7 +38,11 @@ async fn assert_disputes_hold_and_resolve(billing: &Billing) {
     // leaves 3,000.00 due on it.
     let (billed, design, go_live) = two_issued_invoices(billing, "Quarry Lane Dairy").await;
     let paid = billing
-        .ok("recordPayment", PAY, payment(&billed, "1000.00", "USD", json!([{ "invoiceId": design["id"], "amount": "1000.00" }])))
+        .ok(
+            "recordPayment",
+            PAY,
+            payment(&billed, "1000.00", "USD", json!([{ "invoiceId": design["id"], "amount": "1000.00" }])),
+        )
         .await;
     assert_eq!(paid["allocations"][0]["invoice"]["status"], "PARTIALLY_PAID");
 
@@ -55,7 +59,11 @@ async fn assert_disputes_hold_and_resolve(billing: &Billing) {
         .await;
     assert_eq!(code(&unknown), "NOT_FOUND");
     let csm = billing
-        .call(&context_for("ridgeline", "csm"), OPEN, json!({ "invoice": design["id"], "amount": "1", "reason": "PRICING" }))
+        .call(
+            &context_for("ridgeline", "csm"),
+            OPEN,
+            json!({ "invoice": design["id"], "amount": "1", "reason": "PRICING" }),
+        )
         .await;
     assert_eq!(code(&csm), "FORBIDDEN");
     assert_eq!(dispute_rows(billing).await, before);
@@ -81,7 +89,8 @@ async fn assert_disputes_hold_and_resolve(billing: &Billing) {
         disputed[0]["data"],
         json!({ "dispute_id": dispute_id, "amount": "1200.00", "currency": "USD", "reason": "pricing" })
     );
-    let again = billing.call(&finance_user(), OPEN, json!({ "invoice": design["id"], "amount": "1", "reason": "SCOPE" })).await;
+    let again =
+        billing.call(&finance_user(), OPEN, json!({ "invoice": design["id"], "amount": "1", "reason": "SCOPE" })).await;
     assert_eq!(code(&again), "INVALID_TRANSITION", "one open dispute per invoice");
     let account = open_dispute_amount(billing, &billed.customer_id).await;
     assert_eq!(account["openDisputeAmount"], "1200.00");
@@ -91,13 +100,20 @@ async fn assert_disputes_hold_and_resolve(billing: &Billing) {
     assert_eq!(reviewed, json!({ "status": "UNDER_REVIEW", "version": 2 }));
     let twice = billing.call(&finance_user(), REVIEW, json!({ "id": dispute_id })).await;
     assert_eq!(code(&twice), "INVALID_TRANSITION");
-    assert_eq!(twice["errors"][0]["extensions"]["allowed"], json!(["RESOLVED_CUSTOMER", "RESOLVED_PROVIDER", "WITHDRAWN"]));
+    assert_eq!(
+        twice["errors"][0]["extensions"]["allowed"],
+        json!(["RESOLVED_CUSTOMER", "RESOLVED_PROVIDER", "WITHDRAWN"])
+    );
 
     // Partially upheld needs a credit strictly between 0 and 1,200.00.
     let before = dispute_rows(billing).await;
     for credit in [json!(null), json!("1200.00"), json!("0")] {
         let refused = billing
-            .call(&finance_user(), RESOLVE, json!({ "id": dispute_id, "outcome": "PARTIALLY_UPHELD", "credit": credit }))
+            .call(
+                &finance_user(),
+                RESOLVE,
+                json!({ "id": dispute_id, "outcome": "PARTIALLY_UPHELD", "credit": credit }),
+            )
             .await;
         assert_eq!(code(&refused), "BAD_USER_INPUT", "{credit}: {refused}");
     }
@@ -132,10 +148,10 @@ async fn assert_disputes_hold_and_resolve(billing: &Billing) {
 
     // Rejected: nothing credited, no credit note, the invoice as it was.
     let notes = billing.count("credit_notes").await;
-    let second = billing.ok("openDispute", OPEN, json!({ "invoice": design["id"], "amount": "100", "reason": "QUALITY" })).await;
-    let rejected = billing
-        .ok("resolveDispute", RESOLVE, json!({ "id": second["dispute"]["id"], "outcome": "REJECTED" }))
-        .await;
+    let second =
+        billing.ok("openDispute", OPEN, json!({ "invoice": design["id"], "amount": "100", "reason": "QUALITY" })).await;
+    let rejected =
+        billing.ok("resolveDispute", RESOLVE, json!({ "id": second["dispute"]["id"], "outcome": "REJECTED" })).await;
     assert_eq!(rejected["dispute"]["status"], "RESOLVED_PROVIDER");
     assert_eq!(rejected["dispute"]["creditedAmount"]["amount"], "0.00");
     assert!(rejected["dispute"]["creditNoteId"].is_null());
