@@ -6,6 +6,7 @@ pub mod billing;
 mod clock;
 mod contracts;
 pub mod disputes;
+pub mod engagement_financials;
 pub mod entitlements;
 mod enums;
 pub mod fx;
