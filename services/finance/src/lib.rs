@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod dispute_commands;
 pub mod domain;
+pub mod engagement_commands;
 mod entities;
 pub mod error;
 pub mod events;

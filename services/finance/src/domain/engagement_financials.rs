@@ -78,8 +78,15 @@ pub struct EngagementFinancials {
     pub status: Option<MarginStatus>,
 }
 
+/// `value` rounded half away from zero and shown with exactly `places` decimals.
+fn to_places(value: Decimal, places: u32) -> Decimal {
+    let mut value = value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    value.rescale(places);
+    value
+}
+
 fn fraction(value: Decimal) -> Decimal {
-    value.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+    to_places(value, 4)
 }
 
 /// The derived figures: revenue plan = contract revenue + approved change price; cost plan
@@ -93,18 +100,20 @@ pub fn figures(ledger: &EngagementLedger) -> EngagementFinancials {
     let planned_hours = ledger.budget_hours + ledger.change_hours;
     let remaining_hours_estimate =
         if ledger.closed { Decimal::ZERO } else { (planned_hours - ledger.actual_hours).max(Decimal::ZERO) };
-    let actual_rate =
-        if ledger.actual_hours > Decimal::ZERO { Some(ledger.actual_cost / ledger.actual_hours) } else { ledger.planned_cost_rate };
+    let actual_rate = if ledger.actual_hours > Decimal::ZERO {
+        Some(ledger.actual_cost / ledger.actual_hours)
+    } else {
+        ledger.planned_cost_rate
+    };
     let cost_plan = ledger.planned_cost_rate.map(|rate| planned_hours * rate);
     let cost_eac = actual_rate.map(|rate| ledger.actual_cost + remaining_hours_estimate * rate);
     let revenue_eac = revenue_plan;
     let margin = |revenue: Decimal, cost: Decimal| (revenue > Decimal::ZERO).then(|| (revenue - cost) / revenue);
     let planned = cost_plan.and_then(|cost| margin(revenue_plan, cost));
     let forecast = cost_eac.and_then(|cost| margin(revenue_eac, cost));
-    let variance = planned.zip(forecast).map(|(planned, forecast)| {
-        ((forecast - planned) * Decimal::ONE_HUNDRED).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-    });
-    let money = |value: Decimal| value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    let variance =
+        planned.zip(forecast).map(|(planned, forecast)| to_places((forecast - planned) * Decimal::ONE_HUNDRED, 2));
+    let money = |value: Decimal| to_places(value, 2);
     EngagementFinancials {
         revenue_plan: money(revenue_plan),
         cost_plan: cost_plan.map(money),

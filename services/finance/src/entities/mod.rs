@@ -8,6 +8,7 @@ pub(crate) mod contract_line;
 pub(crate) mod credit_note;
 pub(crate) mod customer_account;
 pub(crate) mod dispute;
+pub(crate) mod engagement_financials;
 pub(crate) mod entitlement_grant;
 pub(crate) mod entitlement_usage;
 pub(crate) mod fx_rate;

@@ -4,6 +4,7 @@
 mod aging;
 mod billing;
 mod disputes;
+mod engagement_financials;
 mod ledger;
 mod loaders;
 pub(crate) mod money;

@@ -6,6 +6,7 @@ use super::{
     aging::AgingQuery,
     billing::{BillingMutation, InvoiceMutation, PaymentMutation},
     disputes::DisputeMutation,
+    engagement_financials::EngagementQuery,
     ledger::{LedgerMutation, LedgerQuery},
     mutations::CoreMutation,
     schema::CoreQuery,
@@ -13,7 +14,7 @@ use super::{
 
 /// Finance's root query.
 #[derive(MergedObject, Default)]
-pub struct Query(CoreQuery, LedgerQuery, AgingQuery);
+pub struct Query(CoreQuery, LedgerQuery, AgingQuery, EngagementQuery);
 
 /// Finance's root mutation.
 #[derive(MergedObject, Default)]

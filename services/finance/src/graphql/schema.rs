@@ -10,7 +10,7 @@ use atrium_kit::{
 };
 
 use super::{
-    billing, disputes, ledger,
+    billing, disputes, engagement_financials, ledger,
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
@@ -123,7 +123,8 @@ pub fn install_request_data(
     clock: Clock,
 ) -> async_graphql::Request {
     let request = billing::install_loaders(ledger::install_loaders(loaders::install(request, &tx), &tx), &tx);
-    disputes::install_loaders(request, &tx).data(tx).data(clock)
+    let request = disputes::install_loaders(request, &tx);
+    engagement_financials::install_loaders(request, &tx).data(tx).data(clock)
 }
 
 /// The subgraph handler's installer of per-request data, reading dates from `clock`.

@@ -5,6 +5,7 @@ mod aging;
 mod billing;
 mod contracts;
 mod disputes;
+mod engagement_financials;
 mod field_scopes;
 mod helpers;
 mod ledger;
