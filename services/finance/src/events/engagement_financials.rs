@@ -69,10 +69,14 @@ struct ChangeApproved {
     currency: Option<String>,
 }
 
+/// Entitlement drawdown reads the same event; time without a cost is none of the margin's
+/// business, so missing amounts are not an error here.
 #[derive(Deserialize)]
 struct TimeApproved {
+    #[serde(default)]
     hours: Decimal,
-    cost_amount: Decimal,
+    #[serde(default)]
+    cost_amount: Option<Decimal>,
     #[serde(default)]
     currency: Option<String>,
 }
@@ -111,8 +115,8 @@ pub async fn time_entry_approved(
     event: &DomainEvent,
 ) -> Result<(), HandlerError> {
     let data: TimeApproved = parse(event)?;
-    change(tx, clock, event, data.currency, LedgerChange::TimeApproved { hours: data.hours, cost: data.cost_amount })
-        .await
+    let Some(cost) = data.cost_amount else { return Ok(()) };
+    change(tx, clock, event, data.currency, LedgerChange::TimeApproved { hours: data.hours, cost }).await
 }
 
 pub async fn engagement_closed(tx: &TenantTransaction, clock: Clock, event: &DomainEvent) -> Result<(), HandlerError> {
