@@ -539,7 +539,7 @@ pub(crate) fn invoice_event(tx: &TenantTransaction, event_type: &str, invoice: &
     event
 }
 
-fn credit_note_event(tx: &TenantTransaction, note: &CreditNote, invoice: &Invoice) -> DomainEvent {
+pub(crate) fn credit_note_event(tx: &TenantTransaction, note: &CreditNote, invoice: &Invoice) -> DomainEvent {
     let subject = Subject { entity_type: "CreditNote".to_owned(), id: note.id, version: 1 };
     DomainEvent::new(tx.context(), "finance.credit_note.issued", subject)
         .with_ref("customer_account_id", invoice.customer_account_id)

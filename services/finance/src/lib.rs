@@ -2,10 +2,13 @@
 //! (docs/domain.md#finance). Federation owner of `CustomerAccount`, `Contract`, `Subscription` and
 //! `Invoice`.
 
+pub mod aging_job;
 pub mod billing_commands;
 pub mod commands;
 pub mod config;
+pub mod dispute_commands;
 pub mod domain;
+pub mod engagement_commands;
 mod entities;
 pub mod error;
 pub mod events;

@@ -9,7 +9,7 @@ use atrium_kit::{db::StatementObserver, events::EventHandler, startup::StartupEr
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, domain::Clock, events::FinanceEvents, graphql, repository::seed};
+use crate::{aging_job, config::Config, domain::Clock, events::FinanceEvents, graphql, repository::seed};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_with_clock(config, None, Clock::System))
@@ -38,7 +38,8 @@ pub async fn build_with_clock(
         graphql::request_data_installer(clock),
         Some(Arc::new(FinanceEvents::with_clock(clock)) as Arc<dyn EventHandler>),
     )
-    .await?;
+    .await?
+    .with_scheduled_jobs(aging_job::jobs());
     if config.seed_demo_data {
         seed::seed_demo_tenants(application.database(), clock)
             .await

@@ -10,6 +10,7 @@ mod cors;
 mod delivery_time;
 mod event_dead_letters;
 mod field_authorization;
+mod finance_billing;
 mod finance_ledger;
 mod graphql_over_http;
 mod health_model;

@@ -464,7 +464,8 @@ async fn record_customer_journeys(runtime: &DatabaseConnection, owner: &Database
 
 /// Finance's invoice lines, credit notes, payments and allocations come from requests
 /// only, so the seed leaves them empty: give one seeded invoice of ridgeline a line, a
-/// credit note and a payment allocated to it (the copy to a second tenant follows).
+/// credit note and a payment allocated to it, an applied command key, an aging mark and
+/// engagement financials (the copy to a second tenant follows).
 async fn record_finance_documents(owner: &DatabaseConnection) {
     if !names(owner, TENANT_TABLES).await.iter().any(|table| table == "payment_allocations") {
         return;
@@ -492,6 +493,18 @@ async fn record_finance_documents(owner: &DatabaseConnection) {
         format!(
             "INSERT INTO payment_allocations (tenant_id, id, payment_id, invoice_id, amount) \
              VALUES ('{ridgeline}', gen_random_uuid(), '{payment}', {invoice}, 1)"
+        ),
+        format!(
+            "INSERT INTO applied_command_keys (tenant_id, idempotency_key, operation, applied_at) \
+             VALUES ('{ridgeline}', 'probe', 'probe', now())"
+        ),
+        format!(
+            "INSERT INTO invoice_aging_marks (tenant_id, invoice_id, bucket, announced_on) \
+             VALUES ('{ridgeline}', {invoice}, '1_30', CURRENT_DATE)"
+        ),
+        format!(
+            "INSERT INTO engagement_financials (tenant_id, engagement_id, customer_account_id, currency, updated_at) \
+             VALUES ('{ridgeline}', gen_random_uuid(), {customer}, 'USD', now())"
         ),
     ] {
         owner.execute_unprepared(&sql).await.unwrap_or_else(|error| panic!("{sql}: {error}"));

@@ -12,6 +12,8 @@ mod m20261220_000020_ledger;
 mod m20261220_000030_billing_schedules;
 mod m20261220_000031_invoicing;
 mod m20261220_000032_payments;
+mod m20261230_000050_dispute_resolution;
+mod m20261230_000051_engagement_financials;
 
 pub struct Migrator;
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000030_billing_schedules::Migration),
             Box::new(m20261220_000031_invoicing::Migration),
             Box::new(m20261220_000032_payments::Migration),
+            Box::new(m20261230_000050_dispute_resolution::Migration),
+            Box::new(m20261230_000051_engagement_financials::Migration),
         ]
     }
 }

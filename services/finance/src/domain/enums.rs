@@ -71,6 +71,7 @@ stored_enum!(DisputeStatus {
     ResolvedProvider => "resolved_provider",
     Withdrawn => "withdrawn",
 });
+stored_enum!(DisputeOutcome { Upheld => "upheld", Rejected => "rejected", PartiallyUpheld => "partially_upheld" });
 
 impl InvoiceStatus {
     /// Statuses whose balance is still receivable and ages (docs/domain.md#receivables): issued,
@@ -119,4 +120,7 @@ serde_as_stored_text!(
     CancelReason,
     MrrMovementType,
     InvoiceStatus,
+    DisputeReason,
+    DisputeStatus,
+    DisputeOutcome,
 );

@@ -1,9 +1,12 @@
 //! Finance domain types: customer accounts, contracts, subscriptions and invoices as plain
 //! Rust values with their invariants and derived values (no ORM, no GraphQL).
 
+pub mod aging;
 pub mod billing;
 mod clock;
 mod contracts;
+pub mod disputes;
+pub mod engagement_financials;
 pub mod entitlements;
 mod enums;
 pub mod fx;

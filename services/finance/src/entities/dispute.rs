@@ -15,6 +15,11 @@ pub struct Model {
     pub amount: Decimal,
     pub status: String,
     pub resolved_at: Option<DateTimeUtc>,
+    pub version: i64,
+    pub outcome: Option<String>,
+    pub credited_amount: Option<Decimal>,
+    pub credit_note_id: Option<Uuid>,
+    pub note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use crate::domain::Clock;
 
+pub mod automation;
 pub mod billing;
+pub mod engagement_financials;
 pub mod entitlements;
 
 /// Finance's event consumer.
@@ -29,9 +31,22 @@ impl FinanceEvents {
 
     async fn apply(&self, tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
         match event.event_type.as_str() {
-            entitlements::TIME_ENTRY_APPROVED => entitlements::draw_down(tx, self.clock, event).await,
-            billing::ENGAGEMENT_CREATED => billing::engagement_created(tx, event).await,
+            entitlements::TIME_ENTRY_APPROVED => {
+                entitlements::draw_down(tx, self.clock, event).await?;
+                engagement_financials::time_entry_approved(tx, self.clock, event).await
+            }
+            billing::ENGAGEMENT_CREATED => {
+                billing::engagement_created(tx, event).await?;
+                engagement_financials::engagement_created(tx, self.clock, event).await
+            }
+            engagement_financials::CHANGE_REQUEST_APPROVED => {
+                engagement_financials::change_request_approved(tx, self.clock, event).await
+            }
+            engagement_financials::ENGAGEMENT_CLOSED => {
+                engagement_financials::engagement_closed(tx, self.clock, event).await
+            }
             billing::MILESTONE_COMPLETED | billing::MILESTONE_ACCEPTED => billing::milestone_reached(tx, event).await,
+            automation::FLAG_BILLING_LINE_AT_RISK => automation::flag_billing_line_at_risk(tx, self.clock, event).await,
             _ => Ok(()),
         }
     }
@@ -45,6 +60,9 @@ impl EventHandler for FinanceEvents {
                 | billing::ENGAGEMENT_CREATED
                 | billing::MILESTONE_COMPLETED
                 | billing::MILESTONE_ACCEPTED
+                | automation::FLAG_BILLING_LINE_AT_RISK
+                | engagement_financials::CHANGE_REQUEST_APPROVED
+                | engagement_financials::ENGAGEMENT_CLOSED
         )
     }
 

@@ -1,7 +1,10 @@
 //! The finance subgraph's GraphQL layer: schema construction, object types, mutations,
 //! federation entity resolvers and per-request DataLoaders.
 
+mod aging;
 mod billing;
+mod disputes;
+mod engagement_financials;
 mod ledger;
 mod loaders;
 pub(crate) mod money;

@@ -3,7 +3,10 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use super::{
+    aging::AgingQuery,
     billing::{BillingMutation, InvoiceMutation, PaymentMutation},
+    disputes::DisputeMutation,
+    engagement_financials::EngagementQuery,
     ledger::{LedgerMutation, LedgerQuery},
     mutations::CoreMutation,
     schema::CoreQuery,
@@ -11,11 +14,11 @@ use super::{
 
 /// Finance's root query.
 #[derive(MergedObject, Default)]
-pub struct Query(CoreQuery, LedgerQuery);
+pub struct Query(CoreQuery, LedgerQuery, AgingQuery, EngagementQuery);
 
 /// Finance's root mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(CoreMutation, LedgerMutation, BillingMutation, InvoiceMutation, PaymentMutation);
+pub struct Mutation(CoreMutation, LedgerMutation, BillingMutation, InvoiceMutation, PaymentMutation, DisputeMutation);
 
 pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -10,7 +10,7 @@ use atrium_kit::{
 };
 
 use super::{
-    billing, ledger,
+    billing, disputes, engagement_financials, ledger,
     loaders::{self, ContractLoader, CustomerAccountLoader, InvoiceLoader, SubscriptionLoader},
     types::{
         Contract, CustomerAccount, CustomerAccountConnection, CustomerStatus, Invoice, InvoiceConnection,
@@ -122,7 +122,9 @@ pub fn install_request_data(
     tx: Arc<TenantTransaction>,
     clock: Clock,
 ) -> async_graphql::Request {
-    billing::install_loaders(ledger::install_loaders(loaders::install(request, &tx), &tx), &tx).data(tx).data(clock)
+    let request = billing::install_loaders(ledger::install_loaders(loaders::install(request, &tx), &tx), &tx);
+    let request = disputes::install_loaders(request, &tx);
+    engagement_financials::install_loaders(request, &tx).data(tx).data(clock)
 }
 
 /// The subgraph handler's installer of per-request data, reading dates from `clock`.

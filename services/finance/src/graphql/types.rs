@@ -256,6 +256,15 @@ impl CustomerAccount {
         super::ledger::entitlement_balances(ctx, super::ledger::GrantsOf::Customer(self.key), on).await
     }
 
+    /// Σ disputed amount of the customer's open invoices (their currencies as billed).
+    /// Visible to `finance` and `tenant_admin` only (nullable: other callers get null).
+    #[graphql(requires_scopes = "finance", requires_scopes = "tenant_admin")]
+    async fn open_dispute_amount(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
+        let invoices = self.all_invoices(ctx).await?;
+        let open = invoices.iter().filter(|invoice| invoice.status.is_open());
+        Ok(Some(money(open.map(|invoice| invoice.disputed_amount).sum())))
+    }
+
     /// Open AR more than 60 days past due divided by open AR; null when nothing is open.
     async fn ar_over_60_share(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
         Ok(domain::ar_over_60_share(self.all_invoices(ctx).await?.iter(), business_date(ctx)?))
@@ -340,6 +349,11 @@ impl Invoice {
     /// What the invoice bills (docs/domain.md#invoices-payments-and-disputes).
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<super::billing::InvoiceLine>> {
         super::billing::lines_of_invoice(ctx, self.key, &self.currency).await
+    }
+
+    /// The invoice's disputes, oldest first (docs/domain.md#invoices-payments-and-disputes).
+    async fn disputes(&self, ctx: &Context<'_>) -> Result<Vec<super::disputes::Dispute>> {
+        super::disputes::disputes_of_invoice(ctx, self.key, &self.currency).await
     }
 }
 

@@ -182,6 +182,22 @@ pub async fn lines_awaiting_milestone(
     rows.into_iter().map(line_from_row).collect()
 }
 
+/// Lines billed at `milestone_id` that are still `planned` (any trigger).
+pub async fn planned_lines_of_milestone(
+    tx: &TenantTransaction,
+    milestone_id: Uuid,
+) -> Result<Vec<BillingScheduleLine>, FinanceError> {
+    let rows = billing_schedule_line::Entity::find()
+        .filter(billing_schedule_line::Column::TenantId.eq(tx.tenant_id()))
+        .filter(line_scope(tx))
+        .filter(billing_schedule_line::Column::MilestoneId.eq(milestone_id))
+        .filter(billing_schedule_line::Column::Status.eq(BillingLineStatus::Planned.as_str()))
+        .order_by_asc(billing_schedule_line::Column::Id)
+        .all(tx.connection())
+        .await?;
+    rows.into_iter().map(line_from_row).collect()
+}
+
 /// What a line change writes besides the status.
 #[derive(Debug, Clone, Default)]
 pub struct LineChange {

@@ -18,7 +18,10 @@ use crate::{
     error::FinanceError,
 };
 
+pub mod aging;
 pub mod billing;
+pub mod disputes;
+pub mod engagement_financials;
 pub mod ledger;
 pub mod seed;
 mod writes;
@@ -196,7 +199,7 @@ pub async fn subscriptions_of_customer_accounts(
 }
 
 /// A customer account is its own customer scope.
-fn customer_account_scope(tx: &TenantTransaction) -> Condition {
+pub(crate) fn customer_account_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(customer_account::Column::ChannelPartnerId, customer_account::Column::Id)
 }
 

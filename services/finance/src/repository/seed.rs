@@ -544,6 +544,7 @@ fn plan_tenant(tenant: &DemoTenant, tenant_id: Uuid, today: NaiveDate) -> Tenant
                     amount: Set(disputed),
                     status: Set("open".to_owned()),
                     resolved_at: Set(None),
+                    ..Default::default()
                 });
             }
             rows.invoices.push(invoice::ActiveModel {

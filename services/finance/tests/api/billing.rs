@@ -491,12 +491,12 @@ async fn assert_demo_invoices_are_written_off_once(billing: &Billing) {
     assert_eq!(code(&csm), "FORBIDDEN");
 }
 
-const PAY: &str = "mutation($input: RecordPaymentInput!, $key: String) { recordPayment(input: $input, idempotencyKey: $key) { \
+pub const PAY: &str = "mutation($input: RecordPaymentInput!, $key: String) { recordPayment(input: $input, idempotencyKey: $key) { \
      id method reference amount { amount currency } unallocated { amount currency } \
      allocations { amount { amount } invoice { id status amountPaid balanceDue version } } } }";
 
 /// Two issued invoices of one customer: 4,000.00 (design) and 6,000.01 (go-live).
-async fn two_issued_invoices(billing: &Billing, customer: &str) -> (BilledContract, Value, Value) {
+pub async fn two_issued_invoices(billing: &Billing, customer: &str) -> (BilledContract, Value, Value) {
     let billed = billing.billed_contract(customer).await;
     let mut issued = Vec::new();
     for (index, verb) in [(0, "accepted"), (2, "completed")] {
@@ -509,7 +509,7 @@ async fn two_issued_invoices(billing: &Billing, customer: &str) -> (BilledContra
     (billed, issued.pop().unwrap(), second)
 }
 
-fn payment(billed: &BilledContract, amount: &str, currency: &str, allocations: Value) -> Value {
+pub fn payment(billed: &BilledContract, amount: &str, currency: &str, allocations: Value) -> Value {
     json!({ "input": { "customerAccountId": billed.customer_id, "amount": amount, "currency": currency,
         "method": "WIRE", "reference": "BANK-REF-1", "allocations": allocations } })
 }
