@@ -21,6 +21,7 @@ use crate::{
 
 pub mod operations;
 mod operations_seed;
+pub mod reporting;
 pub mod seed;
 
 /// One page of the tenant's engagements ordered by id (`limit` = `first + 1`, so the
