@@ -5,6 +5,7 @@
 
 use atrium_kit::{
     TenantTransaction,
+    changes::{self, ChangeKind},
     command::{CommandError, Outcome, guard_transition},
     events::{DomainEvent, Subject},
 };
@@ -15,6 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    config::SERVICE,
     domain::{
         Engagement, EngagementStatus, Rag,
         reporting::{
@@ -44,6 +46,13 @@ fn refuse_finished(engagement: &Engagement, what: &str) -> Result<(), CommandErr
     if matches!(engagement.status, EngagementStatus::Closed | EngagementStatus::Cancelled) {
         return Err(CommandError::Conflict(format!("a {} engagement takes no {what}", engagement.status.as_str())));
     }
+    Ok(())
+}
+
+/// Tells the response cache that `entity_type` `id` changed (its nested lists or RAG), in
+/// the command's transaction.
+async fn announce(tx: &TenantTransaction, entity_type: &str, id: Uuid) -> Result<(), CommandError> {
+    changes::record_change(tx, SERVICE.name, entity_type, &id.to_string(), ChangeKind::Updated).await?;
     Ok(())
 }
 
@@ -98,6 +107,7 @@ pub async fn create_status_report(
         version: 1,
     };
     repo::insert_status_report(tx, &report).await.map_err(internal)?;
+    announce(tx, "Engagement", engagement.id).await?;
     let subject = Subject { entity_type: "StatusReport".to_owned(), id: report.id, version: 1 };
     let event = engagement_child_event(tx, &engagement, "delivery.status_report.created", subject).with_data(json!({
         "status_report_id": report.id,
@@ -132,6 +142,7 @@ pub async fn publish_status_report(
         return Err(CommandError::stale("StatusReport"));
     }
     let mut entity_ids = vec![report.id];
+    announce(tx, "Engagement", engagement.id).await?;
     if engagement.rag != report.rag {
         let updated = engagement::Entity::update_many()
             .col_expr(engagement::Column::Rag, Expr::value(report.rag.as_str()))
@@ -195,6 +206,7 @@ pub async fn record_time_off(
         created_at: now,
     };
     repo::insert_time_off(tx, &off).await.map_err(internal)?;
+    announce(tx, "StaffMember", staff.id).await?;
     let subject = Subject { entity_type: "TimeOff".to_owned(), id: off.id, version: 1 };
     let event = DomainEvent::new(tx.context(), "delivery.time_off.recorded", subject)
         .with_ref("staff_member_id", staff.id)
@@ -257,6 +269,8 @@ pub async fn assign_staff(
         version: 1,
     };
     repo::insert_assignment(tx, &assignment).await.map_err(internal)?;
+    announce(tx, "Engagement", engagement.id).await?;
+    announce(tx, "StaffMember", staff.id).await?;
     let subject = Subject { entity_type: "Assignment".to_owned(), id: assignment.id, version: 1 };
     let event = engagement_child_event(tx, &engagement, "delivery.assignment.created", subject)
         .with_ref("staff_member_id", staff.id)

@@ -411,6 +411,7 @@ pub async fn raise_escalation(
     // The unique (ticket, level) index turns a concurrent escalation to the same level
     // into a database error; report it as the conflict it is.
     repository::sla::insert_escalation(tx, &escalation).await.map_err(|error| unique_or_internal(error, "Ticket"))?;
+    repository::record_ticket_changed(tx, ticket).await.map_err(internal)?;
     let subject = Subject { entity_type: "Escalation".to_owned(), id: escalation.id, version: 1 };
     let event = DomainEvent::new(tx.context(), "support.escalation.created", subject)
         .with_ref("customer_account_id", ticket.customer_account_id)

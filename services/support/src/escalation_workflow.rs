@@ -74,6 +74,7 @@ async fn move_escalation(
     if !repository::sla::update_escalation(tx, escalation.version, &changed).await.map_err(internal)? {
         return Err(CommandError::stale("Escalation"));
     }
+    repository::record_ticket_changed(tx, &ticket).await.map_err(internal)?;
     let kind = match next {
         EscalationStatus::Acknowledged => "support.escalation.acknowledged",
         _ => "support.escalation.resolved",
