@@ -133,9 +133,18 @@ async fn analytics_escalate_command_raises_a_ticket_once_and_the_lead_works_it_t
     let again = graphql(&stack, &lead, ACKNOWLEDGE, json!({ "id": id })).await;
     assert_eq!(again["errors"][0]["extensions"]["code"], "INVALID_TRANSITION", "{again:#}");
     assert_eq!(again["errors"][0]["extensions"]["allowed"], json!([]), "{again:#}");
-    let after = data(&stack, &lead, CUSTOMER_SUPPORT, json!({ "id": rheinwerk })).await;
-    let top = escalations_at(&after, 3);
-    assert_eq!((top.len(), top[0]["status"].as_str()), (1, Some("RESOLVED")), "{after:#}");
+    // The change reaches the gateway's cache through the outbox relay: poll for it.
+    let started = Instant::now();
+    loop {
+        let after = data(&stack, &lead, CUSTOMER_SUPPORT, json!({ "id": rheinwerk })).await;
+        let top = escalations_at(&after, 3);
+        assert_eq!(top.len(), 1, "{after:#}");
+        if top[0]["status"] == "RESOLVED" {
+            break;
+        }
+        assert!(started.elapsed() < DEADLINE, "still not resolved after {DEADLINE:?}: {after:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Another tenant's lead cannot see or move it.
     let helix = stack.token("helix", &["support_lead"]);
@@ -178,13 +187,22 @@ async fn a_published_status_report_sets_the_engagements_rag() {
     .await;
     assert_eq!(published["publishStatusReport"]["status"], "PUBLISHED");
 
-    let view = data(&stack, &manager, ENGAGEMENTS, json!({ "id": prairie })).await;
+    // The change reaches the gateway's cache through the outbox relay: poll for it.
+    let started = Instant::now();
+    let view = loop {
+        let view = data(&stack, &manager, ENGAGEMENTS, json!({ "id": prairie })).await;
+        if view["customerAccount"]["engagements"]["nodes"][0]["rag"] == "AMBER" {
+            break view;
+        }
+        assert!(started.elapsed() < DEADLINE, "still not amber after {DEADLINE:?}: {view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let engagement = &view["customerAccount"]["engagements"]["nodes"][0];
-    assert_eq!(engagement["rag"], "AMBER", "{view:#}");
     assert_eq!(
-        engagement["statusReports"],
-        json!([{ "rag": "AMBER", "status": "PUBLISHED", "summary": "UAT back on track; go-live replanned",
-                 "periodEnd": end.to_string() }])
+        engagement["statusReports"][0],
+        json!({ "rag": "AMBER", "status": "PUBLISHED", "summary": "UAT back on track; go-live replanned",
+                "periodEnd": end.to_string() }),
+        "the newest first: {view:#}"
     );
     let consultant = stack.token("ridgeline", &["consultant"]);
     let refused =

@@ -82,6 +82,11 @@ async fn a_status_report_is_published_once_and_sets_the_engagements_rag() {
     let (delivery, database) = harness().await;
     let prairie = story_engagement(&delivery, demo::Story::PrairieFoods).await;
     assert_eq!(prairie["rag"], "RED", "seeded: {prairie}");
+    // Seeded: last week's published report, red.
+    let seeded = prairie["statusReports"].as_array().unwrap().clone();
+    assert_eq!(seeded.len(), 1, "{prairie}");
+    assert_eq!((seeded[0]["rag"].as_str(), seeded[0]["status"].as_str()), (Some("RED"), Some("PUBLISHED")));
+    let reports_before = count(&database, "status_reports").await;
     let variables = |end: String, summary: &str| json!({ "engagement": prairie["id"], "start": date(-13), "end": end, "summary": summary });
 
     // Refusals write nothing: a consultant, a period ending tomorrow, an empty summary.
@@ -92,7 +97,7 @@ async fn a_status_report_is_published_once_and_sets_the_engagements_rag() {
     assert!(error["message"].as_str().unwrap().contains("periodEnd"), "{error}");
     let (_, error) = mutate(&delivery, "delivery_manager", CREATE_REPORT, variables(date(0), "   ")).await;
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
-    assert_eq!(count(&database, "status_reports").await, 0);
+    assert_eq!(count(&database, "status_reports").await, reports_before);
 
     let (data, error) =
         mutate(&delivery, "delivery_manager", CREATE_REPORT, variables(date(0), " UAT recovering ")).await;
@@ -113,10 +118,10 @@ async fn a_status_report_is_published_once_and_sets_the_engagements_rag() {
     assert_eq!(published["publishedBy"], context_for("ridgeline", "delivery_manager").subject);
     let after = story_engagement(&delivery, demo::Story::PrairieFoods).await;
     assert_eq!(after["rag"], "AMBER", "{after}");
-    assert_eq!(
-        after["statusReports"],
-        json!([{ "id": id, "rag": "AMBER", "status": "PUBLISHED", "periodEnd": date(0) }])
-    );
+    let reports = after["statusReports"].as_array().unwrap();
+    assert_eq!(reports.len(), 2, "newest first: {after}");
+    assert_eq!(reports[0], json!({ "id": id, "rag": "AMBER", "status": "PUBLISHED", "periodEnd": date(0) }));
+    assert_eq!(reports[1], seeded[0]);
 
     let events = outbox_of(&database, "delivery.status_report.published").await;
     assert_eq!(events.len(), 1);
@@ -168,6 +173,9 @@ async fn time_off_takes_hours_out_of_utilization_and_assignments_list_on_both_en
     let (delivery, database) = harness().await;
     let consultant = demo_consultant(&delivery).await;
     let staff = consultant["id"].clone();
+    let time_off_before = count(&database, "time_off").await;
+    let assignments_before = count(&database, "assignments").await;
+    let own_assignments_before = consultant["assignments"].as_array().unwrap().clone();
     let leave =
         |start: &str, end: &str, hours: &str| json!({ "staff": staff, "start": start, "end": end, "hours": hours });
 
@@ -183,7 +191,7 @@ async fn time_off_takes_hours_out_of_utilization_and_assignments_list_on_both_en
     }
     let (_, error) = mutate(&delivery, "consultant", TIME_OFF, leave("2026-05-18", "2026-05-19", "16")).await;
     assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{error}");
-    assert_eq!(count(&database, "time_off").await, 0);
+    assert_eq!(count(&database, "time_off").await, time_off_before);
 
     // 12 h from Fri 05-15 to Mon 05-18: 2 weekdays, 6 h each; Monday falls in the week
     // 05-18..05-22: 6 h. 12 h on Thu 05-21: all in the week. 40 − 6 − 12 = 22 available;
@@ -210,19 +218,20 @@ async fn time_off_takes_hours_out_of_utilization_and_assignments_list_on_both_en
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
     let (_, error) = mutate(&delivery, "delivery_manager", ASSIGN, assign("50", Some("2026-05-01"))).await;
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
-    assert_eq!(count(&database, "assignments").await, 0);
+    assert_eq!(count(&database, "assignments").await, assignments_before);
+    let prairie_before = prairie["assignments"].as_array().unwrap().clone();
     let (data, error) = mutate(&delivery, "delivery_manager", ASSIGN, assign("50", Some("2026-07-31"))).await;
     assert!(error.is_null(), "{error}");
     assert_eq!(data["assignStaff"]["allocationPct"], "50");
     let after = story_engagement(&delivery, demo::Story::PrairieFoods).await;
-    assert_eq!(
-        after["assignments"],
-        json!([{ "staffMemberId": staff, "allocationPct": "50", "fromDate": "2026-06-01", "toDate": "2026-07-31" }])
+    let mut expected = prairie_before.clone();
+    expected.push(
+        json!({ "staffMemberId": staff, "allocationPct": "50", "fromDate": "2026-06-01", "toDate": "2026-07-31" }),
     );
-    assert_eq!(
-        demo_consultant(&delivery).await["assignments"],
-        json!([{ "engagementId": prairie["id"], "allocationPct": "50" }])
-    );
+    assert_eq!(after["assignments"], json!(expected));
+    let mut expected = own_assignments_before.clone();
+    expected.push(json!({ "engagementId": prairie["id"], "allocationPct": "50" }));
+    assert_eq!(demo_consultant(&delivery).await["assignments"], json!(expected));
     let created = outbox_of(&database, "delivery.assignment.created").await;
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].data["allocation_pct"], "50.00");
