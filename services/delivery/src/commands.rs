@@ -97,7 +97,12 @@ async fn load_task(tx: &TenantTransaction, id: Uuid) -> Result<Task, CommandErro
 }
 
 /// An engagement event at `version`, with the references every engagement event carries.
-fn engagement_event(tx: &TenantTransaction, engagement: &Engagement, event_type: &str, version: i64) -> DomainEvent {
+pub(crate) fn engagement_event(
+    tx: &TenantTransaction,
+    engagement: &Engagement,
+    event_type: &str,
+    version: i64,
+) -> DomainEvent {
     let subject = Subject { entity_type: "Engagement".to_owned(), id: engagement.id, version };
     let mut event = DomainEvent::new(tx.context(), event_type, subject)
         .with_ref("customer_account_id", engagement.customer_account_id)
@@ -496,6 +501,7 @@ async fn activate(
         .all(tx.connection())
         .await?;
     let mut task_ids = Vec::new();
+    let mut activated_tasks = Vec::new();
     for row in checklist {
         let task = repository::task_from_row(row).map_err(internal)?;
         guard_transition(task.status, TaskStatus::Todo)?;
@@ -516,6 +522,15 @@ async fn activate(
         )
         .await?;
         task_ids.push(task.id);
+        activated_tasks.push(json!({
+            "task_id": task.id,
+            "title": task.title,
+            "kind": task.kind.as_str(),
+            "due_date": due,
+            "customer_facing": task.customer_facing,
+            "required": task.required,
+            "owner_role": task.owner_role,
+        }));
     }
     let activated = engagement_event(tx, engagement, "delivery.engagement.activated", version).with_data(json!({
         "status": "onboarding",
@@ -524,7 +539,7 @@ async fn activate(
         "go_live_target_date": engagement.go_live_target_date,
     }));
     let tasks_activated = engagement_event(tx, engagement, "delivery.onboarding_task.activated", version)
-        .with_data(json!({ "task_ids": task_ids }));
+        .with_data(json!({ "task_ids": task_ids, "tasks": activated_tasks }));
     let mut entity_ids = vec![engagement.id];
     entity_ids.extend(&task_ids);
     Ok(Activation { entity_ids, events: vec![activated, tasks_activated] })
@@ -579,7 +594,15 @@ pub async fn complete_task(
         DomainEvent::new(tx.context(), "delivery.task.completed", subject)
             .with_ref("customer_account_id", engagement.customer_account_id)
             .with_ref("engagement_id", engagement.id)
-            .with_data(json!({ "title": task.title, "kind": task.kind.as_str() })),
+            .with_data(json!({
+                "title": task.title,
+                "kind": task.kind.as_str(),
+                "due_date": task.due_date,
+                "customer_facing": task.customer_facing,
+                "required": task.required,
+                "milestone_id": task.milestone_id,
+                "completed_on": today,
+            })),
     ];
     let mut entity_ids = vec![task.id];
     let mut detail = format!("{} -> done", task.status.as_str());

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod operations;
+pub mod reporting;
 pub mod repository;
 pub mod startup;
 

@@ -21,7 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    commands::command,
+    commands::{command, engagement_event},
     domain::{
         Engagement, EngagementStatus, Milestone, MilestoneStatus,
         operations::{
@@ -453,6 +453,7 @@ pub async fn decide_change_request(
     }
     let mut entity_ids = vec![change.id];
     let mut detail = format!("{} submitted -> {verb}", change.number);
+    let mut forecast_event = None;
     if decision == ChangeDecision::Approve {
         if matches!(engagement.status, EngagementStatus::Closed | EngagementStatus::Cancelled) {
             return Err(CommandError::Conflict(format!(
@@ -477,17 +478,48 @@ pub async fn decide_change_request(
         }
         entity_ids.push(engagement.id);
         detail.push_str(&format!("; budget {budget} h, go-live moved {} d", change.impact_days));
+        let new_forecast = shift(engagement.go_live_forecast_date);
+        if new_forecast != engagement.go_live_forecast_date {
+            forecast_event = Some(go_live_forecast_changed(
+                tx,
+                &engagement,
+                engagement.version + 1,
+                engagement.go_live_forecast_date,
+                new_forecast,
+                shift(engagement.go_live_target_date),
+            ));
+        }
     }
     let mut data = change_data(&engagement, &change);
     if let Some(reason) = &reason {
         data["reason"] = json!(reason);
     }
     let event = change_event(tx, &engagement, &change, verb, change.version + 1).with_data(data);
-    Ok(Outcome { value: load_change_request(tx, id).await?, entity_ids, detail, events: vec![event] })
+    let events = std::iter::once(event).chain(forecast_event).collect();
+    Ok(Outcome { value: load_change_request(tx, id).await?, entity_ids, detail, events })
 }
 
 // ---------------------------------------------------------------------------------------
 // Milestone forecasts and lateness.
+
+/// `delivery.engagement.go_live_forecast_changed` for an engagement (at `version`) whose
+/// go-live forecast moved from `old` to `new`; `variance_days` is `new − target`.
+fn go_live_forecast_changed(
+    tx: &TenantTransaction,
+    engagement: &Engagement,
+    version: i64,
+    old: Option<NaiveDate>,
+    new: Option<NaiveDate>,
+    target: Option<NaiveDate>,
+) -> DomainEvent {
+    let variance_days = new.zip(target).map(|(new, target)| (new - target).num_days());
+    engagement_event(tx, engagement, "delivery.engagement.go_live_forecast_changed", version).with_data(json!({
+        "old": old,
+        "new": new,
+        "target": target,
+        "variance_days": variance_days,
+    }))
+}
 
 fn milestone_event(tx: &TenantTransaction, engagement: &Engagement, milestone: &Milestone, verb: &str) -> DomainEvent {
     let subject = Subject { entity_type: "Milestone".to_owned(), id: milestone.id, version: milestone.version + 1 };
@@ -531,6 +563,7 @@ pub async fn forecast_milestone(
         return Err(CommandError::stale("Milestone"));
     }
     let mut entity_ids = vec![milestone.id];
+    let mut forecast_event = None;
     if milestone.is_go_live {
         let updated = engagement::Entity::update_many()
             .col_expr(engagement::Column::GoLiveForecastDate, Expr::value(forecast_date))
@@ -544,6 +577,16 @@ pub async fn forecast_milestone(
             return Err(CommandError::stale("Engagement"));
         }
         entity_ids.push(engagement.id);
+        if engagement.go_live_forecast_date != Some(forecast_date) {
+            forecast_event = Some(go_live_forecast_changed(
+                tx,
+                &engagement,
+                engagement.version + 1,
+                engagement.go_live_forecast_date,
+                Some(forecast_date),
+                engagement.go_live_target_date,
+            ));
+        }
     }
     let slip_days = milestone.due_date.map(|due| (forecast_date - due).num_days());
     let event = milestone_event(tx, &engagement, &milestone, "forecast_changed").with_data(json!({
@@ -563,7 +606,8 @@ pub async fn forecast_milestone(
         .map_err(internal)?
         .pop()
         .ok_or(CommandError::NotFound("Milestone"))?;
-    Ok(Outcome { value, entity_ids, detail, events: vec![event] })
+    let events = std::iter::once(event).chain(forecast_event).collect();
+    Ok(Outcome { value, entity_ids, detail, events })
 }
 
 /// Engagement statuses in which an overdue milestone is news.

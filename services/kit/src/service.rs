@@ -593,8 +593,8 @@ mod tests {
         assert_eq!(loaded.service_name, "example");
         assert_eq!(
             loaded.events.http_subscribers().len(),
-            3,
-            "the local consuming services (delivery, finance, analytics)"
+            4,
+            "the local consuming services (delivery, finance, support, analytics)"
         );
         assert!(for_tests.events.http_subscribers().is_empty(), "tests deliver no events");
     }
@@ -609,10 +609,10 @@ mod tests {
         };
         let loaded = ServiceConfig::load(&identity, None).unwrap();
         let names: Vec<&str> = loaded.events.http_subscribers().iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["finance", "analytics"]);
+        assert_eq!(names, ["finance", "support", "analytics"]);
         assert_eq!(loaded.consumer_name(), "delivery");
         let transport = event_transport(&loaded.events, &loaded.accepted_context_keys()).unwrap().unwrap();
-        assert_eq!(transport.destinations(), ["http:finance", "http:analytics"]);
+        assert_eq!(transport.destinations(), ["http:finance", "http:support", "http:analytics"]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::{
     domain::{
         self, CsatResponse, Escalation, SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, Ticket, TicketComment,
         TicketPriority, TicketStatus,
-        escalations::{EscalationReason, EscalationStatus, MAX_ESCALATION_LEVEL, csat_rating, next_escalation_level},
+        escalations::{EscalationReason, MAX_ESCALATION_LEVEL, csat_rating, next_escalation_level},
         sla::{METRICS_STARTED_ON_CREATE, clocks_after_status_change},
     },
     error::SupportError,
@@ -396,31 +396,36 @@ pub async fn escalate_ticket(
             highest.unwrap_or(0)
         ))
     })?;
-    let escalation = Escalation {
-        id: Uuid::now_v7(),
-        ticket_id: ticket.id,
-        level,
-        reason: reason.as_str().to_owned(),
-        status: EscalationStatus::Open.as_str().to_owned(),
-        created_by: tx.context().subject.clone(),
-        created_at: now,
-    };
+    let escalation = Escalation::open(ticket.id, level, reason, tx.context().subject.clone(), now);
+    raise_escalation(tx, &ticket, escalation).await
+}
+
+/// Writes a new escalation of `ticket` and announces it; `escalateTicket` and the
+/// cross-service `support.command.escalate` share it.
+pub async fn raise_escalation(
+    tx: &TenantTransaction,
+    ticket: &Ticket,
+    escalation: Escalation,
+) -> Result<Outcome<Escalation>, CommandError> {
+    let (level, reason) = (escalation.level, escalation.reason.clone());
     // The unique (ticket, level) index turns a concurrent escalation to the same level
     // into a database error; report it as the conflict it is.
     repository::sla::insert_escalation(tx, &escalation).await.map_err(|error| unique_or_internal(error, "Ticket"))?;
+    repository::record_ticket_changed(tx, ticket).await.map_err(internal)?;
     let subject = Subject { entity_type: "Escalation".to_owned(), id: escalation.id, version: 1 };
     let event = DomainEvent::new(tx.context(), "support.escalation.created", subject)
         .with_ref("customer_account_id", ticket.customer_account_id)
         .with_ref("ticket_id", ticket.id)
         .with_data(serde_json::json!({
             "level": level,
-            "reason": reason.as_str(),
+            "ticket_id": ticket.id,
+            "reason": reason,
             "priority": ticket.priority.as_str(),
             "ticket_number": ticket.number,
         }));
     Ok(Outcome {
         entity_ids: vec![ticket.id, escalation.id],
-        detail: format!("level {level} ({})", reason.as_str()),
+        detail: format!("level {level} ({reason})"),
         events: vec![event],
         value: escalation,
     })

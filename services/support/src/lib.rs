@@ -6,6 +6,8 @@ pub mod config;
 pub mod domain;
 mod entities;
 pub mod error;
+pub mod escalation_workflow;
+pub mod events;
 pub mod graphql;
 pub mod repository;
 pub mod sla_jobs;

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 pub use atrium_kit::service::SubgraphApplication as Application;
-use atrium_kit::{db::StatementObserver, startup::StartupError};
+use atrium_kit::{db::StatementObserver, events::EventHandler, startup::StartupError};
 use atrium_support_migration::Migrator;
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, graphql, repository::seed, sla_jobs};
+use crate::{config::Config, events::SupportEvents, graphql, repository::seed, sla_jobs};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -24,7 +24,7 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         seed_demo_data,
         graphql::build_schema(),
         Arc::new(graphql::install_request_data),
-        None,
+        Some(Arc::new(SupportEvents) as Arc<dyn EventHandler>),
     )
     .await?;
     Ok(application.with_scheduled_jobs(sla_jobs::jobs()))

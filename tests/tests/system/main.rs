@@ -19,6 +19,7 @@ mod isolation;
 mod lifecycle_journey;
 mod observability;
 mod operation_policy;
+mod operations;
 mod persisted_documents;
 mod portal_query;
 mod rate_limits;

@@ -2,9 +2,9 @@
 //! `CustomerAccount` entity extension with `@requires`, the customer journey and
 //! automation types, and per-request DataLoaders.
 
+mod cs_actions;
 mod health_admin;
 mod health_signals;
-mod cs_actions;
 mod journey;
 mod loaders;
 mod mutation;

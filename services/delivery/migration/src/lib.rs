@@ -10,6 +10,7 @@ mod m20261212_000004_engagement_commands;
 mod m20261214_000010_event_backbone;
 mod m20261220_000040_staff_time_change;
 mod m20261220_000041_scheduler_leases;
+mod m20261230_000060_reports_time_off_assignments;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000010_event_backbone::Migration),
             Box::new(m20261220_000040_staff_time_change::Migration),
             Box::new(m20261220_000041_scheduler_leases::Migration),
+            Box::new(m20261230_000060_reports_time_off_assignments::Migration),
         ]
     }
 }

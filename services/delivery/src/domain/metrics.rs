@@ -34,11 +34,12 @@ pub fn working_days(from: NaiveDate, to: NaiveDate) -> i64 {
 }
 
 /// Billable utilization of one person from `from` to `to` (both included): the billable
-/// hours of their approved entries dated in the period ÷ their available hours. Time off
-/// is not recorded, so available hours are the capacity of the period's weekdays.
+/// hours of their approved entries dated in the period ÷ their available hours, the
+/// capacity of the period's weekdays less `time_off_hours` (never below 0).
 pub fn utilization(
     weekly_capacity_hours: Decimal,
     entries: &[TimeEntry],
+    time_off_hours: Decimal,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Utilization {
@@ -48,7 +49,8 @@ pub fn utilization(
         .filter(|entry| (from..=to).contains(&entry.work_date))
         .map(|entry| entry.hours)
         .sum();
-    let available_hours = weekly_capacity_hours / Decimal::from(5) * Decimal::from(working_days(from, to));
+    let capacity = weekly_capacity_hours / Decimal::from(5) * Decimal::from(working_days(from, to));
+    let available_hours = (capacity - time_off_hours).max(Decimal::ZERO);
     let ratio = (!available_hours.is_zero()).then(|| (billable_hours / available_hours).round_dp(4));
     Utilization { billable_hours, available_hours: available_hours.round_dp(2), ratio }
 }
@@ -163,17 +165,27 @@ mod tests {
             entry("2026-06-15", "8", true, Approved),  // after the period
         ];
         // Billable approved in the period: 8 + 7.5 + 4 = 19.5; 19.5 ÷ 80 = 0.24375 → 0.2438.
-        let result = utilization(Decimal::from(40), &entries, day("2026-06-01"), day("2026-06-14"));
+        let result = utilization(Decimal::from(40), &entries, Decimal::ZERO, day("2026-06-01"), day("2026-06-14"));
         assert_eq!(result.billable_hours, "19.5".parse().unwrap());
         assert_eq!(result.available_hours, Decimal::from(80));
         assert_eq!(result.ratio, Some("0.2438".parse().unwrap()));
         // A 32-hour week: 6.4 h/day × 10 = 64 hours; 19.5 ÷ 64 = 0.3046875 → 0.3047.
-        let part_time = utilization(Decimal::from(32), &entries, day("2026-06-01"), day("2026-06-14"));
+        let part_time = utilization(Decimal::from(32), &entries, Decimal::ZERO, day("2026-06-01"), day("2026-06-14"));
         assert_eq!(part_time.available_hours, Decimal::from(64));
         assert_eq!(part_time.ratio, Some("0.3047".parse().unwrap()));
         // A weekend only: nothing available, no ratio.
-        let weekend = utilization(Decimal::from(40), &entries, day("2026-06-06"), day("2026-06-07"));
+        let weekend = utilization(Decimal::from(40), &entries, Decimal::ZERO, day("2026-06-06"), day("2026-06-07"));
         assert_eq!((weekend.available_hours, weekend.ratio), (Decimal::ZERO, None));
+        // 16 hours off in the period: 80 − 16 = 64 available; 19.5 ÷ 64 → 0.3047.
+        let with_leave =
+            utilization(Decimal::from(40), &entries, Decimal::from(16), day("2026-06-01"), day("2026-06-14"));
+        assert_eq!(
+            (with_leave.available_hours, with_leave.ratio),
+            (Decimal::from(64), Some("0.3047".parse().unwrap()))
+        );
+        // Off the whole period: nothing available, no ratio.
+        let away = utilization(Decimal::from(40), &entries, Decimal::from(80), day("2026-06-01"), day("2026-06-14"));
+        assert_eq!((away.available_hours, away.ratio), (Decimal::ZERO, None));
     }
 
     fn milestone(

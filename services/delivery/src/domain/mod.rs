@@ -6,6 +6,7 @@ mod enums;
 pub mod lifecycle;
 pub mod metrics;
 pub mod operations;
+pub mod reporting;
 pub mod schedule;
 pub mod state_machines;
 

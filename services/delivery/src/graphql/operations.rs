@@ -120,7 +120,8 @@ impl StaffMember {
         self.0.active
     }
 
-    /// Billable approved hours ÷ weekday capacity from `from` to `to` (both included).
+    /// Billable approved hours ÷ available hours from `from` to `to` (both included):
+    /// weekday capacity less time off.
     // Definition: docs/domain.md#delivery-metrics.
     async fn utilization(&self, ctx: &Context<'_>, from: NaiveDate, to: NaiveDate) -> Result<Utilization> {
         if to < from {
@@ -128,12 +129,35 @@ impl StaffMember {
         }
         let loader = ctx.data::<DataLoader<StaffTimeLoader>>()?;
         let entries = loader.load_one((self.0.id, from, to)).await.map_err(loader_error)?.unwrap_or_default();
-        let result = metrics::utilization(self.0.weekly_capacity_hours, &entries, from, to);
+        let time_off = super::reporting::staff_time_off(ctx, self.0.id, from, to).await?;
+        let off_hours: Decimal =
+            time_off.iter().map(|off| crate::domain::reporting::time_off_hours_in(off, from, to)).sum();
+        let result = metrics::utilization(self.0.weekly_capacity_hours, &entries, off_hours, from, to);
         Ok(Utilization {
             billable_hours: result.billable_hours.normalize(),
             available_hours: result.available_hours.normalize(),
+            time_off_hours: off_hours.round_dp(2).normalize(),
             ratio: result.ratio.map(|ratio| ratio.normalize()),
         })
+    }
+
+    /// Time off overlapping `from..=to` (both included), by start date.
+    async fn time_off(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<super::reporting::TimeOff>> {
+        if to < from {
+            return Err(atrium_kit::ErrorCode::BadUserInput.graphql_error("to: must not be before from"));
+        }
+        let time_off = super::reporting::staff_time_off(ctx, self.0.id, from, to).await?;
+        Ok(time_off.into_iter().map(Into::into).collect())
+    }
+
+    /// The person's assignments, in assignment order.
+    async fn assignments(&self, ctx: &Context<'_>) -> Result<Vec<super::reporting::Assignment>> {
+        super::reporting::staff_assignments(ctx, self.0.id).await
     }
 }
 
@@ -142,6 +166,8 @@ impl StaffMember {
 pub struct Utilization {
     pub billable_hours: Decimal,
     pub available_hours: Decimal,
+    /// Hours of time off in the period, already taken out of `availableHours`.
+    pub time_off_hours: Decimal,
     /// `billableHours ÷ availableHours`, four places; null when nothing was available.
     pub ratio: Option<Decimal>,
 }

@@ -416,6 +416,7 @@ pub fn install_request_data(
     calendar: BusinessCalendar,
 ) -> async_graphql::Request {
     let request = operations::install_loaders(request, &tx);
+    let request = super::reporting::install_loaders(request, &tx);
     request
         .data(calendar)
         .data(DataLoader::new(EngagementLoader(tx.clone()), tokio::spawn))

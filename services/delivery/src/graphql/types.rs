@@ -245,6 +245,16 @@ impl Engagement {
         operations::engagement_change_requests(ctx, self.0.id).await
     }
 
+    /// Status reports, newest first; the latest published one set `rag`.
+    async fn status_reports(&self, ctx: &Context<'_>) -> Result<Vec<super::reporting::StatusReport>> {
+        super::reporting::engagement_status_reports(ctx, self.0.id).await
+    }
+
+    /// Who is assigned to the engagement (or its tasks), in assignment order.
+    async fn assignments(&self, ctx: &Context<'_>) -> Result<Vec<super::reporting::Assignment>> {
+        super::reporting::engagement_assignments(ctx, self.0.id).await
+    }
+
     /// The staff who logged time on the engagement, in order of their first entry.
     async fn team(&self, ctx: &Context<'_>) -> Result<Vec<operations::StaffMember>> {
         operations::engagement_team(ctx, self.0.id).await

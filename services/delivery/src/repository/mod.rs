@@ -21,6 +21,8 @@ use crate::{
 
 pub mod operations;
 mod operations_seed;
+pub mod reporting;
+mod reporting_seed;
 pub mod seed;
 
 /// One page of the tenant's engagements ordered by id (`limit` = `first + 1`, so the

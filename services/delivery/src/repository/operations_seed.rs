@@ -28,6 +28,8 @@ pub(super) struct SeededEngagement {
     pub id: Uuid,
     pub story: Option<Story>,
     pub status: EngagementStatus,
+    /// The delivery manager's view the engagement is seeded with.
+    pub rag: crate::domain::Rag,
 }
 
 /// One demo staff member: the user they sign in as (`<role>@<tenant>`), rates per hour.
@@ -75,7 +77,7 @@ const STAFF: &[StaffPlan] = &[
 ];
 
 /// Staff who log project time, by index into `STAFF`.
-const DELIVERY_STAFF: [usize; 5] = [0, 2, 3, 4, 5];
+pub(super) const DELIVERY_STAFF: [usize; 5] = [0, 2, 3, 4, 5];
 
 /// Weekdays of time history before today.
 const HISTORY_WEEKDAYS: usize = 20;

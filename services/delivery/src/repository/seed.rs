@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::operations_seed;
+use super::{operations_seed, reporting_seed};
 use crate::{
     calendar::BusinessCalendar,
     domain::{
@@ -281,7 +281,12 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
                     tasks.push(checklist_task(tx, item, index, task_id, id, milestone_id, plan.status, start, today));
                 }
             }
-            seeded.push(operations_seed::SeededEngagement { id, story: customer.story, status: plan.status });
+            seeded.push(operations_seed::SeededEngagement {
+                id,
+                story: customer.story,
+                status: plan.status,
+                rag: plan.rag,
+            });
             engagements.push(engagement::ActiveModel {
                 tenant_id: Set(tx.tenant_id()),
                 id: Set(id),
@@ -324,6 +329,7 @@ async fn seed_tenant(tx: &TenantTransaction, demo_tenant: &DemoTenant, today: Na
     milestone::Entity::insert_many(milestones).exec(connection).await?;
     task::Entity::insert_many(tasks).exec(connection).await?;
     operations_seed::seed_operations(tx, demo_tenant, &seeded, today).await?;
+    reporting_seed::seed_reporting(tx, demo_tenant, &seeded, today).await?;
     seed_copies(tx, demo_tenant).await
 }
 

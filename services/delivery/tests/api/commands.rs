@@ -360,7 +360,15 @@ async fn assert_the_mutations_run_onboarding_to_go_live(harness: &Harness, id: &
     let onboarding_completed = &events[events_before + 2];
     assert_eq!(onboarding_completed.data, json!({ "from": "onboarding", "to": "delivering" }));
     assert_eq!(onboarding_completed.subject.version, 3);
-    assert_eq!(events[events_before].data, json!({ "title": "Welcome call", "kind": "checklist" }));
+    let mut completed = events[events_before].data.clone();
+    let milestone = completed.as_object_mut().unwrap().remove("milestone_id");
+    assert!(milestone.is_some_and(|id| id.is_string()), "the checklist item's milestone");
+    // Activated today, the welcome call's offset is 2 days.
+    assert_eq!(
+        completed,
+        json!({ "title": "Welcome call", "kind": "checklist", "due_date": date(2), "customer_facing": false,
+                "required": true, "completed_on": date(0) })
+    );
     assert_eq!(events[events_before + 4].data["is_go_live"], true);
 }
 

@@ -7,6 +7,7 @@ mod dead_letters;
 mod engagements;
 mod helpers;
 mod operations;
+mod reporting;
 mod second_level_scopes;
 mod tenancy;
 mod transitions;

@@ -14,7 +14,7 @@ pub const LOCAL_SERVICES: [(&str, u16); 5] =
 /// default HTTP subscribers of a service started from its configuration without Redis.
 /// A service without a consumer answers deliveries with 503, so sending it events would
 /// only keep them in the producer's outbox.
-pub const LOCAL_CONSUMERS: [&str; 3] = ["delivery", "finance", "analytics"];
+pub const LOCAL_CONSUMERS: [&str; 4] = ["delivery", "finance", "support", "analytics"];
 
 /// Consuming services that also react to events they produce themselves (analytics' rules
 /// on its own health events, docs/domain.md#automation-rules): the local default
@@ -202,11 +202,11 @@ mod tests {
     fn the_local_default_subscribes_the_other_consuming_services() {
         let config = EventsConfig::default().with_local_default("finance");
         let names: Vec<&str> = config.http_subscribers().iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["delivery", "analytics"], "a service never subscribes to itself");
+        assert_eq!(names, ["delivery", "support", "analytics"], "a service never subscribes to itself");
         assert_eq!(config.http_subscribers()[0].url, "http://127.0.0.1:4002");
         let delivery = EventsConfig::default().with_local_default("delivery");
         let names: Vec<&str> = delivery.http_subscribers().iter().map(|subscriber| subscriber.name.as_str()).collect();
-        assert_eq!(names, ["finance", "analytics"], "a service never subscribes to itself");
+        assert_eq!(names, ["finance", "support", "analytics"], "a service never subscribes to itself");
         assert_eq!(delivery.http_subscribers()[0].url, "http://127.0.0.1:4003");
         config.check().unwrap();
         // Analytics' rules react to its own health events, so it receives its own outbox.

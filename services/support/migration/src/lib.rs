@@ -14,6 +14,7 @@ mod m20261214_000010_event_backbone;
 mod m20261220_000050_sla_clocks;
 mod m20261220_000051_escalations_and_csat;
 mod m20261220_000052_scheduler_leases;
+mod m20261230_000060_escalation_workflow;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000050_sla_clocks::Migration),
             Box::new(m20261220_000051_escalations_and_csat::Migration),
             Box::new(m20261220_000052_scheduler_leases::Migration),
+            Box::new(m20261230_000060_escalation_workflow::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ stored_enum!(EscalationReason {
     UrgentIncident => "urgent_incident",
     RepeatedReopen => "repeated_reopen",
     PartnerEscalation => "partner_escalation",
+    AutomationRule => "automation_rule",
 });
 
 /// Team lead, support manager, CSM/executive.
@@ -79,6 +80,15 @@ impl SlaAttainment {
         let decided = self.met + self.missed;
         (decided > 0).then(|| (Decimal::from(self.met) / Decimal::from(decided)).round_dp(4))
     }
+}
+
+/// Met and missed clocks over every priority, and their ratio (four places; `None`
+/// without decided clocks).
+pub fn overall_attainment(figures: &[SlaAttainment]) -> (u32, u32, Option<Decimal>) {
+    let met: u32 = figures.iter().map(|figure| figure.met).sum();
+    let missed: u32 = figures.iter().map(|figure| figure.missed).sum();
+    let decided = met + missed;
+    (met, missed, (decided > 0).then(|| (Decimal::from(met) / Decimal::from(decided)).round_dp(4)))
 }
 
 /// The instant a clock's outcome was decided: its breach, or else its fulfilment. Running
@@ -220,6 +230,9 @@ mod tests {
         );
         assert_eq!(november[0].ratio(), Some(Decimal::new(5, 1)));
         assert_eq!(november[1].ratio(), Some(Decimal::new(6667, 4)));
+        // Overall November: met 2 + 2 = 4, missed 2 + 1 = 3 ⇒ 4/7 = 0.571428… ⇒ 0.5714.
+        assert_eq!(overall_attainment(&november), (4, 3, Some(Decimal::new(5714, 4))));
+        assert_eq!(overall_attainment(&[]), (0, 0, None));
         let october = sla_attainment(
             clocks.iter().map(|(priority, clock)| (*priority, clock)),
             at("2026-10-01T00:00:00Z"),

@@ -47,6 +47,54 @@ pub struct Escalation {
     pub status: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// 1 on creation, +1 per change; acknowledging and resolving are conditional on it.
+    #[serde(default = "first_version")]
+    pub version: i64,
+    #[serde(default)]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub acknowledged_by: Option<String>,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolved_by: Option<String>,
+    #[serde(default)]
+    pub resolution_note: Option<String>,
+    /// The idempotency key of the cross-service command that raised it, if one did.
+    #[serde(default)]
+    pub command_key: Option<String>,
+}
+
+fn first_version() -> i64 {
+    1
+}
+
+impl Escalation {
+    /// A new `open` escalation of `ticket_id` to `level`.
+    pub fn open(
+        ticket_id: Uuid,
+        level: i32,
+        reason: escalations::EscalationReason,
+        created_by: String,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Escalation {
+            id: Uuid::now_v7(),
+            ticket_id,
+            level,
+            reason: reason.as_str().to_owned(),
+            status: escalations::EscalationStatus::Open.as_str().to_owned(),
+            created_by,
+            created_at,
+            version: 1,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            resolved_at: None,
+            resolved_by: None,
+            resolution_note: None,
+            command_key: None,
+        }
+    }
 }
 
 /// A requester's satisfaction with a solved ticket.

@@ -15,6 +15,13 @@ pub struct Model {
     pub status: String,
     pub created_by: String,
     pub created_at: DateTimeUtc,
+    pub version: i64,
+    pub acknowledged_at: Option<DateTimeUtc>,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub resolved_by: Option<String>,
+    pub resolution_note: Option<String>,
+    pub command_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ use atrium_kit::{
     ErrorCode, TenantContext, TenantTransaction, audit,
     cache_control::cache_control,
     command::{self, Command},
+    events,
     pagination::PageRequest,
 };
 use chrono::{NaiveDate, Utc};
@@ -27,7 +28,7 @@ use super::{
 use crate::{
     commands::{self, CSAT_RECORDERS, ESCALATORS, TICKET_EDITORS, TicketDraft},
     domain::{self, business_hours::start_of_day, escalations::sla_attainment},
-    repository,
+    escalation_workflow, repository,
 };
 
 const CREATE_TICKET: &str = "createTicket";
@@ -99,6 +100,17 @@ impl Query {
         Ok(figures.into_iter().map(Into::into).collect())
     }
 
+    /// Events support's consumer could not apply and parked, newest first (tenant admins
+    /// only; docs/domain.md#event-delivery).
+    #[graphql(requires_scopes = "tenant_admin")]
+    async fn support_event_dead_letters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(events::DEFAULT_DEAD_LETTERS)")] first: Option<i32>,
+    ) -> Result<Vec<events::DeadLetter>> {
+        events::tenant_dead_letters(ctx, first).await
+    }
+
     /// Resolves a Ticket reference; another tenant's id resolves to null.
     #[graphql(entity)]
     async fn find_ticket_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Ticket>> {
@@ -132,6 +144,15 @@ pub struct Mutation;
 
 fn ticket_command(operation: &'static str, ticket_id: Option<Uuid>) -> Command {
     Command { operation, entity_type: "Ticket", allowed_roles: TICKET_EDITORS, target: ticket_id }
+}
+
+fn escalation_command(operation: &'static str, escalation_id: Uuid) -> Command {
+    Command {
+        operation,
+        entity_type: "Escalation",
+        allowed_roles: escalation_workflow::ESCALATION_HANDLERS,
+        target: Some(escalation_id),
+    }
 }
 
 fn ticket_id_of(id: &ID) -> Result<Uuid> {
@@ -236,6 +257,31 @@ impl Mutation {
         })
         .await?;
         Escalation::try_from(escalation)
+    }
+
+    /// Acknowledges an open escalation: someone at its level has taken it on. Emits
+    /// `support.escalation.acknowledged`; anything but an open escalation answers
+    /// `INVALID_TRANSITION`.
+    async fn acknowledge_escalation(&self, ctx: &Context<'_>, id: ID) -> Result<Escalation> {
+        let escalation_id =
+            uuid_of(&id).ok_or_else(|| ErrorCode::NotFound.graphql_error("no Escalation with this id"))?;
+        let changed = command::run(ctx, escalation_command("acknowledgeEscalation", escalation_id), |tx| {
+            Box::pin(escalation_workflow::acknowledge(tx, escalation_id, Utc::now()))
+        })
+        .await?;
+        Escalation::try_from(changed)
+    }
+
+    /// Resolves an open or acknowledged escalation, with an optional note. Emits
+    /// `support.escalation.resolved`; a resolved escalation answers `INVALID_TRANSITION`.
+    async fn resolve_escalation(&self, ctx: &Context<'_>, id: ID, note: Option<String>) -> Result<Escalation> {
+        let escalation_id =
+            uuid_of(&id).ok_or_else(|| ErrorCode::NotFound.graphql_error("no Escalation with this id"))?;
+        let changed = command::run(ctx, escalation_command("resolveEscalation", escalation_id), |tx| {
+            Box::pin(escalation_workflow::resolve(tx, escalation_id, note, Utc::now()))
+        })
+        .await?;
+        Escalation::try_from(changed)
     }
 
     /// Records the requester's satisfaction (1–5) with a solved or closed ticket, once.

@@ -132,6 +132,53 @@ impl CustomerAccount {
         let count = domain::open_urgent_high_count(self.all_tickets(ctx).await?.iter());
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
+
+    /// SLA attainment of the customer's tickets over the last `windowDays` days (1 to
+    /// 366, default 90) up to now: clocks met against clocks breached, each counted when
+    /// its outcome was decided, overall and per priority.
+    async fn sla_attainment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 90)] window_days: i32,
+    ) -> Result<CustomerSlaAttainment> {
+        if !(1..=366).contains(&window_days) {
+            return Err(atrium_kit::ErrorCode::BadUserInput.graphql_error("windowDays: must be 1 to 366"));
+        }
+        let tickets = self.all_tickets(ctx).await?;
+        let ids: Vec<Uuid> = tickets.iter().map(|ticket| ticket.id).collect();
+        let tx = atrium_kit::subgraph_http::request_transaction(ctx)?;
+        let clocks = crate::repository::sla::clocks_of_tickets(&tx, &ids).await?;
+        let priorities: std::collections::HashMap<Uuid, domain::TicketPriority> =
+            tickets.iter().map(|ticket| (ticket.id, ticket.priority)).collect();
+        let to = Utc::now();
+        let from = to - chrono::TimeDelta::days(i64::from(window_days));
+        let figures = domain::escalations::sla_attainment(
+            clocks.iter().filter_map(|clock| priorities.get(&clock.ticket_id).map(|priority| (*priority, clock))),
+            from,
+            to,
+        );
+        let (met, missed, attainment) = domain::escalations::overall_attainment(&figures);
+        Ok(CustomerSlaAttainment {
+            window_days,
+            met: i32::try_from(met).unwrap_or(i32::MAX),
+            missed: i32::try_from(missed).unwrap_or(i32::MAX),
+            attainment,
+            by_priority: figures.into_iter().map(Into::into).collect(),
+        })
+    }
+}
+
+/// A customer's SLA attainment over a trailing window (`CustomerAccount.slaAttainment`).
+#[derive(SimpleObject)]
+pub struct CustomerSlaAttainment {
+    pub window_days: i32,
+    /// Clocks fulfilled in the window without a breach.
+    pub met: i32,
+    /// Clocks breached in the window.
+    pub missed: i32,
+    /// `met / (met + missed)`, four places; null without decided clocks.
+    pub attainment: Option<rust_decimal::Decimal>,
+    pub by_priority: Vec<SlaAttainment>,
 }
 
 /// A customer request or incident.
@@ -349,6 +396,8 @@ pub enum EscalationReason {
     UrgentIncident,
     RepeatedReopen,
     PartnerEscalation,
+    /// Raised by one of analytics' automation rules (`support.command.escalate`).
+    AutomationRule,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -366,9 +415,17 @@ pub struct Escalation {
     pub level: i32,
     pub reason: EscalationReason,
     pub status: EscalationStatus,
-    /// Identity-provider subject of who escalated.
+    /// Identity-provider subject of who escalated (`automation:<rule>` for an
+    /// automation rule's command).
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub resolution_note: Option<String>,
+    /// The escalated ticket.
+    pub ticket_id: ID,
 }
 
 impl TryFrom<domain::Escalation> for Escalation {
@@ -383,6 +440,12 @@ impl TryFrom<domain::Escalation> for Escalation {
             status: domain::escalations::EscalationStatus::parse(&escalation.status).map_err(corrupt)?.into(),
             created_by: escalation.created_by,
             created_at: escalation.created_at,
+            acknowledged_at: escalation.acknowledged_at,
+            acknowledged_by: escalation.acknowledged_by,
+            resolved_at: escalation.resolved_at,
+            resolved_by: escalation.resolved_by,
+            resolution_note: escalation.resolution_note,
+            ticket_id: id_of(escalation.ticket_id),
         })
     }
 }

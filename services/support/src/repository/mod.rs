@@ -233,6 +233,13 @@ pub async fn record_customer_account_changed(tx: &TenantTransaction, ticket: &Ti
     Ok(())
 }
 
+/// Announces that `ticket` changed without a ticket event of its own (its escalations
+/// moved), so cached answers holding it are dropped.
+pub async fn record_ticket_changed(tx: &TenantTransaction, ticket: &Ticket) -> Result<(), SupportError> {
+    changes::record_change(tx, SERVICE.name, "Ticket", &ticket.id.to_string(), ChangeKind::Updated).await?;
+    Ok(())
+}
+
 /// Partner and customer-portal callers see only their tickets (`atrium_kit::scopes`).
 fn ticket_scope(tx: &TenantTransaction) -> Condition {
     tx.second_level_scope(ticket::Column::ChannelPartnerId, ticket::Column::CustomerAccountId)

@@ -24,7 +24,7 @@ use crate::{
         Escalation, SlaClock, SlaClockStatus, SlaMetric, SlaPolicy, SupportTierLevel, TicketCategory, TicketChannel,
         TicketPriority, TicketStatus,
         business_hours::BusinessHoursSchedule,
-        escalations::{EscalationReason, EscalationStatus},
+        escalations::EscalationReason,
         sla::{ClockError, METRICS_STARTED_ON_CREATE, standard_targets},
     },
     entities::{csat_response, ticket, ticket_comment},
@@ -409,12 +409,13 @@ fn plan_tenant(
                 for (level, reason) in [(1, EscalationReason::SlaBreached), (2, EscalationReason::CustomerRequest)] {
                     planned_rows.escalations.push(Escalation {
                         id: demo::id("escalation", level as u64, &format!("{}/{number}", tenant.slug)),
-                        ticket_id,
-                        level,
-                        reason: reason.as_str().to_owned(),
-                        status: EscalationStatus::Open.as_str().to_owned(),
-                        created_by: format!("lead@{}", tenant.slug),
-                        created_at: breached + TimeDelta::hours(i64::from(level)),
+                        ..Escalation::open(
+                            ticket_id,
+                            level,
+                            reason,
+                            format!("lead@{}", tenant.slug),
+                            breached + TimeDelta::hours(i64::from(level)),
+                        )
                     });
                 }
             }

@@ -258,18 +258,72 @@ pub async fn escalations_of_tickets(
         .order_by_asc(escalation::Column::Level)
         .all(tx.connection())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| Escalation {
-            id: row.id,
-            ticket_id: row.ticket_id,
-            level: row.level,
-            reason: row.reason,
-            status: row.status,
-            created_by: row.created_by,
-            created_at: row.created_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(escalation_from_row).collect())
+}
+
+fn escalation_from_row(row: escalation::Model) -> Escalation {
+    Escalation {
+        id: row.id,
+        ticket_id: row.ticket_id,
+        level: row.level,
+        reason: row.reason,
+        status: row.status,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        version: row.version,
+        acknowledged_at: row.acknowledged_at,
+        acknowledged_by: row.acknowledged_by,
+        resolved_at: row.resolved_at,
+        resolved_by: row.resolved_by,
+        resolution_note: row.resolution_note,
+        command_key: row.command_key,
+    }
+}
+
+/// The escalation `id` of the caller's tenant.
+pub async fn escalation(tx: &TenantTransaction, id: Uuid) -> Result<Option<Escalation>, SupportError> {
+    let row = escalation::Entity::find()
+        .filter(escalation::Column::TenantId.eq(tx.tenant_id()))
+        .filter(escalation::Column::Id.eq(id))
+        .one(tx.connection())
+        .await?;
+    Ok(row.map(escalation_from_row))
+}
+
+/// The escalation a cross-service command with `key` raised, if one did.
+pub async fn escalation_with_command_key(
+    tx: &TenantTransaction,
+    key: &str,
+) -> Result<Option<Escalation>, SupportError> {
+    let row = escalation::Entity::find()
+        .filter(escalation::Column::TenantId.eq(tx.tenant_id()))
+        .filter(escalation::Column::CommandKey.eq(key))
+        .one(tx.connection())
+        .await?;
+    Ok(row.map(escalation_from_row))
+}
+
+/// Writes `changed` over the escalation read at `read_version`; `false` when another
+/// writer moved it first.
+pub async fn update_escalation(
+    tx: &TenantTransaction,
+    read_version: i64,
+    changed: &Escalation,
+) -> Result<bool, SupportError> {
+    let result = escalation::Entity::update_many()
+        .col_expr(escalation::Column::Status, Expr::value(changed.status.clone()))
+        .col_expr(escalation::Column::Version, Expr::value(changed.version))
+        .col_expr(escalation::Column::AcknowledgedAt, Expr::value(changed.acknowledged_at))
+        .col_expr(escalation::Column::AcknowledgedBy, Expr::value(changed.acknowledged_by.clone()))
+        .col_expr(escalation::Column::ResolvedAt, Expr::value(changed.resolved_at))
+        .col_expr(escalation::Column::ResolvedBy, Expr::value(changed.resolved_by.clone()))
+        .col_expr(escalation::Column::ResolutionNote, Expr::value(changed.resolution_note.clone()))
+        .filter(escalation::Column::TenantId.eq(tx.tenant_id()))
+        .filter(escalation::Column::Id.eq(changed.id))
+        .filter(escalation::Column::Version.eq(read_version))
+        .exec(tx.connection())
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 pub async fn insert_escalation(tx: &TenantTransaction, escalation: &Escalation) -> Result<(), SupportError> {
@@ -282,6 +336,13 @@ pub async fn insert_escalation(tx: &TenantTransaction, escalation: &Escalation) 
         status: Set(escalation.status.clone()),
         created_by: Set(escalation.created_by.clone()),
         created_at: Set(escalation.created_at),
+        version: Set(escalation.version),
+        acknowledged_at: Set(escalation.acknowledged_at),
+        acknowledged_by: Set(escalation.acknowledged_by.clone()),
+        resolved_at: Set(escalation.resolved_at),
+        resolved_by: Set(escalation.resolved_by.clone()),
+        resolution_note: Set(escalation.resolution_note.clone()),
+        command_key: Set(escalation.command_key.clone()),
     })
     .exec(tx.connection())
     .await?;

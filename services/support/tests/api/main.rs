@@ -3,6 +3,7 @@
 
 mod audit_log;
 mod change_events;
+mod escalation_workflow;
 mod escalations;
 mod helpers;
 mod pagination;
