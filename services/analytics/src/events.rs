@@ -34,6 +34,9 @@ use crate::{
 const CONTRACT_SIGNED: &str = "finance.contract.signed";
 const CUSTOMER_CREATED: &str = "finance.customer.created";
 const ENGAGEMENT_EVENTS: &str = "delivery.engagement.";
+/// Streams whose domain events feed the journal and the read models
+/// (docs/domain.md#analytics-read-models); commands on them are other services' business.
+const READ_MODEL_STREAMS: &[&str] = &["finance.", "delivery.", "support.", "catalog.", "analytics."];
 
 /// Only the platform runs these: no user role may.
 const CONSUMER_ROLES: &[&str] = &[AUTOMATION_ROLE];
@@ -64,10 +67,9 @@ impl AnalyticsEvents {
 
 impl EventHandler for AnalyticsEvents {
     fn wants(&self, event_type: &str) -> bool {
-        event_type == CONTRACT_SIGNED
-            || event_type == CUSTOMER_CREATED
-            || event_type == lifecycle::TIME_ENTRY_APPROVED
-            || event_type.starts_with(ENGAGEMENT_EVENTS)
+        journey_wants(event_type)
+            || (READ_MODEL_STREAMS.iter().any(|stream| event_type.starts_with(stream))
+                && !event_type.contains(".command."))
     }
 
     fn handle<'t>(
@@ -79,19 +81,30 @@ impl EventHandler for AnalyticsEvents {
     }
 }
 
+/// The events that move the customer journey (timeline, engagement status, stage).
+fn journey_wants(event_type: &str) -> bool {
+    event_type == CONTRACT_SIGNED
+        || event_type == CUSTOMER_CREATED
+        || event_type == lifecycle::TIME_ENTRY_APPROVED
+        || event_type.starts_with(ENGAGEMENT_EVENTS)
+}
+
 async fn handle(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
-    let customer_account_id = *event.refs.get("customer_account_id").ok_or_else(|| {
-        HandlerError::Poison(format!("{} {} names no customer_account_id", event.event_type, event.id))
-    })?;
-    let command = Command { target: Some(customer_account_id), ..APPLY_LIFECYCLE_EVENT };
-    // The domain part may outlive any borrow of the caller's (the kit's signature), so it
-    // owns its copy of the event.
-    let owned = event.clone();
-    command::execute_within(tx, &command, move |tx| {
-        Box::pin(async move { apply_to_journey(tx, &owned, customer_account_id).await })
-    })
-    .await
-    .map_err(handler_error)?;
+    if journey_wants(&event.event_type) {
+        let customer_account_id = *event.refs.get("customer_account_id").ok_or_else(|| {
+            HandlerError::Poison(format!("{} {} names no customer_account_id", event.event_type, event.id))
+        })?;
+        let command = Command { target: Some(customer_account_id), ..APPLY_LIFECYCLE_EVENT };
+        // The domain part may outlive any borrow of the caller's (the kit's signature), so it
+        // owns its copy of the event.
+        let owned = event.clone();
+        command::execute_within(tx, &command, move |tx| {
+            Box::pin(async move { apply_to_journey(tx, &owned, customer_account_id).await })
+        })
+        .await
+        .map_err(handler_error)?;
+    }
+    crate::read_models::project(tx, event).await?;
     if event.event_type == CONTRACT_SIGNED {
         run_triggered_rules(tx, event).await?;
     }

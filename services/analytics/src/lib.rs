@@ -10,6 +10,8 @@ mod entities;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod kpi;
+pub mod read_models;
 pub mod repository;
 pub mod startup;
 

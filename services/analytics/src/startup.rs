@@ -9,7 +9,7 @@ use atrium_kit::{db::StatementObserver, events::EventHandler, startup::StartupEr
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, events::AnalyticsEvents, graphql, repository::seed};
+use crate::{config::Config, events::AnalyticsEvents, graphql, kpi, repository::seed};
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
     Box::pin(build_observed(config, None))
@@ -17,7 +17,7 @@ pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>
 
 /// As `build`, reporting every SQL statement to `observer` (statement-count tests).
 pub async fn build_observed(config: &Config, observer: Option<StatementObserver>) -> Result<Application, StartupError> {
-    Application::build::<Migrator, _>(
+    let application = Application::build::<Migrator, _>(
         config,
         observer,
         seed_demo_data,
@@ -25,7 +25,8 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         Arc::new(graphql::install_request_data),
         Some(Arc::new(AnalyticsEvents::new()) as Arc<dyn EventHandler>),
     )
-    .await
+    .await?;
+    Ok(application.with_scheduled_jobs(kpi::snapshots::jobs()))
 }
 
 fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {

@@ -8,6 +8,7 @@ mod m20261128_000002_create_customer_signals;
 mod m20261128_000003_second_level_scopes;
 mod m20261212_000004_lifecycle;
 mod m20261214_000010_event_backbone;
+mod m20261230_000020_read_models;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_second_level_scopes::Migration),
             Box::new(m20261212_000004_lifecycle::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
+            Box::new(m20261230_000020_read_models::Migration),
         ]
     }
 }
