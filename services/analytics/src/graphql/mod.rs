@@ -3,6 +3,7 @@
 //! automation types, and per-request DataLoaders.
 
 mod journey;
+mod kpis;
 mod loaders;
 mod schema;
 mod types;

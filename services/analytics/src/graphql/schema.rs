@@ -10,6 +10,7 @@ use atrium_kit::{TenantTransaction, cache_control::cache_control, events};
 
 use super::{
     journey::{self, AutomationRule, AutomationRunConnection},
+    kpis,
     loaders::{ActiveModelLoader, CustomerSignalsLoader, LifecycleLoader, TimelineLoader},
     types::{self, CustomerAccount, HealthModel},
 };
@@ -71,6 +72,18 @@ impl Query {
         #[graphql(name = "arOver60Share")] ar_over60_share: Option<f64>,
     ) -> CustomerAccount {
         CustomerAccount::from_representation(id, open_urgent_high_ticket_count, ar_over60_share)
+    }
+
+    /// `Tenant` is owned by catalog; analytics contributes `kpis` (docs/domain.md#kpis).
+    #[graphql(entity)]
+    async fn find_tenant_by_id(&self, #[graphql(key)] id: ID) -> kpis::Tenant {
+        kpis::Tenant { id }
+    }
+
+    /// `ChannelPartner` by key; analytics contributes `kpis` (docs/domain.md#kpis).
+    #[graphql(entity)]
+    async fn find_channel_partner_by_id(&self, #[graphql(key)] id: ID) -> kpis::ChannelPartner {
+        kpis::ChannelPartner { id }
     }
 }
 

@@ -7,6 +7,7 @@
 //! never undoes newer state; `rebuild` truncates a tenant's read models and replays its
 //! journal through the same projection.
 
+pub mod facts;
 pub mod rebuild;
 pub mod rows;
 

@@ -349,3 +349,32 @@ pub async fn latest_health_scores(tx: &TenantTransaction) -> Result<Vec<(Uuid, i
     }
     Ok(latest)
 }
+
+/// The journaled events of `event_types` per customer, for the counted facts.
+pub async fn journal_entries(
+    tx: &TenantTransaction,
+    event_types: &[&str],
+) -> Result<Vec<(Uuid, super::facts::JournalEntry)>, DbErr> {
+    let mut entries = Vec::new();
+    for event_type in event_types {
+        let found = tx
+            .connection()
+            .query_all_raw(statement(
+                tx,
+                "SELECT customer_account_id, occurred_at FROM event_journal \
+                 WHERE tenant_id = $1 AND event_type = $2 AND customer_account_id IS NOT NULL",
+                vec![tx.tenant_id().into(), (*event_type).into()],
+            ))
+            .await?;
+        for row in found {
+            entries.push((
+                row.try_get("", "customer_account_id")?,
+                super::facts::JournalEntry {
+                    event_type: (*event_type).to_owned(),
+                    occurred_at: row.try_get("", "occurred_at")?,
+                },
+            ));
+        }
+    }
+    Ok(entries)
+}

@@ -5,5 +5,6 @@ mod batching;
 mod dead_letters;
 mod health;
 mod helpers;
+mod kpis;
 mod lifecycle;
 mod tenancy;
