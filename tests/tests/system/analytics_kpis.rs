@@ -57,7 +57,11 @@ async fn kpis_follow_support_events(backend: Backend) {
         if kpi(&body, "sla_attainment").and_then(|kpi| kpi["n"].as_i64()) == Some(clocks_before + 1) {
             break body;
         }
-        assert!(started.elapsed() < DEADLINE, "no SLA clock in the KPIs after {DEADLINE:?}: {body:#}");
+        if started.elapsed() > DEADLINE {
+            let admin = stack.token("ridgeline", &["tenant_admin"]);
+            let parked = graphql(&stack, &admin, "{ analyticsEventDeadLetters { eventType error } }", json!({})).await;
+            panic!("no SLA clock in the KPIs after {DEADLINE:?}: {body:#}; parked: {parked:#}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let sla = kpi(&after, "sla_attainment").unwrap();
@@ -67,7 +71,10 @@ async fn kpis_follow_support_events(backend: Backend) {
     assert_eq!(sla["denominator"].as_f64(), Some(n), "{after:#}");
     assert_eq!(sla["value"].as_f64(), Some((met_before + 1.0) / n), "{after:#}");
     assert_eq!(sla["window"], "D30");
-    assert_eq!(after["data"]["tenant"]["id"].as_str(), Some(atrium_kit::demo::tenant_id("ridgeline").to_string().as_str()));
+    assert_eq!(
+        after["data"]["tenant"]["id"].as_str(),
+        Some(atrium_kit::demo::tenant_id("ridgeline").to_string().as_str())
+    );
 
     // Consultants do not read the executive KPIs.
     let consultant = stack.token("ridgeline", &["consultant"]);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::{KpiValue, KpiWindow, Period};
-use crate::read_models::{day_of, rows::ReadModels};
+use crate::read_models::{rows::ReadModels, tenant_day};
 
 /// Days a milestone may be done after its due date and still count as attained.
 pub const MILESTONE_GRACE_DAYS: i64 = 0;
@@ -177,7 +177,7 @@ pub fn sla_attainment(models: &ReadModels, period: Period) -> KpiValue {
         .tickets
         .iter()
         .flat_map(|ticket| ticket.ended_clocks())
-        .filter(|(at, _)| period.contains(day_of(*at)))
+        .filter(|(at, _)| period.contains(tenant_day(models.tenant_id, *at)))
         .map(|(_, breached)| breached)
         .collect();
     let met = clocks.iter().filter(|breached| !**breached).count();

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 
-use super::rows::ReadModels;
+use super::{rows::ReadModels, tenant_day};
 use crate::{
     domain::facts::CustomerFacts,
     kpi::{KpiWindow, measures},
@@ -31,7 +31,7 @@ pub fn fill(facts: &mut CustomerFacts, models: &ReadModels, journal: &[JournalEn
             .iter()
             .filter(|entry| entry.event_type == event_type)
             .filter(|entry| {
-                let age = (as_of - entry.occurred_at.date_naive()).num_days();
+                let age = (as_of - tenant_day(models.tenant_id, entry.occurred_at)).num_days();
                 (from_days_ago..=to_days_ago).contains(&age)
             })
             .count() as f64
@@ -72,7 +72,7 @@ pub fn fill(facts: &mut CustomerFacts, models: &ReadModels, journal: &[JournalEn
         let answers: Vec<i32> = models
             .tickets
             .iter()
-            .filter(|ticket| ticket.csat_at.is_some_and(|at| d90.contains(at.date_naive())))
+            .filter(|ticket| ticket.csat_at.is_some_and(|at| d90.contains(tenant_day(models.tenant_id, at))))
             .filter_map(|ticket| ticket.csat_score)
             .collect();
         if !answers.is_empty() {
@@ -81,7 +81,10 @@ pub fn fill(facts: &mut CustomerFacts, models: &ReadModels, journal: &[JournalEn
         facts.escalations_90d = Some(count_in(ESCALATION_CREATED, 0, 89));
         facts.urgent_sla_breach_7d =
             models.tickets.iter().filter(|ticket| ticket.priority.as_deref() == Some("urgent")).any(|ticket| {
-                ticket.ended_clocks().iter().any(|(at, breached)| *breached && (as_of - at.date_naive()).num_days() < 7)
+                ticket
+                    .ended_clocks()
+                    .iter()
+                    .any(|(at, breached)| *breached && (as_of - tenant_day(models.tenant_id, *at)).num_days() < 7)
             });
         facts.open_escalation_max_level = models.tickets.iter().filter_map(|ticket| ticket.open_escalation_level).max();
     }

@@ -11,7 +11,11 @@ pub mod facts;
 pub mod rebuild;
 pub mod rows;
 
-use atrium_kit::{TenantTransaction, events::DomainEvent};
+use atrium_kit::{
+    TenantTransaction, calendar,
+    changes::{ChangeKind, outbox},
+    events::DomainEvent,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value as SqlValue};
 use serde_json::Value;
@@ -27,7 +31,18 @@ pub async fn project(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), 
     if !journal(tx, event).await? {
         return Ok(());
     }
-    apply(tx, event).await
+    apply(tx, event).await?;
+    if event.refs.contains_key("customer_account_id") {
+        announce_kpi_change(tx).await?;
+    }
+    Ok(())
+}
+
+/// The live KPIs read the read models: cached answers holding them go.
+pub(crate) async fn announce_kpi_change(tx: &TenantTransaction) -> Result<(), DbErr> {
+    outbox::record_change(tx, "analytics", "Kpi", &tx.tenant_id().to_string(), ChangeKind::Updated)
+        .await
+        .map_err(|error| DbErr::Custom(error.to_string()))
 }
 
 /// Appends `event` to the journal; false when it is there already.
@@ -140,8 +155,9 @@ impl Projection<'_> {
         }
     }
 
+    /// The event's business date in the tenant's time zone.
     fn day(&self) -> String {
-        self.event.occurred_at.date_naive().to_string()
+        tenant_day(self.tx.tenant_id(), self.event.occurred_at).to_string()
     }
 
     fn version(&self) -> i64 {
@@ -686,7 +702,7 @@ pub(crate) fn parse_day(text: Option<&str>) -> Option<NaiveDate> {
     text.and_then(|text| NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok())
 }
 
-/// The instant's day (UTC).
-pub(crate) fn day_of(at: DateTime<Utc>) -> NaiveDate {
-    at.date_naive()
+/// The instant's business date in the tenant's time zone.
+pub fn tenant_day(tenant_id: Uuid, at: DateTime<Utc>) -> NaiveDate {
+    calendar::tenant_date(tenant_id, at)
 }

@@ -61,6 +61,7 @@ pub async fn rebuild_tenant(
             progress(RebuildProgress { replayed, total });
         }
     }
+    super::announce_kpi_change(&tx).await?;
     tx.commit().await?;
     progress(RebuildProgress { replayed, total });
     Ok(replayed)

@@ -161,6 +161,8 @@ pub struct TimeEntryRow {
 /// Everything the KPIs read, for one tenant (or one channel partner of it).
 #[derive(Debug, Clone, Default)]
 pub struct ReadModels {
+    /// Whose rows: instants count on the tenant's business dates.
+    pub tenant_id: Uuid,
     pub customers: Vec<CustomerRow>,
     pub mrr_movements: Vec<MrrMovementRow>,
     pub engagements: Vec<EngagementRow>,
@@ -175,6 +177,7 @@ impl ReadModels {
     pub fn of_partner(&self, partner: Uuid) -> ReadModels {
         let mine = |row_partner: Option<Uuid>| row_partner == Some(partner);
         ReadModels {
+            tenant_id: self.tenant_id,
             customers: self.customers.iter().filter(|row| mine(row.channel_partner_id)).cloned().collect(),
             mrr_movements: self.mrr_movements.iter().filter(|row| mine(row.channel_partner_id)).cloned().collect(),
             engagements: self.engagements.iter().filter(|row| mine(row.channel_partner_id)).cloned().collect(),
@@ -189,6 +192,7 @@ impl ReadModels {
     pub fn of_customer(&self, customer: Uuid) -> ReadModels {
         let mine = |row_customer: Uuid| row_customer == customer;
         ReadModels {
+            tenant_id: self.tenant_id,
             customers: self.customers.iter().filter(|row| mine(row.customer_account_id)).cloned().collect(),
             mrr_movements: self.mrr_movements.iter().filter(|row| mine(row.customer_account_id)).cloned().collect(),
             engagements: self.engagements.iter().filter(|row| mine(row.customer_account_id)).cloned().collect(),
@@ -216,7 +220,7 @@ async fn rows(tx: &TenantTransaction, sql: &str) -> Result<Vec<QueryResult>, DbE
 
 /// Loads the tenant's read models.
 pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
-    let mut models = ReadModels::default();
+    let mut models = ReadModels { tenant_id: tx.tenant_id(), ..ReadModels::default() };
     for row in rows(tx, "SELECT * FROM rm_customer WHERE tenant_id = $1").await? {
         models.customers.push(CustomerRow {
             customer_account_id: row.try_get("", "customer_account_id")?,
