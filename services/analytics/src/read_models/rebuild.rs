@@ -51,13 +51,13 @@ pub async fn rebuild_tenant(
         ))
         .await?;
     let total = envelopes.len() as u64;
-    let mut replayed = 0;
+    let mut replayed: u64 = 0;
     for row in envelopes {
         let envelope: String = row.try_get("", "envelope")?;
         let event: DomainEvent = serde_json::from_str(&envelope).map_err(|error| DbErr::Custom(error.to_string()))?;
         apply(&tx, &event).await?;
         replayed += 1;
-        if replayed % 500 == 0 {
+        if replayed.is_multiple_of(500) {
             progress(RebuildProgress { replayed, total });
         }
     }

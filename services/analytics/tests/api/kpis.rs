@@ -528,6 +528,38 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
     assert_eq!(kpis(database, data.tenant, None).await, all);
     assert_eq!(kpis(database, data.tenant, Some(data.partner)).await, partner);
 
+    // The nightly job stores every KPI per window for the tenant and for partner P, once per
+    // day: 13 KPIs × 4 windows × 2 scopes = 104 rows; the tenant-level 52 are announced.
+    assert_eq!(snapshots::store_snapshots(database, data.tenant, period_end()).await.unwrap(), 104);
+    assert_eq!(snapshots::store_snapshots(database, data.tenant, period_end()).await.unwrap(), 0);
+    let tx = TenantTransaction::begin(database, &TenantContext::automation(data.tenant, "test")).await.unwrap();
+    let stored = tx
+        .connection()
+        .query_one_raw(Statement::from_sql_and_values(
+            tx.connection().get_database_backend(),
+            "SELECT value, numerator, denominator, n FROM kpi_snapshots WHERE tenant_id = $1 AND kpi_code = 'sla_attainment' \
+             AND kpi_window = 'd90' AND period_end = '2026-12-31' AND channel_partner_id IS NULL",
+            vec![data.tenant.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = |column: &str| stored.try_get::<String>("", column).unwrap();
+    assert_eq!((text("value"), text("numerator"), text("denominator")), ("0.6".into(), "3".into(), "5".into()));
+    assert_eq!(stored.try_get::<i32>("", "n").unwrap(), 5);
+    let announced = tx
+        .connection()
+        .query_one_raw(Statement::from_sql_and_values(
+            tx.connection().get_database_backend(),
+            "SELECT COUNT(*) AS announced FROM change_outbox WHERE tenant_id = $1 AND event_type = $2",
+            vec![data.tenant.into(), "analytics.kpi.snapshot_published".into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(announced.try_get::<i64>("", "announced").unwrap(), 52);
+    drop(tx);
+
     // GraphQL answers the live values (ending today) for a CSM.
     let query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
                  ... on Tenant { kpis(window: D90) { code window value numerator denominator n reason } } } }";
