@@ -14,6 +14,48 @@ pub struct RenewalObservation {
     pub renewed: bool,
 }
 
+/// A renewal decided as renewed, downsized or churned (read from `renewals`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecidedRenewal {
+    pub customer_account_id: uuid::Uuid,
+    pub renewal_date: chrono::NaiveDate,
+    /// Renewed or downsized (y = 1); churned is false (y = 0).
+    pub renewed: bool,
+}
+
+/// The cohort of renewals dated in the 12 months ending `period_end`, each with x1 = the
+/// SLA breach rate of its customer's clocks ended in `[renewal_date − 180 d, renewal_date)`.
+/// A customer without ended clocks has no breach rate and stays out (no guess).
+pub fn observations(
+    models: &crate::read_models::rows::ReadModels,
+    renewals: &[DecidedRenewal],
+    period_end: chrono::NaiveDate,
+) -> Vec<RenewalObservation> {
+    let cohort = super::KpiWindow::T12M.range(period_end);
+    renewals
+        .iter()
+        .filter(|renewal| cohort.contains(renewal.renewal_date))
+        .filter_map(|renewal| {
+            let lookback_start = renewal.renewal_date - chrono::Duration::days(180);
+            let clocks: Vec<bool> = models
+                .tickets
+                .iter()
+                .filter(|ticket| ticket.customer_account_id == renewal.customer_account_id)
+                .flat_map(|ticket| ticket.ended_clocks())
+                .filter(|(at, _)| {
+                    let day = crate::read_models::tenant_day(models.tenant_id, *at);
+                    lookback_start <= day && day < renewal.renewal_date
+                })
+                .map(|(_, breached)| breached)
+                .collect();
+            (!clocks.is_empty()).then(|| RenewalObservation {
+                feature: clocks.iter().filter(|breached| **breached).count() as f64 / clocks.len() as f64,
+                renewed: renewal.renewed,
+            })
+        })
+        .collect()
+}
+
 /// Pearson's r of `(x, y)`; `None` when either side has no variance or there are fewer than 2 pairs.
 pub fn pearson(pairs: &[(f64, f64)]) -> Option<f64> {
     let n = pairs.len() as f64;
@@ -66,7 +108,7 @@ pub fn support_renewal_correlation(observations: &[RenewalObservation]) -> KpiVa
 mod tests {
     use super::*;
 
-    fn observations(churned: &[f64], renewed: &[f64]) -> Vec<RenewalObservation> {
+    fn sample(churned: &[f64], renewed: &[f64]) -> Vec<RenewalObservation> {
         churned
             .iter()
             .map(|&feature| RenewalObservation { feature, renewed: false })
@@ -91,7 +133,7 @@ mod tests {
         // mean x = (5×0.4 + 15×0.1)/20 = 3.5/20 = 0.175;
         // var x = (5×0.225² + 15×0.075²)/20 = (0.253125 + 0.084375)/20 = 0.016875; s = 0.129904
         // r = (0.1 − 0.4)/0.129904 × √(0.75×0.25) = −2.309401 × 0.433013 = −1.0 (two-point x: perfect).
-        let value = support_renewal_correlation(&observations(&[0.4; 5], &[0.1; 15]));
+        let value = support_renewal_correlation(&sample(&[0.4; 5], &[0.1; 15]));
         assert_eq!((value.n, value.numerator, value.denominator), (20, Some(15.0), Some(20.0)));
         assert!((value.value.unwrap() + 1.0).abs() < 1e-9, "{value:?}");
 
@@ -104,21 +146,59 @@ mod tests {
         let mut renewed = vec![0.0; 8];
         renewed.extend([0.1; 8]);
         renewed.push(0.3);
-        let value = support_renewal_correlation(&observations(&[0.5, 0.3, 0.2], &renewed));
+        let value = support_renewal_correlation(&sample(&[0.5, 0.3, 0.2], &renewed));
         assert_eq!(value.n, 20);
         assert!((value.value.unwrap() + 0.747296).abs() < 1e-5, "{value:?}");
     }
 
     #[test]
+    fn the_cohort_takes_decided_renewals_of_the_last_year_with_their_lookback_breach_rate() {
+        use crate::read_models::rows::{ReadModels, TicketRow};
+        use chrono::{NaiveDate, TimeZone, Utc};
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let at = |text: &str| Utc.from_utc_datetime(&day(text).and_hms_opt(12, 0, 0).unwrap());
+        let (served, silent) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let models = ReadModels {
+            tickets: vec![TicketRow {
+                customer_account_id: served,
+                // Lookback of a 2026-06-01 renewal: [2025-12-03, 2026-06-01).
+                first_response_outcome: Some("breached".into()),
+                first_response_at: Some(at("2026-05-01")),
+                resolution_outcome: Some("fulfilled".into()),
+                resolution_at: Some(at("2026-05-10")),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let renewal = |customer, date: &str, renewed| DecidedRenewal {
+            customer_account_id: customer,
+            renewal_date: day(date),
+            renewed,
+        };
+        let renewals = [
+            renewal(served, "2026-06-01", true),
+            // No clocks: no breach rate, left out.
+            renewal(silent, "2026-06-01", false),
+            // Dated before the 12 months ending 2026-12-31.
+            renewal(served, "2025-12-31", false),
+        ];
+        // x1 = 1 breached of 2 clocks = 0.5.
+        assert_eq!(
+            observations(&models, &renewals, day("2026-12-31")),
+            vec![RenewalObservation { feature: 0.5, renewed: true }]
+        );
+    }
+
+    #[test]
     fn publish_rule_needs_twenty_renewals_and_three_per_class() {
         // 19 decided renewals: too few.
-        let value = support_renewal_correlation(&observations(&[0.4; 4], &[0.1; 15]));
+        let value = support_renewal_correlation(&sample(&[0.4; 4], &[0.1; 15]));
         assert_eq!((value.value, value.reason, value.n), (None, Some("insufficient_sample"), 19));
         // 20 but only 2 churned.
-        let value = support_renewal_correlation(&observations(&[0.4; 2], &[0.1; 18]));
+        let value = support_renewal_correlation(&sample(&[0.4; 2], &[0.1; 18]));
         assert_eq!((value.value, value.reason), (None, Some("insufficient_sample")));
         // 20 with 3 churned: published.
-        let value = support_renewal_correlation(&observations(&[0.4, 0.5, 0.3], &[0.1; 17]));
+        let value = support_renewal_correlation(&sample(&[0.4, 0.5, 0.3], &[0.1; 17]));
         assert!(value.value.is_some());
     }
 }

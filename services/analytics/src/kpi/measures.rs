@@ -5,19 +5,24 @@ use rust_decimal::{Decimal, prelude::ToPrimitive};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::{KpiValue, KpiWindow, Period};
+use super::{
+    KpiValue, KpiWindow, Period,
+    correlation::{DecidedRenewal, observations, support_renewal_correlation},
+};
 use crate::read_models::{rows::ReadModels, tenant_day};
 
 /// Days a milestone may be done after its due date and still count as attained.
 pub const MILESTONE_GRACE_DAYS: i64 = 0;
 
 /// Every KPI of `models` over `window` ending on `period_end`; `health_scores` are the latest
-/// customer health scores (empty when health is not available).
+/// customer health scores (empty when health is not available), `renewals` the decided
+/// renewals (the correlation's cohort always spans the 12 months to `period_end`).
 pub fn all(
     models: &ReadModels,
     window: KpiWindow,
     period_end: chrono::NaiveDate,
     health_scores: &[(Uuid, i32)],
+    renewals: &[DecidedRenewal],
 ) -> Vec<KpiValue> {
     let period = window.range(period_end);
     vec![
@@ -34,6 +39,7 @@ pub fn all(
         implementation_margin_variance(models, period),
         entitlement_billable_share(models, period),
         tenant_service_health(models, period.end, health_scores),
+        support_renewal_correlation(&observations(models, renewals, period_end)),
     ]
 }
 

@@ -43,7 +43,8 @@ pub async fn compute(
         None => models,
     };
     let health = rows::latest_health_scores(tx).await?;
-    Ok(measures::all(&models, window, period_end, &health))
+    let renewals = rows::decided_renewals(tx).await?;
+    Ok(measures::all(&models, window, period_end, &health, &renewals))
 }
 
 /// The nightly snapshot job; a pass an hour, storing a day once.
@@ -106,6 +107,7 @@ pub async fn store_snapshots(
 async fn write_snapshots(tx: &TenantTransaction, period_end: NaiveDate) -> Result<Outcome<u64>, DbErr> {
     let models = rows::load(tx).await?;
     let health = rows::latest_health_scores(tx).await?;
+    let renewals = rows::decided_renewals(tx).await?;
     let mut partners: Vec<Uuid> = models.customers.iter().filter_map(|customer| customer.channel_partner_id).collect();
     partners.sort();
     partners.dedup();
@@ -118,7 +120,7 @@ async fn write_snapshots(tx: &TenantTransaction, period_end: NaiveDate) -> Resul
                 Some(partner) => models.of_partner(partner),
                 None => models.clone(),
             };
-            for kpi in measures::all(&scoped, window, period_end, &health) {
+            for kpi in measures::all(&scoped, window, period_end, &health, &renewals) {
                 let id = Uuid::now_v7();
                 insert(tx, id, partner, window, period_end, &kpi).await?;
                 written += 1;

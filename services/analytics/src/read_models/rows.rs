@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use uuid::Uuid;
 
 use super::{parse_day, statement};
+use crate::kpi::correlation::DecidedRenewal;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerRow {
@@ -321,30 +322,10 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
 /// The latest health score per customer from `health_snapshots`, when that table exists
 /// and has rows; an absent table means the component is not available.
 pub async fn latest_health_scores(tx: &TenantTransaction) -> Result<Vec<(Uuid, i32)>, DbErr> {
-    let sql = "SELECT customer_account_id, score, as_of, computed_at FROM health_snapshots \
+    let sql = "SELECT customer_account_id, score FROM health_snapshots \
                WHERE tenant_id = $1 AND score IS NOT NULL ORDER BY customer_account_id, as_of DESC, computed_at DESC";
-    // A savepoint keeps a missing table from aborting the caller's transaction on PostgreSQL.
-    use sea_orm::TransactionTrait;
-    let savepoint = tx.connection().begin().await?;
-    let result = savepoint
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::ConnectionTrait::get_database_backend(&savepoint),
-            sql,
-            vec![tx.tenant_id().into()],
-        ))
-        .await;
-    let rows = match result {
-        Ok(rows) => {
-            savepoint.commit().await?;
-            rows
-        }
-        Err(_) => {
-            savepoint.rollback().await?;
-            return Ok(Vec::new());
-        }
-    };
     let mut latest: Vec<(Uuid, i32)> = Vec::new();
-    for row in rows {
+    for row in rows_of_optional_table(tx, sql).await? {
         let customer: Uuid = row.try_get("", "customer_account_id")?;
         let score: i32 = row.try_get("", "score")?;
         if latest.last().is_none_or(|(last, _)| *last != customer) {
@@ -352,6 +333,48 @@ pub async fn latest_health_scores(tx: &TenantTransaction) -> Result<Vec<(Uuid, i
         }
     }
     Ok(latest)
+}
+
+/// Renewals decided as renewed, downsized or churned, from `renewals` when that table
+/// exists; none otherwise.
+pub async fn decided_renewals(tx: &TenantTransaction) -> Result<Vec<DecidedRenewal>, DbErr> {
+    let sql = "SELECT customer_account_id, renewal_date, status FROM renewals \
+               WHERE tenant_id = $1 AND status IN ('renewed', 'downsized', 'churned')";
+    let mut renewals = Vec::new();
+    for row in rows_of_optional_table(tx, sql).await? {
+        let renewal_date = row
+            .try_get::<NaiveDate>("", "renewal_date")
+            .ok()
+            .or_else(|| parse_day(row.try_get::<String>("", "renewal_date").ok().as_deref()));
+        let Some(renewal_date) = renewal_date else { continue };
+        let status: String = row.try_get("", "status")?;
+        renewals.push(DecidedRenewal {
+            customer_account_id: row.try_get("", "customer_account_id")?,
+            renewal_date,
+            renewed: status != "churned",
+        });
+    }
+    Ok(renewals)
+}
+
+/// The rows of a tenant query on a table another part of analytics owns and may not have
+/// created yet: a missing table answers no rows. A savepoint keeps the failed statement
+/// from aborting the caller's transaction on PostgreSQL.
+async fn rows_of_optional_table(tx: &TenantTransaction, sql: &str) -> Result<Vec<QueryResult>, DbErr> {
+    use sea_orm::TransactionTrait;
+    let savepoint = tx.connection().begin().await?;
+    let statement =
+        sea_orm::Statement::from_sql_and_values(savepoint.get_database_backend(), sql, vec![tx.tenant_id().into()]);
+    match savepoint.query_all_raw(statement).await {
+        Ok(rows) => {
+            savepoint.commit().await?;
+            Ok(rows)
+        }
+        Err(_) => {
+            savepoint.rollback().await?;
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// The journaled events of `event_types` per customer, for the counted facts.

@@ -479,6 +479,9 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
     // AR 0.722 → 0, GRR T12M (C0 = A: 1000 → 1200) 1.0 → 100.
     // (0×0.2 + 60×0.2 + 0×0.1 + 100×0.1) / 0.6 = 22 / 0.6 = 36.67, n 4 components.
     assert_kpi(&all, "tenant_service_health", Some(22.0 / 0.6), Some(22.0), Some(0.6), 4);
+    // No decided renewals (no `renewals` rows): 0 renewed of 0, not published.
+    assert_kpi(&all, "support_renewal_correlation", None, Some(0.0), Some(0.0), 0);
+    assert_eq!(kpi(&all, "support_renewal_correlation").reason, Some("insufficient_sample"));
 
     // Partner P (A, B): MAR M1 ✓ M2 ✗ M3 ✓ M4 ✓ = 3 / 4; GRR (1000 + 400) / 1500.
     let partner = kpis(database, data.tenant, Some(data.partner)).await;
@@ -529,8 +532,8 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
     assert_eq!(kpis(database, data.tenant, Some(data.partner)).await, partner);
 
     // The nightly job stores every KPI per window for the tenant and for partner P, once per
-    // day: 13 KPIs × 4 windows × 2 scopes = 104 rows; the tenant-level 52 are announced.
-    assert_eq!(snapshots::store_snapshots(database, data.tenant, period_end()).await.unwrap(), 104);
+    // day: 14 KPIs × 4 windows × 2 scopes = 112 rows; the tenant-level 56 are announced.
+    assert_eq!(snapshots::store_snapshots(database, data.tenant, period_end()).await.unwrap(), 112);
     assert_eq!(snapshots::store_snapshots(database, data.tenant, period_end()).await.unwrap(), 0);
     let tx = TenantTransaction::begin(database, &TenantContext::automation(data.tenant, "test")).await.unwrap();
     let stored = tx
@@ -557,7 +560,7 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(announced.try_get::<i64>("", "announced").unwrap(), 52);
+    assert_eq!(announced.try_get::<i64>("", "announced").unwrap(), 56);
     drop(tx);
 
     // GraphQL answers the live values (ending today) for a CSM.
