@@ -3,6 +3,7 @@
 //! 0 = churned), published only with n ≥ 20 and at least 3 of each outcome.
 
 use super::KpiValue;
+pub use crate::read_models::rows::DecidedRenewal;
 
 pub const MIN_SAMPLE: usize = 20;
 pub const MIN_PER_CLASS: usize = 3;
@@ -11,15 +12,6 @@ pub const MIN_PER_CLASS: usize = 3;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RenewalObservation {
     pub feature: f64,
-    pub renewed: bool,
-}
-
-/// A renewal decided as renewed, downsized or churned (read from `renewals`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DecidedRenewal {
-    pub customer_account_id: uuid::Uuid,
-    pub renewal_date: chrono::NaiveDate,
-    /// Renewed or downsized (y = 1); churned is false (y = 0).
     pub renewed: bool,
 }
 

@@ -3,21 +3,14 @@
 //! read-model rows and its journaled events. A fact stays `None` when analytics holds no
 //! row that could evidence it.
 
-use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 
+pub use super::rows::JournalEntry;
 use super::{rows::ReadModels, tenant_day};
 use crate::{
     domain::facts::CustomerFacts,
     kpi::{KpiWindow, measures},
 };
-
-/// A journaled event of the customer, as far as counting facts need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JournalEntry {
-    pub event_type: String,
-    pub occurred_at: DateTime<Utc>,
-}
 
 pub const CHANGE_REQUEST_SUBMITTED: &str = "delivery.change_request.submitted";
 pub const ESCALATION_CREATED: &str = "support.escalation.created";

@@ -9,7 +9,6 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use uuid::Uuid;
 
 use super::{parse_day, statement};
-use crate::kpi::correlation::DecidedRenewal;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerRow {
@@ -157,6 +156,22 @@ pub struct TimeEntryRow {
     pub hours: Decimal,
     pub billable: bool,
     pub entitlement_grant_id: Option<Uuid>,
+}
+
+/// A renewal decided as renewed, downsized or churned (read from `renewals`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecidedRenewal {
+    pub customer_account_id: Uuid,
+    pub renewal_date: NaiveDate,
+    /// Renewed or downsized (y = 1); churned is false (y = 0).
+    pub renewed: bool,
+}
+
+/// A journaled event of the customer, as far as counting facts need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalEntry {
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// Everything the KPIs read, for one tenant (or one channel partner of it).
@@ -378,10 +393,7 @@ async fn rows_of_optional_table(tx: &TenantTransaction, sql: &str) -> Result<Vec
 }
 
 /// The journaled events of `event_types` per customer, for the counted facts.
-pub async fn journal_entries(
-    tx: &TenantTransaction,
-    event_types: &[&str],
-) -> Result<Vec<(Uuid, super::facts::JournalEntry)>, DbErr> {
+pub async fn journal_entries(tx: &TenantTransaction, event_types: &[&str]) -> Result<Vec<(Uuid, JournalEntry)>, DbErr> {
     let mut entries = Vec::new();
     for event_type in event_types {
         let found = tx
@@ -396,10 +408,7 @@ pub async fn journal_entries(
         for row in found {
             entries.push((
                 row.try_get("", "customer_account_id")?,
-                super::facts::JournalEntry {
-                    event_type: (*event_type).to_owned(),
-                    occurred_at: row.try_get("", "occurred_at")?,
-                },
+                JournalEntry { event_type: (*event_type).to_owned(), occurred_at: row.try_get("", "occurred_at")? },
             ));
         }
     }
