@@ -414,8 +414,12 @@ fn dataset_events(data: &Dataset) -> Vec<DomainEvent> {
 }
 
 async fn kpis(database: &DatabaseConnection, tenant: Uuid, partner: Option<Uuid>) -> Vec<KpiValue> {
+    kpis_on(database, tenant, partner, period_end()).await
+}
+
+async fn kpis_on(database: &DatabaseConnection, tenant: Uuid, partner: Option<Uuid>, day: NaiveDate) -> Vec<KpiValue> {
     let tx = TenantTransaction::begin(database, &TenantContext::automation(tenant, "test")).await.unwrap();
-    snapshots::compute(&tx, partner, KpiWindow::D90, period_end()).await.unwrap()
+    snapshots::compute(&tx, partner, KpiWindow::D90, day).await.unwrap()
 }
 
 fn kpi<'a>(all: &'a [KpiValue], code: &str) -> &'a KpiValue {
@@ -571,6 +575,41 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
     let served = answer["_entities"][0]["kpis"].as_array().unwrap();
     assert_eq!(served.len(), all.len());
     assert!(served.iter().all(|kpi| kpi["window"] == "D90"), "{answer}");
+    // A partner user reads its partner's values on `Tenant` and on its own `ChannelPartner`,
+    // never another partner's.
+    let today = atrium_kit::calendar::tenant_date(data.tenant, Utc::now());
+    let expected: Vec<Value> = kpis_on(database, data.tenant, Some(data.partner), today)
+        .await
+        .iter()
+        .map(|kpi| json!({ "code": kpi.code, "numerator": kpi.numerator, "denominator": kpi.denominator, "n": kpi.n }))
+        .collect();
+    let whole_tenant: Vec<Value> = kpis_on(database, data.tenant, None, today)
+        .await
+        .iter()
+        .map(|kpi| json!({ "code": kpi.code, "numerator": kpi.numerator, "denominator": kpi.denominator, "n": kpi.n }))
+        .collect();
+    // C and D are direct customers: the partner's cohort is smaller than the tenant's.
+    assert_ne!(expected, whole_tenant);
+    let mut partner_user = context_for(SLUG, "partner_user");
+    partner_user.channel_partner_id = Some(data.partner);
+    let (_, body) = analytics.query(Some(&partner_user), query, variables.clone()).await;
+    let served: Vec<Value> = body["data"]["_entities"][0]["kpis"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|kpi| json!({ "code": kpi["code"], "numerator": kpi["numerator"], "denominator": kpi["denominator"], "n": kpi["n"] }))
+        .collect();
+    assert_eq!(served, expected, "{body}");
+    let partner_query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
+                         ... on ChannelPartner { kpis { code n } } } }";
+    let own = json!({ "representations": [{ "__typename": "ChannelPartner", "id": data.partner }] });
+    let (_, body) = analytics.query(Some(&partner_user), partner_query, own).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["_entities"][0]["kpis"].as_array().map(Vec::len), Some(expected.len()), "{body}");
+    let foreign = json!({ "representations": [{ "__typename": "ChannelPartner", "id": Uuid::now_v7() }] });
+    let (_, body) = analytics.query(Some(&partner_user), partner_query, foreign).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+
     // A customer user may not read them.
     let mut customer = context_for(SLUG, "customer_user");
     customer.customer_account_id = Some(data.a);
