@@ -455,6 +455,7 @@ async fn record_customer_journeys(runtime: &DatabaseConnection, owner: &Database
             read_model_event("delivery.milestone.completed", "Milestone", serde_json::json!({})),
             read_model_event("finance.invoice.issued", "Invoice", serde_json::json!({ "balance_due": "10.00" })),
             read_model_event("support.ticket.created", "Ticket", serde_json::json!({ "priority": "high" })),
+            read_model_event("delivery.task.completed", "Task", serde_json::json!({ "kind": "checklist" })),
             read_model_event(
                 "delivery.time_entry.approved",
                 "TimeEntry",

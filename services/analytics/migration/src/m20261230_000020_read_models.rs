@@ -21,6 +21,7 @@ const RM_INVOICE: &str = "rm_invoice";
 const RM_TICKET_SLA: &str = "rm_ticket_sla";
 const RM_TIME_ENTRY_DAILY: &str = "rm_time_entry_daily";
 const RM_ENTITLEMENT_USAGE: &str = "rm_entitlement_usage";
+const RM_TASK: &str = "rm_task";
 const KPI_SNAPSHOTS: &str = "kpi_snapshots";
 const RM_ENGAGEMENTS: &str = "rm_engagements";
 
@@ -180,6 +181,17 @@ impl MigrationTrait for Migration {
                 ],
             ),
             customer_table(
+                RM_TASK,
+                "task_id",
+                vec![
+                    uuid_null("engagement_id"),
+                    text_null("kind"),
+                    ColumnDef::new("customer_facing").boolean().not_null().default(false).to_owned(),
+                    text_null("due_date"),
+                    text_null("completed_on"),
+                ],
+            ),
+            customer_table(
                 RM_ENTITLEMENT_USAGE,
                 "time_entry_id",
                 vec![uuid("entitlement_grant_id"), text("work_date"), text("hours")],
@@ -255,6 +267,7 @@ impl MigrationTrait for Migration {
             RM_TICKET_SLA,
             RM_TIME_ENTRY_DAILY,
             RM_ENTITLEMENT_USAGE,
+            RM_TASK,
         ] {
             rls::enable_tenant_isolation(manager, table).await?;
             rls::enable_second_level_scopes(manager, table, CUSTOMER_SCOPE).await?;
@@ -267,6 +280,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
             KPI_SNAPSHOTS,
+            RM_TASK,
             RM_ENTITLEMENT_USAGE,
             RM_TIME_ENTRY_DAILY,
             RM_TICKET_SLA,

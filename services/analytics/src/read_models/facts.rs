@@ -52,6 +52,30 @@ pub fn fill(facts: &mut CustomerFacts, models: &ReadModels, journal: &[JournalEn
         facts.cr_trend_ratio = Some(recent / prior.max(0.5));
     }
 
+    if !models.tasks.is_empty() {
+        // Customer-facing tasks still open after their due date.
+        facts.customer_tasks_overdue = Some(
+            models
+                .tasks
+                .iter()
+                .filter(|task| task.customer_facing && task.completed_on.is_none())
+                .filter(|task| task.due_date.is_some_and(|due| due < as_of))
+                .count() as f64,
+        );
+        // Checklist tasks due by today: done by their due date / all of them.
+        let due: Vec<_> = models
+            .tasks
+            .iter()
+            .filter(|task| task.kind.as_deref() == Some("checklist"))
+            .filter(|task| task.due_date.is_some_and(|due| due <= as_of))
+            .collect();
+        if !due.is_empty() {
+            let on_time =
+                due.iter().filter(|task| task.completed_on.is_some_and(|done| Some(done) <= task.due_date)).count();
+            facts.onboarding_checklist_on_time = Some(on_time as f64 / due.len() as f64);
+        }
+    }
+
     // Support.
     if !models.tickets.is_empty() {
         facts.sla_attainment_90d = measures::sla_attainment(models, d90).value;

@@ -103,6 +103,8 @@ pub async fn apply(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), Db
         "finance.dispute.resolved" => on.dispute_resolved().await?,
         "finance.engagement_financials.updated" => on.engagement_financials().await?,
         "delivery.time_entry.approved" => on.time_entry().await?,
+        "delivery.task.completed" => on.task_completed().await?,
+        "delivery.onboarding_task.activated" => on.tasks_activated().await?,
         "support.ticket.created" => on.ticket_opened().await?,
         "support.ticket.priority_changed" => on.ticket_priority().await?,
         "support.sla.breached" | "support.sla.fulfilled" => on.sla_clock().await?,
@@ -564,6 +566,52 @@ impl Projection<'_> {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    /// A task's due date, audience and kind, as a task event carries them.
+    async fn task_row(&self, task: Uuid, fields: &Value) -> Result<(), DbErr> {
+        let text = |field: &str| fields.get(field).and_then(Value::as_str).map(str::to_owned);
+        let mut values = self.ids();
+        values.extend([
+            task.into(),
+            self.event.refs.get("engagement_id").copied().into(),
+            text("kind").into(),
+            fields.get("customer_facing").and_then(Value::as_bool).unwrap_or(false).into(),
+            text("due_date").into(),
+        ]);
+        self.run(
+            "INSERT INTO rm_task (tenant_id, customer_account_id, channel_partner_id, task_id, engagement_id, kind, \
+             customer_facing, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, task_id) \
+             DO UPDATE SET kind = COALESCE(excluded.kind, rm_task.kind), customer_facing = excluded.customer_facing, \
+             due_date = COALESCE(excluded.due_date, rm_task.due_date)",
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The activated onboarding tasks, listed in `data.tasks` (`task_id`, `due_date`,
+    /// `customer_facing`, `kind`).
+    async fn tasks_activated(&self) -> Result<(), DbErr> {
+        let Some(tasks) = self.event.data.get("tasks").and_then(Value::as_array) else { return Ok(()) };
+        for task in tasks {
+            let id = task.get("task_id").or_else(|| task.get("id")).and_then(Value::as_str);
+            if let Some(id) = id.and_then(|id| id.parse::<Uuid>().ok()) {
+                self.task_row(id, task).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn task_completed(&self) -> Result<(), DbErr> {
+        let task = self.event.subject.id;
+        self.task_row(task, &self.event.data).await?;
+        self.run(
+            "UPDATE rm_task SET completed_on = COALESCE(completed_on, $3) WHERE tenant_id = $1 AND task_id = $2",
+            vec![self.tx.tenant_id().into(), task.into(), self.day().into()],
+        )
+        .await?;
         Ok(())
     }
 

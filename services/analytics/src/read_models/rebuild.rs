@@ -20,6 +20,7 @@ const READ_MODEL_TABLES: &[&str] = &[
     "rm_ticket_sla",
     "rm_time_entry_daily",
     "rm_entitlement_usage",
+    "rm_task",
     "rm_engagements",
 ];
 

@@ -158,6 +158,16 @@ pub struct TimeEntryRow {
     pub entitlement_grant_id: Option<Uuid>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskRow {
+    pub customer_account_id: Uuid,
+    pub channel_partner_id: Option<Uuid>,
+    pub kind: Option<String>,
+    pub customer_facing: bool,
+    pub due_date: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+}
+
 /// A renewal decided as renewed, downsized or churned (read from `renewals`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecidedRenewal {
@@ -186,6 +196,7 @@ pub struct ReadModels {
     pub invoices: Vec<InvoiceRow>,
     pub tickets: Vec<TicketRow>,
     pub time_entries: Vec<TimeEntryRow>,
+    pub tasks: Vec<TaskRow>,
 }
 
 impl ReadModels {
@@ -201,6 +212,7 @@ impl ReadModels {
             invoices: self.invoices.iter().filter(|row| mine(row.channel_partner_id)).cloned().collect(),
             tickets: self.tickets.iter().filter(|row| mine(row.channel_partner_id)).cloned().collect(),
             time_entries: self.time_entries.iter().filter(|row| mine(row.channel_partner_id)).cloned().collect(),
+            tasks: self.tasks.iter().filter(|row| mine(row.channel_partner_id)).cloned().collect(),
         }
     }
 
@@ -216,6 +228,7 @@ impl ReadModels {
             invoices: self.invoices.iter().filter(|row| mine(row.customer_account_id)).cloned().collect(),
             tickets: self.tickets.iter().filter(|row| mine(row.customer_account_id)).cloned().collect(),
             time_entries: self.time_entries.iter().filter(|row| mine(row.customer_account_id)).cloned().collect(),
+            tasks: self.tasks.iter().filter(|row| mine(row.customer_account_id)).cloned().collect(),
         }
     }
 }
@@ -329,6 +342,16 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
             hours: money(&row, "hours").unwrap_or_default(),
             billable: row.try_get("", "billable")?,
             entitlement_grant_id: row.try_get("", "entitlement_grant_id")?,
+        });
+    }
+    for row in rows(tx, "SELECT * FROM rm_task WHERE tenant_id = $1").await? {
+        models.tasks.push(TaskRow {
+            customer_account_id: row.try_get("", "customer_account_id")?,
+            channel_partner_id: row.try_get("", "channel_partner_id")?,
+            kind: row.try_get("", "kind")?,
+            customer_facing: row.try_get("", "customer_facing")?,
+            due_date: day(&row, "due_date"),
+            completed_on: day(&row, "completed_on"),
         });
     }
     Ok(models)

@@ -211,6 +211,28 @@ fn dataset_events(data: &Dataset) -> Vec<DomainEvent> {
         .with_ref("engagement_id", engagement)
     };
     let (e1, e2, e3) = (engagements[0].1, engagements[1].1, engagements[2].1);
+    let tasks: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    events.push(
+        data.event(
+            data.a,
+            "delivery.onboarding_task.activated",
+            ("Engagement", e1, 2),
+            "2026-10-05",
+            json!({ "task_ids": tasks, "tasks": [
+                { "task_id": tasks[0], "kind": "checklist", "customer_facing": true, "due_date": "2026-10-10" },
+                { "task_id": tasks[1], "kind": "checklist", "customer_facing": false, "due_date": "2026-10-15" },
+                { "task_id": tasks[2], "kind": "work", "customer_facing": true, "due_date": "2026-12-20" },
+                { "task_id": tasks[3], "kind": "checklist", "customer_facing": true, "due_date": "2027-01-15" },
+            ] }),
+        )
+        .with_ref("engagement_id", e1),
+    );
+    for (task, day) in [(tasks[0], "2026-10-09"), (tasks[1], "2026-10-20")] {
+        events.push(
+            data.event(data.a, "delivery.task.completed", ("Task", task, 2), day, json!({ "kind": "checklist" }))
+                .with_ref("engagement_id", e1),
+        );
+    }
     events.push(done(0, data.a, e1, "completed", 2, "2026-10-19"));
     events.push(done(1, data.a, e1, "completed", 2, "2026-11-28"));
     events.push(done(1, data.a, e1, "accepted", 3, "2026-12-03"));
@@ -522,6 +544,9 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
     // E1 is live (open), 10 days past its go-live target.
     assert_eq!(a.go_live_variance_days, Some(10.0));
     assert!(!a.urgent_sla_breach_7d, "the breach was 29 days before");
+    // Tasks: the customer-facing work task due 12-20 is open (the one due 2027-01-15 is not
+    // due yet) → 1 overdue; checklist due by 12-31: TK1 on time, TK2 late → 1 / 2.
+    assert_eq!((a.customer_tasks_overdue, a.onboarding_checklist_on_time), (Some(1.0), Some(0.5)));
     // B answered CSAT 5 → positive share 1.0; no open urgent/high (T2 solved).
     assert_eq!((found[1].csat_90d, found[1].open_urgent_high), (Some(1.0), Some(0.0)));
     drop(tx);
