@@ -1,8 +1,9 @@
 //! Analytics' event consumer (docs/domain.md#customer-lifecycle,
-//! docs/domain.md#automation-rules): from finance's and delivery's events it keeps the
-//! customer timeline, the engagement read model and the lifecycle stage, and runs the
-//! automation rules the event triggers, sending their cross-service commands through
-//! analytics' outbox. Every write runs through `command::execute_within` inside the
+//! docs/domain.md#analytics-read-models, docs/domain.md#automation-rules): from finance's
+//! and delivery's events it keeps the customer timeline, the engagement read model and the
+//! lifecycle stage; every domain event it receives is journaled and projected into the read
+//! models; and it runs the automation rules the event triggers, sending their cross-service
+//! commands through analytics' outbox. Every write runs through `command::execute_within` inside the
 //! transaction the event runtime opened, so the effects, their audit entries, the outbox
 //! rows and the runtime's inbox record commit together.
 

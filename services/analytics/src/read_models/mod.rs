@@ -2,7 +2,7 @@
 //! accepts is kept in `event_journal` (once per event id) and projected into denormalised
 //! tables the KPIs and the customer facts read: `rm_customer`, `rm_contract`,
 //! `rm_mrr_movement`, `rm_milestone`, `rm_invoice`, `rm_ticket_sla`,
-//! `rm_time_entry_daily`, `rm_entitlement_usage` and the extended `rm_engagements`.
+//! `rm_time_entry_daily`, `rm_entitlement_usage`, `rm_task` and the extended `rm_engagements`.
 //! Each row keeps the subject version of the newest event applied, so a late older event
 //! never undoes newer state; `rebuild` truncates a tenant's read models and replays its
 //! journal through the same projection.
