@@ -2,7 +2,11 @@
 # Everything else is a thin wrapper over cargo; see `make help`.
 
 CARGO ?= cargo
-SERVICES := catalog delivery finance support analytics
+# The subgraphs and their `make run` ports, from the one list (services/subgraphs.list).
+SUBGRAPHS := $(shell awk '$$1 !~ /^\#/ && NF {print $$1 ":" $$2}' services/subgraphs.list)
+SERVICES := $(foreach s,$(SUBGRAPHS),$(word 1,$(subst :, ,$(s))))
+# Where cargo puts binaries (CARGO_TARGET_DIR moves them).
+BIN := $(or $(CARGO_TARGET_DIR),target)/debug
 TENANT ?= ridgeline
 ROLE ?= csm
 CLIENT ?= dashboard
@@ -41,13 +45,9 @@ fmt: ## Format the workspace
 
 schema: ## Export each subgraph's SDL to schema/ and compose schema/supergraph.graphql
 	$(CARGO) build -q $(foreach s,$(SERVICES),-p atrium-$(s)) -p atrium-gateway
-	@for s in $(SERVICES); do ./target/debug/atrium-$$s print-schema > schema/$$s.graphql; echo "wrote schema/$$s.graphql"; done
-	./target/debug/atrium-gateway compose \
-		--subgraph catalog=http://127.0.0.1:4001/graphql=schema/catalog.graphql \
-		--subgraph delivery=http://127.0.0.1:4002/graphql=schema/delivery.graphql \
-		--subgraph finance=http://127.0.0.1:4003/graphql=schema/finance.graphql \
-		--subgraph support=http://127.0.0.1:4004/graphql=schema/support.graphql \
-		--subgraph analytics=http://127.0.0.1:4005/graphql=schema/analytics.graphql \
+	@for s in $(SERVICES); do $(BIN)/atrium-$$s print-schema > schema/$$s.graphql; echo "wrote schema/$$s.graphql"; done
+	$(BIN)/atrium-gateway compose \
+		$(foreach s,$(SUBGRAPHS),--subgraph $(word 1,$(subst :, ,$(s)))=http://127.0.0.1:$(word 2,$(subst :, ,$(s)))/graphql=schema/$(word 1,$(subst :, ,$(s))).graphql) \
 		--output schema/supergraph.graphql
 
 clean-data: ## Delete the local SQLite data and dev signing key under .atrium/

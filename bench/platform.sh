@@ -41,7 +41,8 @@ GATEWAY_CPUS=${GATEWAY_CPUS:-0}
 SERVICE_CPUS=${SERVICE_CPUS:-$((LAST_CORE > 0 ? 1 : 0))-${LAST_CORE}}
 LOAD_CPUS=${LOAD_CPUS:-$SERVICE_CPUS}
 GATEWAY_PORT=${GATEWAY_PORT:-4300}
-SERVICES=(catalog delivery finance support analytics)
+# The subgraphs, in the order of the one list (their ports follow the gateway's here).
+mapfile -t SERVICES < <(awk '$1 !~ /^#/ && NF {print $1}' services/subgraphs.list)
 GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT"
 
 # shellcheck source=bench/lib.sh

@@ -1,24 +1,46 @@
 #!/usr/bin/env bash
-# Starts the five subgraph services and the gateway on embedded defaults (SQLite files
-# under .atrium/data, no Redis), waits until each answers, prints how to query, and
-# stops everything on Ctrl-C. `make run` builds the binaries first.
+# Starts the subgraph services of services/subgraphs.list and the gateway on embedded
+# defaults (SQLite files under .atrium/data, no Redis), waits until each answers, prints how
+# to query, and stops everything on Ctrl-C. A process that exits is reported and restarted
+# with backoff while the others keep serving, so a fault can be tried by killing one
+# (`pkill -f 'atrium-support serve'`). `make run` builds the binaries first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Where `cargo build` put the binaries (CARGO_TARGET_DIR moves them).
 BIN=${ATRIUM_BIN_DIR:-${CARGO_TARGET_DIR:-target}/debug}
 mkdir -p .atrium/data .atrium/logs
-pids=()
+supervisors=()
 
 stop_all() {
   trap - INT TERM EXIT
   echo
   echo "stopping Atrium..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${supervisors[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "stopped."
 }
 trap stop_all INT TERM EXIT
+
+# Runs `atrium-<name> serve` until told to stop; when it exits on its own, says so and
+# starts it again after 1 s, doubling up to 30 s while it keeps failing within a minute.
+supervise() { # name
+  local name=$1 backoff=1 child="" started status
+  trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  : >".atrium/logs/$name.log"
+  while true; do
+    started=$SECONDS
+    "$BIN/atrium-$name" serve >>".atrium/logs/$name.log" 2>&1 &
+    child=$!
+    status=0
+    wait "$child" || status=$?
+    if ((SECONDS - started >= 60)); then backoff=1; fi
+    echo "atrium: $name exited (status $status); restarting in ${backoff}s (log: .atrium/logs/$name.log)" >&2
+    sleep "$backoff" &
+    wait $! || true
+    backoff=$((backoff < 30 ? backoff * 2 : 30))
+  done
+}
 
 wait_for() { # name url
   for _ in $(seq 1 150); do
@@ -29,22 +51,21 @@ wait_for() { # name url
   exit 1
 }
 
-port=4001
-for service in catalog delivery finance support analytics; do
+# name port, one per line, from the one subgraph list.
+subgraphs=$(awk '$1 !~ /^#/ && NF {print $1, $2}' services/subgraphs.list)
+
+while read -r service port; do
   echo "starting $service on 127.0.0.1:$port"
-  "$BIN/atrium-$service" serve >".atrium/logs/$service.log" 2>&1 &
-  pids+=($!)
-  port=$((port + 1))
-done
-port=4001
-for service in catalog delivery finance support analytics; do
+  supervise "$service" &
+  supervisors+=($!)
+done <<<"$subgraphs"
+while read -r service port; do
   wait_for "$service" "http://127.0.0.1:$port/health"
-  port=$((port + 1))
-done
+done <<<"$subgraphs"
 
 echo "starting gateway on 127.0.0.1:4000"
-"$BIN/atrium-gateway" serve >".atrium/logs/gateway.log" 2>&1 &
-pids+=($!)
+supervise gateway &
+supervisors+=($!)
 wait_for gateway "http://127.0.0.1:4000/health"
 
 cat <<MSG
@@ -62,9 +83,9 @@ Get a token and query (in another terminal):
     -d '{"query":"{ tenant { name branding { productName } } customerAccounts(first: 3) { nodes { name health { score band } } } }"}'
 
 Demo tenants: ridgeline, helix, veritas. To sign a contract and watch onboarding start,
-see "A customer lifecycle, end to end" in README.md. Press Ctrl-C to stop everything.
+see "A customer lifecycle, end to end" in README.md. A process that exits is restarted
+(try \`pkill -f 'atrium-support serve'\`). Press Ctrl-C to stop everything.
 MSG
 
-# Exit (and stop the rest) as soon as any process dies.
-wait -n "${pids[@]}"
-echo "a process exited; see .atrium/logs/" >&2
+# Until Ctrl-C: the supervisors keep every process running.
+wait

@@ -84,12 +84,27 @@ pub struct Config {
     pub cors: crate::cors::CorsConfig,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     /// e.g. `redis://127.0.0.1:6379/`. Default: none (in-process state).
     #[serde(default)]
     pub url: Option<String>,
+    /// Prefix of every key the gateway keeps in Redis (rate limits, persisted documents,
+    /// API keys, the response cache), so several deployments can share one Redis.
+    /// Default `atrium`.
+    #[serde(default = "default_redis_key_prefix")]
+    pub key_prefix: String,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig { url: None, key_prefix: default_redis_key_prefix() }
+    }
+}
+
+fn default_redis_key_prefix() -> String {
+    "atrium".to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -18,6 +18,7 @@
 //! server-side callers) are served as before, without CORS headers: the browser decides,
 //! and the CSRF rule (`crate::policy`) keeps simple cross-site requests out.
 
+use atrium_contract::ErrorCode;
 use std::{collections::HashMap, sync::Arc};
 
 use atrium_contract::graphql_http::APPLICATION_JSON;
@@ -96,7 +97,7 @@ fn default_max_age_seconds() -> u64 {
 
 /// HTTP 403: a preflight from an origin of no tenant's portal, or a request whose caller
 /// belongs to another tenant than the portal it comes from.
-pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+pub const ORIGIN_NOT_ALLOWED: &str = ErrorCode::OriginNotAllowed.as_str();
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorsConfigError {
@@ -180,7 +181,7 @@ impl CorsPolicy {
         let mut response = crate::rejection::reject(
             media,
             StatusCode::FORBIDDEN,
-            ORIGIN_NOT_ALLOWED,
+            ErrorCode::OriginNotAllowed,
             "this origin is not a portal of the caller's tenant",
         );
         response.extensions_mut().insert(OriginRefused);
@@ -193,7 +194,7 @@ impl CorsPolicy {
             let mut response = crate::rejection::reject(
                 APPLICATION_JSON,
                 StatusCode::FORBIDDEN,
-                ORIGIN_NOT_ALLOWED,
+                ErrorCode::OriginNotAllowed,
                 "this origin is not allowed to call the gateway",
             );
             add_vary(response.headers_mut(), PREFLIGHT_VARY);

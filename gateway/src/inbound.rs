@@ -37,7 +37,7 @@ impl TaskFailure for ExecutionResponse {
     fn task_failed(message: String) -> Self {
         tracing::error!(%message, "a shared execution failed");
         ExecutionResponse {
-            body: serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] }),
+            body: atrium_contract::ErrorCode::InternalServerError.response_body("internal error"),
             outcome: Outcome::InternalError,
         }
     }

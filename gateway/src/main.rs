@@ -157,7 +157,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn api_keys(config: Config, command: ApiKeyCommand) -> anyhow::Result<()> {
     let store =
-        ApiKeyStore::new(config.redis.url.as_deref(), &config.rate_limits.key_prefix, &config.auth.api_keys_directory)?;
+        ApiKeyStore::new(config.redis.url.as_deref(), &config.redis.key_prefix, &config.auth.api_keys_directory)?;
     match command {
         ApiKeyCommand::Create { name, tenant, client, role } => {
             let client = ClientKind::parse(&client)
@@ -199,7 +199,7 @@ async fn persisted_documents(config: Config, command: PqCommand) -> anyhow::Resu
     let documents = PersistedDocuments::new(
         config.persisted_documents.clone(),
         config.redis.url.as_deref(),
-        &config.rate_limits.key_prefix,
+        &config.redis.key_prefix,
     )?;
     let load_engine = |path: &std::path::Path| -> anyhow::Result<Engine> {
         let sdl = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

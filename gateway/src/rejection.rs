@@ -2,7 +2,7 @@
 //! shared by every endpoint of the gateway: the public and admin GraphQL endpoints, CORS,
 //! and the internal change receiver.
 
-use atrium_contract::graphql_http::APPLICATION_JSON;
+use atrium_contract::{ErrorCode, graphql_http::APPLICATION_JSON};
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -12,8 +12,12 @@ use axum::{
 /// is admitted).
 pub(crate) fn rate_limited(media: &'static str, retry_after: std::time::Duration) -> Response {
     let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-    let mut response =
-        reject(media, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "rate limit exceeded for this tenant and client");
+    let mut response = reject(
+        media,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        "rate limit exceeded for this tenant and client",
+    );
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     response
 }
@@ -22,12 +26,12 @@ pub(crate) fn not_acceptable() -> Response {
     reject(
         APPLICATION_JSON,
         StatusCode::NOT_ACCEPTABLE,
-        "BAD_REQUEST",
+        ErrorCode::BadRequest,
         "acceptable media types: application/graphql-response+json, application/json",
     )
 }
 
-pub(crate) fn reject(media: &'static str, status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+pub(crate) fn reject(media: &'static str, status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body = code.response_body(message);
     (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response()
 }

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use atrium_contract::graphql_http::{APPLICATION_JSON, negotiate};
+use atrium_contract::{
+    ErrorCode,
+    graphql_http::{APPLICATION_JSON, negotiate},
+};
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request, State},
@@ -48,7 +51,7 @@ async fn limit_header_size(State(state): State<Arc<GatewayState>>, request: Requ
         return reject(
             media,
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            policy::codes::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorCode::RequestHeaderFieldsTooLarge,
             "the request headers are too large",
         );
     }

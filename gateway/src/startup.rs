@@ -96,7 +96,7 @@ impl Application {
             crate::persisted::PersistedDocuments::new(
                 config.persisted_documents.clone(),
                 config.redis.url.as_deref(),
-                &config.rate_limits.key_prefix,
+                &config.redis.key_prefix,
             )
             .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
         );
@@ -104,7 +104,7 @@ impl Application {
         let api_keys = Arc::new(
             crate::auth::api_keys::ApiKeyStore::new(
                 config.redis.url.as_deref(),
-                &config.rate_limits.key_prefix,
+                &config.redis.key_prefix,
                 &config.auth.api_keys_directory,
             )
             .map_err(|error| GatewayStartupError::Redis(error.to_string()))?
@@ -121,7 +121,7 @@ impl Application {
                     .with_metrics(crate::telemetry::FetchMetrics::new(&metrics)),
             ),
             profile: config.profile,
-            rate_limiter: crate::rate_limit::RateLimiter::new(config.rate_limits.clone(), config.redis.url.as_deref())
+            rate_limiter: crate::rate_limit::RateLimiter::new(config.rate_limits.clone(), &config.redis)
                 .map_err(|error| GatewayStartupError::Redis(error.to_string()))?,
             documents: documents.clone(),
             inbound: config.inbound_deduplication.then(Arc::default),
@@ -132,7 +132,7 @@ impl Application {
                 &sdl,
                 config.response_cache.clone(),
                 config.redis.url.as_deref(),
-                &config.rate_limits.key_prefix,
+                &config.redis.key_prefix,
                 &metrics,
             )?),
             change_keys: config.tenant_context.accepted_keys(),

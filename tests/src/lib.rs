@@ -18,7 +18,42 @@ pub enum Backend {
     Postgres,
 }
 
+/// The services the harness starts, in the order of `services/subgraphs.list` (checked by
+/// `tests/tests/system/subgraph_list.rs`).
 pub const SERVICES: [&str; 5] = ["catalog", "delivery", "finance", "support", "analytics"];
+
+/// One row of `services/subgraphs.list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubgraphEntry {
+    pub name: String,
+    /// The port `make run` gives it.
+    pub port: u16,
+}
+
+impl SubgraphEntry {
+    /// Its URL in the committed supergraph (`make schema`).
+    pub fn local_url(&self) -> String {
+        format!("http://127.0.0.1:{}/graphql", self.port)
+    }
+}
+
+/// The platform's subgraphs from the one list, `services/subgraphs.list`.
+pub fn subgraph_list() -> Vec<SubgraphEntry> {
+    let path = repository_root().join("services/subgraphs.list");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let mut columns = line.split_whitespace();
+            let (Some(name), Some(port), None) = (columns.next(), columns.next(), columns.next()) else {
+                panic!("services/subgraphs.list: `{line}` is not `<name> <port>`")
+            };
+            let port = port.parse().unwrap_or_else(|_| panic!("services/subgraphs.list: `{port}` is not a port"));
+            SubgraphEntry { name: name.to_owned(), port }
+        })
+        .collect()
+}
 
 /// The repository root (for `schema/`).
 pub fn repository_root() -> PathBuf {

@@ -12,6 +12,7 @@
 
 mod schema;
 
+use atrium_contract::ErrorCode;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
@@ -61,7 +62,7 @@ async fn admin_post(
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
         Err(_) => {
-            return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request");
+            return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the body is not a GraphQL request");
         }
     };
     execute(&endpoint, media, context, request).await
@@ -82,11 +83,11 @@ async fn admin_get(
     };
     let incoming = match http::parse_get_parameters(raw.as_deref().unwrap_or("")) {
         Ok(incoming) => incoming,
-        Err(message) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
+        Err(message) => return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message),
     };
     // The admin schema has no persisted documents of its own.
     let Some(query) = incoming.query.filter(|_| incoming.document_id.is_none()) else {
-        return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the admin endpoint takes a `query`");
+        return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the admin endpoint takes a `query`");
     };
     let mut request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(serde_json::Value::Object(incoming.variables)));
@@ -98,8 +99,12 @@ async fn admin_get(
     if let Ok(document) = request.parsed_query()
         && selects_mutation(document, incoming.operation_name.as_deref())
     {
-        let mut response =
-            reject(media, StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations are only accepted over POST");
+        let mut response = reject(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadRequest,
+            "mutations are only accepted over POST",
+        );
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }

@@ -21,7 +21,7 @@ type JsonValue = Json<serde_json::Value>;
 pub const PUBLISHER_ROLE: &str = "tenant_admin";
 
 /// `extensions.code` of a manifest with operations the supergraph rejects.
-pub const PERSISTED_DOCUMENT_INVALID: &str = "PERSISTED_DOCUMENT_INVALID";
+pub const PERSISTED_DOCUMENT_INVALID: &str = ErrorCode::PersistedDocumentInvalid.as_str();
 
 /// Every root field reads or writes the document store, so each costs far more than a
 /// plain field: with the schema's complexity limit a request reaches the store a handful

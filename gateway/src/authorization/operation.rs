@@ -3,6 +3,7 @@
 //! see with its response path. List positions are written `@` (one error stands for
 //! every item), as Apollo Router does.
 
+use atrium_contract::ErrorCode;
 use std::collections::HashMap;
 
 use graphql_tools::static_graphql::query::{self, Definition, OperationDefinition, Selection, TypeCondition};
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 use super::requirements::AuthorizationRules;
 use crate::engine::{GraphQLRequest, RemovedSelections};
 
-pub const UNAUTHORIZED_FIELD_OR_TYPE: &str = "UNAUTHORIZED_FIELD_OR_TYPE";
+pub const UNAUTHORIZED_FIELD_OR_TYPE: &str = ErrorCode::UnauthorizedFieldOrType.as_str();
 
 /// The errors for the `denied` selections the request's operation makes; none when the
 /// document does not parse or names no single operation (the engine rejects those).

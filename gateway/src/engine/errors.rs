@@ -6,26 +6,26 @@ use serde_json::{Map, Value, json};
 
 /// Stable, upper snake case values of `extensions.code`.
 pub mod codes {
-    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const GRAPHQL_PARSE_FAILED: &str = atrium_contract::ErrorCode::GraphqlParseFailed.as_str();
+    pub const GRAPHQL_VALIDATION_FAILED: &str = atrium_contract::ErrorCode::GraphqlValidationFailed.as_str();
     /// The document nests selections or values deeper than the engine accepts.
-    pub const MAX_DEPTH_EXCEEDED: &str = "MAX_DEPTH_EXCEEDED";
-    pub const OPERATION_NAME_INVALID: &str = "OPERATION_NAME_INVALID";
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
-    pub const QUERY_PLANNING_FAILED: &str = "QUERY_PLANNING_FAILED";
-    pub const SUBSCRIPTIONS_NOT_SUPPORTED: &str = "SUBSCRIPTIONS_NOT_SUPPORTED";
-    pub const DEFER_NOT_SUPPORTED: &str = "DEFER_NOT_SUPPORTED";
-    pub const SUBGRAPH_REQUEST_FAILED: &str = "SUBGRAPH_REQUEST_FAILED";
-    pub const INVALID_SUBGRAPH_RESPONSE: &str = "INVALID_SUBGRAPH_RESPONSE";
+    pub const MAX_DEPTH_EXCEEDED: &str = atrium_contract::ErrorCode::MaxDepthExceeded.as_str();
+    pub const OPERATION_NAME_INVALID: &str = atrium_contract::ErrorCode::OperationNameInvalid.as_str();
+    pub const BAD_USER_INPUT: &str = atrium_contract::ErrorCode::BadUserInput.as_str();
+    pub const INTROSPECTION_DISABLED: &str = atrium_contract::ErrorCode::IntrospectionDisabled.as_str();
+    pub const QUERY_PLANNING_FAILED: &str = atrium_contract::ErrorCode::QueryPlanningFailed.as_str();
+    pub const SUBSCRIPTIONS_NOT_SUPPORTED: &str = atrium_contract::ErrorCode::SubscriptionsNotSupported.as_str();
+    pub const DEFER_NOT_SUPPORTED: &str = atrium_contract::ErrorCode::DeferNotSupported.as_str();
+    pub const SUBGRAPH_REQUEST_FAILED: &str = atrium_contract::ErrorCode::SubgraphRequestFailed.as_str();
+    pub const INVALID_SUBGRAPH_RESPONSE: &str = atrium_contract::ErrorCode::InvalidSubgraphResponse.as_str();
     /// Default code for subgraph errors that arrive without one.
-    pub const DOWNSTREAM_SERVICE_ERROR: &str = "DOWNSTREAM_SERVICE_ERROR";
+    pub const DOWNSTREAM_SERVICE_ERROR: &str = atrium_contract::ErrorCode::DownstreamServiceError.as_str();
     /// A null (or missing) value at a non-null position of the response.
-    pub const NON_NULL_VIOLATION: &str = "NON_NULL_VIOLATION";
+    pub const NON_NULL_VIOLATION: &str = atrium_contract::ErrorCode::NonNullViolation.as_str();
     /// A subgraph answered a value the API schema cannot represent: an enum
     /// value or a runtime object type that is `@inaccessible` (or unknown).
-    pub const UNREPRESENTABLE_VALUE: &str = "UNREPRESENTABLE_VALUE";
-    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    pub const UNREPRESENTABLE_VALUE: &str = atrium_contract::ErrorCode::UnrepresentableValue.as_str();
+    pub const INTERNAL_SERVER_ERROR: &str = atrium_contract::ErrorCode::InternalServerError.as_str();
 }
 
 /// Failures of building an engine: a supergraph that cannot be parsed or planned for.

@@ -112,13 +112,12 @@ pub(crate) fn unauthenticated(media: &'static str, error: &AuthError) -> Respons
         return reject(
             media,
             StatusCode::SERVICE_UNAVAILABLE,
-            "AUTH_KEYS_UNAVAILABLE",
+            ErrorCode::AuthKeysUnavailable,
             "credentials cannot be verified right now; retry later",
         );
     }
     tracing::info!(reason = %error, "rejected an unauthenticated request");
-    let mut response =
-        reject(media, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated.as_str(), "authentication required");
+    let mut response = reject(media, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "authentication required");
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }

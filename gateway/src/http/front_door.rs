@@ -4,6 +4,7 @@
 //! the caller's operation policy and field authorization — in the order of
 //! [`crate::http`]'s module docs. It hands an admitted request to [`super::pipeline`].
 
+use atrium_contract::ErrorCode;
 use std::sync::Arc;
 
 use atrium_contract::graphql_http::{has_json_content_type, negotiate};
@@ -62,13 +63,13 @@ pub(crate) async fn authenticated_json_body(
     let context = authenticate(state, media, headers).await?;
     if !has_json_content_type(headers) {
         let message = "POST bodies must be application/json";
-        return Err(reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", message));
+        return Err(reject(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::BadRequest, message));
     }
     let value: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|_| reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not valid JSON"))?;
+        .map_err(|_| reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the body is not valid JSON"))?;
     if value.is_array() {
         let message = "batched requests are not accepted";
-        return Err(reject(media, StatusCode::BAD_REQUEST, "BATCHING_NOT_SUPPORTED", message));
+        return Err(reject(media, StatusCode::BAD_REQUEST, ErrorCode::BatchingNotSupported, message));
     }
     Ok((context, value))
 }
@@ -105,7 +106,9 @@ pub(crate) async fn graphql_post(
             variables: variables.unwrap_or_default(),
             extensions: extensions.unwrap_or_default(),
         },
-        Err(_) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request"),
+        Err(_) => {
+            return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the body is not a GraphQL request");
+        }
     };
     let ResolvedDocument { request, registration } = match resolve_document(&state, media, &context, incoming).await {
         Ok(resolved) => resolved,
@@ -125,10 +128,10 @@ pub(crate) async fn graphql_post(
 /// 413 with a GraphQL error body when the body exceeds `policy.max_body_bytes`.
 pub(crate) fn body_rejected(media: &'static str, rejection: &BytesRejection) -> Response {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return reject(media, StatusCode::PAYLOAD_TOO_LARGE, policy::codes::PAYLOAD_TOO_LARGE, "the body is too large");
+        return reject(media, StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "the body is too large");
     }
     tracing::info!(%rejection, "could not read a request body");
-    reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body could not be read")
+    reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the body could not be read")
 }
 
 /// The rejection of a request a foreign web page could have sent without a CORS preflight.
@@ -139,7 +142,7 @@ pub(crate) fn csrf_rejection(state: &GatewayState, media: &'static str, headers:
     Some(reject(
         media,
         StatusCode::BAD_REQUEST,
-        policy::codes::CSRF_PREVENTED,
+        ErrorCode::CsrfPrevented,
         "this request needs a JSON content type or a preflight header such as x-atrium-preflight",
     ))
 }
@@ -179,7 +182,7 @@ pub(crate) async fn graphql_get(
     };
     let incoming = match parse_get_parameters(raw.as_deref().unwrap_or("")) {
         Ok(incoming) => incoming,
-        Err(message) => return reject(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
+        Err(message) => return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message),
     };
     let ResolvedDocument { request, registration } = match resolve_document(&state, media, &context, incoming).await {
         Ok(resolved) => resolved,
@@ -192,8 +195,12 @@ pub(crate) async fn graphql_get(
     // GET must be safe. The document alone says whether a mutation is selected, so this
     // holds before validation and for schemas without any mutation.
     if admission.operation_kind == Some(OperationKind::Mutation) {
-        let mut response =
-            reject(media, StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations are only accepted over POST");
+        let mut response = reject(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadRequest,
+            "mutations are only accepted over POST",
+        );
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }

@@ -2,6 +2,7 @@
 //! proposed, then the response cache, de-duplication of identical in-flight queries and
 //! the engine under the client kind's timeout; the answer is shaped by [`super::answer`].
 
+use atrium_contract::ErrorCode;
 use std::sync::Arc;
 
 use axum::{http::StatusCode, response::Response};
@@ -15,7 +16,7 @@ use crate::{
     engine::{ExecutionResponse, GraphQLRequest, OperationKind, Outcome, RemovedSelections, SubgraphTransport},
     inbound::InboundKey,
     persisted::ApqRegistration,
-    policy::{self, Admission},
+    policy::Admission,
     rejection::{rate_limited, reject},
     response_cache::Lookup,
     state::GatewayState,
@@ -61,7 +62,7 @@ pub(super) async fn execute(
         Ok(signed) => signed,
         Err(error) => {
             tracing::error!(%error, "cannot sign the tenant context");
-            return reject(media, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "internal error");
+            return reject(media, StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalServerError, "internal error");
         }
     };
     let mut transport = state.subgraphs.for_request(signed).with_caller(context);
@@ -96,7 +97,7 @@ pub(super) async fn execute(
     let execution = tokio::time::timeout(admission.timeout(), run);
     let Ok(response) = execution.await else {
         tracing::warn!(timeout_ms = admission.limits.gateway_timeout_ms, "request exceeded the gateway timeout");
-        return reject(media, StatusCode::GATEWAY_TIMEOUT, policy::codes::GATEWAY_TIMEOUT, "the request took too long");
+        return reject(media, StatusCode::GATEWAY_TIMEOUT, ErrorCode::GatewayTimeout, "the request took too long");
     };
     // Only a clean execution is reusable; an answer with errors may be transient.
     let clean = response.outcome == Outcome::Success;

@@ -16,7 +16,7 @@ mod store;
 
 use std::{sync::Arc, time::Duration};
 
-use atrium_contract::TenantContext;
+use atrium_contract::{ErrorCode, TenantContext};
 use axum::http::StatusCode;
 pub use config::{ClientPolicies, DocumentPolicy, PersistedDocumentsConfig};
 pub use manifest::{Manifest, ManifestError, ManifestOperation};
@@ -66,14 +66,14 @@ impl Rejection {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Rejection::MissingDocument => "BAD_REQUEST",
-            Rejection::IdRequired => "PERSISTED_QUERY_ID_REQUIRED",
-            Rejection::NotInList => "PERSISTED_QUERY_NOT_IN_LIST",
-            Rejection::NotFound => "PERSISTED_QUERY_NOT_FOUND",
-            Rejection::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
-            Rejection::StoreUnavailable => "PERSISTED_QUERY_STORE_UNAVAILABLE",
+            Rejection::MissingDocument => ErrorCode::BadRequest,
+            Rejection::IdRequired => ErrorCode::PersistedQueryIdRequired,
+            Rejection::NotInList => ErrorCode::PersistedQueryNotInList,
+            Rejection::NotFound => ErrorCode::PersistedQueryNotFound,
+            Rejection::HashMismatch => ErrorCode::PersistedQueryHashMismatch,
+            Rejection::StoreUnavailable => ErrorCode::PersistedQueryStoreUnavailable,
         }
     }
 

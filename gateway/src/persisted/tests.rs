@@ -229,7 +229,7 @@ async fn a_redis_error_on_apq_lookup_is_store_unavailable_not_not_found() {
     let rejection = documents.resolve(&tenant, apq(&sha256_hex(REPORT), None)).await.unwrap_err();
     assert_eq!(
         (rejection.status(), rejection.code()),
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "PERSISTED_QUERY_STORE_UNAVAILABLE")
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, atrium_contract::ErrorCode::PersistedQueryStoreUnavailable)
     );
 }
 
@@ -244,7 +244,7 @@ async fn a_published_document_lookup_before_any_successful_load_is_store_unavail
         let rejection = documents.resolve(&bi, incoming).await.unwrap_err();
         assert_eq!(
             (rejection.status(), rejection.code()),
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "PERSISTED_QUERY_STORE_UNAVAILABLE")
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, atrium_contract::ErrorCode::PersistedQueryStoreUnavailable)
         );
     }
 }

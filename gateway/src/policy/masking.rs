@@ -5,6 +5,7 @@
 //! states are allowed) — and validation messages lose "Did you mean" suggestions while
 //! introspection is off, so the schema cannot be guessed field by field.
 
+use atrium_contract::ErrorCode;
 use serde_json::{Map, Value};
 
 /// The one message a client sees for any subgraph error; `extensions.code` says which.
@@ -13,7 +14,13 @@ pub const MASKED_SUBGRAPH_MESSAGE: &str = "A service could not complete this par
 /// Codes of a write the domain refused (docs/conformance.md#error-codes): services build
 /// their message from the request and the entity's state only, never from internals, so
 /// it passes, with the extensions listed in [`CLIENT_EXTENSIONS`].
-const CLIENT_SAFE_CODES: [&str; 5] = ["BAD_USER_INPUT", "NOT_FOUND", "FORBIDDEN", "INVALID_TRANSITION", "CONFLICT"];
+const CLIENT_SAFE_CODES: [ErrorCode; 5] = [
+    ErrorCode::BadUserInput,
+    ErrorCode::NotFound,
+    ErrorCode::Forbidden,
+    ErrorCode::InvalidTransition,
+    ErrorCode::Conflict,
+];
 
 /// Extensions of a client-safe error that pass besides `code`: an invalid transition's
 /// current state and the states allowed from it.
@@ -29,7 +36,10 @@ pub fn mask_subgraph_errors(body: &mut Value) -> usize {
         tracing::warn!(subgraph = service, error = %error, "masked a subgraph error");
         let code = error.pointer("/extensions/code").cloned().filter(Value::is_string);
         let path = error.get("path").cloned().filter(Value::is_array);
-        let client_safe = code.as_ref().and_then(Value::as_str).is_some_and(|code| CLIENT_SAFE_CODES.contains(&code));
+        let client_safe = code
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|code| CLIENT_SAFE_CODES.iter().any(|safe| safe.as_str() == code));
         let message = match error.get("message") {
             Some(Value::String(message)) if client_safe => message.clone(),
             _ => MASKED_SUBGRAPH_MESSAGE.to_owned(),

@@ -33,18 +33,18 @@ use measure::MeasuredOperation;
 /// `extensions.code` values of policy rejections.
 pub mod codes {
     pub use crate::engine::codes::{GRAPHQL_PARSE_FAILED, MAX_DEPTH_EXCEEDED};
-    pub const MAX_TOKENS_EXCEEDED: &str = "MAX_TOKENS_EXCEEDED";
-    pub const MAX_ALIASES_EXCEEDED: &str = "MAX_ALIASES_EXCEEDED";
-    pub const MAX_ROOT_FIELDS_EXCEEDED: &str = "MAX_ROOT_FIELDS_EXCEEDED";
-    pub const COST_ESTIMATED_TOO_EXPENSIVE: &str = "COST_ESTIMATED_TOO_EXPENSIVE";
+    pub const MAX_TOKENS_EXCEEDED: &str = atrium_contract::ErrorCode::MaxTokensExceeded.as_str();
+    pub const MAX_ALIASES_EXCEEDED: &str = atrium_contract::ErrorCode::MaxAliasesExceeded.as_str();
+    pub const MAX_ROOT_FIELDS_EXCEEDED: &str = atrium_contract::ErrorCode::MaxRootFieldsExceeded.as_str();
+    pub const COST_ESTIMATED_TOO_EXPENSIVE: &str = atrium_contract::ErrorCode::CostEstimatedTooExpensive.as_str();
     /// HTTP 413.
-    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const PAYLOAD_TOO_LARGE: &str = atrium_contract::ErrorCode::PayloadTooLarge.as_str();
     /// HTTP 431.
-    pub const REQUEST_HEADER_FIELDS_TOO_LARGE: &str = "REQUEST_HEADER_FIELDS_TOO_LARGE";
+    pub const REQUEST_HEADER_FIELDS_TOO_LARGE: &str = atrium_contract::ErrorCode::RequestHeaderFieldsTooLarge.as_str();
     /// HTTP 400: neither a JSON content type nor a preflight header.
-    pub const CSRF_PREVENTED: &str = "CSRF_PREVENTED";
+    pub const CSRF_PREVENTED: &str = atrium_contract::ErrorCode::CsrfPrevented.as_str();
     /// HTTP 504: the client kind's gateway timeout elapsed.
-    pub const GATEWAY_TIMEOUT: &str = "GATEWAY_TIMEOUT";
+    pub const GATEWAY_TIMEOUT: &str = atrium_contract::ErrorCode::GatewayTimeout.as_str();
 }
 
 /// Bytes of document text the measure cache may hold (keys dominate its size).

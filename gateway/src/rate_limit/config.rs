@@ -69,9 +69,6 @@ pub struct RateLimitConfig {
     /// Default true.
     #[serde(default = "default_enabled")]
     pub enabled: bool,
-    /// Prefix of the Redis keys. Default `atrium`.
-    #[serde(default = "default_key_prefix")]
-    pub key_prefix: String,
     #[serde(default)]
     pub tiers: Tiers,
     #[serde(default)]
@@ -90,15 +87,11 @@ fn default_cost_per_unit() -> u64 {
 fn default_enabled() -> bool {
     true
 }
-fn default_key_prefix() -> String {
-    "atrium".to_owned()
-}
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
         RateLimitConfig {
             enabled: default_enabled(),
-            key_prefix: default_key_prefix(),
             tiers: Tiers::default(),
             tenant_overrides: Vec::new(),
             cost_per_unit: default_cost_per_unit(),

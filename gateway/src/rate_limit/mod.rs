@@ -35,9 +35,10 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// `redis_url`: the shared store; `None` keeps limits in this process.
-    pub fn new(config: RateLimitConfig, redis_url: Option<&str>) -> Result<Self, redis::RedisError> {
-        let redis = redis_url.map(|url| RedisLimiter::new(url, config.key_prefix.clone())).transpose()?;
+    /// With `[redis] url` the buckets are shared by every replica; without it they live in
+    /// this process.
+    pub fn new(config: RateLimitConfig, redis: &crate::config::RedisConfig) -> Result<Self, redis::RedisError> {
+        let redis = redis.url.as_deref().map(|url| RedisLimiter::new(url, redis.key_prefix.clone())).transpose()?;
         Ok(RateLimiter {
             config,
             local: LocalLimiter::default(),
@@ -120,8 +121,15 @@ mod tests {
     fn tight_config() -> RateLimitConfig {
         let mut config = RateLimitConfig::default();
         config.tiers.bi = RateTier { requests_per_second: 1.0, burst: 2 };
-        config.key_prefix = format!("atrium-test-{}", Uuid::new_v4().simple());
         config
+    }
+
+    /// Redis at `url` under a prefix of this test's own.
+    fn redis_at(url: Option<&str>) -> crate::config::RedisConfig {
+        crate::config::RedisConfig {
+            url: url.map(str::to_owned),
+            key_prefix: format!("atrium-test-{}", Uuid::new_v4().simple()),
+        }
     }
 
     #[test]
@@ -136,7 +144,7 @@ mod tests {
 
     #[tokio::test]
     async fn limits_each_tenant_separately_in_process() {
-        let limiter = RateLimiter::new(tight_config(), None).unwrap();
+        let limiter = RateLimiter::new(tight_config(), &redis_at(None)).unwrap();
         let (a, b) = (context(Uuid::new_v4()), context(Uuid::new_v4()));
         assert_eq!(limiter.check(&a, None, 1).await, Decision::Allowed);
         assert_eq!(limiter.check(&a, None, 1).await, Decision::Allowed);
@@ -147,7 +155,7 @@ mod tests {
     #[tokio::test]
     async fn degrades_to_local_limits_when_redis_is_unreachable() {
         // Port 1 refuses connections: Redis configured but down.
-        let limiter = RateLimiter::new(tight_config(), Some("redis://127.0.0.1:1/")).unwrap();
+        let limiter = RateLimiter::new(tight_config(), &redis_at(Some("redis://127.0.0.1:1/"))).unwrap();
         let a = context(Uuid::new_v4());
         assert_eq!(limiter.check(&a, None, 1).await, Decision::Allowed);
         assert!(limiter.is_degraded());
@@ -159,8 +167,9 @@ mod tests {
     async fn shares_one_budget_across_limiters_through_redis() {
         let Some(url) = atrium_contract::testing::redis_url().await else { return };
         let config = tight_config();
-        let first = RateLimiter::new(config.clone(), Some(&url)).unwrap();
-        let second = RateLimiter::new(config, Some(&url)).unwrap();
+        let redis = redis_at(Some(&url));
+        let first = RateLimiter::new(config.clone(), &redis).unwrap();
+        let second = RateLimiter::new(config, &redis).unwrap();
         let a = context(Uuid::new_v4());
         assert_eq!(first.check(&a, None, 1).await, Decision::Allowed);
         assert_eq!(second.check(&a, None, 1).await, Decision::Allowed);

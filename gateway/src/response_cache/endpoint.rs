@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use atrium_contract::{
-    ContextKey,
+    ContextKey, ErrorCode,
     changes::{CHANGES_PATH, ChangeBatch, SIGNATURE_HEADER, verify_batch},
     graphql_http::APPLICATION_JSON,
 };
@@ -49,13 +49,13 @@ async fn receive_changes(State(state): State<ChangeReceiver>, headers: HeaderMap
     let signature = headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     if let Err(error) = verify_batch(&state.change_keys, signature, &body, chrono::Utc::now(), SIGNATURE_TOLERANCE) {
         tracing::warn!(%error, "refused a change batch");
-        return reject(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the change batch signature is not valid");
+        return reject(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "the change batch signature is not valid");
     }
     let batch: ChangeBatch = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(error) => {
             tracing::warn!(%error, "refused an unreadable change batch");
-            return reject(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a change batch");
+            return reject(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the body is not a change batch");
         }
     };
     match state.response_cache.invalidate(&batch.events).await {
@@ -65,11 +65,11 @@ async fn receive_changes(State(state): State<ChangeReceiver>, headers: HeaderMap
         }
         Err(error) => {
             tracing::warn!(%error, events = batch.events.len(), "could not apply change events; the sender retries");
-            reject(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "the response cache is unavailable")
+            reject(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, "the response cache is unavailable")
         }
     }
 }
 
-fn reject(status: StatusCode, code: &str, message: &str) -> Response {
+fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     rejection::reject(APPLICATION_JSON, status, code, message)
 }

@@ -74,14 +74,25 @@ pub async fn connect(
     Ok(connection)
 }
 
+/// The file behind a SQLite URL; `None` for other databases and in-memory ones.
+pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let (path, query) = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split_once('?').map_or_else(
+        || (url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"), ""),
+        |(path, query)| (path, query),
+    );
+    if path.is_empty() || path == ":memory:" || query.split('&').any(|pair| pair == "mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
 /// SQLite creates the file but not its directory; a fresh checkout has no data dir yet.
 fn create_sqlite_parent_directory(url: &str) {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return;
-    }
-    if let Some(parent) = std::path::Path::new(path).parent().filter(|parent| !parent.as_os_str().is_empty()) {
+    let Some(path) = sqlite_file(url) else { return };
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         // A failure here resurfaces, with a clearer message, when the pool opens the file.
         let _ = std::fs::create_dir_all(parent);
     }

@@ -23,7 +23,7 @@ use async_graphql::{
 use crate::tenant::TenantContext;
 
 /// `extensions.code` of a field or type the caller's roles may not see (as the gateway's).
-pub const UNAUTHORIZED_FIELD_OR_TYPE: &str = "UNAUTHORIZED_FIELD_OR_TYPE";
+pub const UNAUTHORIZED_FIELD_OR_TYPE: &str = crate::errors::ErrorCode::UnauthorizedFieldOrType.as_str();
 
 /// The extension every subgraph schema carries (see [`crate::subgraph_schema`]).
 pub struct EnforceRequiresScopes;

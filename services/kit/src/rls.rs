@@ -11,11 +11,7 @@
 //! `app.customer_account_id` is set and leave everyone else untouched.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
-use sea_orm_migration::{
-    SchemaManager,
-    sea_query::{Alias, Expr, ExprTrait, Query},
-};
-use uuid::Uuid;
+use sea_orm_migration::SchemaManager;
 
 /// The login role services use at runtime on PostgreSQL.
 pub const RUNTIME_ROLE: &str = "atrium_app";
@@ -130,59 +126,6 @@ pub async fn disable_second_level_scopes(
     }
     for (policy, _) in second_level_policies(table, scope) {
         manager.get_connection().execute_unprepared(&format!("DROP POLICY IF EXISTS {policy} ON \"{table}\"")).await?;
-    }
-    Ok(())
-}
-
-/// Fills `table.channel_partner_id` of rows already seeded for the demo tenants (a
-/// service that learns the column in a later migration keeps its existing demo data
-/// correct). On PostgreSQL each tenant's updates run with that tenant set, since forced
-/// RLS applies to a table owner that is not a superuser; on SQLite ids are bound as values
-/// so they match the stored uuid encoding.
-pub async fn backfill_demo_channel_partners(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
-    let connection = manager.get_connection();
-    for tenant in crate::demo::TENANTS {
-        let tenant_id = crate::demo::tenant_id(tenant.slug);
-        let assignments: Vec<(Uuid, Uuid)> = tenant
-            .customers
-            .iter()
-            .enumerate()
-            .filter_map(|(ordinal, customer)| {
-                Some((crate::demo::customer_id(tenant, ordinal), crate::demo::partner_id(tenant, customer.partner?)))
-            })
-            .collect();
-        if assignments.is_empty() {
-            continue;
-        }
-        if manager.get_database_backend() == DatabaseBackend::Postgres {
-            // Ids come from the demo registry, never from input, so inlining them is safe.
-            let updates: Vec<String> = assignments
-                .iter()
-                .map(|(customer_id, partner_id)| {
-                    format!(
-                        "UPDATE \"{table}\" SET channel_partner_id = '{partner_id}' \
-                         WHERE tenant_id = '{tenant_id}' AND customer_account_id = '{customer_id}'"
-                    )
-                })
-                .collect();
-            connection
-                .execute_unprepared(&format!(
-                    "DO $$ BEGIN PERFORM set_config('app.tenant_id', '{tenant_id}', true); {}; \
-                     PERFORM set_config('app.tenant_id', '', true); END $$",
-                    updates.join("; ")
-                ))
-                .await?;
-        } else {
-            for (customer_id, partner_id) in assignments {
-                let update = Query::update()
-                    .table(Alias::new(table))
-                    .value(Alias::new("channel_partner_id"), partner_id)
-                    .and_where(Expr::col(Alias::new("tenant_id")).eq(tenant_id))
-                    .and_where(Expr::col(Alias::new("customer_account_id")).eq(customer_id))
-                    .to_owned();
-                connection.execute(&update).await?;
-            }
-        }
     }
     Ok(())
 }

@@ -33,6 +33,8 @@ pub enum StartupError {
     UnsafeRuntimeRole { role: String, reason: String },
     #[error("seeding the demo tenants: {0}")]
     Seed(String),
+    #[error("{0}")]
+    Io(String),
     #[error(transparent)]
     Bind(#[from] BindError),
     #[error(transparent)]
@@ -53,12 +55,54 @@ pub async fn prepare_database<M: MigratorTrait>(
     max_connections: u32,
     observer: Option<StatementObserver>,
 ) -> Result<DatabaseConnection, StartupError> {
-    let owner = db::connect(migration_url.unwrap_or(runtime_url), 2, None).await?;
-    M::up(&owner, None).await?;
-    owner.close().await?;
+    let owner_url = migration_url.unwrap_or(runtime_url);
+    match db::sqlite_file(owner_url).filter(|file| !file.exists()) {
+        Some(file) => create_sqlite_database::<M>(owner_url, &file).await?,
+        None => {
+            let owner = db::connect(owner_url, 2, None).await?;
+            M::up(&owner, None).await?;
+            owner.close().await?;
+        }
+    }
     let runtime = db::connect(runtime_url, max_connections, observer).await?;
     check_runtime_role(&runtime).await?;
     Ok(runtime)
+}
+
+/// Creates a new SQLite database all at once: migrated in a file beside it, which takes its
+/// name only when every migration succeeded. A first start that is interrupted (Ctrl-C, a
+/// crash, a failing migration) leaves no half-migrated file for the next start to trip on.
+async fn create_sqlite_database<M: MigratorTrait>(url: &str, file: &std::path::Path) -> Result<(), StartupError> {
+    let mut building = file.as_os_str().to_owned();
+    building.push(".building");
+    let building = std::path::PathBuf::from(building);
+    remove_sqlite_files(&building);
+    let building_url = url.replacen(&*file.to_string_lossy(), &building.to_string_lossy(), 1);
+    let owner = db::connect(&building_url, 1, None).await?;
+    let mut migrated = M::up(&owner, None).await;
+    if migrated.is_ok() {
+        // Everything into the main file, so the file alone is the complete database.
+        migrated = owner.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.map(|_| ());
+    }
+    owner.close().await?;
+    if let Err(error) = migrated {
+        remove_sqlite_files(&building);
+        return Err(error.into());
+    }
+    std::fs::rename(&building, file).map_err(|error| {
+        StartupError::Io(format!("moving the new database {} into place: {error}", building.display()))
+    })?;
+    remove_sqlite_files(&building);
+    Ok(())
+}
+
+/// A SQLite database file and its write-ahead-log companions, if present.
+fn remove_sqlite_files(file: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = file.as_os_str().to_owned();
+        path.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(path));
+    }
 }
 
 /// Every role the runtime role is or may act as (membership) that RLS does not bind.

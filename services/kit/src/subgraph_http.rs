@@ -78,7 +78,7 @@ async fn graphql_get<E: Executor>(
 ) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
     let Some(query) = params.query else {
-        return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "missing `query` parameter");
+        return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "missing `query` parameter");
     };
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.operation_name {
@@ -95,7 +95,7 @@ async fn graphql_get<E: Executor>(
                 return reject(
                     media,
                     StatusCode::BAD_REQUEST,
-                    ErrorCode::BadUserInput,
+                    ErrorCode::BadRequest,
                     "`variables`/`extensions` must be JSON objects",
                 );
             }
@@ -106,7 +106,7 @@ async fn graphql_get<E: Executor>(
         let mut response = reject(
             media,
             StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::BadUserInput,
+            ErrorCode::BadRequest,
             "mutations are only accepted over POST",
         );
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -125,26 +125,26 @@ async fn graphql_post<E: Executor>(
         return reject(
             media,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::BadUserInput,
+            ErrorCode::BadRequest,
             "POST bodies must be application/json",
         );
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
-        Err(_) => return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "the body is not valid JSON"),
+        Err(_) => return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the body is not valid JSON"),
     };
     if value.is_array() {
-        return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "batched requests are not accepted");
+        return reject(
+            media,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BatchingNotSupported,
+            "batched requests are not accepted",
+        );
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
         Err(_) => {
-            return reject(
-                media,
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                "the body is not a GraphQL request",
-            );
+            return reject(media, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "the body is not a GraphQL request");
         }
     };
     execute(&state, &headers, media, request).await
@@ -238,7 +238,7 @@ fn not_acceptable() -> Response {
     (
         StatusCode::NOT_ACCEPTABLE,
         [(header::CONTENT_TYPE, APPLICATION_JSON)],
-        ErrorCode::BadUserInput
+        ErrorCode::BadRequest
             .response_body("acceptable media types: application/graphql-response+json, application/json")
             .to_string(),
     )

@@ -329,3 +329,50 @@ mod module_graph {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The source files of the gateway and the services, test code excluded: files under a
+/// `tests` folder, `tests.rs` files and what follows a file's `#[cfg(test)]`.
+fn production_sources() -> Vec<(std::path::PathBuf, String)> {
+    let root = atrium_system_tests::repository_root();
+    let mut folders = vec![root.join("gateway/src")];
+    for entry in std::fs::read_dir(root.join("services")).expect("services/") {
+        let path = entry.expect("an entry").path();
+        if path.join("src").is_dir() {
+            folders.push(path.join("src"));
+        }
+    }
+    let mut sources = Vec::new();
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("a source folder") {
+            let path = entry.expect("an entry").path();
+            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default().to_owned();
+            if path.is_dir() {
+                if name != "tests" {
+                    folders.push(path);
+                }
+            } else if name.ends_with(".rs") && name != "tests.rs" {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                let production = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
+                sources.push((path, production));
+            }
+        }
+    }
+    sources
+}
+
+#[test]
+fn error_code_texts_are_spelled_only_in_the_closed_set() {
+    let home = std::path::Path::new("services/contract/src/errors.rs");
+    let mut spelled = Vec::new();
+    for (path, text) in production_sources() {
+        if path.ends_with(home) {
+            continue;
+        }
+        for code in atrium_kit::errors::ErrorCode::ALL {
+            if text.contains(&format!("\"{}\"", code.as_str())) {
+                spelled.push(format!("{} spells \"{}\"", path.display(), code.as_str()));
+            }
+        }
+    }
+    assert!(spelled.is_empty(), "use atrium_contract::ErrorCode instead of its text:\n{}", spelled.join("\n"));
+}

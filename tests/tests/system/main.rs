@@ -24,5 +24,6 @@ mod response_cache;
 mod row_level_security;
 mod schema_drift;
 mod second_level_scopes;
+mod subgraph_list;
 mod subgraph_tls;
 mod support_sla;

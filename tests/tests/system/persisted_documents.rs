@@ -234,7 +234,7 @@ async fn persisted_lookups_answer_503_when_redis_refuses_connections() {
     let gateway = stack
         .start_gateway(|config| {
             config.redis.url = Some("redis://127.0.0.1:1/".into());
-            config.rate_limits.key_prefix = prefix;
+            config.redis.key_prefix = prefix;
         })
         .await;
     let dashboard = stack.token("ridgeline", &["csm"]);
@@ -256,7 +256,7 @@ async fn apq_registrations_and_publications_are_shared_by_replicas_through_redis
     let prefix = format!("atrium-test-{}", uuid::Uuid::new_v4().simple());
     let replica = |config: &mut atrium_gateway::config::Config| {
         config.redis.url = Some(redis_url.clone());
-        config.rate_limits.key_prefix = prefix.clone();
+        config.redis.key_prefix = prefix.clone();
         config.persisted_documents.reload_seconds = 1;
     };
     let (first, second) = (stack.start_gateway(replica).await, stack.start_gateway(replica).await);

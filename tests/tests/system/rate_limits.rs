@@ -9,7 +9,7 @@ const QUERY: &str = "{ tenant { name } }";
 fn tight_limits(config: &mut atrium_gateway::config::Config, redis_url: &str, prefix: &str) {
     config.rate_limits.enabled = true;
     config.redis.url = Some(redis_url.to_owned());
-    config.rate_limits.key_prefix = prefix.to_owned();
+    config.redis.key_prefix = prefix.to_owned();
     // Three requests at once, then one every ten seconds: the test never waits for a refill.
     config.rate_limits.tiers.dashboard = RateTier { requests_per_second: 0.1, burst: 3 };
 }

@@ -174,7 +174,7 @@ async fn replicas_sharing_redis_share_answers_and_invalidations() {
     let prefix = unique_prefix();
     let shared = |config: &mut atrium_gateway::config::Config| {
         config.redis.url = Some(redis_url.clone());
-        config.rate_limits.key_prefix = prefix.clone();
+        config.redis.key_prefix = prefix.clone();
     };
     let Some(stack) = Stack::start_with(Backend::Sqlite, shared).await else { return };
     let replica = stack.start_gateway(shared).await;
@@ -187,6 +187,32 @@ async fn replicas_sharing_redis_share_answers_and_invalidations() {
     // The change event reaches the first gateway only; the replica learns it through Redis.
     change_status(&stack, &stack.gateway_url, &agent, &ticket, "PENDING").await;
     eventually_status(&stack, &replica, &agent, &ticket, "PENDING").await;
+}
+
+/// `[redis] key_prefix` separates deployments sharing one Redis: a gateway under another
+/// prefix finds none of the first one's answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateways_under_different_redis_key_prefixes_share_nothing() {
+    let Some(redis_url) = atrium_kit::testing::redis_url().await else { return };
+    let under = |prefix: String| {
+        let redis_url = redis_url.clone();
+        move |config: &mut atrium_gateway::config::Config| {
+            config.redis.url = Some(redis_url);
+            config.redis.key_prefix = prefix;
+        }
+    };
+    let Some(stack) = Stack::start_with(Backend::Sqlite, under(unique_prefix())).await else { return };
+    let agent = stack.token("ridgeline", &["support_agent"]);
+    let ticket = open_ticket_id(&stack, &agent).await;
+    assert_eq!(ticket_status(&stack, &stack.gateway_url, &agent, &ticket).await.1, "miss");
+    assert_eq!(ticket_status(&stack, &stack.gateway_url, &agent, &ticket).await.1, "hit");
+
+    let other_deployment = stack.start_gateway(under(unique_prefix())).await;
+    assert_eq!(
+        ticket_status(&stack, &other_deployment, &agent, &ticket).await.1,
+        "miss",
+        "another prefix, another cache"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

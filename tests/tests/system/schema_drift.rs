@@ -2,24 +2,17 @@
 //! from them. `make schema` regenerates the files; this test fails CI on drift.
 
 use atrium_gateway::composition::{SubgraphDefinition, compose};
-use atrium_system_tests::repository_root;
+use atrium_system_tests::{repository_root, subgraph_list};
 
-/// The URLs `make schema` writes into the supergraph (the `make run` ports).
-pub const SUBGRAPH_URLS: [(&str, &str); 5] = [
-    ("catalog", "http://127.0.0.1:4001/graphql"),
-    ("delivery", "http://127.0.0.1:4002/graphql"),
-    ("finance", "http://127.0.0.1:4003/graphql"),
-    ("support", "http://127.0.0.1:4004/graphql"),
-    ("analytics", "http://127.0.0.1:4005/graphql"),
-];
-
-fn exported_sdl(service: &str) -> String {
+/// The SDL a service's code exports (a new service needs its line here).
+pub fn exported_sdl(service: &str) -> String {
     match service {
         "catalog" => atrium_catalog::sdl(),
         "delivery" => atrium_delivery::sdl(),
         "finance" => atrium_finance::sdl(),
         "support" => atrium_support::sdl(),
-        _ => atrium_analytics::sdl(),
+        "analytics" => atrium_analytics::sdl(),
+        other => panic!("no SDL export for subgraph `{other}`: add it to exported_sdl"),
     }
 }
 
@@ -29,7 +22,8 @@ fn committed(path: &str) -> String {
 
 #[test]
 fn committed_subgraph_sdl_matches_the_code() {
-    for (service, _) in SUBGRAPH_URLS {
+    for subgraph in subgraph_list() {
+        let service = &subgraph.name;
         assert!(
             committed(&format!("schema/{service}.graphql")) == exported_sdl(service),
             "schema/{service}.graphql is stale: run `make schema`"
@@ -39,12 +33,12 @@ fn committed_subgraph_sdl_matches_the_code() {
 
 #[test]
 fn committed_supergraph_matches_the_composition_of_the_subgraphs() {
-    let definitions: Vec<SubgraphDefinition> = SUBGRAPH_URLS
-        .iter()
-        .map(|(name, url)| SubgraphDefinition {
-            name: (*name).to_owned(),
-            url: (*url).to_owned(),
-            sdl: committed(&format!("schema/{name}.graphql")),
+    let definitions: Vec<SubgraphDefinition> = subgraph_list()
+        .into_iter()
+        .map(|subgraph| SubgraphDefinition {
+            url: subgraph.local_url(),
+            sdl: committed(&format!("schema/{}.graphql", subgraph.name)),
+            name: subgraph.name,
         })
         .collect();
     let composed = compose(&definitions).expect("the subgraphs compose");
@@ -70,7 +64,7 @@ async fn the_engine_plans_the_portal_query_against_the_committed_supergraph() {
     };
     let prepared = engine.prepare(&request).await.expect("the portal query plans");
     let plan = prepared.plan_json().to_string();
-    for service in ["catalog", "delivery", "finance", "support", "analytics"] {
+    for service in subgraph_list().iter().map(|subgraph| &subgraph.name) {
         assert!(plan.contains(&format!("\"{service}\"")), "plan does not reach {service}: {plan}");
     }
 }

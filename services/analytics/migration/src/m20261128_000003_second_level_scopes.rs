@@ -1,5 +1,5 @@
 //! Second-level scopes on `customer_signals`. Signals learn their customer's channel
-//! partner (`channel_partner_id`, null for direct customers; filled for existing demo rows)
+//! partner (`channel_partner_id`, null for direct customers; the demo seed fills it)
 //! so partner users can be narrowed here without asking finance; on PostgreSQL,
 //! restrictive policies narrow partner users to their partner's customers and
 //! customer-portal users to their own account. `health_models` is tenant configuration,
@@ -24,7 +24,6 @@ impl MigrationTrait for Migration {
                 Table::alter().table(TABLE).add_column(ColumnDef::new("channel_partner_id").uuid().null()).to_owned(),
             )
             .await?;
-        rls::backfill_demo_channel_partners(manager, TABLE).await?;
         rls::enable_second_level_scopes(manager, TABLE, SCOPE).await
     }
 

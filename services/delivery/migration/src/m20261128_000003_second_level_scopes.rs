@@ -1,5 +1,5 @@
 //! Second-level scopes on the delivery tables. Engagements learn their customer's channel
-//! partner (`channel_partner_id`, null for direct customers; filled for existing demo rows)
+//! partner (`channel_partner_id`, null for direct customers; the demo seed fills it)
 //! so partner users can be narrowed here without asking finance; on PostgreSQL,
 //! restrictive policies narrow partner users to their partner's engagements and
 //! customer-portal users to their own. Milestones follow their engagement, so they need
@@ -28,7 +28,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        rls::backfill_demo_channel_partners(manager, "engagements").await?;
         rls::enable_second_level_scopes(manager, "engagements", ENGAGEMENT_SCOPE).await?;
         rls::enable_second_level_scopes(manager, "milestones", MILESTONE_SCOPE).await
     }

@@ -44,7 +44,7 @@ mod tests {
             let error = checked_first(refused).unwrap_err();
             assert_eq!(
                 error.extensions.and_then(|extensions| extensions.get("code").cloned()),
-                Some(async_graphql::Value::from("BAD_USER_INPUT"))
+                Some(async_graphql::Value::from(ErrorCode::BadUserInput.as_str()))
             );
         }
     }
