@@ -1,8 +1,9 @@
 //! Analytics' event consumer (docs/domain.md#customer-lifecycle,
-//! docs/domain.md#automation-rules): from finance's and delivery's events it keeps the
-//! customer timeline, the engagement read model and the lifecycle stage, and runs the
-//! automation rules the event triggers, sending their cross-service commands through
-//! analytics' outbox. Every write runs through `command::execute_within` inside the
+//! docs/domain.md#analytics-read-models, docs/domain.md#automation-rules): from finance's
+//! and delivery's events it keeps the customer timeline, the engagement read model and the
+//! lifecycle stage; every domain event it receives is journaled and projected into the read
+//! models; and it runs the automation rules the event triggers, sending their cross-service
+//! commands through analytics' outbox. Every write runs through `command::execute_within` inside the
 //! transaction the event runtime opened, so the effects, their audit entries, the outbox
 //! rows and the runtime's inbox record commit together.
 
@@ -26,6 +27,9 @@ use crate::{
 const CONTRACT_SIGNED: &str = "finance.contract.signed";
 const CUSTOMER_CREATED: &str = "finance.customer.created";
 const ENGAGEMENT_EVENTS: &str = "delivery.engagement.";
+/// Streams whose domain events feed the journal and the read models
+/// (docs/domain.md#analytics-read-models); commands on them are other services' business.
+const READ_MODEL_STREAMS: &[&str] = &["finance.", "delivery.", "support.", "catalog.", "analytics."];
 
 /// Only the platform runs these: no user role may.
 const CONSUMER_ROLES: &[&str] = &[AUTOMATION_ROLE];
@@ -49,10 +53,9 @@ impl AnalyticsEvents {
 
 impl EventHandler for AnalyticsEvents {
     fn wants(&self, event_type: &str) -> bool {
-        event_type == CONTRACT_SIGNED
-            || event_type == CUSTOMER_CREATED
-            || event_type == lifecycle::TIME_ENTRY_APPROVED
-            || event_type.starts_with(ENGAGEMENT_EVENTS)
+        journey_wants(event_type)
+            || (READ_MODEL_STREAMS.iter().any(|stream| event_type.starts_with(stream))
+                && !event_type.contains(".command."))
             || crate::health::triggers_recompute(event_type)
             || crate::automation::wants(event_type)
     }
@@ -66,19 +69,30 @@ impl EventHandler for AnalyticsEvents {
     }
 }
 
+/// The events that move the customer journey (timeline, engagement status, stage).
+fn journey_wants(event_type: &str) -> bool {
+    event_type == CONTRACT_SIGNED
+        || event_type == CUSTOMER_CREATED
+        || event_type == lifecycle::TIME_ENTRY_APPROVED
+        || event_type.starts_with(ENGAGEMENT_EVENTS)
+}
+
 async fn handle(tx: &TenantTransaction, event: &DomainEvent) -> Result<(), HandlerError> {
-    let customer_account_id = *event.refs.get("customer_account_id").ok_or_else(|| {
-        HandlerError::Poison(format!("{} {} names no customer_account_id", event.event_type, event.id))
-    })?;
-    let command = Command { target: Some(customer_account_id), ..APPLY_LIFECYCLE_EVENT };
-    // The domain part may outlive any borrow of the caller's (the kit's signature), so it
-    // owns its copy of the event.
-    let owned = event.clone();
-    command::execute_within(tx, &command, move |tx| {
-        Box::pin(async move { apply_to_journey(tx, &owned, customer_account_id).await })
-    })
-    .await
-    .map_err(handler_error)?;
+    if journey_wants(&event.event_type) {
+        let customer_account_id = *event.refs.get("customer_account_id").ok_or_else(|| {
+            HandlerError::Poison(format!("{} {} names no customer_account_id", event.event_type, event.id))
+        })?;
+        let command = Command { target: Some(customer_account_id), ..APPLY_LIFECYCLE_EVENT };
+        // The domain part may outlive any borrow of the caller's (the kit's signature), so it
+        // owns its copy of the event.
+        let owned = event.clone();
+        command::execute_within(tx, &command, move |tx| {
+            Box::pin(async move { apply_to_journey(tx, &owned, customer_account_id).await })
+        })
+        .await
+        .map_err(handler_error)?;
+    }
+    crate::read_models::project(tx, event).await?;
     crate::health::on_event(tx, event).await?;
     crate::automation::on_event(tx, event).await?;
     Ok(())

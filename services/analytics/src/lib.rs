@@ -1,8 +1,10 @@
 //! Analytics subgraph: customer health (docs/domain.md#analytics), computed at read time from
 //! inputs owned by support and finance (delivered by Federation `@requires`) and from
 //! analytics' own signals; the customer lifecycle (timeline and stage) and automation rules,
-//! kept from finance's and delivery's events. Contributes `health`, `timeline` and
-//! `lifecycleStage` to `CustomerAccount` (owned by finance).
+//! kept from finance's and delivery's events; read models journaled from every consumed
+//! event and the executive KPIs over them. Contributes `health`, `timeline` and
+//! `lifecycleStage` to `CustomerAccount` (owned by finance) and `kpis` to `Tenant` and
+//! `ChannelPartner`.
 
 pub mod automation;
 pub mod config;
@@ -12,6 +14,8 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod health;
+pub mod kpi;
+pub mod read_models;
 pub mod repository;
 pub mod startup;
 

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    automation::schedule::AutomationSchedule, config::Config, events::AnalyticsEvents, graphql, repository::seed,
+    automation::schedule::AutomationSchedule, config::Config, events::AnalyticsEvents, graphql, kpi, repository::seed,
 };
 
 pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>> {
@@ -19,7 +19,7 @@ pub fn build(config: &Config) -> BoxFuture<'_, Result<Application, StartupError>
 
 /// As `build`, reporting every SQL statement to `observer` (statement-count tests).
 pub async fn build_observed(config: &Config, observer: Option<StatementObserver>) -> Result<Application, StartupError> {
-    Application::build::<Migrator, _>(
+    let application = Application::build::<Migrator, _>(
         config,
         observer,
         seed_demo_data,
@@ -27,12 +27,11 @@ pub async fn build_observed(config: &Config, observer: Option<StatementObserver>
         Arc::new(graphql::install_request_data),
         Some(Arc::new(AnalyticsEvents::new()) as Arc<dyn EventHandler>),
     )
-    .await
-    .map(|application| {
-        let mut jobs = crate::health::jobs();
-        jobs.push(Arc::new(AutomationSchedule::new()));
-        application.with_scheduled_jobs(jobs)
-    })
+    .await?;
+    let mut jobs = crate::health::jobs();
+    jobs.push(Arc::new(AutomationSchedule::new()));
+    jobs.extend(kpi::snapshots::jobs());
+    Ok(application.with_scheduled_jobs(jobs))
 }
 
 fn seed_demo_data(database: &DatabaseConnection) -> BoxFuture<'_, Result<(), String>> {

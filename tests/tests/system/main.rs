@@ -2,6 +2,7 @@
 //! authentication, CORS, field authorization, tenant isolation, PostgreSQL row-level security, schema drift, TLS to subgraphs and event dead letters.
 
 mod admin_publish;
+mod analytics_kpis;
 mod architecture;
 mod audit_log;
 mod authentication;

@@ -453,12 +453,40 @@ async fn record_customer_journeys(runtime: &DatabaseConnection, owner: &Database
         )
         .with_ref("customer_account_id", customer)
         .with_data(serde_json::json!({ "bucket": "61_90", "previous_bucket": "31_60", "days_past_due": 61 }));
-        for event in [signed, created, band_dropped, aging] {
+        // One event per read model, so each has rows to probe.
+        let engagement = Uuid::now_v7();
+        let read_model_event = |event_type: &str, subject: &str, data: serde_json::Value| {
+            DomainEvent::new(
+                &TenantContext::automation(demo::tenant_id(slug), "probe"),
+                event_type,
+                Subject { entity_type: subject.to_owned(), id: Uuid::now_v7(), version: 1 },
+            )
+            .with_ref("customer_account_id", customer)
+            .with_ref("engagement_id", engagement)
+            .with_data(data)
+        };
+        let read_models = [
+            read_model_event("finance.mrr.changed", "MrrMovement", serde_json::json!({ "mrr_delta": "100.00" })),
+            read_model_event("delivery.milestone.completed", "Milestone", serde_json::json!({})),
+            read_model_event("finance.invoice.issued", "Invoice", serde_json::json!({ "balance_due": "10.00" })),
+            read_model_event("support.ticket.created", "Ticket", serde_json::json!({ "priority": "high" })),
+            read_model_event("delivery.task.completed", "Task", serde_json::json!({ "kind": "checklist" })),
+            read_model_event(
+                "delivery.time_entry.approved",
+                "TimeEntry",
+                serde_json::json!({ "hours": "1.00", "entitlement_grant_id": Uuid::now_v7() }),
+            ),
+        ];
+        for event in [signed, created, band_dropped, aging].into_iter().chain(read_models) {
             let context = TenantContext::automation(event.tenant_id, "consumer:analytics");
             let tx = TenantTransaction::begin(runtime, &context).await.expect("begin");
             consumer.handle(&tx, &event).await.expect("analytics applies the event");
             tx.commit().await.expect("commit");
         }
+        let today = chrono::Utc::now().date_naive();
+        atrium_analytics::kpi::snapshots::store_snapshots(runtime, demo::tenant_id(slug), today)
+            .await
+            .expect("KPI snapshots");
     }
 }
 

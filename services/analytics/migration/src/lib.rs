@@ -8,6 +8,7 @@ mod m20261128_000002_create_customer_signals;
 mod m20261128_000003_second_level_scopes;
 mod m20261212_000004_lifecycle;
 mod m20261214_000010_event_backbone;
+mod m20261230_000020_read_models;
 mod m20261230_000030_health_model_data;
 mod m20261230_000040_cs_actions_and_playbooks;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_second_level_scopes::Migration),
             Box::new(m20261212_000004_lifecycle::Migration),
             Box::new(m20261214_000010_event_backbone::Migration),
+            Box::new(m20261230_000020_read_models::Migration),
             Box::new(m20261230_000030_health_model_data::Migration),
             Box::new(m20261230_000040_cs_actions_and_playbooks::Migration),
         ]

@@ -6,6 +6,7 @@ mod cs_actions;
 mod health_admin;
 mod health_signals;
 mod journey;
+mod kpis;
 mod loaders;
 mod mutation;
 mod schema;

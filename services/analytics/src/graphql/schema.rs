@@ -15,6 +15,7 @@ use super::{
     },
     health_admin::{self, HealthModelPreview},
     journey::{self, AutomationRule, AutomationRunConnection},
+    kpis,
     loaders::{ActiveModelLoader, CustomerFactsLoader, CustomerSignalsLoader, LifecycleLoader, TimelineLoader},
     mutation::Mutation,
     types::{self, CustomerAccount, HealthModel},
@@ -125,6 +126,18 @@ impl Query {
         #[graphql(name = "arOver60Share")] ar_over60_share: Option<f64>,
     ) -> CustomerAccount {
         CustomerAccount::from_representation(id, open_urgent_high_ticket_count, ar_over60_share)
+    }
+
+    /// `Tenant` is owned by catalog; analytics contributes `kpis` (docs/domain.md#kpis).
+    #[graphql(entity)]
+    async fn find_tenant_by_id(&self, #[graphql(key)] id: ID) -> kpis::Tenant {
+        kpis::Tenant { id }
+    }
+
+    /// `ChannelPartner` by key; analytics contributes `kpis` (docs/domain.md#kpis).
+    #[graphql(entity)]
+    async fn find_channel_partner_by_id(&self, #[graphql(key)] id: ID) -> kpis::ChannelPartner {
+        kpis::ChannelPartner { id }
     }
 }
 

@@ -6,7 +6,7 @@ use atrium_kit::TenantTransaction;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::{domain::facts::CustomerFacts, error::AnalyticsError};
+use crate::{domain::facts::CustomerFacts, error::AnalyticsError, read_models};
 
 /// The facts of each customer in `customer_account_ids` on `as_of`, in the given order.
 pub async fn customer_facts(
@@ -20,6 +20,12 @@ pub async fn customer_facts(
         .collect();
     let signals = super::signals_of_customers(tx, customer_account_ids).await?;
     let lifecycles = super::lifecycle::lifecycles_of_customers(tx, customer_account_ids).await?;
+    let read_models = read_models::rows::load(tx).await?;
+    let journal = read_models::rows::journal_entries(
+        tx,
+        &[read_models::facts::CHANGE_REQUEST_SUBMITTED, read_models::facts::ESCALATION_CREATED],
+    )
+    .await?;
     for customer in &mut facts {
         if let Some(signal) = signals.iter().find(|signal| signal.customer_account_id == customer.customer_account_id) {
             customer.csm_pulse = signal.csm_pulse;
@@ -31,6 +37,9 @@ pub async fn customer_facts(
         {
             customer.stage = Some(lifecycle.stage);
         }
+        let id = customer.customer_account_id;
+        let own_journal: Vec<_> = journal.iter().filter(|(of, _)| *of == id).map(|(_, entry)| entry.clone()).collect();
+        read_models::facts::fill(customer, &read_models.of_customer(id), &own_journal);
     }
     // Health, as last computed (docs/domain.md#health-snapshots).
     super::health_snapshots::fill_facts(tx, &mut facts).await?;

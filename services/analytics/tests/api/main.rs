@@ -8,5 +8,6 @@ mod health;
 mod health_model;
 mod health_snapshots;
 mod helpers;
+mod kpis;
 mod lifecycle;
 mod tenancy;
