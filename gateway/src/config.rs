@@ -7,6 +7,7 @@ use atrium_contract::ContextKey;
 use serde::Deserialize;
 
 pub use crate::auth::AuthConfig;
+pub use crate::redis_connection::RedisConfig;
 pub use atrium_contract::config::Profile;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,29 +83,6 @@ pub struct Config {
     /// `/admin/graphql` (`[cors]`). Default none: no CORS headers at all.
     #[serde(default)]
     pub cors: crate::cors::CorsConfig,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedisConfig {
-    /// e.g. `redis://127.0.0.1:6379/`. Default: none (in-process state).
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Prefix of every key the gateway keeps in Redis (rate limits, persisted documents,
-    /// API keys, the response cache), so several deployments can share one Redis.
-    /// Default `atrium`.
-    #[serde(default = "default_redis_key_prefix")]
-    pub key_prefix: String,
-}
-
-impl Default for RedisConfig {
-    fn default() -> Self {
-        RedisConfig { url: None, key_prefix: default_redis_key_prefix() }
-    }
-}
-
-fn default_redis_key_prefix() -> String {
-    "atrium".to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -37,7 +37,10 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// With `[redis] url` the buckets are shared by every replica; without it they live in
     /// this process.
-    pub fn new(config: RateLimitConfig, redis: &crate::config::RedisConfig) -> Result<Self, redis::RedisError> {
+    pub fn new(
+        config: RateLimitConfig,
+        redis: &crate::redis_connection::RedisConfig,
+    ) -> Result<Self, redis::RedisError> {
         let redis = redis.url.as_deref().map(|url| RedisLimiter::new(url, redis.key_prefix.clone())).transpose()?;
         Ok(RateLimiter {
             config,
@@ -125,8 +128,8 @@ mod tests {
     }
 
     /// Redis at `url` under a prefix of this test's own.
-    fn redis_at(url: Option<&str>) -> crate::config::RedisConfig {
-        crate::config::RedisConfig {
+    fn redis_at(url: Option<&str>) -> crate::redis_connection::RedisConfig {
+        crate::redis_connection::RedisConfig {
             url: url.map(str::to_owned),
             key_prefix: format!("atrium-test-{}", Uuid::new_v4().simple()),
         }

@@ -1,16 +1,9 @@
 //! Second-level scopes at the delivery subgraph: a partner user sees only its channel
-//! partner's engagements and their milestones, by list, id or reference; and the migration
-//! that taught engagements their partner fills it in for rows seeded before it, on SQLite
-//! and PostgreSQL.
+//! partner's engagements and their milestones, by list, id or reference, on SQLite and
+//! PostgreSQL.
 
-use atrium_delivery_migration::{Migrator, MigratorTrait};
 use atrium_kit::{TenantContext, demo, testing::TestDatabase};
-use sea_orm::{
-    ConnectionTrait, Database,
-    sea_query::{Alias, Expr, ExprTrait, Query},
-};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::helpers::{TestDelivery, spawn, sqlite_delivery};
 
@@ -69,66 +62,4 @@ async fn narrows_a_partner_user_on_postgres_under_row_level_security() {
     let Some(database) = TestDatabase::create("delivery").await else { return };
     let delivery = spawn(database.runtime_url.clone(), Some(database.owner_url.clone())).await;
     assert_a_partner_user_sees_only_its_partners_engagements(&delivery).await;
-}
-
-/// Migrates to just before the scopes, inserts one engagement for a Fjord customer and one
-/// for a direct customer, finishes migrating and reads back each row's partner.
-async fn assert_the_scope_migration_backfills_existing_demo_rows(url: &str) {
-    let database = Database::connect(url).await.expect("database connects");
-    Migrator::up(&database, Some(2)).await.expect("first two migrations");
-    let tenant = demo::tenant_id("helix");
-    let rows = [(Uuid::now_v7(), demo::customer_id(helix(), 0)), (Uuid::now_v7(), Uuid::now_v7())];
-    for (id, customer) in rows {
-        // Built with bound values so uuids are stored the way each backend stores them.
-        let insert = Query::insert()
-            .into_table(Alias::new("engagements"))
-            .columns(
-                [
-                    "tenant_id",
-                    "id",
-                    "number",
-                    "name",
-                    "customer_account_id",
-                    "engagement_type",
-                    "status",
-                    "rag",
-                    "percent_complete",
-                    "created_at",
-                ]
-                .map(Alias::new),
-            )
-            .values_panic([
-                tenant.into(),
-                id.into(),
-                format!("ENG-{id}").into(),
-                "seeded earlier".into(),
-                customer.into(),
-                "implementation".into(),
-                "planning".into(),
-                "green".into(),
-                0.into(),
-                chrono::Utc::now().into(),
-            ])
-            .to_owned();
-        database.execute(&insert).await.expect("insert engagement");
-    }
-    Migrator::up(&database, None).await.expect("remaining migrations");
-    let mut partners = Vec::new();
-    for (id, _) in rows {
-        let select = Query::select()
-            .column(Alias::new("channel_partner_id"))
-            .from(Alias::new("engagements"))
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .to_owned();
-        let row = database.query_one(&select).await.expect("select").expect("row");
-        partners.push(row.try_get::<Option<Uuid>>("", "channel_partner_id").expect("partner column"));
-    }
-    assert_eq!(partners, [Some(demo::partner_id(helix(), 0)), None]);
-}
-
-#[tokio::test]
-async fn the_scope_migration_fills_in_the_partner_of_engagements_seeded_before_it() {
-    assert_the_scope_migration_backfills_existing_demo_rows(&atrium_kit::testing::sqlite_url("delivery")).await;
-    let Some(database) = TestDatabase::create("delivery").await else { return };
-    assert_the_scope_migration_backfills_existing_demo_rows(&database.owner_url).await;
 }

@@ -202,18 +202,18 @@ mod tests {
     fn the_local_default_subscribes_the_other_consuming_services() {
         let config = EventsConfig::default().with_local_default("finance");
         let names: Vec<&str> = config.http_subscribers().iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["delivery", "support", "analytics"], "a service never subscribes to itself");
+        assert_eq!(names, ["delivery", "support", "analytics"], "finance does not subscribe to itself");
         assert_eq!(config.http_subscribers()[0].url, "http://127.0.0.1:4002");
         let delivery = EventsConfig::default().with_local_default("delivery");
         let names: Vec<&str> = delivery.http_subscribers().iter().map(|subscriber| subscriber.name.as_str()).collect();
-        assert_eq!(names, ["finance", "support", "analytics"], "a service never subscribes to itself");
+        assert_eq!(names, ["finance", "support", "analytics"], "delivery does not subscribe to itself");
         assert_eq!(delivery.http_subscribers()[0].url, "http://127.0.0.1:4003");
         config.check().unwrap();
         // Analytics' rules react to its own health events, so it receives its own outbox.
         let analytics = EventsConfig::default().with_local_default("analytics");
         let names: Vec<&str> = analytics.http_subscribers().iter().map(|subscriber| subscriber.name.as_str()).collect();
-        assert_eq!(names, ["delivery", "finance", "analytics"]);
-        assert_eq!(analytics.http_subscribers()[2].url, "http://127.0.0.1:4005");
+        assert_eq!(names, ["delivery", "finance", "support", "analytics"]);
+        assert_eq!(analytics.http_subscribers()[3].url, "http://127.0.0.1:4005");
         analytics.check().unwrap();
     }
 
