@@ -114,7 +114,10 @@ async fn events_recompute_their_customer_debounced_unless_the_band_moves() {
     assert_eq!(history(&analytics, "ridgeline", lakeshore).await.len(), 1, "debounced");
 
     // A model under which Lakeshore has a score: pulse 3 → 50 (weight 60), exec touch 40
-    // days → 100 (7): 67 of 152 = 0.44 ≥ 0.4; (3000 + 700)/67 = 55.2 → 55, yellow.
+    // days → 100 (7), and from the read models the breached clocks give SLA attainment
+    // 0 → 0 (10) and one open urgent ticket → 100·(1 − 3)/(0 − 3) = 66.7 → 67 (5):
+    // 82 of 159 = 0.52 ≥ 0.4; (3000 + 700 + 0 + 335)/82 = 49.2 → 49, red (the urgent
+    // breach's cap at 50 changes nothing).
     let draft = admin(&analytics, "ridgeline", "mutation { createHealthModelDraft { id } }", json!({})).await;
     let id = draft["createHealthModelDraft"]["id"].clone();
     let input = json!({
@@ -127,17 +130,17 @@ async fn events_recompute_their_customer_debounced_unless_the_band_moves() {
     admin(&analytics, "ridgeline", "mutation($id: ID!) { activateHealthModel(id: $id) { id } }", json!({ "id": id }))
         .await;
 
-    // The band moves UNKNOWN → YELLOW: stored despite the debounce.
+    // The band moves UNKNOWN → RED: stored despite the debounce.
     deliver(&database, &sla_breached("ridgeline", lakeshore)).await;
     let snapshots = history(&analytics, "ridgeline", lakeshore).await;
     assert_eq!(snapshots.len(), 2);
-    assert_eq!((snapshots[0]["score"].clone(), snapshots[0]["band"].clone()), (json!(55), json!("YELLOW")));
+    assert_eq!((snapshots[0]["score"].clone(), snapshots[0]["band"].clone()), (json!(49), json!("RED")));
     assert_eq!(snapshots[0]["modelVersion"], "standard_v1@2");
     // The older snapshot keeps the version it was computed with.
     assert_eq!(snapshots[1]["modelVersion"], "standard_v1@1");
     let changed = announced(&database, ridgeline, "analytics.health.band_changed").await;
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].data, json!({ "from": "unknown", "to": "yellow", "score": 55 }));
+    assert_eq!(changed[0].data, json!({ "from": "unknown", "to": "red", "score": 49 }));
     assert_eq!(changed[0].refs["customer_account_id"], lakeshore);
     assert_eq!(announced(&database, ridgeline, "analytics.health.snapshot_computed").await.len(), 1);
 }

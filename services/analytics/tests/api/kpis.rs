@@ -501,10 +501,26 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
     assert_kpi(&all, "implementation_margin_variance_pp", Some(-10.0), Some(-400_000.0), Some(40_000.0), 2);
     // Hours on grants 8 + 4 = 12 of 16.
     assert_kpi(&all, "entitlement_hours_share", Some(0.75), Some(12.0), Some(16.0), 3);
-    // TSH without customer health (no health snapshots): SLA 0.6 → 0, MAR 0.8 → 100·(0.8−0.65)/0.25 = 60,
-    // AR 0.722 → 0, GRR T12M (C0 = A: 1000 → 1200) 1.0 → 100.
-    // (0×0.2 + 60×0.2 + 0×0.1 + 100×0.1) / 0.6 = 22 / 0.6 = 36.67, n 4 components.
-    assert_kpi(&all, "tenant_service_health", Some(22.0 / 0.6), Some(22.0), Some(0.6), 4);
+    // TSH: the dataset's breaches and disputes snapshotted its customers' health, every
+    // latest score at most 55 (red_at) or none (checked here), so customer health → 0;
+    // SLA 0.6 → 0, MAR 0.8 → 100·(0.8−0.65)/0.25 = 60, AR 0.722 → 0, GRR T12M
+    // (C0 = A: 1000 → 1200) 1.0 → 100.
+    // (0×0.4 + 0×0.2 + 60×0.2 + 0×0.1 + 100×0.1) / 1.0 = 22, n 5 components.
+    let tx = TenantTransaction::begin(database, &TenantContext::automation(data.tenant, "test")).await.unwrap();
+    let scores = tx
+        .connection()
+        .query_all_raw(Statement::from_string(
+            tx.connection().get_database_backend(),
+            "SELECT score FROM health_snapshots WHERE score IS NOT NULL",
+        ))
+        .await
+        .unwrap();
+    assert!(!scores.is_empty(), "the dataset's events snapshot health");
+    for row in scores {
+        assert!(row.try_get::<i32>("", "score").unwrap() <= 55, "a score above red_at would raise TSH");
+    }
+    drop(tx);
+    assert_kpi(&all, "tenant_service_health", Some(22.0), Some(22.0), Some(1.0), 5);
     // No decided renewals (no `renewals` rows): 0 renewed of 0, not published.
     assert_kpi(&all, "support_renewal_correlation", None, Some(0.0), Some(0.0), 0);
     assert_eq!(kpi(&all, "support_renewal_correlation").reason, Some("insufficient_sample"));
