@@ -383,7 +383,10 @@ pub async fn create_engagement_from_blueprint(
 
     let created = load_engagement(tx, id).await?;
     let created_milestones = repository::milestones_of_engagements(tx, &[id]).await.map_err(internal)?;
-    let mut events = vec![engagement_created_event(tx, &created, &created_milestones, blueprint, request)];
+    let planned_cost_rate =
+        repository::operations::blended_cost_rate(tx, created.currency.as_deref()).await.map_err(internal)?;
+    let mut events =
+        vec![engagement_created_event(tx, &created, &created_milestones, blueprint, request, planned_cost_rate)];
     let mut detail = format!("created {} from blueprint version {}", created.number, blueprint.version);
     if request.then_activate {
         let activation = activate(tx, &created, today).await?;
@@ -395,13 +398,15 @@ pub async fn create_engagement_from_blueprint(
 
 /// `delivery.engagement.created` (docs/domain.md#delivery-commands): the engagement, its
 /// currency and its milestones with their billing shares, from which finance builds the
-/// contract line's billing schedule; refs name the contract line when known.
+/// contract line's billing schedule, and its budget hours and planned blended cost rate,
+/// from which finance plans its cost; refs name the contract line when known.
 fn engagement_created_event(
     tx: &TenantTransaction,
     engagement: &Engagement,
     milestones: &[Milestone],
     blueprint: &BlueprintVersion,
     request: &CreateFromBlueprint,
+    planned_cost_rate: Option<Decimal>,
 ) -> DomainEvent {
     let mut event = engagement_event(tx, engagement, "delivery.engagement.created", engagement.version);
     if let Some(contract_line_id) = engagement.contract_line_id {
@@ -413,6 +418,8 @@ fn engagement_created_event(
         "name": engagement.name,
         "source_rule": request.rule_code,
         "currency": engagement.currency,
+        "budget_hours": engagement.budget_hours,
+        "planned_cost_rate": planned_cost_rate,
         "milestones": milestones.iter().map(milestone_summary).collect::<Vec<_>>(),
     }))
 }

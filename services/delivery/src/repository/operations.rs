@@ -38,6 +38,37 @@ pub async fn staff_members_by_ids(tx: &TenantTransaction, ids: &[Uuid]) -> Resul
     rows.into_iter().map(staff_from_row).collect()
 }
 
+/// The planned blended cost rate of a new engagement: the mean hourly cost of the tenant's
+/// active staff paid in the engagement's currency (or, for an engagement without one, in
+/// the one currency all staff are paid in), rounded to the cent; `None` without such staff,
+/// since a rate in another currency would need an exchange rate the plan does not have.
+pub async fn blended_cost_rate(
+    tx: &TenantTransaction,
+    currency: Option<&str>,
+) -> Result<Option<Decimal>, DeliveryError> {
+    let staff = staff_member::Entity::find()
+        .filter(staff_member::Column::TenantId.eq(tx.tenant_id()))
+        .filter(staff_member::Column::Active.eq(true))
+        .all(tx.connection())
+        .await?;
+    let currency = match currency {
+        Some(currency) => currency.to_owned(),
+        None => match staff.first() {
+            Some(first) if staff.iter().all(|member| member.rate_currency == first.rate_currency) => {
+                first.rate_currency.clone()
+            }
+            _ => return Ok(None),
+        },
+    };
+    let rates: Vec<Decimal> =
+        staff.into_iter().filter(|member| member.rate_currency == currency).map(|member| member.cost_rate).collect();
+    if rates.is_empty() {
+        return Ok(None);
+    }
+    let total: Decimal = rates.iter().sum();
+    Ok(Some((total / Decimal::from(rates.len())).round_dp(2)))
+}
+
 /// The staff member a signed-in user is, if any.
 pub async fn staff_member_of_user(tx: &TenantTransaction, user_id: &str) -> Result<Option<StaffMember>, DeliveryError> {
     let row = staff_member::Entity::find()

@@ -436,7 +436,27 @@ async fn assert_demo_data_runs_a1_under_partner_scopes(harness: &Harness) {
     deliver(database, &create_command_for(helix_id(), fjord_customer, package, true)).await;
     let created =
         outbox(database, helix_id()).await.into_iter().find(|e| e.event_type == "delivery.engagement.created");
-    let id = created.expect("an engagement from the demo blueprint").subject.id.to_string();
+    let created = created.expect("an engagement from the demo blueprint");
+    // Helix pays its staff in EUR and this engagement is sold in USD: no planned cost rate
+    // without an exchange rate.
+    assert_eq!(created.data["planned_cost_rate"], Value::Null, "{}", created.data);
+    let id = created.subject.id.to_string();
+
+    // Ridgeline pays in USD: the planned blended cost rate is the mean of its eight seeded
+    // staff's hourly costs, (68 + 88 + 82 + 95 + 62 + 65 + 70 + 58) / 8 = 588 / 8 = 73.50.
+    let ridgeline_tenant = demo::tenant_by_slug("ridgeline").unwrap();
+    let package = demo::package_id(ridgeline_tenant, "BC-IMPL-ESS").unwrap();
+    deliver(database, &create_command(demo::customer_id(ridgeline_tenant, 2), package, false)).await;
+    let planned = outbox(database, ridgeline())
+        .await
+        .into_iter()
+        .find(|event| event.event_type == "delivery.engagement.created")
+        .expect("a ridgeline engagement");
+    let rate: rust_decimal::Decimal =
+        serde_json::from_value(planned.data["planned_cost_rate"].clone()).expect("a planned cost rate");
+    assert_eq!(rate, rust_decimal::Decimal::new(7350, 2), "{}", planned.data);
+    // The blueprint's budget travels with it (the demo blueprints set none: null).
+    assert!(planned.data.get("budget_hours").is_some(), "{}", planned.data);
 
     let query = "query($id: ID!) { engagement(id: $id) { status tasks { nodes { title status } } } }";
     let mut fjord_user = context_for("helix", "partner_user");
