@@ -243,14 +243,44 @@ fn money(row: &QueryResult, column: &str) -> Option<Decimal> {
     text.and_then(|text| text.trim().parse().ok())
 }
 
-async fn rows(tx: &TenantTransaction, sql: &str) -> Result<Vec<QueryResult>, DbErr> {
-    tx.connection().query_all_raw(statement(tx, sql, vec![tx.tenant_id().into()])).await
+/// The rows `sql` (which filters on `tenant_id = $1`) selects, narrowed to `customers`
+/// through its table's `column` when given.
+async fn rows_of(
+    tx: &TenantTransaction,
+    sql: &str,
+    column: &str,
+    customers: Option<&[Uuid]>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    let mut values: Vec<sea_orm::Value> = vec![tx.tenant_id().into()];
+    let sql = match customers {
+        None => sql.to_owned(),
+        Some(ids) => {
+            let placeholders: Vec<String> = (0..ids.len()).map(|index| format!("${}", index + 2)).collect();
+            values.extend(ids.iter().map(|&id| sea_orm::Value::from(id)));
+            format!("{sql} AND {column} IN ({})", placeholders.join(", "))
+        }
+    };
+    tx.connection().query_all_raw(statement(tx, &sql, values)).await
 }
 
-/// Loads the tenant's read models.
+/// Loads the tenant's read models (every customer's: the KPIs need them all).
 pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
+    load_scoped(tx, None).await
+}
+
+/// Loads the read models of `customers` only: what their facts need, however large the
+/// tenant.
+pub async fn load_customers(tx: &TenantTransaction, customers: &[Uuid]) -> Result<ReadModels, DbErr> {
+    if customers.is_empty() {
+        return Ok(ReadModels { tenant_id: tx.tenant_id(), ..ReadModels::default() });
+    }
+    load_scoped(tx, Some(customers)).await
+}
+
+async fn load_scoped(tx: &TenantTransaction, customers: Option<&[Uuid]>) -> Result<ReadModels, DbErr> {
+    let rows = |sql: &'static str| rows_of(tx, sql, "customer_account_id", customers);
     let mut models = ReadModels { tenant_id: tx.tenant_id(), ..ReadModels::default() };
-    for row in rows(tx, "SELECT * FROM rm_customer WHERE tenant_id = $1").await? {
+    for row in rows("SELECT * FROM rm_customer WHERE tenant_id = $1").await? {
         models.customers.push(CustomerRow {
             customer_account_id: row.try_get("", "customer_account_id")?,
             channel_partner_id: row.try_get("", "channel_partner_id")?,
@@ -258,7 +288,7 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
             non_renewing: row.try_get("", "non_renewing")?,
         });
     }
-    for row in rows(tx, "SELECT * FROM rm_mrr_movement WHERE tenant_id = $1").await? {
+    for row in rows("SELECT * FROM rm_mrr_movement WHERE tenant_id = $1").await? {
         models.mrr_movements.push(MrrMovementRow {
             customer_account_id: row.try_get("", "customer_account_id")?,
             channel_partner_id: row.try_get("", "channel_partner_id")?,
@@ -269,7 +299,7 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
     }
     let engagements = "SELECT e.*, c.signed_on AS contract_signed_on FROM rm_engagements e \
         LEFT JOIN rm_contract c ON c.tenant_id = e.tenant_id AND c.contract_id = e.contract_id WHERE e.tenant_id = $1";
-    for row in rows(tx, engagements).await? {
+    for row in rows_of(tx, engagements, "e.customer_account_id", customers).await? {
         models.engagements.push(EngagementRow {
             engagement_id: row.try_get("", "engagement_id")?,
             customer_account_id: row.try_get("", "customer_account_id")?,
@@ -289,7 +319,7 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
             financials_closed_on: day(&row, "financials_closed_on"),
         });
     }
-    for row in rows(tx, "SELECT * FROM rm_milestone WHERE tenant_id = $1").await? {
+    for row in rows("SELECT * FROM rm_milestone WHERE tenant_id = $1").await? {
         models.milestones.push(MilestoneRow {
             milestone_id: row.try_get("", "milestone_id")?,
             engagement_id: row.try_get("", "engagement_id")?,
@@ -302,7 +332,7 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
             accepted_on: day(&row, "accepted_on"),
         });
     }
-    for row in rows(tx, "SELECT * FROM rm_invoice WHERE tenant_id = $1").await? {
+    for row in rows("SELECT * FROM rm_invoice WHERE tenant_id = $1").await? {
         models.invoices.push(InvoiceRow {
             invoice_id: row.try_get("", "invoice_id")?,
             customer_account_id: row.try_get("", "customer_account_id")?,
@@ -315,7 +345,7 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
             disputed_amount: money(&row, "disputed_amount").unwrap_or_default(),
         });
     }
-    for row in rows(tx, "SELECT * FROM rm_ticket_sla WHERE tenant_id = $1").await? {
+    for row in rows("SELECT * FROM rm_ticket_sla WHERE tenant_id = $1").await? {
         models.tickets.push(TicketRow {
             ticket_id: row.try_get("", "ticket_id")?,
             customer_account_id: row.try_get("", "customer_account_id")?,
@@ -333,7 +363,7 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
             open_escalation_level: row.try_get("", "open_escalation_level")?,
         });
     }
-    for row in rows(tx, "SELECT * FROM rm_time_entry_daily WHERE tenant_id = $1").await? {
+    for row in rows("SELECT * FROM rm_time_entry_daily WHERE tenant_id = $1").await? {
         models.time_entries.push(TimeEntryRow {
             customer_account_id: row.try_get("", "customer_account_id")?,
             channel_partner_id: row.try_get("", "channel_partner_id")?,
@@ -344,7 +374,7 @@ pub async fn load(tx: &TenantTransaction) -> Result<ReadModels, DbErr> {
             entitlement_grant_id: row.try_get("", "entitlement_grant_id")?,
         });
     }
-    for row in rows(tx, "SELECT * FROM rm_task WHERE tenant_id = $1").await? {
+    for row in rows("SELECT * FROM rm_task WHERE tenant_id = $1").await? {
         models.tasks.push(TaskRow {
             customer_account_id: row.try_get("", "customer_account_id")?,
             channel_partner_id: row.try_get("", "channel_partner_id")?,

@@ -20,7 +20,7 @@ pub async fn customer_facts(
         .collect();
     let signals = super::signals_of_customers(tx, customer_account_ids).await?;
     let lifecycles = super::lifecycle::lifecycles_of_customers(tx, customer_account_ids).await?;
-    let read_models = read_models::rows::load(tx).await?;
+    let read_models = read_models::rows::load_customers(tx, customer_account_ids).await?;
     let journal = read_models::rows::journal_entries(
         tx,
         &[read_models::facts::CHANGE_REQUEST_SUBMITTED, read_models::facts::ESCALATION_CREATED],

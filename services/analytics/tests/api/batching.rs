@@ -66,4 +66,11 @@ async fn loads_the_model_and_the_facts_of_many_customers_in_a_fixed_number_of_st
     // `set_config` would add one): the data selects are the whole request.
     assert_eq!(eight_total, STATEMENTS_PER_REQUEST, "{:#?}", log.statements());
     assert_eq!(eight.iter().filter(|sql| sql.contains("FROM \"customer_signals\"")).count(), 1);
+    // The read models are read for the asked customers only, not the whole tenant.
+    let read_model_selects: Vec<String> = log.statements().into_iter().filter(|sql| sql.contains("FROM rm_")).collect();
+    assert_eq!(read_model_selects.len(), 8, "{read_model_selects:#?}");
+    assert!(
+        read_model_selects.iter().all(|sql| sql.contains("customer_account_id IN ($2, $3, $4, $5, $6, $7, $8, $9)")),
+        "{read_model_selects:#?}"
+    );
 }

@@ -565,6 +565,10 @@ async fn assert_golden_kpis(analytics: &TestAnalytics, database: &DatabaseConnec
     assert_eq!((a.customer_tasks_overdue, a.onboarding_checklist_on_time), (Some(1.0), Some(0.5)));
     // B answered CSAT 5 → positive share 1.0; no open urgent/high (T2 solved).
     assert_eq!((found[1].csat_90d, found[1].open_urgent_high), (Some(1.0), Some(0.0)));
+    // Facts load only the asked customers' rows, and those alone decide them: A asked alone
+    // has the same facts as A asked with B.
+    let alone = facts::customer_facts(&tx, &[data.a], period_end()).await.unwrap();
+    assert_eq!(alone, found[..1].to_vec());
     drop(tx);
 
     // A rebuild from the journal answers the same.
