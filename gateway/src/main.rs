@@ -1,4 +1,5 @@
-//! `atrium-gateway`: serves the gateway, issues dev tokens and composes the supergraph.
+//! `atrium-gateway`: serves the gateway, issues dev tokens, composes the supergraph and
+//! prints its client-facing API schema.
 
 use std::path::PathBuf;
 
@@ -62,6 +63,16 @@ enum Command {
         subgraphs: Vec<String>,
         /// Where to write the supergraph; `-` for stdout.
         #[arg(long, default_value = "schema/supergraph.graphql")]
+        output: PathBuf,
+    },
+    /// Print the client-facing API schema of a supergraph (what portals and codegen read:
+    /// no join or link machinery, no inaccessible elements).
+    ApiSchema {
+        /// The supergraph to print from.
+        #[arg(long, default_value = "schema/supergraph.graphql")]
+        supergraph: PathBuf,
+        /// Where to write the API schema; `-` for stdout.
+        #[arg(long, default_value = "schema/api.graphql")]
         output: PathBuf,
     },
 }
@@ -144,15 +155,26 @@ async fn main() -> anyhow::Result<()> {
                 definitions.push(SubgraphDefinition { name: name.to_owned(), url: url.to_owned(), sdl });
             }
             let supergraph = compose(&definitions)?;
-            if output.as_os_str() == "-" {
-                print!("{supergraph}");
-            } else {
-                std::fs::write(&output, supergraph).with_context(|| format!("writing {}", output.display()))?;
-                eprintln!("wrote {}", output.display());
-            }
-            Ok(())
+            write_output(&output, &supergraph)
+        }
+        Command::ApiSchema { supergraph, output } => {
+            let sdl =
+                std::fs::read_to_string(&supergraph).with_context(|| format!("reading {}", supergraph.display()))?;
+            let api = Supergraph::from_sdl(&sdl)?.api_schema_sdl();
+            write_output(&output, &api)
         }
     }
+}
+
+/// Writes `text` to `output`, or to stdout for `-`.
+fn write_output(output: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    if output.as_os_str() == "-" {
+        print!("{text}");
+    } else {
+        std::fs::write(output, text).with_context(|| format!("writing {}", output.display()))?;
+        eprintln!("wrote {}", output.display());
+    }
+    Ok(())
 }
 
 async fn api_keys(config: Config, command: ApiKeyCommand) -> anyhow::Result<()> {

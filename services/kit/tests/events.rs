@@ -771,6 +771,9 @@ async fn assert_writes_commit_while_redis_is_down_and_drain_after(fixture: Fixtu
     wait_for_effects(database, 10).await;
 
     proxy.cut();
+    // The proxy notices the cut on its open connections within 10 ms; writing before then
+    // would let the relay publish a batch through a connection that is about to close.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     produce(database, 100).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let waiting = outbox_rows(database).await;

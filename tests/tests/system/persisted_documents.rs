@@ -22,6 +22,39 @@ fn documents_config(directory: &std::path::Path) -> PersistedDocumentsConfig {
     }
 }
 
+/// A portal built with graphql-codegen's client preset publishes the document map the
+/// preset writes (`persisted-documents.json`: id → text, no names); the portal client kind
+/// (`require_id`) then runs those documents by id and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graphql_codegen_document_map_publishes_and_runs_by_id_for_the_portal() {
+    let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");
+    let directory = std::env::temp_dir().join(format!("atrium-pq-{}", uuid::Uuid::new_v4().simple()));
+    let gateway = stack.start_gateway(|config| config.persisted_documents = documents_config(&directory)).await;
+    let portal = stack.token_for_client("ridgeline", &["csm"], "partner_portal");
+
+    let codegen_output = json!({ "5f1b9c": "query PortalTenant { tenant { name } }" }).to_string();
+    let manifest = Manifest::parse(&codegen_output).expect("the client preset's document map");
+    assert_eq!(manifest.operations[0].name, "PortalTenant", "named from the document");
+    let publisher = PersistedDocuments::new(documents_config(&directory), None, "atrium").unwrap();
+    let scope = Scope::Tenant(demo::tenant_id("ridgeline"));
+    publisher.store().publish(scope, ClientKind::PartnerPortal, manifest).await.unwrap();
+
+    let by_id = json!({ "documentId": "5f1b9c" });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let (status, _, body) = stack.post_json(&gateway, &portal, by_id.clone()).await;
+        if status == 200 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "the published map was not picked up: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(body["data"]["tenant"]["name"], "Ridgeline Business Systems");
+    let (status, _, body) = stack.post_json(&gateway, &portal, json!({ "query": "{ tenant { name } }" })).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_ID_REQUIRED");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_reports_run_by_id_and_policies_hold_per_client_kind() {
     let stack = Stack::start(Backend::Sqlite).await.expect("sqlite stack");

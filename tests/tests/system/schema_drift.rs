@@ -48,6 +48,21 @@ fn committed_supergraph_matches_the_composition_of_the_subgraphs() {
     );
 }
 
+/// `schema/api.graphql` is the client kit's schema (codegen, portals): the supergraph's
+/// client-facing API, kept in step with it.
+#[test]
+fn committed_api_schema_is_the_supergraphs_client_api() {
+    let supergraph = atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql"))
+        .expect("supergraph loads");
+    let api = supergraph.api_schema_sdl();
+    assert!(api == committed("schema/api.graphql"), "schema/api.graphql is stale: run `make schema`");
+    assert!(!api.contains("join__") && !api.contains("link__"), "no federation machinery reaches clients");
+    assert!(api.contains("type CustomerAccount"), "the API has the domain types");
+    // The gateway serves no subscriptions: no type may become the subscription root by
+    // its name.
+    assert!(!api.contains("subscription:") && !api.contains("type Subscription "), "{}", &api[..200]);
+}
+
 #[tokio::test]
 async fn the_engine_plans_the_portal_query_against_the_committed_supergraph() {
     let supergraph = atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql"))

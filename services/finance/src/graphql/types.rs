@@ -492,9 +492,11 @@ impl From<domain::ContractLine> for ContractLine {
 }
 
 /// A recurring service (managed support, retainer, hosting) billed per interval
-/// (docs/domain.md#subscriptions-and-mrr).
+/// (docs/domain.md#subscriptions-and-mrr). Named `CustomerSubscription` in the API: a type
+/// named `Subscription` would be the schema's subscription root by GraphQL's default
+/// naming.
 #[derive(SimpleObject)]
-#[graphql(complex)]
+#[graphql(name = "CustomerSubscription", complex)]
 pub struct Subscription {
     pub id: ID,
     pub status: SubscriptionStatus,

@@ -72,12 +72,12 @@ async fn assert_foreign_entity_references_resolve_to_null(finance: &TestFinance)
     assert!(helix_invoice.is_string() && helix_subscription.is_string());
     let query = "query($representations: [_Any!]!) { _entities(representations: $representations) { \
                  ... on CustomerAccount { name invoices { nodes { number } } } ... on Invoice { number } \
-                 ... on Contract { number } ... on Subscription { mrr } } }";
+                 ... on Contract { number } ... on CustomerSubscription { mrr } } }";
     let representations = json!([
         { "__typename": "CustomerAccount", "id": demo::customer_id(helix, 0) },
         { "__typename": "Invoice", "id": helix_invoice },
         { "__typename": "Contract", "id": seed::contract_id(helix, 0) },
-        { "__typename": "Subscription", "id": helix_subscription },
+        { "__typename": "CustomerSubscription", "id": helix_subscription },
         { "__typename": "CustomerAccount", "id": "not-a-uuid" },
         { "__typename": "CustomerAccount", "id": demo::customer_id(ridgeline, 3) },
     ]);
