@@ -43,13 +43,14 @@ lint: ## rustfmt check and clippy with warnings as errors
 fmt: ## Format the workspace
 	$(CARGO) fmt --all
 
-schema: ## Export each subgraph's SDL to schema/, compose schema/supergraph.graphql and print the client API schema/api.graphql
+schema: ## Export each subgraph's SDL to schema/, compose schema/supergraph.graphql and print the client API schema/api.graphql and schema/admin.graphql
 	$(CARGO) build -q $(foreach s,$(SERVICES),-p atrium-$(s)) -p atrium-gateway
 	@for s in $(SERVICES); do $(BIN)/atrium-$$s print-schema > schema/$$s.graphql; echo "wrote schema/$$s.graphql"; done
 	$(BIN)/atrium-gateway compose \
 		$(foreach s,$(SUBGRAPHS),--subgraph $(word 1,$(subst :, ,$(s)))=http://127.0.0.1:$(word 2,$(subst :, ,$(s)))/graphql=schema/$(word 1,$(subst :, ,$(s))).graphql) \
 		--output schema/supergraph.graphql
 	$(BIN)/atrium-gateway api-schema --supergraph schema/supergraph.graphql --output schema/api.graphql
+	$(BIN)/atrium-gateway admin-schema --output schema/admin.graphql
 
 clean-data: ## Delete the local SQLite data and dev signing key under .atrium/
 	rm -rf .atrium

@@ -65,6 +65,12 @@ enum Command {
         #[arg(long, default_value = "schema/supergraph.graphql")]
         output: PathBuf,
     },
+    /// Print the admin endpoint's schema (`/admin/graphql`: publishing persisted documents).
+    AdminSchema {
+        /// Where to write it; `-` for stdout.
+        #[arg(long, default_value = "schema/admin.graphql")]
+        output: PathBuf,
+    },
     /// Print the client-facing API schema of a supergraph (what portals and codegen read:
     /// no join or link machinery, no inaccessible elements).
     ApiSchema {
@@ -157,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
             let supergraph = compose(&definitions)?;
             write_output(&output, &supergraph)
         }
+        Command::AdminSchema { output } => write_output(&output, &atrium_gateway::admin::sdl()),
         Command::ApiSchema { supergraph, output } => {
             let sdl =
                 std::fs::read_to_string(&supergraph).with_context(|| format!("reading {}", supergraph.display()))?;

@@ -27,6 +27,11 @@ use axum::{
 };
 pub use schema::{AdminSchema, PERSISTED_DOCUMENT_INVALID, PUBLISHER_ROLE};
 
+/// The admin endpoint's schema as SDL (`schema/admin.graphql`, for operators' tooling).
+pub fn sdl() -> String {
+    schema::build(true).sdl()
+}
+
 use crate::{
     engine::codes,
     http,

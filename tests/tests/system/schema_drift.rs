@@ -63,6 +63,14 @@ fn committed_api_schema_is_the_supergraphs_client_api() {
     assert!(!api.contains("subscription:") && !api.contains("type Subscription "), "{}", &api[..200]);
 }
 
+/// `schema/admin.graphql`: the admin endpoint's schema, beside the API one.
+#[test]
+fn committed_admin_schema_matches_the_admin_endpoint() {
+    let admin = atrium_gateway::admin::sdl();
+    assert!(admin == committed("schema/admin.graphql"), "schema/admin.graphql is stale: run `make schema`");
+    assert!(admin.contains("type Mutation") && admin.contains("type PersistedDocumentPublication"), "{admin}");
+}
+
 #[tokio::test]
 async fn the_engine_plans_the_portal_query_against_the_committed_supergraph() {
     let supergraph = atrium_gateway::engine::Supergraph::from_sdl(&committed("schema/supergraph.graphql"))
