@@ -3,6 +3,7 @@
 
 mod admin_publish;
 mod analytics_kpis;
+mod api_compatibility;
 mod architecture;
 mod audit_log;
 mod authentication;
